@@ -5,7 +5,12 @@ import { root, workspacePackages } from "./workspace.mjs";
 
 const packages = workspacePackages();
 const byName = new Map(packages.map((entry) => [entry.manifest.name, entry]));
-const siblingsThatNeverMeet = ["@apo-rl/rewards", "@apo-rl/qwen-vl", "@apo-rl/datasets", "@apo-rl/objectives"];
+const siblingsThatNeverMeet = [
+  "@apo-rl/rewards",
+  "@apo-rl/qwen-vl",
+  "@apo-rl/datasets",
+  "@apo-rl/objectives",
+];
 const problems = [];
 
 const sourceFiles = (dir) =>
@@ -25,9 +30,11 @@ const workspaceName = (specifier) => specifier.match(/^(@apo-rl\/[^/]+)/)?.[1];
 for (const { dir, group, manifest } of packages) {
   const declared = { ...manifest.dependencies, ...manifest.devDependencies, ...manifest.peerDependencies };
   const name = manifest.name;
-  if (name !== "@apo-rl/core" && !declared["@apo-rl/core"]) problems.push(`${name}: must depend on @apo-rl/core`);
+  if (name !== "@apo-rl/core" && !declared["@apo-rl/core"])
+    problems.push(`${name}: must depend on @apo-rl/core`);
   for (const needsTensor of ["@apo-rl/objectives", "@apo-rl/qwen-vl"])
-    if (name === needsTensor && !declared["@apo-rl/tensor"]) problems.push(`${name}: must depend on @apo-rl/tensor`);
+    if (name === needsTensor && !declared["@apo-rl/tensor"])
+      problems.push(`${name}: must depend on @apo-rl/tensor`);
   for (const file of sourceFiles(join(dir, "src"))) {
     for (const specifier of importsOf(file)) {
       const target = workspaceName(specifier);
@@ -38,7 +45,8 @@ for (const { dir, group, manifest } of packages) {
         problems.push(`${where}: a package must not import an app (${target})`);
       if (siblingsThatNeverMeet.includes(name) && siblingsThatNeverMeet.includes(target))
         problems.push(`${where}: ${name} must not import ${target}; the apps assemble them`);
-      if (!declared[target]) problems.push(`${where}: imports ${target}, which package.json does not declare`);
+      if (!declared[target])
+        problems.push(`${where}: imports ${target}, which package.json does not declare`);
     }
   }
 }

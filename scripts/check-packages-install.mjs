@@ -11,7 +11,8 @@ const work = mkdtempSync(join(tmpdir(), "apo-rl-pack-"));
 const tarballs = join(work, "tarballs");
 mkdirSync(tarballs);
 
-for (const { dir } of publishable) run("pnpm", ["pack", "--pack-destination", tarballs], { cwd: dir, stdio: "ignore" });
+for (const { dir } of publishable)
+  run("pnpm", ["pack", "--pack-destination", tarballs], { cwd: dir, stdio: "ignore" });
 const tarballOf = new Map(
   publishable.map(({ manifest }) => {
     const file = `${manifest.name.replace("@", "").replace("/", "-")}-${manifest.version}.tgz`;

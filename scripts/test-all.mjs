@@ -1,11 +1,19 @@
 // `pnpm test`: everything CI checks, in order — build, typecheck, lint, unit tests, package checks.
-import { run } from "./workspace.mjs";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { root, run } from "./workspace.mjs";
+
+const vitestReport = join(root, ".tmp", "vitest-report.json");
 
 const steps = [
   ["build", "pnpm", ["exec", "turbo", "run", "build", "--output-logs=errors-only"]],
   ["typecheck", "pnpm", ["exec", "turbo", "run", "typecheck", "--output-logs=errors-only"]],
   ["lint", "pnpm", ["run", "lint"]],
-  ["unit tests", "pnpm", ["exec", "vitest", "run"]],
+  [
+    "unit tests",
+    "pnpm",
+    ["exec", "vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestReport}`],
+  ],
   ["publint", "node", ["scripts/publint-all.mjs"]],
   ["package install check", "node", ["scripts/check-packages-install.mjs"]],
   ["changesets", "pnpm", ["exec", "changeset", "status"]],
@@ -18,3 +26,8 @@ for (const [name, command, args] of steps) {
 }
 console.log("\n── summary ──");
 for (const [name, seconds] of timings) console.log(`${name.padEnd(24)} ok  ${seconds.toFixed(1)} s`);
+
+const report = JSON.parse(readFileSync(vitestReport, "utf8"));
+console.log(
+  `tests: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${report.numPendingTests + report.numTodoTests} skipped`,
+);

@@ -83,7 +83,8 @@ export const Group = Schema.Struct({
 }).check(
   Schema.makeFilter((group) => {
     const index = group.rollouts.findIndex(
-      (scored, position) => scored.rollout.promptId !== group.promptId || scored.rollout.groupIndex !== position,
+      (scored, position) =>
+        scored.rollout.promptId !== group.promptId || scored.rollout.groupIndex !== position,
     );
     return index === -1
       ? undefined

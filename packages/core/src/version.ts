@@ -14,9 +14,16 @@ export const SUPPORTED_SPECIFICATION_VERSIONS = ["v1"] as const;
  * @since 0.1.0
  * @category contracts
  */
-export const assertSpecificationVersion = (contract: string, adapter: { specificationVersion?: unknown }): void => {
+export const assertSpecificationVersion = (
+  contract: string,
+  adapter: { specificationVersion?: unknown },
+): void => {
   const found = adapter.specificationVersion;
-  if (typeof found === "string" && (SUPPORTED_SPECIFICATION_VERSIONS as ReadonlyArray<string>).includes(found)) return;
+  if (
+    typeof found === "string" &&
+    (SUPPORTED_SPECIFICATION_VERSIONS as ReadonlyArray<string>).includes(found)
+  )
+    return;
   throw new UnsupportedSpecificationError({
     contract,
     found: String(found),

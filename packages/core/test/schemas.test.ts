@@ -64,7 +64,9 @@ describe("Rollout schema", () => {
   it("fails in Effect with the same typed error", async () => {
     const exit = await Effect.runPromiseExit(decodeEffect(Rollout, "Rollout")({ ...rollout, text: 3 }));
     expect(Exit.isFailure(exit)).toBe(true);
-    const error = await Effect.runPromise(Effect.flip(decodeEffect(Rollout, "Rollout")({ ...rollout, text: 3 })));
+    const error = await Effect.runPromise(
+      Effect.flip(decodeEffect(Rollout, "Rollout")({ ...rollout, text: 3 })),
+    );
     expect(error).toBeInstanceOf(InvalidInputError);
     expect(error.field).toBe("text");
   });
@@ -84,9 +86,9 @@ describe("Group and ScoredRollout schemas", () => {
   });
 
   it("names the rollout that is out of order or from another prompt", () => {
-    expect(caught(() => decodeSync(Group, "Group")({ promptId: "p1", rollouts: [scored(0), scored(2)] })).field).toBe(
-      "rollouts[1]",
-    );
+    expect(
+      caught(() => decodeSync(Group, "Group")({ promptId: "p1", rollouts: [scored(0), scored(2)] })).field,
+    ).toBe("rollouts[1]");
     expect(
       caught(() => decodeSync(Group, "Group")({ promptId: "p1", rollouts: [scored(0, "p2")] })).field,
     ).toBe("rollouts[0]");
@@ -94,7 +96,9 @@ describe("Group and ScoredRollout schemas", () => {
 
   it("rejects a non-finite reward breakdown", () => {
     const bad = { ...scored(0), rewardBreakdown: { accuracy: Number.POSITIVE_INFINITY } };
-    expect(caught(() => decodeSync(ScoredRollout, "ScoredRollout")(bad)).field).toBe("rewardBreakdown.accuracy");
+    expect(caught(() => decodeSync(ScoredRollout, "ScoredRollout")(bad)).field).toBe(
+      "rewardBreakdown.accuracy",
+    );
   });
 });
 
@@ -110,7 +114,9 @@ describe("ChatMessage schema", () => {
   });
 
   it("rejects an unknown role naming the field", () => {
-    expect(caught(() => decodeSync(ChatMessage, "ChatMessage")({ role: "robot", content: "x" })).field).toBe("role");
+    expect(caught(() => decodeSync(ChatMessage, "ChatMessage")({ role: "robot", content: "x" })).field).toBe(
+      "role",
+    );
   });
 });
 
