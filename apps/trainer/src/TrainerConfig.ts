@@ -1,0 +1,220 @@
+import { Effect, Schema } from "effect";
+
+const withDefault = <S extends Schema.Top>(value: S["Encoded"]) =>
+  Schema.withDecodingDefaultKey<S>(Effect.succeed(value));
+
+const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1));
+const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0));
+const NonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0));
+const Positive = Schema.Finite.check(Schema.isGreaterThan(0));
+const Fraction = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThan(1));
+
+/**
+ * LoRA adapters for the policy (used by policies that support them, e.g. Qwen2.5-VL).
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const LoraConfig = Schema.Struct({
+  rank: PositiveInt,
+  alpha: Positive.pipe(withDefault(16)),
+  dropout: Fraction.pipe(withDefault(0)),
+  targetModules: Schema.Array(Schema.Literals(["q", "k", "v", "o", "gate", "up", "down"])).pipe(
+    withDefault(["q", "k", "v", "o"]),
+  ),
+});
+
+/**
+ * `model`: which policy to train. `checkpoint` is a checkpoint directory or `demo` (the embedded
+ * demo policy).
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const ModelConfig = Schema.Struct({
+  checkpoint: Schema.String.check(Schema.isNonEmpty()),
+  lora: Schema.optionalKey(LoraConfig),
+});
+
+/**
+ * Options of the synthetic counting task (`data.format: synthetic`).
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const SyntheticDataConfig = Schema.Struct({
+  task: Schema.Literals(["count", "count-two-colours"]).pipe(withDefault("count")),
+  difficulty: Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThanOrEqualTo(1)).pipe(
+    withDefault(0.5),
+  ),
+  trainSize: PositiveInt.pipe(withDefault(2048)),
+});
+
+/**
+ * `data`: the training prompts and the held-out evaluation set.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const DataConfig = Schema.Struct({
+  format: Schema.Literals(["view-r1", "jsonl", "synthetic"]),
+  path: Schema.optionalKey(Schema.String.check(Schema.isNonEmpty())),
+  heldOutPath: Schema.optionalKey(Schema.String.check(Schema.isNonEmpty())),
+  heldOutSize: NonNegativeInt.pipe(withDefault(64)),
+  allowOutsideRoot: Schema.Boolean.pipe(withDefault(false)),
+  skipInvalid: Schema.Boolean.pipe(withDefault(false)),
+  synthetic: SyntheticDataConfig.pipe(withDefault({})),
+}).check(
+  Schema.makeFilter((data) =>
+    data.format !== "synthetic" && data.path === undefined
+      ? { path: ["path"], issue: `data.format ${JSON.stringify(data.format)} needs data.path` }
+      : undefined,
+  ),
+);
+
+/**
+ * `rollout`: sampling settings of the training rollouts.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const RolloutConfig = Schema.Struct({
+  groupSize: Schema.Int.check(Schema.isGreaterThanOrEqualTo(2)).pipe(withDefault(8)),
+  temperature: Positive.pipe(withDefault(1)),
+  topP: Schema.Finite.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1)).pipe(withDefault(1)),
+  /** 0 disables top-k. */
+  topK: NonNegativeInt.pipe(withDefault(0)),
+  maxNewTokens: PositiveInt.pipe(withDefault(256)),
+  stopStrings: Schema.Array(Schema.String).pipe(withDefault([])),
+});
+
+/**
+ * `reward`: the verifier. `preset: view-r1` is accuracy + format (weights below); `accuracy`
+ * picks the accuracy verifier.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const RewardConfig = Schema.Struct({
+  preset: Schema.Literals(["view-r1", "accuracy"]).pipe(withDefault("view-r1")),
+  accuracy: Schema.Literals(["math", "counting", "choice", "exact"]).pipe(withDefault("math")),
+  weights: Schema.Struct({
+    accuracy: NonNegative.pipe(withDefault(1)),
+    format: NonNegative.pipe(withDefault(0.5)),
+  }).pipe(withDefault({})),
+  timeoutMs: PositiveInt.pipe(withDefault(2000)),
+  workers: NonNegativeInt.pipe(withDefault(0)),
+});
+
+/**
+ * `objective`: an objective of the registry by name, with its options (validated by the objective).
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const ObjectiveConfig = Schema.Struct({
+  name: Schema.String.check(Schema.isNonEmpty()).pipe(withDefault("apo")),
+  options: Schema.Record(Schema.String, Schema.Unknown).pipe(withDefault({})),
+});
+
+/**
+ * `optimizer`: AdamW with global gradient-norm clipping and a warm-up + cosine learning rate.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const OptimizerConfig = Schema.Struct({
+  lr: Positive.pipe(withDefault(1e-6)),
+  betas: Schema.Tuple([Fraction, Fraction]).pipe(withDefault([0.9, 0.999])),
+  weightDecay: NonNegative.pipe(withDefault(0.01)),
+  eps: Positive.pipe(withDefault(1e-8)),
+  /** Maximum global gradient norm; 0 disables clipping. */
+  gradClip: NonNegative.pipe(withDefault(1)),
+  warmupSteps: NonNegativeInt.pipe(withDefault(0)),
+  schedule: Schema.Literals(["cosine", "constant"]).pipe(withDefault("cosine")),
+  /** The cosine decays to `lr * minLrRatio`. */
+  minLrRatio: Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThanOrEqualTo(1)).pipe(
+    withDefault(0),
+  ),
+});
+
+/**
+ * `train`: the loop. One step = one optimizer update over `promptsPerStep` prompts, processed in
+ * micro-batches of `microBatchSize` prompts (whole groups); `gradientAccumulation` is the number
+ * of micro-batches per step and must equal `promptsPerStep / microBatchSize` when given.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const TrainConfig = Schema.Struct({
+  steps: PositiveInt,
+  promptsPerStep: PositiveInt.pipe(withDefault(8)),
+  microBatchSize: PositiveInt.pipe(withDefault(1)),
+  gradientAccumulation: Schema.optionalKey(PositiveInt),
+  /** Evaluate on the held-out set every this many steps (and before the first and after the last); 0 = never. */
+  evalEvery: NonNegativeInt.pipe(withDefault(0)),
+  evalTemperature: NonNegative.pipe(withDefault(0)),
+  /** Checkpoint every this many steps (and at the end); 0 = only at the end and on a signal. */
+  saveEvery: NonNegativeInt.pipe(withDefault(0)),
+  keepLast: PositiveInt.pipe(withDefault(2)),
+  seed: NonNegativeInt.pipe(withDefault(0)),
+  maxConsecutiveNonFinite: PositiveInt.pipe(withDefault(3)),
+}).check(
+  Schema.makeFilter((train) => {
+    if (train.promptsPerStep % train.microBatchSize !== 0)
+      return {
+        path: ["microBatchSize"],
+        issue: `microBatchSize (${train.microBatchSize}) must divide promptsPerStep (${train.promptsPerStep})`,
+      };
+    const expected = train.promptsPerStep / train.microBatchSize;
+    if (train.gradientAccumulation !== undefined && train.gradientAccumulation !== expected)
+      return {
+        path: ["gradientAccumulation"],
+        issue: `gradientAccumulation must be promptsPerStep / microBatchSize = ${expected}, got ${train.gradientAccumulation}`,
+      };
+    return undefined;
+  }),
+);
+
+/**
+ * `output`: where the run writes config.json, metrics.jsonl, checkpoints/ and report.html.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const OutputConfig = Schema.Struct({
+  runDir: Schema.String.check(Schema.isNonEmpty()).pipe(withDefault("runs/apo")),
+});
+
+/**
+ * The whole configuration of a training run (the decoded form of run.yaml).
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const TrainerConfig = Schema.Struct({
+  model: ModelConfig,
+  data: DataConfig,
+  rollout: RolloutConfig.pipe(withDefault({})),
+  reward: RewardConfig.pipe(withDefault({})),
+  objective: ObjectiveConfig.pipe(withDefault({})),
+  optimizer: OptimizerConfig.pipe(withDefault({})),
+  train: TrainConfig,
+  output: OutputConfig.pipe(withDefault({})),
+  /** `auto` or a backend name known to @apo-rl/tensor (`wasm`, `cpu`, `webgpu`, `tensorflow`). */
+  backend: Schema.String.check(Schema.isNonEmpty()).pipe(withDefault("auto")),
+});
+
+/**
+ * @since 0.1.0
+ * @category config
+ */
+export type TrainerConfig = typeof TrainerConfig.Type;
+
+/**
+ * The configuration as written in a file, before defaults are applied.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export type TrainerConfigInput = typeof TrainerConfig.Encoded;

@@ -1,0 +1,68 @@
+import { Schema } from "effect";
+
+/**
+ * A configuration file or override cannot be read or applied (syntax, missing file, bad override).
+ * Values that do not match the schema fail with core's `InvalidInputError`, which names the key.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError", {
+  /** The file or override at fault. */
+  source: Schema.String,
+  reason: Schema.String,
+}) {
+  override get message(): string {
+    return `${this.source}: ${this.reason}`;
+  }
+}
+
+/**
+ * Training stopped because the loss or the gradients were NaN/Inf for too many steps in a row.
+ * No checkpoint is written from a poisoned state.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class NonFiniteTrainingError extends Schema.TaggedError<NonFiniteTrainingError>()(
+  "NonFiniteTrainingError",
+  {
+    step: Schema.Number,
+    consecutive: Schema.Number,
+    reason: Schema.String,
+  },
+) {
+  override get message(): string {
+    return `Training stopped at step ${this.step}: ${this.consecutive} consecutive steps with a non-finite loss or gradient (${this.reason}). The last checkpoint is untouched; lower optimizer.lr, check the data, or raise train.maxConsecutiveNonFinite.`;
+  }
+}
+
+/**
+ * A checkpoint cannot be written, found or restored.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class CheckpointError extends Schema.TaggedError<CheckpointError>()("CheckpointError", {
+  path: Schema.String,
+  reason: Schema.String,
+}) {
+  override get message(): string {
+    return `Checkpoint ${this.path}: ${this.reason}`;
+  }
+}
+
+/**
+ * A component of the run (policy, objective, verifier, data, backend) cannot be built from the config.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TrainerSetupError extends Schema.TaggedError<TrainerSetupError>()("TrainerSetupError", {
+  component: Schema.String,
+  reason: Schema.String,
+}) {
+  override get message(): string {
+    return `Cannot set up ${this.component}: ${this.reason}`;
+  }
+}
