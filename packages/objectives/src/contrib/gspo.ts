@@ -1,0 +1,143 @@
+/**
+ * GSPO (Group Sequence Policy Optimization) — the worked example of a contributed objective.
+ *
+ * It is written only against public API: the `ObjectiveV1` contract and `decodeSync` from
+ * `@apo-rl/core`, tfjs-core ops, and public building blocks of this package (`groupAdvantages`,
+ * `registerObjective`). An objective in another package imports the same names from
+ * `@apo-rl/objectives`. See docs/contributing-an-objective.md.
+ */
+import {
+  decodeSync,
+  InvalidInputError,
+  type ObjectiveContext,
+  type ObjectiveInput,
+  type ObjectiveV1,
+} from "@apo-rl/core";
+import * as tf from "@tensorflow/tfjs-core";
+import { Effect, Schema } from "effect";
+import { groupAdvantages } from "../groupAdvantages.js";
+import { registerObjective } from "../objectiveRegistry.js";
+
+const NonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0));
+
+/**
+ * Options of {@link gspo}, with GSPO's reference defaults: sequence-level clip range
+ * `clipLow 3e-4` / `clipHigh 4e-4`, `eps 1e-9`, group-normalised advantages, and no KL (`beta 0`;
+ * with `beta > 0` the `k3` KL term `β · mean(kl)` is added as in GRPO).
+ *
+ * @since 0.1.0
+ * @category contributed objectives
+ */
+export const GspoOptions = Schema.Struct({
+  clipLow: NonNegative.check(Schema.isLessThan(1)).pipe(Schema.withDecodingDefaultKey(Effect.succeed(3e-4))),
+  clipHigh: NonNegative.pipe(Schema.withDecodingDefaultKey(Effect.succeed(4e-4))),
+  eps: NonNegative.pipe(Schema.withDecodingDefaultKey(Effect.succeed(1e-9))),
+  advantageScale: Schema.Literals(["group", "batch", "none"]).pipe(
+    Schema.withDecodingDefaultKey(Effect.succeed("group" as const)),
+  ),
+  beta: NonNegative.pipe(Schema.withDecodingDefaultKey(Effect.succeed(0))),
+});
+
+/**
+ * @since 0.1.0
+ * @category contributed objectives
+ */
+export type GspoOptions = typeof GspoOptions.Type;
+
+/**
+ * The metrics {@link gspo} reports.
+ *
+ * @since 0.1.0
+ * @category contributed objectives
+ */
+export const gspoMetricNames = [
+  "loss",
+  "policyLoss",
+  "klLoss",
+  "kl",
+  "clipFraction",
+  "ratioMean",
+  "advantagePositiveMean",
+  "advantageNegativeMean",
+  "zeroSpreadGroupFraction",
+] as const;
+
+const meanOf = (values: ReadonlyArray<number>): number =>
+  values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
+
+/** Fraction of groups whose rewards are all equal. */
+const zeroSpread = (rewards: ReadonlyArray<number>, groupSize: number): number => {
+  const groups = rewards.length / groupSize;
+  let uniform = 0;
+  for (let start = 0; start < rewards.length; start += groupSize) {
+    const group = rewards.slice(start, start + groupSize);
+    if (group.every((reward) => reward === group[0])) uniform++;
+  }
+  return groups === 0 ? 0 : uniform / groups;
+};
+
+const checkShapes = (input: ObjectiveInput<tf.Tensor>): void => {
+  const expected = input.logp.shape.join(", ");
+  for (const field of ["logpOld", "mask", "logpRef"] as const) {
+    const tensor = input[field];
+    if (tensor !== undefined && tensor.shape.join(", ") !== expected) {
+      const reason = `Expected shape [${expected}], got [${tensor.shape.join(", ")}]`;
+      throw new InvalidInputError({ subject: "gspo", field, reason, problems: [{ field, reason }] });
+    }
+  }
+};
+
+/**
+ * GSPO: one importance ratio per sequence, `s_i = exp(mean_t(logp − logp_old))` over its response
+ * tokens, clipped at the sequence level:
+ * `loss = −mean_i min(s_i·A_i, clip(s_i, 1 − clipLow, 1 + clipHigh)·A_i) + β·mean_i kl_i`.
+ *
+ * @since 0.1.0
+ * @category contributed objectives
+ */
+export const gspo = (options: typeof GspoOptions.Encoded = {}): ObjectiveV1<tf.Tensor> => {
+  const settings = decodeSync(GspoOptions, "gspo options")(options);
+  return {
+    specificationVersion: "v1",
+    name: "gspo",
+    metricNames: gspoMetricNames,
+    loss(input: ObjectiveInput<tf.Tensor>, _context: ObjectiveContext) {
+      checkShapes(input);
+      const advantages = groupAdvantages(input.rewards, input.groupSize, settings);
+      const metrics: Record<string, number> = {
+        advantagePositiveMean: meanOf(advantages.filter((advantage) => advantage > 0)),
+        advantageNegativeMean: meanOf(advantages.filter((advantage) => advantage < 0)),
+        zeroSpreadGroupFraction: zeroSpread(input.rewards, input.groupSize),
+      };
+      const loss = tf.tidy(() => {
+        const mask = tf.cast(tf.greater(input.mask, 0), "float32");
+        const onMask = (x: tf.Tensor) => tf.where(tf.greater(mask, 0), x, tf.zerosLike(x));
+        const tokens = tf.maximum(tf.sum(mask, 1), 1);
+        const sequenceMean = (x: tf.Tensor) => tf.div(tf.sum(onMask(x), 1), tokens);
+        const ratio = tf.exp(sequenceMean(tf.sub(onMask(input.logp), onMask(input.logpOld))));
+        const advantage = tf.tensor1d(Float32Array.from(advantages));
+        const unclipped = tf.mul(ratio, advantage);
+        const clipped = tf.mul(tf.clipByValue(ratio, 1 - settings.clipLow, 1 + settings.clipHigh), advantage);
+        const policyLoss = tf.neg(tf.mean(tf.minimum(unclipped, clipped)));
+        metrics["policyLoss"] = policyLoss.dataSync()[0]!;
+        metrics["clipFraction"] = tf.mean(tf.cast(tf.less(clipped, unclipped), "float32")).dataSync()[0]!;
+        metrics["ratioMean"] = tf.mean(ratio).dataSync()[0]!;
+        if (settings.beta === 0 || input.logpRef === undefined) {
+          Object.assign(metrics, { kl: 0, klLoss: 0, loss: metrics["policyLoss"] });
+          return policyLoss;
+        }
+        const d = tf.sub(onMask(input.logpRef), onMask(input.logp));
+        const kl = sequenceMean(tf.sub(tf.sub(tf.exp(d), d), 1));
+        const klLoss = tf.mul(settings.beta, tf.mean(kl));
+        const total = tf.add(policyLoss, klLoss);
+        metrics["kl"] = tf.mean(kl).dataSync()[0]!;
+        metrics["klLoss"] = klLoss.dataSync()[0]!;
+        metrics["loss"] = total.dataSync()[0]!;
+        return total;
+      });
+      return { loss, metrics };
+    },
+  };
+};
+
+registerObjective("gspo", gspo, GspoOptions);

@@ -1,0 +1,110 @@
+import type { ObjectiveContext, ObjectiveInput, ObjectiveV1 } from "@apo-rl/core";
+import * as tf from "@tensorflow/tfjs-core";
+import type { KlSchedule } from "../klSchedule.js";
+import { objectiveMetricNames } from "../metricNames.js";
+import type { Aggregation, KlEstimator, KlPlacement } from "../policyGradientOptions.js";
+import { type CheckedInput, checkInput } from "./checkInput.js";
+import { invalid } from "./invalid.js";
+import { sampleMetrics } from "./sampleMetrics.js";
+import { type SampleShaping, type ShapedSamples, shapeSamples } from "./shapeSamples.js";
+import { aggregateTokens, clippedSurrogateTokens, klTokens, masked, sequenceMean } from "./tensorMath.js";
+
+/** Everything a clipped-surrogate objective of the GRPO family is made of. */
+export interface PolicyGradientConfig extends SampleShaping {
+  readonly name: string;
+  readonly clipLow: number;
+  readonly clipHigh: number;
+  readonly dualClip?: number | undefined;
+  readonly aggregation: Aggregation;
+  readonly maxLength?: number | undefined;
+  readonly klEstimator: KlEstimator;
+  readonly klPlacement: KlPlacement;
+  readonly beta: KlSchedule;
+}
+
+/**
+ * Per-token advantages `[S, T]` when the KL is folded into the reward: the token reward
+ * `r_t = −β·w·k1_t` (`k1` from the rollout policy, no gradient) summed from `t` to the end of the
+ * response, added to the sequence advantage. Otherwise `[S, 1]` sequence advantages.
+ */
+const advantageTensor = (
+  input: ObjectiveInput<tf.Tensor>,
+  checked: CheckedInput,
+  shaped: ShapedSamples,
+  config: PolicyGradientConfig,
+  beta: number,
+): tf.Tensor => {
+  const { samples, tokens, mask } = checked;
+  if (config.klPlacement === "loss" || beta === 0 || input.logpRef === undefined)
+    return tf.tensor2d(Float32Array.from(shaped.advantages), [samples, 1]);
+  const old = input.logpOld.dataSync();
+  const ref = input.logpRef.dataSync();
+  const perToken = new Float32Array(samples * tokens);
+  for (let sample = 0; sample < samples; sample++) {
+    let toGo = 0;
+    for (let token = tokens - 1; token >= 0; token--) {
+      const at = sample * tokens + token;
+      if (mask[at]! > 0) toGo += old[at]! - ref[at]!;
+      perToken[at] = shaped.advantages[sample]! - beta * shaped.klWeights[sample]! * toGo;
+    }
+  }
+  return tf.tensor2d(perToken, [samples, tokens]);
+};
+
+const readScalar = (tensor: tf.Tensor): number => tensor.dataSync()[0] ?? 0;
+
+/** Build an `ObjectiveV1` from a configuration; the engine behind every built-in objective. */
+export const policyGradientObjective = (config: PolicyGradientConfig): ObjectiveV1<tf.Tensor> => ({
+  specificationVersion: "v1",
+  name: config.name,
+  metricNames: objectiveMetricNames,
+  loss(input: ObjectiveInput<tf.Tensor>, context: ObjectiveContext) {
+    const checked = checkInput(config.name, input);
+    const beta = config.beta(context);
+    const usesReference = beta > 0;
+    if (usesReference && input.logpRef === undefined)
+      throw invalid(
+        config.name,
+        "logpRef",
+        `Required: the KL coefficient is ${beta} at step ${context.step}`,
+      );
+    const shaped = shapeSamples(input.rewards, input.correct, checked.lengths, input.groupSize, config);
+    const metrics: Record<string, number> = { ...sampleMetrics(shaped), beta };
+    const loss = tf.tidy(() => {
+      const mask = tf.cast(tf.greater(input.mask, 0), "float32");
+      const logp = masked(input.logp, mask);
+      const logpOld = masked(input.logpOld, mask);
+      const advantages = advantageTensor(input, checked, shaped, config, beta);
+      const surrogate = clippedSurrogateTokens(logp, logpOld, advantages, {
+        epsLow: config.clipLow,
+        epsHigh: config.clipHigh,
+        dualClip: config.dualClip,
+      });
+      const maxLength = config.maxLength ?? checked.tokens;
+      const policyLoss = aggregateTokens(masked(surrogate.loss, mask), mask, config.aggregation, maxLength);
+      metrics["policyLoss"] = readScalar(policyLoss);
+      metrics["clipFraction"] = readScalar(
+        tf.div(tf.sum(tf.mul(surrogate.clipped, mask)), tf.maximum(tf.sum(mask), 1)),
+      );
+      if (input.logpRef === undefined) {
+        metrics["kl"] = 0;
+        metrics["klLoss"] = 0;
+        metrics["loss"] = metrics["policyLoss"];
+        return policyLoss;
+      }
+      const perSequence = sequenceMean(
+        masked(klTokens(logp, masked(input.logpRef, mask), config.klEstimator), mask),
+        mask,
+      );
+      metrics["kl"] = readScalar(tf.mean(perSequence));
+      const weights = tf.tensor1d(Float32Array.from(shaped.klWeights));
+      const klLoss =
+        config.klPlacement === "loss" ? tf.mul(beta, tf.mean(tf.mul(weights, perSequence))) : tf.scalar(0);
+      const total = tf.add(policyLoss, klLoss);
+      metrics["klLoss"] = readScalar(klLoss);
+      metrics["loss"] = readScalar(total);
+      return total;
+    });
+    return { loss, metrics };
+  },
+});

@@ -1,0 +1,61 @@
+import type { InvalidInputError, ObjectiveV1 } from "@apo-rl/core";
+import type { Tensor } from "@tensorflow/tfjs-core";
+import type { Effect, Schema } from "effect";
+import type { UnknownObjectiveError } from "./errors.js";
+import { ApoOptions, apo } from "./objectives/apo.js";
+import { DapoOptions, dapo } from "./objectives/dapo.js";
+import { DrGrpoOptions, drGrpo } from "./objectives/drGrpo.js";
+import { GrpoOptions, grpo } from "./objectives/grpo.js";
+import { GrpoDOptions, grpoD } from "./objectives/grpoD.js";
+import { makeObjectiveRegistry, type ObjectiveFactory } from "./registry.js";
+
+/**
+ * The shared registry: `grpo`, `drGrpo`, `dapo`, `grpoD`, `apo` are registered when the package
+ * loads, and contributed objectives (`gspo`) register themselves with {@link registerObjective}.
+ *
+ * @since 0.1.0
+ * @category registry
+ */
+export const objectiveRegistry = makeObjectiveRegistry();
+
+objectiveRegistry.register("grpo", grpo, GrpoOptions);
+objectiveRegistry.register("drGrpo", drGrpo, DrGrpoOptions);
+objectiveRegistry.register("dapo", dapo, DapoOptions);
+objectiveRegistry.register("grpoD", grpoD, GrpoDOptions);
+objectiveRegistry.register("apo", apo, ApoOptions);
+
+/**
+ * Register an objective in the shared registry under `name`, with the schema that decodes its
+ * options. Throws `ObjectiveRegistrationError` when the name is taken, unless `replace: true`.
+ *
+ * @since 0.1.0
+ * @category registry
+ */
+export const registerObjective = <S extends Schema.Codec<unknown, unknown, never, never>>(
+  name: string,
+  factory: ObjectiveFactory<S["Type"]>,
+  optionsSchema: S,
+  settings: { readonly replace?: boolean } = {},
+): void => objectiveRegistry.register(name, factory, optionsSchema, settings);
+
+/**
+ * Build a registered objective from its name and options (e.g. from a config file). Throws
+ * `UnknownObjectiveError` for an unknown name and `InvalidInputError` naming the option for bad options.
+ *
+ * @since 0.1.0
+ * @category registry
+ */
+export const createObjective = (name: string, options: unknown = {}): ObjectiveV1<Tensor> =>
+  objectiveRegistry.create(name, options);
+
+/**
+ * {@link createObjective} as an Effect, failing with `UnknownObjectiveError` or `InvalidInputError`.
+ *
+ * @since 0.1.0
+ * @category registry
+ */
+export const createObjectiveEffect = (
+  name: string,
+  options: unknown = {},
+): Effect.Effect<ObjectiveV1<Tensor>, UnknownObjectiveError | InvalidInputError> =>
+  objectiveRegistry.createEffect(name, options);
