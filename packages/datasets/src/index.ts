@@ -1,4 +1,25 @@
 /**
+ * Datasets for apo-rl: View-R1 JSON and JSONL readers that report every bad row, seeded shuffling
+ * with a resumable cursor, and a synthetic multimodal counting task.
+ *
  * @since 0.1.0
  */
-export const packageName = "@apo-rl/datasets";
+export { Dataset, type DatasetShape, type ReadDatasetError, type ReadDatasetOptions } from "./Dataset.js";
+export { DatasetCursor, decodeDatasetCursor, startCursor } from "./DatasetCursor.js";
+export { type DatasetItem, toGenerationRequest } from "./DatasetItem.js";
+export { DatasetSampler, epochOrder, type SamplerOptions } from "./DatasetSampler.js";
+export { DatasetFileError, InvalidDatasetError, RowProblem } from "./errors.js";
+export type { DatasetFormat, LoadedDataset } from "./LoadedDataset.js";
+export type { ReadOptions } from "./ReadOptions.js";
+export { readDataset, readJsonl, readViewR1, writeJsonlDataset, writeSyntheticTask } from "./readDataset.js";
+export { RandomState, SeededRandom, Uint32 } from "./SeededRandom.js";
+export { SHAPE_COLORS, type ShapeColor, SYNTHETIC_BACKGROUND, SYNTHETIC_COLORS } from "./SyntheticColors.js";
+export {
+  countingQuestion,
+  type ResolvedSyntheticCountingOptions,
+  resolveSyntheticCountingOptions,
+  SyntheticCountingOptions,
+  type SyntheticTask,
+  syntheticCountingTask,
+} from "./SyntheticCountingTask.js";
+export type { SyntheticTaskFiles } from "./writeDataset.js";
