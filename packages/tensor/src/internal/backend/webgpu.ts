@@ -1,0 +1,79 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { exportOf, importOptional } from "./packages.js";
+
+// Minimal structural types of the WebGPU objects touched here (the `webgpu` package ships full ones,
+// but it is an optional peer dependency, so this file must compile without it).
+interface Adapter {
+  readonly features: { has(name: string): boolean };
+  readonly limits: Record<string, number>;
+  readonly info?: { vendor?: string; architecture?: string; device?: string; description?: string };
+  requestDevice(descriptor: Record<string, unknown>): Promise<unknown>;
+}
+interface Gpu {
+  requestAdapter(options: Record<string, unknown>): Promise<Adapter | null>;
+}
+
+/** Limits tfjs's own browser registration raises to the adapter's maximum. */
+const raisedLimits = [
+  "maxComputeWorkgroupStorageSize",
+  "maxComputeWorkgroupsPerDimension",
+  "maxStorageBufferBindingSize",
+  "maxBufferSize",
+  "maxComputeWorkgroupSizeX",
+  "maxComputeInvocationsPerWorkgroup",
+];
+
+/** Kept alive for the life of the process: dropping the Dawn instance would lose the adapter. */
+let gpu: Gpu | undefined;
+
+const describe = (adapter: Adapter): string => {
+  const info = adapter.info ?? {};
+  const parts = [info.vendor, info.architecture, info.device, info.description].filter(
+    (part): part is string => typeof part === "string" && part !== "",
+  );
+  return `WebGPU adapter ${parts.length > 0 ? parts.join(" / ") : "(no adapter info)"}`;
+};
+
+const requestAdapter = async (): Promise<Adapter> => {
+  const module = await importOptional("webgpu");
+  const create = exportOf(module, "create") as (flags: ReadonlyArray<string>) => Gpu;
+  const globals = exportOf(module, "globals") as Record<string, unknown>;
+  // tfjs-backend-webgpu reads GPUBufferUsage, GPUMapMode, … from the global scope, as in a browser.
+  for (const [key, value] of Object.entries(globals))
+    if (!(key in globalThis))
+      Object.defineProperty(globalThis, key, { value, configurable: true, writable: true });
+  gpu ??= create([]);
+  const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+  if (adapter === null)
+    throw new Error("no WebGPU adapter found (Dawn found no Vulkan/Metal/D3D12 GPU driver)");
+  return adapter;
+};
+
+const requestDevice = (adapter: Adapter): Promise<unknown> =>
+  adapter.requestDevice({
+    requiredFeatures: ["timestamp-query"].filter((feature) => adapter.features.has(feature)),
+    requiredLimits: Object.fromEntries(
+      raisedLimits.filter((limit) => limit in adapter.limits).map((limit) => [limit, adapter.limits[limit]]),
+    ),
+  });
+
+/**
+ * Loads Dawn through the `webgpu` package, asks for an adapter and registers tfjs's WebGPU backend
+ * on it. tfjs-backend-webgpu only self-registers when `navigator.gpu` exists (browsers), so the
+ * backend factory is registered here instead.
+ */
+export const prepareWebGpu = async (): Promise<string> => {
+  const adapter = await requestAdapter();
+  const module = await importOptional("@tensorflow/tfjs-backend-webgpu");
+  const WebGPUBackend = exportOf(module, "WebGPUBackend") as new (
+    device: unknown,
+    info?: unknown,
+  ) => tf.KernelBackend;
+  if (tf.findBackendFactory("webgpu") === undefined)
+    tf.registerBackend(
+      "webgpu",
+      async () => new WebGPUBackend(await requestDevice(adapter), adapter.info),
+      3,
+    );
+  return describe(adapter);
+};
