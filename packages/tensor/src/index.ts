@@ -1,3 +1,13 @@
+export type { ClippedSurrogateOptions, ClippedSurrogateResult } from "./ops/clippedSurrogate.js";
+export { clippedSurrogate } from "./ops/clippedSurrogate.js";
+export type { GroupNormalizeOptions, GroupScale } from "./ops/groupNormalize.js";
+export { groupNormalize } from "./ops/groupNormalize.js";
+export type { KlEstimator } from "./ops/klEstimate.js";
+export { KL_ESTIMATORS, klEstimate } from "./ops/klEstimate.js";
+export type { AggregationMode, MaskedAggregateOptions } from "./ops/maskedAggregate.js";
+export { AGGREGATION_MODES, maskedAggregate } from "./ops/maskedAggregate.js";
+export type { TokenLogprobsOptions } from "./ops/tokenLogprobs.js";
+export { tokenLogprobs } from "./ops/tokenLogprobs.js";
 export type { BackendName } from "./backend/BackendName.js";
 export { BACKEND_NAMES, isBackendName } from "./backend/BackendName.js";
 export type { BackendReport, CandidateReport, CandidateStatus } from "./backend/BackendReport.js";
