@@ -17,6 +17,8 @@ const JsonlRow = Schema.Struct({
 
 type JsonlRow = typeof JsonlRow.Type;
 
+const UNKNOWN_KEY = "unknown key (a row has id, messages or prompt, images, answer, category)";
+
 const failed = (row: number, field: string, reason: string): RowOutcome => ({
   row,
   ok: false,
@@ -62,7 +64,13 @@ const parseLine = (line: string, row: number): RowOutcome => {
     return failed(row, "", `not valid JSON: ${(error as Error).message}`);
   }
   const decoded = decodeValue(JsonlRow, json, { unknownKeys: "error" });
-  return decoded.ok ? chatOf(decoded.value, row) : { row, ok: false, problems: decoded.problems };
+  if (decoded.ok) return chatOf(decoded.value, row);
+  const problems = decoded.problems.map((problem) =>
+    problem.reason === "Expected no excess property"
+      ? { field: problem.field, reason: UNKNOWN_KEY }
+      : problem,
+  );
+  return { row, ok: false, problems };
 };
 
 /** Parse JSONL text: one row per non-blank line; row `n` is line `n` (1-based). */
