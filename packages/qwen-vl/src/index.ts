@@ -1,4 +1,54 @@
-/**
- * @since 0.1.0
- */
-export const packageName = "@apo-rl/qwen-vl";
+// Model (issue 6): config, safetensors, Qwen2.5-VL forward, KV cache.
+export * from "./config/Qwen25VLConfig.js";
+export * from "./model/errors.js";
+export * from "./model/getRopeIndex.js";
+export * from "./model/initQwen25VL.js";
+export type * from "./model/LinearAdapter.js";
+export * from "./model/loadQwen25VL.js";
+export * from "./model/memory.js";
+export * from "./model/Qwen25VLCache.js";
+export * from "./model/Qwen25VLModel.js";
+export type * from "./model/Qwen25VLParts.js";
+export type { TrainableOption } from "./model/variables.js";
+export * from "./safetensors/errors.js";
+export * from "./safetensors/SafetensorsFile.js";
+// Processor (issue 7): image loading, smart_resize, Pillow-exact bicubic resize, tokenizer, chat template.
+export type { ChatTemplate, ChatTemplateOptions } from "./processor/chatTemplate.js";
+export { compileChatTemplate, QWEN2_5_VL_CHAT_TEMPLATE, readChatTemplate } from "./processor/chatTemplate.js";
+export type { QwenVLProcessorError } from "./processor/errors.js";
+export {
+  ImageCountMismatchError,
+  ImageDecodeError,
+  ImageNotFoundError,
+  ImageSizeError,
+  InvalidImageError,
+  isQwenVLProcessorError,
+  ProcessorConfigError,
+} from "./processor/errors.js";
+export type { ImageProcessorConfig, PixelBudget } from "./processor/ImageProcessorConfig.js";
+export {
+  decodeImageProcessorConfig,
+  PreprocessorConfigJson,
+  QWEN2_5_VL_IMAGE_PROCESSOR_CONFIG,
+  readImageProcessorConfig,
+} from "./processor/ImageProcessorConfig.js";
+export type { ImageContext } from "./processor/loadImage.js";
+export { decodeImage, loadImage } from "./processor/loadImage.js";
+export type { ProcessedImages } from "./processor/processImages.js";
+export { processImages, resizeForModel } from "./processor/processImages.js";
+export type {
+  EncodedPrompt,
+  EncodeOptions,
+  QwenVLProcessorOptions,
+  QwenVLProcessorShape,
+} from "./processor/QwenVLProcessor.js";
+export { loadQwenVLProcessor, makeQwenVLProcessor, QwenVLProcessor } from "./processor/QwenVLProcessor.js";
+export type { QwenVLSpecialTokens, QwenVLTokenizer } from "./processor/QwenVLTokenizer.js";
+export {
+  loadQwenVLTokenizer,
+  makeQwenVLTokenizer,
+  REQUIRED_SPECIAL_TOKENS,
+} from "./processor/QwenVLTokenizer.js";
+export { resizeBicubic } from "./processor/resizeBicubic.js";
+export type { SmartResizeOptions } from "./processor/smartResize.js";
+export { DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, smartResize } from "./processor/smartResize.js";

@@ -1,0 +1,88 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { maskedScore } from "./ops.js";
+
+/**
+ * How a sequence split into contiguous segments is laid out for batched attention: every segment is
+ * padded to the longest one, `[segments, longest]`, with a key-padding mask. Tokens only attend
+ * within their own segment (a block-diagonal attention), and no `[N, N]` mask is ever built.
+ */
+export interface SegmentLayout {
+  readonly segments: number;
+  readonly longest: number;
+  /** Token gathered into each padded slot (`segments·longest`; pads take token 0). */
+  readonly gather: tf.Tensor1D;
+  /** Padded slot of each token (`N`). */
+  readonly scatter: tf.Tensor1D;
+  /** `[segments, 1, 1, longest]` additive key mask, absent when no segment is padded. */
+  readonly keyMask: tf.Tensor4D | undefined;
+}
+
+/** Build the layout for boundaries `cu` (`[0, …, N]`). The caller disposes it. */
+export const segmentLayout = (cu: ReadonlyArray<number>): SegmentLayout => {
+  const lengths = cu.slice(1).map((end, index) => end - cu[index]!);
+  const segments = lengths.length;
+  const longest = Math.max(...lengths);
+  const total = cu[cu.length - 1]!;
+  const gather = new Int32Array(segments * longest);
+  const scatter = new Int32Array(total);
+  const mask = new Float32Array(segments * longest);
+  lengths.forEach((length, segment) => {
+    for (let slot = 0; slot < longest; slot++) {
+      const position = segment * longest + slot;
+      if (slot < length) {
+        gather[position] = cu[segment]! + slot;
+        scatter[cu[segment]! + slot] = position;
+      } else {
+        mask[position] = maskedScore;
+      }
+    }
+  });
+  const padded = lengths.some((length) => length !== longest);
+  return {
+    segments,
+    longest,
+    gather: tf.tensor1d(gather, "int32"),
+    scatter: tf.tensor1d(scatter, "int32"),
+    keyMask: padded ? tf.tensor4d(mask, [segments, 1, 1, longest]) : undefined,
+  };
+};
+
+export const disposeLayout = (layout: SegmentLayout): void => {
+  layout.gather.dispose();
+  layout.scatter.dispose();
+  layout.keyMask?.dispose();
+};
+
+/** `[N, heads, dim]` → `[segments, heads, longest, dim]`. */
+const toSegments = (x: tf.Tensor, layout: SegmentLayout): tf.Tensor => {
+  const [, heads, dim] = x.shape as [number, number, number];
+  return tf.transpose(
+    tf.reshape(tf.gather(x, layout.gather), [layout.segments, layout.longest, heads, dim]),
+    [0, 2, 1, 3],
+  );
+};
+
+/**
+ * Bidirectional attention inside each segment: q, k, v are `[N, heads, dim]`; returns
+ * `[N, heads·dim]` in the original token order. Softmax of `q·kᵀ/√dim` in float32.
+ */
+export const segmentAttention = (
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  layout: SegmentLayout,
+): tf.Tensor =>
+  tf.tidy(() => {
+    const [n, heads, dim] = q.shape as [number, number, number];
+    const scores = tf.mul(
+      tf.matMul(toSegments(q, layout), toSegments(k, layout), false, true),
+      1 / Math.sqrt(dim),
+    );
+    const masked = layout.keyMask === undefined ? scores : tf.add(scores, layout.keyMask);
+    const context = tf.matMul(tf.softmax(masked), toSegments(v, layout));
+    const flat = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [
+      layout.segments * layout.longest,
+      heads * dim,
+    ]);
+    return tf.reshape(tf.gather(flat, layout.scatter), [n, heads * dim]);
+  });

@@ -1,0 +1,167 @@
+import * as tf from "@tensorflow/tfjs-core";
+import type { Qwen25VLConfig } from "../../config/Qwen25VLConfig.js";
+import type { LinearAdapter } from "../../model/LinearAdapter.js";
+import { applyLinear, type ParameterMap, parameter } from "./linear.js";
+import { applyRotary, inverseFrequencies, maskedScore, rmsNorm, silu } from "./ops.js";
+
+/** Rotated keys and values of one decoder layer, `[B, kvHeads, T, headDim]`. */
+export interface LayerCache {
+  readonly key: tf.Tensor4D;
+  readonly value: tf.Tensor4D;
+}
+
+/** True while a gradient is being recorded: intermediates must then stay alive. */
+export const recordingGradients = (): boolean =>
+  (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0;
+
+/**
+ * M-RoPE cos/sin `[B, S, 1, headDim]`: frequency j takes its position from row t, h or w according
+ * to `mropeSection`; angles `position·inv[j]` in float32, then `concat(a, a)`.
+ */
+export const mropeTables = (
+  positionIds: ReadonlyArray<ReadonlyArray<ReadonlyArray<number>>>,
+  config: Qwen25VLConfig,
+): { cos: Float32Array; sin: Float32Array } => {
+  const { headDim, ropeTheta, mropeSection } = config.text;
+  const inverse = inverseFrequencies(headDim, ropeTheta);
+  const half = headDim / 2;
+  const axisOf = Array.from({ length: half }, (_, j) =>
+    j < mropeSection[0] ? 0 : j < mropeSection[0] + mropeSection[1] ? 1 : 2,
+  );
+  const batch = positionIds[0]!.length;
+  const length = positionIds[0]![0]!.length;
+  const cos = new Float32Array(batch * length * headDim);
+  const sin = new Float32Array(batch * length * headDim);
+  for (let b = 0; b < batch; b++) {
+    for (let s = 0; s < length; s++) {
+      const base = (b * length + s) * headDim;
+      for (let j = 0; j < half; j++) {
+        const angle = Math.fround(positionIds[axisOf[j]!]![b]![s]! * inverse[j]!);
+        cos[base + j] = cos[base + half + j] = Math.cos(angle);
+        sin[base + j] = sin[base + half + j] = Math.sin(angle);
+      }
+    }
+  }
+  return { cos, sin };
+};
+
+/** Causal + key-padding additive mask `[B, 1, S, past+S]` (0 allowed, −1e9 masked). */
+export const decoderMask = (
+  fullMask: ReadonlyArray<ReadonlyArray<number>>,
+  past: number,
+  length: number,
+): Float32Array => {
+  const batch = fullMask.length;
+  const total = past + length;
+  const out = new Float32Array(batch * length * total);
+  for (let b = 0; b < batch; b++) {
+    for (let s = 0; s < length; s++) {
+      for (let t = 0; t < total; t++) {
+        const allowed = t <= past + s && fullMask[b]![t] === 1;
+        if (!allowed) out[(b * length + s) * total + t] = maskedScore;
+      }
+    }
+  }
+  return out;
+};
+
+export interface DecoderInputs {
+  readonly embeds: tf.Tensor3D;
+  readonly cos: tf.Tensor4D;
+  readonly sin: tf.Tensor4D;
+  readonly mask: tf.Tensor4D;
+  readonly past: ReadonlyArray<LayerCache> | undefined;
+}
+
+interface LayerContext {
+  readonly parameters: ParameterMap;
+  readonly adapter: LinearAdapter | undefined;
+  readonly config: Qwen25VLConfig;
+  readonly inputs: DecoderInputs;
+}
+
+const attention = (context: LayerContext, prefix: string, x: tf.Tensor, index: number) => {
+  const { config, inputs } = context;
+  const { numAttentionHeads: heads, numKeyValueHeads: kvHeads, headDim } = config.text;
+  const [batch, length] = x.shape as [number, number, number];
+  const project = (name: string, count: number) =>
+    tf.transpose(
+      tf.reshape(applyLinear(context.parameters, context.adapter, `${prefix}.${name}`, x), [
+        batch,
+        length,
+        count,
+        headDim,
+      ]),
+      [0, 2, 1, 3],
+    );
+  const rotate = (t: tf.Tensor) => applyRotary(t, inputs.cos, inputs.sin);
+  const q = rotate(project("q_proj", heads));
+  const newKey = rotate(project("k_proj", kvHeads));
+  const newValue = project("v_proj", kvHeads);
+  const past = inputs.past?.[index];
+  const key = (past === undefined ? newKey : tf.concat([past.key, newKey], 2)) as tf.Tensor4D;
+  const value = (past === undefined ? newValue : tf.concat([past.value, newValue], 2)) as tf.Tensor4D;
+  const total = key.shape[2];
+  const groups = heads / kvHeads;
+  const grouped = tf.reshape(q, [batch, kvHeads, groups * length, headDim]);
+  const products = tf.reshape(tf.matMul(grouped, key, false, true), [batch, heads, length, total]);
+  const scores = tf.add(tf.mul(products, 1 / Math.sqrt(headDim)), inputs.mask);
+  const probabilities = tf.reshape(tf.softmax(scores), [batch, kvHeads, groups * length, total]);
+  const context4 = tf.reshape(tf.matMul(probabilities, value), [batch, heads, length, headDim]);
+  const merged = tf.reshape(tf.transpose(context4, [0, 2, 1, 3]), [batch, length, heads * headDim]);
+  return { output: applyLinear(context.parameters, context.adapter, `${prefix}.o_proj`, merged), key, value };
+};
+
+const decoderLayer = (context: LayerContext, index: number, x: tf.Tensor) => {
+  const { parameters, adapter, config } = context;
+  const eps = config.text.rmsNormEps;
+  const prefix = `model.layers.${index}`;
+  const normed = rmsNorm(x, parameter(parameters, `${prefix}.input_layernorm.weight`), eps);
+  const { output, key, value } = attention(context, `${prefix}.self_attn`, normed, index);
+  const h = tf.add(x, output);
+  const normed2 = rmsNorm(h, parameter(parameters, `${prefix}.post_attention_layernorm.weight`), eps);
+  const linear = (name: string, input: tf.Tensor) =>
+    applyLinear(parameters, adapter, `${prefix}.mlp.${name}`, input);
+  const mlp = linear("down_proj", tf.mul(silu(linear("gate_proj", normed2)), linear("up_proj", normed2)));
+  return { hidden: tf.add(h, mlp), key, value };
+};
+
+export interface DecoderResult {
+  /** After the final norm, `[B, S, hidden]`. */
+  readonly hidden: tf.Tensor3D;
+  /** Input embeddings then each layer's output (before the final norm), on request. */
+  readonly layerStates: ReadonlyArray<tf.Tensor3D>;
+  readonly cache: ReadonlyArray<LayerCache>;
+}
+
+/**
+ * The text decoder: pre-norm layers of GQA attention (q/k/v biases, M-RoPE, causal + padding mask,
+ * softmax in float32) and SwiGLU, then the final RMSNorm. Call inside `tf.tidy`.
+ */
+export const runDecoder = (
+  parameters: ParameterMap,
+  adapter: LinearAdapter | undefined,
+  config: Qwen25VLConfig,
+  inputs: DecoderInputs,
+  options: { readonly keepCache: boolean; readonly layerStates: boolean },
+): DecoderResult => {
+  const context: LayerContext = { parameters, adapter, config, inputs };
+  const layerStates: tf.Tensor3D[] = options.layerStates ? [inputs.embeds] : [];
+  const cache: LayerCache[] = [];
+  const free = !recordingGradients() && !options.layerStates;
+  let x: tf.Tensor = inputs.embeds;
+  for (let index = 0; index < config.text.numHiddenLayers; index++) {
+    const current = x;
+    const layer = tf.tidy(() => decoderLayer(context, index, current));
+    if (options.keepCache) cache.push({ key: layer.key, value: layer.value });
+    if (free && x !== inputs.embeds) x.dispose();
+    x = layer.hidden;
+    if (options.layerStates) layerStates.push(x as tf.Tensor3D);
+  }
+  const hidden = rmsNorm(
+    x,
+    parameter(parameters, "model.norm.weight"),
+    config.text.rmsNormEps,
+  ) as tf.Tensor3D;
+  return { hidden, layerStates, cache };
+};

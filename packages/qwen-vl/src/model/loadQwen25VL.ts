@@ -1,0 +1,176 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { Effect } from "effect";
+import { decodeQwen25VLConfig, type Qwen25VLConfig, Qwen25VLConfigError } from "../config/Qwen25VLConfig.js";
+import { type Checkpoint, openCheckpoint } from "../internal/model/checkpoint.js";
+import { checkpointShape, type WeightSpec, weightSpecs } from "../internal/model/weightSpec.js";
+import {
+  CheckpointFileError,
+  MissingWeightError,
+  type SafetensorsError,
+  WeightShapeError,
+} from "../safetensors/errors.js";
+import type { ModelMemoryError } from "./errors.js";
+import { assertFitsBackend, estimateQwen25VLMemory } from "./memory.js";
+import { Qwen25VLModel } from "./Qwen25VLModel.js";
+import type { Qwen25VLParts } from "./Qwen25VLParts.js";
+import { type TrainableOption, variableFactory } from "./variables.js";
+
+/**
+ * Options of {@link loadQwen25VL}.
+ *
+ * @since 0.1.0
+ * @category loading
+ */
+export interface LoadQwen25VLOptions {
+  /** Backend whose memory bound is checked before loading. Default: the active one (`tf.getBackend()`). */
+  readonly backend?: string;
+  /** `"text"` loads only the decoder, `"vision"` only the vision tower. Default `"all"`. */
+  readonly parts?: Qwen25VLParts;
+  /** Which weights become trainable variables (default none). */
+  readonly trainable?: TrainableOption;
+}
+
+/**
+ * Every error {@link loadQwen25VL} can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type Qwen25VLLoadError = Qwen25VLConfigError | SafetensorsError | ModelMemoryError;
+
+/**
+ * Read and decode `<directory>/config.json`.
+ *
+ * @since 0.1.0
+ * @category loading
+ */
+export const readQwen25VLConfig = async (directory: string): Promise<Qwen25VLConfig> => {
+  const file = join(directory, "config.json");
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new CheckpointFileError({ file, reason: `cannot read: ${(error as Error).message}` });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Qwen25VLConfigError({ file, field: "", reason: `not JSON (${(error as Error).message})` });
+  }
+  return decodeQwen25VLConfig(json, file);
+};
+
+const sameShape = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) =>
+  a.length === b.length && a.every((value, index) => value === b[index]);
+
+/** Every expected weight is present with the shape the config implies. */
+const checkWeights = (
+  config: Qwen25VLConfig,
+  checkpoint: Checkpoint,
+  specs: ReadonlyArray<WeightSpec>,
+): void => {
+  for (const spec of specs) {
+    const location = checkpoint.weights.get(spec.name);
+    if (location === undefined) {
+      throw new MissingWeightError({
+        file: checkpoint.source,
+        tensor: spec.name,
+        reason: "the configuration requires it but no checkpoint file holds it",
+      });
+    }
+    const expected = checkpointShape(config, spec);
+    const actual = location.file.header.entries.get(location.stored)!.shape;
+    if (!sameShape(expected, actual)) {
+      throw new WeightShapeError({
+        file: location.file.header.file,
+        tensor: location.stored,
+        expected: [...expected],
+        actual: [...actual],
+        reason: `stored as [${actual.join(", ")}] but the config implies [${expected.join(", ")}]`,
+      });
+    }
+  }
+};
+
+const readWeights = async (
+  checkpoint: Checkpoint,
+  specs: ReadonlyArray<WeightSpec>,
+  trainable: TrainableOption | undefined,
+): Promise<Map<string, tf.Variable>> => {
+  const parameters = new Map<string, tf.Variable>();
+  const makeVariable = variableFactory(trainable);
+  try {
+    for (const spec of specs) {
+      const location = checkpoint.weights.get(spec.name)!;
+      const data = await location.file.read(location.stored);
+      parameters.set(spec.name, makeVariable(tf.tensor(data, [...spec.shape], "float32"), spec.name));
+    }
+    return parameters;
+  } catch (error) {
+    for (const variable of parameters.values()) variable.dispose();
+    throw error;
+  }
+};
+
+/**
+ * Load a Qwen2.5-VL checkpoint directory: `config.json` plus `model.safetensors`, or shards listed
+ * in `model.safetensors.index.json`. Both weight namings are accepted (`model.*`/`visual.*` and
+ * `model.language_model.*`/`model.visual.*`). Before any tensor data is read it checks that the
+ * float32 weights fit the backend (else `ModelMemoryError` naming the backends that can hold
+ * them), validates every header, and checks that every weight is present with the right shape.
+ * Tensors are then read one at a time (BF16/F16 converted to F32) into `tf.Variable`s.
+ *
+ * @since 0.1.0
+ * @category loading
+ */
+export const loadQwen25VL = async (
+  directory: string,
+  options: LoadQwen25VLOptions = {},
+): Promise<Qwen25VLModel> => {
+  const config = await readQwen25VLConfig(directory);
+  const parts = options.parts ?? "all";
+  assertFitsBackend(options.backend ?? tf.getBackend(), estimateQwen25VLMemory(config, parts).weightBytes);
+  const checkpoint = await openCheckpoint(directory);
+  try {
+    const specs = weightSpecs(config, parts);
+    checkWeights(config, checkpoint, specs);
+    const parameters = await readWeights(checkpoint, specs, options.trainable);
+    return new Qwen25VLModel(config, parameters, parts);
+  } finally {
+    await checkpoint.close();
+  }
+};
+
+const loadErrorTags = new Set<string>([
+  "Qwen25VLConfigError",
+  "SafetensorsHeaderError",
+  "SafetensorsDtypeError",
+  "SafetensorsOffsetError",
+  "MissingWeightError",
+  "WeightShapeError",
+  "CheckpointFileError",
+  "ModelMemoryError",
+]);
+
+const isLoadError = (error: unknown): error is Qwen25VLLoadError =>
+  typeof error === "object" && error !== null && loadErrorTags.has((error as { _tag?: string })._tag ?? "");
+
+/**
+ * {@link loadQwen25VL} as an `Effect` whose failure channel holds the typed load errors; other
+ * I/O failures become a `CheckpointFileError` naming the directory.
+ *
+ * @since 0.1.0
+ * @category loading
+ */
+export const loadQwen25VLEffect = (
+  directory: string,
+  options: LoadQwen25VLOptions = {},
+): Effect.Effect<Qwen25VLModel, Qwen25VLLoadError> =>
+  Effect.tryPromise({
+    try: () => loadQwen25VL(directory, options),
+    catch: (error) =>
+      isLoadError(error) ? error : new CheckpointFileError({ file: directory, reason: String(error) }),
+  });

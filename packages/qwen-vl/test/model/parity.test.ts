@@ -1,0 +1,95 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadQwen25VL, type Qwen25VLModel } from "../../src/index.js";
+import { testBackendNames, useBackend } from "./support/backend.js";
+import { fixtureDirectory, loadFixture, maxAbsDiff } from "./support/fixtures.js";
+
+const image = loadFixture("image");
+const textOnly = loadFixture("text_only");
+
+/** log-softmax in float64 of one logits row, at `target`. */
+const logprobAt = (row: ArrayLike<number>, target: number): number => {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let index = 0; index < row.length; index++) max = Math.max(max, row[index]!);
+  let sum = 0;
+  for (let index = 0; index < row.length; index++) sum += Math.exp(row[index]! - max);
+  return row[target]! - max - Math.log(sum);
+};
+
+describe.each(testBackendNames)("Qwen2.5-VL parity with transformers (%s)", (backend) => {
+  let model: Qwen25VLModel;
+  let available = false;
+  let tensorsBefore = 0;
+
+  beforeAll(async () => {
+    available = await useBackend(backend);
+    if (!available) return;
+    model = await loadQwen25VL(fixtureDirectory("image"));
+    tensorsBefore = tf.memory().numTensors;
+  });
+
+  afterAll(() => {
+    if (!available) return;
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    model.dispose();
+  });
+
+  it("runs the text-only fixture: hidden states per layer, logits and logprobs", ({ skip }) => {
+    if (!available) skip();
+    const output = model.forward(
+      { inputIds: [textOnly.inputs.input_ids] },
+      { logits: true, layerStates: true },
+    );
+    const states = output.layerStates!;
+    const expected = textOnly.text_hidden_states;
+    expect(maxAbsDiff(states[0]!.dataSync(), expected[0]!)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(states[1]!.dataSync(), expected[1]!)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(output.hiddenStates.dataSync(), expected[2]!)).toBeLessThan(1e-5);
+    const logits = output.logits!.dataSync();
+    expect(maxAbsDiff(logits, textOnly.logits)).toBeLessThan(1e-5);
+    const vocab = textOnly.logits[0]!.length;
+    const ids = textOnly.inputs.input_ids;
+    const logprobs = ids
+      .slice(1)
+      .map((target, index) => logprobAt(logits.subarray(index * vocab, (index + 1) * vocab), target));
+    expect(maxAbsDiff(logprobs, textOnly.token_logprobs)).toBeLessThan(1e-5);
+    expect(output.ropeDeltas).toEqual([textOnly.rope_deltas]);
+    tf.dispose([output.hiddenStates, output.logits!, ...states]);
+  });
+
+  it("runs the image fixture: vision intermediates, image embeddings, hidden states, logits", ({ skip }) => {
+    if (!available) skip();
+    const vision = model.encodeImages(
+      new Float32Array(image.inputs.pixel_values!.flat()),
+      image.inputs.image_grid_thw!,
+      {
+        intermediates: true,
+      },
+    );
+    const debug = image.vision_debug!;
+    expect(maxAbsDiff(vision.patchEmbeds!.dataSync(), debug.patch_embed_out)).toBeLessThan(5e-5);
+    vision.blockOutputs!.forEach((block, index) => {
+      expect(maxAbsDiff(block.dataSync(), debug.block_outputs_window_order[index]!)).toBeLessThan(5e-5);
+    });
+    expect(maxAbsDiff(vision.mergerOutput!.dataSync(), debug.merger_out_window_order)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(vision.imageEmbeds.dataSync(), image.image_embeds!)).toBeLessThan(1e-6);
+    tf.dispose([vision.imageEmbeds, vision.patchEmbeds!, vision.mergerOutput!, ...vision.blockOutputs!]);
+
+    const output = model.forward(
+      {
+        inputIds: [image.inputs.input_ids],
+        pixelValues: new Float32Array(image.inputs.pixel_values!.flat()),
+        imageGridThw: image.inputs.image_grid_thw!,
+      },
+      { logits: true, layerStates: true },
+    );
+    const states = output.layerStates!;
+    expect(maxAbsDiff(states[0]!.dataSync(), image.text_hidden_states[0]!)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(states[1]!.dataSync(), image.text_hidden_states[1]!)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(output.hiddenStates.dataSync(), image.text_hidden_states[2]!)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(output.logits!.dataSync(), image.logits)).toBeLessThan(1e-5);
+    expect(output.ropeDeltas).toEqual([image.rope_deltas]);
+    expect(output.positionIds.map((row) => row[0])).toEqual(image.position_ids);
+    tf.dispose([output.hiddenStates, output.logits!, ...states]);
+  });
+});
