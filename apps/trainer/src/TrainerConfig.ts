@@ -1,3 +1,4 @@
+import { BACKEND_NAMES } from "@apo-rl/tensor";
 import { Effect, Schema } from "effect";
 
 const withDefault = <S extends Schema.Top>(value: S["Encoded"]) =>
@@ -43,11 +44,15 @@ export const ModelConfig = Schema.Struct({
  * @category config
  */
 export const SyntheticDataConfig = Schema.Struct({
-  task: Schema.Literals(["count", "count-two-colours"]).pipe(withDefault("count")),
+  /** `count` one colour, `sum` two colours added, `mixed` both. */
+  variant: Schema.Literals(["count", "sum", "mixed"]).pipe(withDefault("count")),
   difficulty: Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThanOrEqualTo(1)).pipe(
     withDefault(0.5),
   ),
   trainSize: PositiveInt.pipe(withDefault(2048)),
+  imageSize: Schema.Int.check(Schema.isGreaterThanOrEqualTo(32), Schema.isLessThanOrEqualTo(512)).pipe(
+    withDefault(56),
+  ),
 });
 
 /**
@@ -201,8 +206,11 @@ export const TrainerConfig = Schema.Struct({
   optimizer: OptimizerConfig.pipe(withDefault({})),
   train: TrainConfig,
   output: OutputConfig.pipe(withDefault({})),
-  /** `auto` or a backend name known to @apo-rl/tensor (`wasm`, `cpu`, `webgpu`, `tensorflow`). */
-  backend: Schema.String.check(Schema.isNonEmpty()).pipe(withDefault("auto")),
+  /**
+   * `auto` (the `APO_BACKEND` environment variable, else tfjs-node-gpu → tfjs-node → webgpu → wasm →
+   * cpu, the first usable) or one of @apo-rl/tensor's backend names.
+   */
+  backend: Schema.Literals(["auto", ...BACKEND_NAMES]).pipe(withDefault("auto")),
 });
 
 /**

@@ -65,7 +65,9 @@ for (const backend of testBackends) {
           weightDecay: 0.1,
         });
         const actual = [...parameterA.dataSync(), ...parameterB.dataSync()];
-        actual.forEach((value, i) => expect(value).toBeCloseTo(expected[i]!, 6));
+        actual.forEach((value, i) => {
+          expect(value).toBeCloseTo(expected[i]!, 6);
+        });
       });
       expect(optimizer.step).toBe(4);
       optimizer.dispose();

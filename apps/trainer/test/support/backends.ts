@@ -1,11 +1,9 @@
-import "@tensorflow/tfjs-backend-cpu";
-import * as tf from "@tensorflow/tfjs-core";
+import { testBackends as availableBackends, type BackendName, initBackend } from "@apo-rl/tensor";
 
-/** The tfjs backends these tests run on (every one importable here). */
-export const testBackends: ReadonlyArray<string> = ["cpu"];
+/** The tfjs backends these tests run on: every one usable here (wasm and cpu in CI). */
+export const testBackends: ReadonlyArray<BackendName> = await availableBackends();
 
-/** Switch to `name` and wait until it is ready. */
-export const useBackend = async (name: string): Promise<void> => {
-  await tf.setBackend(name);
-  await tf.ready();
+/** Switch to `name` (gradients and missing kernels registered by @apo-rl/tensor). */
+export const useBackend = async (name: BackendName): Promise<void> => {
+  await initBackend(name);
 };

@@ -1,0 +1,64 @@
+import { dirname } from "node:path";
+import { type DatasetItem, epochOrder, readDataset, syntheticCountingTask } from "@apo-rl/datasets";
+import type { TrainerConfig } from "./TrainerConfig.js";
+import { samplerCursor, type TrainingData, toTrainingExample } from "./TrainingData.js";
+
+const read = async (path: string, config: TrainerConfig["data"]) => {
+  const format = config.format === "synthetic" ? undefined : config.format;
+  return readDataset(path, {
+    ...(format === undefined ? {} : { format }),
+    root: dirname(path),
+    allowOutsideRoot: config.allowOutsideRoot,
+    skipInvalid: config.skipInvalid,
+  });
+};
+
+/**
+ * Build the data of a run from `config.data` with @apo-rl/datasets:
+ * - `synthetic`: the synthetic counting task (its own fixed held-out split of `heldOutSize` prompts);
+ * - `view-r1` / `jsonl`: the file at `path`; the held-out set is `heldOutPath` when given, else
+ *   `heldOutSize` items split off by a seeded shuffle (seed `train.seed`).
+ * Bad rows fail with every row's problem, unless `skipInvalid` (then `skipped` counts them).
+ *
+ * @since 0.1.0
+ * @category data
+ */
+export const createTrainingData = async (config: TrainerConfig): Promise<TrainingData> => {
+  const data = config.data;
+  const seed = config.train.seed;
+  if (data.format === "synthetic") {
+    const task = syntheticCountingTask({
+      seed,
+      trainSize: data.synthetic.trainSize,
+      heldOutSize: data.heldOutSize,
+      difficulty: data.synthetic.difficulty,
+      variant: data.synthetic.variant,
+      imageSize: data.synthetic.imageSize,
+    });
+    return {
+      train: samplerCursor(task.train.map(toTrainingExample), seed),
+      heldOut: task.heldOut.map(toTrainingExample),
+      skipped: 0,
+    };
+  }
+  const loaded = await read(data.path!, data);
+  let train: ReadonlyArray<DatasetItem> = loaded.items;
+  let heldOut: ReadonlyArray<DatasetItem>;
+  let skipped = loaded.skippedRows;
+  if (data.heldOutPath !== undefined) {
+    const loadedHeldOut = await read(data.heldOutPath, data);
+    heldOut = loadedHeldOut.items;
+    skipped += loadedHeldOut.skippedRows;
+  } else {
+    const order = epochOrder(loaded.items.length, seed, 0);
+    const size = Math.min(data.heldOutSize, Math.max(0, loaded.items.length - 1));
+    const heldOutIndexes = new Set(order.slice(0, size));
+    heldOut = order.slice(0, size).map((index) => loaded.items[index]!);
+    train = loaded.items.filter((_, index) => !heldOutIndexes.has(index));
+  }
+  return {
+    train: samplerCursor(train.map(toTrainingExample), seed),
+    heldOut: heldOut.map(toTrainingExample),
+    skipped,
+  };
+};

@@ -1,0 +1,102 @@
+import type { GenerationRequest, Rollout, ScoredRollout, Verification } from "@apo-rl/core";
+import type { BatchVerifier } from "./BatchVerifier.js";
+import { TrainerSetupError } from "./errors.js";
+import type { TrainingExample } from "./TrainingData.js";
+
+/**
+ * The scored responses to one prompt, `groupSize` of them in `groupIndex` order.
+ *
+ * @since 0.1.0
+ * @category training
+ */
+export interface ScoredGroup {
+  readonly example: TrainingExample;
+  readonly rollouts: ReadonlyArray<ScoredRollout>;
+}
+
+/**
+ * Arrange a policy's rollouts by prompt (in request order) and group index, checking that every
+ * prompt got exactly `groupSize` responses.
+ *
+ * @since 0.1.0
+ * @category training
+ */
+export const groupRollouts = (
+  requests: ReadonlyArray<GenerationRequest>,
+  rollouts: ReadonlyArray<Rollout>,
+  groupSize: number,
+): ReadonlyArray<ReadonlyArray<Rollout>> => {
+  const byPrompt = new Map<string, Rollout[]>(requests.map((request) => [request.promptId, []]));
+  for (const rollout of rollouts) {
+    const group = byPrompt.get(rollout.promptId);
+    if (group === undefined)
+      throw new TrainerSetupError({
+        component: "policy",
+        reason: `generate returned a rollout for unknown prompt ${JSON.stringify(rollout.promptId)}`,
+      });
+    group.push(rollout);
+  }
+  return requests.map((request) => {
+    const group = [...byPrompt.get(request.promptId)!].sort((a, b) => a.groupIndex - b.groupIndex);
+    if (group.length !== groupSize || group.some((rollout, index) => rollout.groupIndex !== index))
+      throw new TrainerSetupError({
+        component: "policy",
+        reason: `generate returned group indexes [${group.map((rollout) => rollout.groupIndex)}] for prompt ${JSON.stringify(request.promptId)}, expected 0..${groupSize - 1}`,
+      });
+    return group;
+  });
+};
+
+/**
+ * The numeric reward components of a verification: `details.breakdown` when a composite verifier
+ * gives one, else the single reward under the verifier's name.
+ *
+ * @since 0.1.0
+ * @category rewards
+ */
+export const rewardBreakdown = (verification: Verification, verifierName: string): Record<string, number> => {
+  const breakdown = verification.details["breakdown"];
+  if (typeof breakdown === "object" && breakdown !== null) {
+    const numeric = Object.entries(breakdown).filter(
+      (entry): entry is [string, number] => typeof entry[1] === "number" && Number.isFinite(entry[1]),
+    );
+    if (numeric.length > 0) return Object.fromEntries(numeric);
+  }
+  return { [verifierName]: verification.reward };
+};
+
+/**
+ * Verify every rollout of every group against its prompt's answer (one batch call).
+ *
+ * @since 0.1.0
+ * @category rewards
+ */
+export const scoreGroups = async (
+  examples: ReadonlyArray<TrainingExample>,
+  groups: ReadonlyArray<ReadonlyArray<Rollout>>,
+  verifier: BatchVerifier,
+): Promise<ReadonlyArray<ScoredGroup>> => {
+  const items = groups.flatMap((group, index) =>
+    group.map((rollout) => ({ response: rollout.text, reference: examples[index]!.answer })),
+  );
+  const verifications = await verifier.verifyBatch(items);
+  if (verifications.length !== items.length)
+    throw new TrainerSetupError({
+      component: "verifier",
+      reason: `verifyBatch returned ${verifications.length} results for ${items.length} items`,
+    });
+  let position = 0;
+  return groups.map((group, index) => ({
+    example: examples[index]!,
+    rollouts: group.map((rollout) => {
+      const verification = verifications[position++]!;
+      const reward = Number.isFinite(verification.reward) ? verification.reward : 0;
+      return {
+        rollout,
+        reward,
+        correct: verification.correct,
+        rewardBreakdown: rewardBreakdown(verification, verifier.name),
+      };
+    }),
+  }));
+};

@@ -1,0 +1,101 @@
+import { Effect } from "effect";
+import { defaultTrainerHooks } from "./defaultHooks.js";
+import { TrainerSetupError } from "./errors.js";
+import {
+  TrainerBackend,
+  type TrainerFailure,
+  TrainerSettings,
+  TrainingDataSource,
+  TrainingObjective,
+  TrainingPolicy,
+  TrainingVerifier,
+  trainerLayer,
+} from "./services.js";
+import type { TrainerConfig } from "./TrainerConfig.js";
+import type { TrainerHooks } from "./TrainerHooks.js";
+import {
+  objectiveUsesReference,
+  runTrainingLoop,
+  type TrainingLoopOptions,
+  type TrainingSummary,
+} from "./trainingLoop.js";
+
+/**
+ * Options of {@link train}: the loop's options plus hooks replacing the default component factories.
+ *
+ * @since 0.1.0
+ * @category training
+ */
+export interface TrainOptions extends TrainingLoopOptions {
+  readonly hooks?: Partial<TrainerHooks>;
+}
+
+/**
+ * The default hooks with `overrides` on top.
+ *
+ * @since 0.1.0
+ * @category hooks
+ */
+export const resolveHooks = (overrides: Partial<TrainerHooks> = {}): TrainerHooks => ({
+  createVerifier: async () => {
+    throw new TrainerSetupError({
+      component: "verifier",
+      reason: "no verifier factory: pass hooks.createVerifier",
+    });
+  },
+  ...defaultTrainerHooks,
+  ...overrides,
+});
+
+/**
+ * The trainer as an Effect program over its services: reads the settings, backend, policy,
+ * objective, verifier and data from the context and runs the training loop.
+ *
+ * @since 0.1.0
+ * @category training
+ */
+export const trainProgram = (
+  options: TrainingLoopOptions & { readonly usesReference?: (config: TrainerConfig) => boolean } = {},
+): Effect.Effect<
+  TrainingSummary,
+  TrainerFailure,
+  | TrainerSettings
+  | TrainerBackend
+  | TrainingPolicy
+  | TrainingObjective
+  | TrainingVerifier
+  | TrainingDataSource
+> =>
+  Effect.gen(function* () {
+    const config = yield* TrainerSettings;
+    const backend = yield* TrainerBackend;
+    const policy = yield* TrainingPolicy;
+    const objective = yield* TrainingObjective;
+    const verifier = yield* TrainingVerifier;
+    const data = yield* TrainingDataSource;
+    const useReference = (options.usesReference ?? objectiveUsesReference)(config);
+    return yield* Effect.tryPromise({
+      try: () =>
+        runTrainingLoop(
+          { config, policy, objective, verifier, data, useReference, backend: backend.name },
+          options,
+        ),
+      catch: (cause) => (cause instanceof Error ? cause : new Error(String(cause))),
+    });
+  });
+
+/**
+ * Train with a resolved config: builds every component (default hooks unless overridden), runs the
+ * loop and releases the verifier pool. Rejects with the typed error that stopped the run.
+ *
+ * @since 0.1.0
+ * @category training
+ */
+export const train = async (config: TrainerConfig, options: TrainOptions = {}): Promise<TrainingSummary> => {
+  const hooks = resolveHooks(options.hooks);
+  const program = trainProgram({
+    ...options,
+    ...(hooks.usesReference === undefined ? {} : { usesReference: hooks.usesReference }),
+  }).pipe(Effect.provide(trainerLayer(config, hooks)), Effect.scoped);
+  return Effect.runPromise(program);
+};

@@ -1,0 +1,74 @@
+import type { VerifierV1 } from "@apo-rl/core";
+import type { TrainerConfig } from "../../src/TrainerConfig.js";
+import type { TrainingExample } from "../../src/TrainingData.js";
+import { TabularPolicy } from "./TabularPolicy.js";
+
+/** A trivial verifiable task for the tabular policy: "Say k" → the answer is the digit k. */
+export const vocabulary = ["1", "2", "3", "4", "<eos>"] as const;
+export const prompts = ["Say 1", "Say 2", "Say 3", "Say 4"];
+
+export const examples: ReadonlyArray<TrainingExample> = prompts.map((prompt, index) => ({
+  request: { promptId: `say-${index + 1}`, messages: [{ role: "user", content: prompt }] },
+  answer: String(index + 1),
+}));
+
+export const makePolicy = (seed = 7): TabularPolicy =>
+  new TabularPolicy({ vocabulary, endOfSequence: vocabulary.length - 1, prompts, seed, initialScale: 0.1 });
+
+/** Reward 1 when the response is exactly the reference (test verifier: exact match). */
+export const exactMatch: VerifierV1 = {
+  specificationVersion: "v1",
+  name: "exact",
+  verify: (response, reference) => {
+    const correct = response.trim() === reference.trim();
+    return { reward: correct ? 1 : 0, correct, details: {} };
+  },
+};
+
+/** A config for this task; `runDir` is where the run writes. */
+export const taskConfig = (
+  runDir: string,
+  overrides: Partial<TrainerConfig["train"]> = {},
+): TrainerConfig => ({
+  model: { checkpoint: "tabular" },
+  data: {
+    format: "synthetic",
+    heldOutSize: 4,
+    allowOutsideRoot: false,
+    skipInvalid: false,
+    synthetic: { variant: "count", difficulty: 0.5, trainSize: 4, imageSize: 56 },
+  },
+  rollout: { groupSize: 8, temperature: 1, topP: 1, topK: 0, maxNewTokens: 2, stopStrings: [] },
+  reward: {
+    preset: "accuracy",
+    accuracy: "exact",
+    weights: { accuracy: 1, format: 0 },
+    timeoutMs: 1000,
+    workers: 0,
+  },
+  objective: { name: "apo", options: { beta: 0.001 } },
+  optimizer: {
+    lr: 0.1,
+    betas: [0.9, 0.99],
+    weightDecay: 0,
+    eps: 1e-8,
+    gradClip: 1,
+    warmupSteps: 1,
+    schedule: "cosine",
+    minLrRatio: 0.1,
+  },
+  train: {
+    steps: 4,
+    promptsPerStep: 4,
+    microBatchSize: 2,
+    evalEvery: 0,
+    evalTemperature: 0,
+    saveEvery: 0,
+    keepLast: 2,
+    seed: 3,
+    maxConsecutiveNonFinite: 3,
+    ...overrides,
+  },
+  output: { runDir },
+  backend: "cpu",
+});

@@ -1,0 +1,88 @@
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { describe, expect, it } from "vitest";
+import { inProcessBatchVerifier } from "../src/BatchVerifier.js";
+import type { MetricsRecord, TrainStepRecord } from "../src/metrics.js";
+import type { TrainerHooks } from "../src/TrainerHooks.js";
+import { samplerCursor } from "../src/TrainingData.js";
+import { train } from "../src/train.js";
+import { useBackend } from "./support/backends.js";
+import { exactMatch, examples, makePolicy, taskConfig } from "./support/sayNumberTask.js";
+import type { TabularPolicy } from "./support/TabularPolicy.js";
+
+const quiet = { log: () => {}, progress: () => {}, handleSignals: false } as const;
+
+const hooksFor = (policy: TabularPolicy, seed: number): Partial<TrainerHooks> => ({
+  createPolicy: async () => policy,
+  createVerifier: async () => inProcessBatchVerifier(exactMatch),
+  createData: async () => ({ train: samplerCursor(examples, seed), heldOut: examples }),
+});
+
+const readRecords = (runDir: string): MetricsRecord[] =>
+  readFileSync(join(runDir, "metrics.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as MetricsRecord);
+
+describe("train (end to end, tabular policy, apo objective, exact-match verifier)", () => {
+  it("learns the trivial task: finite losses, weights change, metrics, report and summary written", async () => {
+    await useBackend("cpu");
+    const runDir = mkdtempSync(join(tmpdir(), "apo-train-"));
+    const base = taskConfig(runDir, { steps: 12, evalEvery: 6, saveEvery: 6 });
+    const config = { ...base, optimizer: { ...base.optimizer, lr: 0.5 } };
+    const policy = makePolicy();
+    const initial = Array.from(policy.table.dataSync());
+    const tensorsBefore = tf.memory().numTensors;
+    const lines: string[] = [];
+    const summary = await train(config, {
+      ...quiet,
+      progress: (line) => lines.push(line),
+      hooks: hooksFor(policy, 3),
+    });
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+
+    const records = readRecords(runDir);
+    const steps = records.filter((record): record is TrainStepRecord => record.kind === "train");
+    expect(steps.map((record) => record.step)).toEqual(Array.from({ length: 12 }, (_, index) => index + 1));
+    for (const record of steps) {
+      expect(Number.isFinite(record.loss)).toBe(true);
+      expect(record.skipped).toBe(false);
+      expect(record.kl).not.toBeNull();
+      expect(record.entropy).toBeGreaterThan(0);
+      expect(record.clipFraction).not.toBeNull();
+      expect(record.dadsWeight).not.toBeNull();
+      expect(record.objective["policyLoss"]).toBeTypeOf("number");
+      expect(record.samples).toBe(32);
+    }
+    expect(Array.from(policy.table.dataSync())).not.toEqual(initial);
+    const early = (steps[0]!.reward + steps[1]!.reward) / 2;
+    const late = (steps[10]!.reward + steps[11]!.reward) / 2;
+    expect(late).toBeGreaterThan(early + 0.4);
+
+    const evaluations = records.filter((record) => record.kind === "eval");
+    expect(evaluations.map((record) => record.step)).toEqual([0, 6, 12]);
+    expect(summary.heldOutAccuracyBefore).toBe(evaluations[0]!.accuracy);
+    expect(summary.heldOutAccuracyAfter).toBe(evaluations[2]!.accuracy);
+    expect(summary.heldOutAccuracyAfter).toBeGreaterThan(summary.heldOutAccuracyBefore! + 0.5);
+    expect(summary.steps).toBe(12);
+    expect(summary.objective).toBe("apo");
+    expect(JSON.parse(readFileSync(join(runDir, "summary.json"), "utf8"))).toMatchObject({
+      steps: 12,
+      objective: "apo",
+    });
+    expect(JSON.parse(readFileSync(join(runDir, "config.json"), "utf8"))).toEqual(
+      JSON.parse(JSON.stringify(config)),
+    );
+    expect(lines[11]).toMatch(/^step 12\/12 \[=+>\] 100% ETA 0s \| reward /);
+
+    const report = readFileSync(join(runDir, "report.html"), "utf8");
+    expect(report).toContain("<svg");
+    expect(report.match(/<polyline/g)?.length).toBeGreaterThan(10);
+    expect(report).not.toMatch(/<script|<link|src=|href=/);
+    expect(existsSync(join(runDir, "checkpoints", "step-00000006", "checkpoint.json"))).toBe(true);
+    expect(existsSync(join(runDir, "checkpoints", "step-00000012", "checkpoint.json"))).toBe(true);
+    policy.dispose();
+  });
+});
