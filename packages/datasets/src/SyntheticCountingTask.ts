@@ -1,7 +1,7 @@
 import { decodeSync } from "@apo-rl/core";
 import { Schema } from "effect";
 import type { DatasetItem } from "./DatasetItem.js";
-import { type CountingScene, drawScene, renderScene } from "./internal/countingScene.js";
+import { type CountingScene, difficultySettings, drawScene, renderScene } from "./internal/countingScene.js";
 import { fingerprint } from "./internal/hash.js";
 import { encodeRgbPng } from "./internal/png.js";
 import { SeededRandom, Uint32 } from "./SeededRandom.js";
@@ -202,4 +202,47 @@ export const syntheticCountingTask = (options: SyntheticCountingOptions = {}): S
     heldOut: drawSplit("held-out", resolved.heldOutSize, resolved),
     options: resolved,
   };
+};
+
+const variantsOf = (options: ResolvedSyntheticCountingOptions): ReadonlyArray<"count" | "sum"> =>
+  options.variant === "mixed" ? ["count", "sum"] : [options.variant];
+
+/**
+ * Every prompt text {@link syntheticCountingTask} can produce with these options (questions with the
+ * instruction appended), e.g. to build a tokenizer vocabulary for the task.
+ *
+ * @since 0.1.0
+ * @category synthetic
+ */
+export const possibleCountingPrompts = (options: SyntheticCountingOptions = {}): ReadonlyArray<string> => {
+  const resolved = resolveSyntheticCountingOptions(options);
+  const questions = variantsOf(resolved).flatMap((variant) =>
+    resolved.targetColors.flatMap((first) =>
+      variant === "count"
+        ? [countingQuestion([first])]
+        : SHAPE_COLORS.filter((second) => second !== first).map((second) =>
+            countingQuestion([first, second]),
+          ),
+    ),
+  );
+  return questions.map((question) =>
+    resolved.instruction === undefined ? question : `${question} ${resolved.instruction}`,
+  );
+};
+
+/**
+ * Every answer {@link syntheticCountingTask} can produce with these options, in increasing order:
+ * `1 … maxShapes` for `count`, `2 … maxShapes` for `sum`, where `maxShapes` grows with the difficulty.
+ *
+ * @since 0.1.0
+ * @category synthetic
+ */
+export const possibleCountingAnswers = (options: SyntheticCountingOptions = {}): ReadonlyArray<string> => {
+  const resolved = resolveSyntheticCountingOptions(options);
+  const answers = new Set<number>();
+  for (const variant of variantsOf(resolved)) {
+    const { maxShapes } = difficultySettings(resolved.difficulty, variant);
+    for (let answer = variant === "sum" ? 2 : 1; answer <= maxShapes; answer++) answers.add(answer);
+  }
+  return [...answers].sort((a, b) => a - b).map(String);
 };

@@ -16,6 +16,8 @@ export { RandomState, SeededRandom, Uint32 } from "./SeededRandom.js";
 export { SHAPE_COLORS, type ShapeColor, SYNTHETIC_BACKGROUND, SYNTHETIC_COLORS } from "./SyntheticColors.js";
 export {
   countingQuestion,
+  possibleCountingAnswers,
+  possibleCountingPrompts,
   type ResolvedSyntheticCountingOptions,
   resolveSyntheticCountingOptions,
   SyntheticCountingOptions,

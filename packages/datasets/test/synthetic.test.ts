@@ -6,6 +6,8 @@ import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type DatasetItem,
+  possibleCountingAnswers,
+  possibleCountingPrompts,
   readJsonl,
   type ShapeColor,
   SYNTHETIC_COLORS,
@@ -234,6 +236,23 @@ describe("syntheticCountingTask", () => {
         item.answer,
       );
     }
+  });
+
+  it("lists every prompt and answer it can produce, and produces only those", () => {
+    const options = { seed: 8, trainSize: 300, heldOutSize: 0, variant: "mixed", difficulty: 0.5 } as const;
+    const prompts = possibleCountingPrompts(options);
+    const answers = possibleCountingAnswers(options);
+    // 5 one-colour questions and 5 × 4 ordered colour pairs; at difficulty 0.5 at most 4 shapes.
+    expect(prompts).toHaveLength(25);
+    expect(answers).toEqual(["1", "2", "3", "4"]);
+    const items = syntheticCountingTask(options).train;
+    const text = (item: DatasetItem) =>
+      (item.messages[0]!.content as ReadonlyArray<{ text?: string }>)[1]!.text!;
+    expect(new Set(items.map(text))).toEqual(new Set(prompts));
+    expect(new Set(items.map((item) => item.answer))).toEqual(new Set(answers));
+    expect(possibleCountingPrompts({ targetColors: ["red"], instruction: "Reply with a digit." })).toEqual([
+      "How many red shapes are there? Reply with a digit.",
+    ]);
   });
 
   it.each([
