@@ -161,7 +161,7 @@ describe.each(testBackendNames)("KV-cached decoding and batching (%s)", (backend
       expect(maxAbsDiff(rows[0]!, textOnly.greedy_step_logits[step]!)).toBeLessThan(1e-5);
       expect(maxAbsDiff(rows[1]!, image.greedy_step_logits[step]!)).toBeLessThan(1e-5);
       next = rows.map(argmax);
-      next.forEach((id, row) => produced[row]!.push(id));
+      for (const [row, id] of next.entries()) produced[row]!.push(id);
       disposeQwen25VLCache(cache);
       tf.dispose([decoded.hiddenStates, decoded.logits!]);
       cache = decoded.cache!;
