@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { conv2dBackpropFilterWasm } from "./conv2dBackpropFilterWasm.js";
 import { einsumComposite } from "./einsumComposite.js";
 import { unsortedSegmentSumWasm } from "./unsortedSegmentSumWasm.js";
 
@@ -7,6 +8,7 @@ const missingKernels: Readonly<Record<string, ReadonlyArray<tf.KernelConfig>>> =
   wasm: [
     unsortedSegmentSumWasm,
     { kernelName: "Einsum", backendName: "wasm", kernelFunc: einsumComposite("wasm") },
+    conv2dBackpropFilterWasm,
   ],
 };
 

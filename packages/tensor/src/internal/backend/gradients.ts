@@ -7,6 +7,7 @@ import "@tensorflow/tfjs-core/dist/register_all_gradients.js";
 import "@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops.js";
 import * as tf from "@tensorflow/tfjs-core";
 import { registerEinsumGradient } from "../backend-kernels/einsumGradient.js";
+import { registerZeroGradients } from "../backend-kernels/zeroGradients.js";
 
 /** Gradients whose absence would break training; checked so a bundler dropping the import is caught. */
 const sentinels = ["GatherV2", "BatchMatMul", "Softmax", "Sum", "Einsum", "UnsortedSegmentSum"];
@@ -14,6 +15,7 @@ const sentinels = ["GatherV2", "BatchMatMul", "Softmax", "Sum", "Einsum", "Unsor
 /** Adds the gradients tfjs-core lacks, and throws when the gradient registry was not populated. */
 export const assertGradientsRegistered = (): void => {
   registerEinsumGradient();
+  registerZeroGradients();
   const missing = sentinels.filter((kernelName) => tf.getGradient(kernelName) === undefined);
   if (missing.length > 0)
     throw new Error(`tfjs gradients are not registered (missing: ${missing.join(", ")})`);

@@ -1,0 +1,274 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { initBackend, testBackends } from "../src/index.js";
+import { conv2d64, type Dense, dot, einsum64, finiteDifference, seededValues } from "./support/float64.js";
+
+const backends = await testBackends();
+
+const expectClose = (actual: ArrayLike<number>, expected: ReadonlyArray<number>, tolerance = 1e-4) => {
+  expect(actual.length).toBe(expected.length);
+  expected.forEach((value, index) => {
+    expect(Math.abs((actual[index] as number) - value)).toBeLessThanOrEqual(
+      tolerance * (1 + Math.abs(value)),
+    );
+  });
+};
+
+/** Runs `body` and checks it leaves no tensor behind. */
+const withoutLeaks = async (body: () => Promise<void>) => {
+  const before = tf.memory().numTensors;
+  await body();
+  expect(tf.memory().numTensors).toBe(before);
+};
+
+describe.each(backends)("kernels and gradients on %s", (backend) => {
+  beforeAll(async () => {
+    await initBackend(backend);
+  });
+
+  it("differentiates an embedding lookup (gather + weighted sum) like a hand scatter-add", async () => {
+    const vocabulary = 7;
+    const hidden = 5;
+    const ids = [3, 0, 3, 6, 1, 3, 0, 5, 6];
+    const table = seededValues(vocabulary * hidden, 1);
+    const weights = seededValues(ids.length * hidden, 2);
+    // d/dtable[v, h] Σ_i Σ_h' table[ids[i], h'] · weights[i, h'] = Σ_{i : ids[i] = v} weights[i, h]
+    const expected = new Array<number>(vocabulary * hidden).fill(0);
+    ids.forEach((id, row) => {
+      for (let h = 0; h < hidden; h++) expected[id * hidden + h] += weights[row * hidden + h] as number;
+    });
+    await withoutLeaks(async () => {
+      const gradient = tf.tidy(() => {
+        const embedding = tf.tensor2d(table, [vocabulary, hidden]);
+        const weight = tf.tensor2d(weights, [ids.length, hidden]);
+        const indices = tf.tensor1d(ids, "int32");
+        return tf.grad((matrix: tf.Tensor) => tf.sum(tf.mul(tf.gather(matrix, indices), weight)))(embedding);
+      });
+      expect(gradient.shape).toEqual([vocabulary, hidden]);
+      expectClose(await gradient.data(), expected, 1e-6);
+      gradient.dispose();
+    });
+  });
+
+  it("differentiates a batched lookup gather(table, ids [B, T]) and gatherV2 with batchDims", async () => {
+    const ids = [
+      [2, 0, 2],
+      [1, 1, 3],
+    ];
+    const table = seededValues(4 * 3, 3);
+    await withoutLeaks(async () => {
+      const [lookup, batched] = tf.tidy(() => {
+        const embedding = tf.tensor2d(table, [4, 3]);
+        const indices = tf.tensor2d(ids, [2, 3], "int32");
+        // Σ over [B, T, H] of gather(table, ids): each row v receives (count of v in ids) ones.
+        const first = tf.grad((matrix: tf.Tensor) => tf.sum(tf.gather(matrix, indices)))(embedding);
+        // batchDims = 1: x [2, 4], ids [2, 3] picks x[b, ids[b, t]].
+        const x = tf.tensor2d(table.slice(0, 8), [2, 4]);
+        const second = tf.grad((matrix: tf.Tensor) => tf.sum(tf.gather(matrix, indices, 1, 1)))(x);
+        return [first, second];
+      });
+      expectClose(await lookup.data(), [1, 1, 1, 2, 2, 2, 2, 2, 2, 1, 1, 1]);
+      expectClose(await batched.data(), [1, 0, 2, 0, 0, 2, 0, 1]);
+      tf.dispose([lookup, batched]);
+    });
+  });
+
+  it("computes unsortedSegmentSum, dropping ids outside [0, numSegments)", async () => {
+    const values = seededValues(6 * 2, 4);
+    const segmentIds = [1, 0, 1, -1, 2, 4];
+    const expected = new Array<number>(3 * 2).fill(0);
+    segmentIds.forEach((segment, row) => {
+      if (segment < 0 || segment >= 3) return;
+      for (let k = 0; k < 2; k++) expected[segment * 2 + k] += values[row * 2 + k] as number;
+    });
+    await withoutLeaks(async () => {
+      const [floats, integers] = tf.tidy(() => [
+        tf.unsortedSegmentSum(tf.tensor2d(values, [6, 2]), tf.tensor1d(segmentIds, "int32"), 3),
+        tf.unsortedSegmentSum(tf.tensor1d([5, 7, 11, 13], "int32"), tf.tensor1d([1, 1, 0, 1], "int32"), 2),
+      ]);
+      expect(floats.shape).toEqual([3, 2]);
+      expectClose(await floats.data(), expected, 1e-6);
+      // (tfjs's cpu kernel returns int32 sums as float32, the wasm kernel keeps int32: compare values.)
+      expect(Array.from(await integers.data())).toEqual([11, 25]);
+      tf.dispose([floats, integers]);
+    });
+  });
+
+  const einsumCases: ReadonlyArray<{ equation: string; shapes: ReadonlyArray<ReadonlyArray<number>> }> = [
+    {
+      equation: "ij,jk->ik",
+      shapes: [
+        [3, 4],
+        [4, 2],
+      ],
+    },
+    {
+      equation: "bij,bjk->bik",
+      shapes: [
+        [2, 3, 4],
+        [2, 4, 2],
+      ],
+    },
+    {
+      equation: "bhqd,bhkd->bhqk",
+      shapes: [
+        [1, 2, 3, 4],
+        [1, 2, 5, 4],
+      ],
+    },
+    { equation: "ij->ji", shapes: [[3, 4]] },
+    { equation: "ij->i", shapes: [[3, 4]] },
+    { equation: "i,j->ij", shapes: [[3], [4]] },
+    // k occurs only in the second operand: its gradient is broadcast along k.
+    {
+      equation: "ij,jk->i",
+      shapes: [
+        [3, 4],
+        [4, 2],
+      ],
+    },
+  ];
+
+  it.each(einsumCases)(
+    "einsum $equation: forward and gradients match float64",
+    async ({ equation, shapes }) => {
+      const operands: Array<Dense> = shapes.map((shape, index) => ({
+        shape,
+        values: seededValues(
+          shape.reduce((a, b) => a * b, 1),
+          10 + index,
+        ),
+      }));
+      const reference = einsum64(equation, operands);
+      const weights = seededValues(reference.values.length, 99);
+      // loss = Σ einsum(...) ⊙ weights; its gradient in operand k by finite differences in float64.
+      const expectedGradients = operands.map((operand, index) =>
+        finiteDifference(operand.values, (values) =>
+          dot(
+            einsum64(
+              equation,
+              operands.map((other, at) => (at === index ? { ...other, values } : other)),
+            ).values,
+            weights,
+          ),
+        ),
+      );
+      await withoutLeaks(async () => {
+        const [forward, ...gradients] = tf.tidy(() => {
+          const inputs = operands.map((operand) =>
+            tf.tensor(operand.values as Array<number>, [...operand.shape]),
+          );
+          const weight = tf.tensor(weights, [...reference.shape]);
+          const loss = (...xs: Array<tf.Tensor>) => tf.sum(tf.mul(tf.einsum(equation, ...xs), weight));
+          return [tf.einsum(equation, ...inputs), ...tf.grads(loss)(inputs)];
+        });
+        expect(forward?.shape).toEqual(reference.shape);
+        expectClose(await (forward as tf.Tensor).data(), reference.values);
+        for (const [index, gradient] of gradients.entries()) {
+          expect(gradient.shape).toEqual([...(shapes[index] as Array<number>)]);
+          expectClose(await gradient.data(), expectedGradients[index] as Array<number>, 1e-3);
+        }
+        tf.dispose([forward as tf.Tensor, ...gradients]);
+      });
+    },
+  );
+
+  it.each([
+    { pad: "valid" as const, stride: 1, padding: [0, 0] as const, out: [3, 4] as const },
+    { pad: "same" as const, stride: 2, padding: [0, 0] as const, out: [2, 3] as const },
+    { pad: "same" as const, stride: 1, padding: [0, 0] as const, out: [4, 5] as const },
+  ])(
+    "conv2d filter gradient ($pad, stride $stride) matches float64",
+    async ({ pad, stride, padding, out }) => {
+      const x: Dense = { shape: [2, 4, 5, 2], values: seededValues(2 * 4 * 5 * 2, 20) };
+      const filter: Dense = { shape: [2, 2, 2, 3], values: seededValues(2 * 2 * 2 * 3, 21) };
+      const weights = seededValues(2 * out[0] * out[1] * 3, 22);
+      const expected = finiteDifference(filter.values, (values) =>
+        dot(conv2d64(x, { ...filter, values }, stride, padding, out).values, weights),
+      );
+      await withoutLeaks(async () => {
+        const gradient = tf.tidy(() => {
+          const input = tf.tensor4d(x.values as Array<number>, [2, 4, 5, 2]);
+          const weight = tf.tensor4d(weights, [2, out[0], out[1], 3]);
+          return tf.grad((kernel: tf.Tensor) =>
+            tf.sum(tf.mul(tf.conv2d(input, kernel as tf.Tensor4D, stride, pad), weight)),
+          )(tf.tensor4d(filter.values as Array<number>, [2, 2, 2, 3]));
+        });
+        expectClose(await gradient.data(), expected, 1e-3);
+        gradient.dispose();
+      });
+    },
+  );
+
+  it("treats comparisons and logical ops as non-differentiable (zero gradient) instead of failing", async () => {
+    const values = [-1.5, -0.2, 0.3, 2];
+    await withoutLeaks(async () => {
+      const gradient = tf.tidy(() =>
+        tf.grad((x: tf.Tensor) => {
+          const inside = tf.logicalAnd(tf.greater(x, -1), tf.less(x, 1));
+          return tf.sum(tf.where(inside, tf.mul(x, 3), tf.mul(x, tf.cast(tf.isNaN(x), "float32"))));
+        })(tf.tensor1d(values)),
+      );
+      // d/dx: 3 inside (-1, 1), and x·isNaN(x) = 0 elsewhere.
+      expect(Array.from(await gradient.data())).toEqual([0, 3, 3, 0]);
+      gradient.dispose();
+    });
+  });
+
+  it("differentiates the ops a transformer block uses without missing kernels", async () => {
+    await withoutLeaks(async () => {
+      const gradient = tf.tidy(() => {
+        const x = tf.tensor3d(seededValues(2 * 3 * 4, 30), [2, 3, 4]);
+        const w = tf.tensor2d(seededValues(4 * 4, 31), [4, 4]);
+        return tf.grad((input: tf.Tensor) => {
+          const normed = tf.mul(input, tf.rsqrt(tf.add(tf.mean(tf.square(input), -1, true), 1e-6)));
+          const q = tf.matMul(tf.reshape(normed, [6, 4]), w, false, true);
+          const scores = tf.matMul(tf.reshape(q, [2, 3, 4]), tf.reshape(q, [2, 3, 4]), false, true);
+          const masked = tf.where(
+            tf.greater(tf.range(0, 3).reshape([1, 3]), tf.range(0, 3).reshape([3, 1])),
+            -1e9,
+            scores,
+          );
+          const attention = tf.matMul(tf.softmax(masked), input);
+          const rotated = tf.concat(
+            [tf.slice(attention, [0, 0, 2], [2, 3, 2]), tf.neg(tf.slice(attention, [0, 0, 0], [2, 3, 2]))],
+            -1,
+          );
+          const gelu = tf.mul(rotated, tf.add(1, tf.erf(tf.div(rotated, Math.SQRT2))));
+          const silu = tf.mul(gelu, tf.sigmoid(gelu));
+          const mixed = tf.add(
+            tf.mul(silu, tf.cos(input)),
+            tf.mul(tf.sin(input), tf.exp(tf.neg(tf.abs(input)))),
+          );
+          return tf.add(
+            tf.sum(tf.logSoftmax(tf.transpose(mixed, [0, 2, 1]))),
+            tf.sum(tf.max(tf.pow(tf.add(tf.abs(mixed), 1), 1.5), -1)),
+          );
+        })(x);
+      });
+      const values = await gradient.data();
+      expect(gradient.shape).toEqual([2, 3, 4]);
+      expect(Array.from(values).every(Number.isFinite)).toBe(true);
+      gradient.dispose();
+    });
+  });
+});
+
+describe("backends agree", () => {
+  it("gives the same transformer-block gradient on every test backend", async () => {
+    const results: Array<Float32Array> = [];
+    for (const backend of backends) {
+      await initBackend(backend);
+      const gradient = tf.tidy(() =>
+        tf.grad((input: tf.Tensor) =>
+          tf.sum(
+            tf.logSoftmax(tf.matMul(tf.gather(input, tf.tensor1d([2, 0, 2], "int32")), input, false, true)),
+          ),
+        )(tf.tensor2d(seededValues(4 * 5, 40), [4, 5])),
+      );
+      results.push((await gradient.data()) as Float32Array);
+      gradient.dispose();
+    }
+    for (const result of results.slice(1)) expectClose(result, Array.from(results[0] as Float32Array), 1e-4);
+  });
+});
