@@ -274,6 +274,33 @@ describe("image references", () => {
   });
 });
 
+describe("ids", () => {
+  it("flags a repeated id even when the first row is invalid for another reason", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "apo-datasets-"));
+    try {
+      const path = join(directory, "ids.jsonl");
+      const rows = [
+        { id: "a", prompt: "?", images: ["missing.png"], answer: "1" },
+        { id: "b", prompt: "?", answer: "2" },
+        { id: "a", prompt: "?", answer: "3" },
+        { id: 2, prompt: "?", answer: "4" },
+        { id: "2", prompt: "?", answer: "5" },
+      ];
+      await writeFile(path, rows.map((row) => JSON.stringify(row)).join("\n"));
+      const dataset = await readJsonl(path, { skipInvalid: true });
+      expect(dataset.items.map((item) => item.id)).toEqual(["b", "2"]);
+      expect(dataset.skipped.map(({ row, field }) => [row, field])).toEqual([
+        [1, "images[0]"],
+        [3, "id"],
+        [5, "id"],
+      ]);
+      expect(dataset.skipped[1]!.reason).toBe('duplicate id "a" (first at row 1)');
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("whole-file problems", () => {
   let directory = "";
   beforeAll(async () => {

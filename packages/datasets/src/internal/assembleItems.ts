@@ -101,23 +101,18 @@ const checkRow = (
     return { item, problems };
   });
 
-/** Later rows that repeat an earlier row's id. */
+/** Later rows that repeat an earlier row's id (rows with other problems included). */
 const duplicateIds = (
-  items: ReadonlyArray<DatasetItem>,
-): ReadonlyArray<{ readonly row: number; readonly problem: FieldProblem }> => {
+  rows: ReadonlyArray<{ readonly row: number; readonly id: string }>,
+): ReadonlyArray<RowProblem> => {
   const firstRow = new Map<string, number>();
-  return items.flatMap((item) => {
-    const first = firstRow.get(item.id);
+  return rows.flatMap(({ row, id }) => {
+    const first = firstRow.get(id);
     if (first === undefined) {
-      firstRow.set(item.id, item.row);
+      firstRow.set(id, row);
       return [];
     }
-    return [
-      {
-        row: item.row,
-        problem: { field: "id", reason: `duplicate id ${JSON.stringify(item.id)} (first at row ${first})` },
-      },
-    ];
+    return [{ row, field: "id", reason: `duplicate id ${JSON.stringify(id)} (first at row ${first})` }];
   });
 };
 
@@ -135,11 +130,12 @@ export const assembleItems = (
     if (outcomes.length === 0) return yield* new DatasetFileError({ path, reason: "contains no rows" });
     const policy = yield* imagePolicy(path, options);
     const name = basename(path);
+    const defaultId = (row: number) => `${name}:${row}`;
     const checked = yield* Effect.forEach(
       outcomes,
       (outcome) =>
         outcome.ok
-          ? checkRow(outcome.row, outcome.parsed, `${name}:${outcome.row}`, policy, options).pipe(
+          ? checkRow(outcome.row, outcome.parsed, defaultId(outcome.row), policy, options).pipe(
               Effect.map((result) => ({ row: outcome.row, ...result })),
             )
           : Effect.succeed({ row: outcome.row, item: undefined, problems: outcome.problems }),
@@ -149,8 +145,10 @@ export const assembleItems = (
     const problems: Array<RowProblem> = checked.flatMap((result) =>
       result.problems.map((problem) => ({ row: result.row, ...problem })),
     );
-    const duplicates = duplicateIds(candidates);
-    problems.push(...duplicates.map(({ row, problem }) => ({ row, ...problem })));
+    const ids = outcomes.flatMap((outcome) =>
+      outcome.ok ? [{ row: outcome.row, id: outcome.parsed.id ?? defaultId(outcome.row) }] : [],
+    );
+    problems.push(...duplicateIds(ids));
     problems.sort((left, right) => left.row - right.row);
     const badRows = new Set(problems.map((problem) => problem.row));
     const items = candidates.filter((item) => !badRows.has(item.row));
