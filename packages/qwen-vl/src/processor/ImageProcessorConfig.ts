@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { toInvalidInput } from "@apo-rl/core";
 import { Result, Schema } from "effect";
-import { DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS } from "./smartResize.js";
 import { ProcessorConfigError } from "./errors.js";
+import { DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS } from "./smartResize.js";
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0));
 const Triple = Schema.Tuple([Schema.Finite, Schema.Finite, Schema.Finite]);
@@ -109,7 +109,11 @@ const fromJson = (json: typeof PreprocessorConfigJson.Type): ImageProcessorConfi
   };
 };
 
-const withBudget = (config: ImageProcessorConfig, budget: PixelBudget, file: string): ImageProcessorConfig => {
+const withBudget = (
+  config: ImageProcessorConfig,
+  budget: PixelBudget,
+  file: string,
+): ImageProcessorConfig => {
   const resolved = {
     ...config,
     minPixels: budget.minPixels ?? config.minPixels,
@@ -153,7 +157,10 @@ export const decodeImageProcessorConfig = (
  * @since 0.1.0
  * @category image processing
  */
-export const readImageProcessorConfig = (directory: string, budget: PixelBudget = {}): ImageProcessorConfig => {
+export const readImageProcessorConfig = (
+  directory: string,
+  budget: PixelBudget = {},
+): ImageProcessorConfig => {
   const file = join(directory, "preprocessor_config.json");
   if (!existsSync(file)) return withBudget(QWEN2_5_VL_IMAGE_PROCESSOR_CONFIG, budget, file);
   let json: unknown;

@@ -1,7 +1,10 @@
+import type { InvalidInputError } from "@apo-rl/core";
 import { Schema } from "effect";
 
 const where = (source: string, sample: string | undefined): string =>
-  sample === undefined ? JSON.stringify(source) : `${JSON.stringify(source)} (sample ${JSON.stringify(sample)})`;
+  sample === undefined
+    ? JSON.stringify(source)
+    : `${JSON.stringify(source)} (sample ${JSON.stringify(sample)})`;
 
 /**
  * An image file (path or `file://` URL) does not exist or cannot be read.
@@ -118,15 +121,40 @@ export class ProcessorConfigError extends Schema.TaggedError<ProcessorConfigErro
 }
 
 /**
- * Every error the Qwen2.5-VL processor raises.
+ * Every error the Qwen2.5-VL processor raises (`InvalidInputError`: messages that do not match the
+ * core `ChatMessage` schema).
  *
  * @since 0.1.0
  * @category errors
  */
 export type QwenVLProcessorError =
+  | InvalidInputError
   | ImageNotFoundError
   | ImageDecodeError
   | InvalidImageError
   | ImageSizeError
   | ImageCountMismatchError
   | ProcessorConfigError;
+
+const PROCESSOR_ERROR_TAGS: ReadonlySet<string> = new Set([
+  "InvalidInputError",
+  "ImageNotFoundError",
+  "ImageDecodeError",
+  "InvalidImageError",
+  "ImageSizeError",
+  "ImageCountMismatchError",
+  "ProcessorConfigError",
+]);
+
+/**
+ * True for the errors of {@link QwenVLProcessorError}.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const isQwenVLProcessorError = (error: unknown): error is QwenVLProcessorError =>
+  typeof error === "object" &&
+  error !== null &&
+  "_tag" in error &&
+  typeof error._tag === "string" &&
+  PROCESSOR_ERROR_TAGS.has(error._tag);

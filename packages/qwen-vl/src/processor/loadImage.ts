@@ -70,7 +70,11 @@ const readBytes = (path: string, source: string, context: ImageContext): Uint8Ar
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     const reason =
-      code === "ENOENT" ? `no such file ${path}` : code === "EISDIR" ? `${path} is a directory` : String(cause);
+      code === "ENOENT"
+        ? `no such file ${path}`
+        : code === "EISDIR"
+          ? `${path} is a directory`
+          : String(cause);
     throw new ImageNotFoundError({ source, ...withSample(context), reason });
   }
 };

@@ -35,11 +35,18 @@ export const resizeForModel = (
   origin: { readonly source?: string; readonly sample?: string } = {},
 ): RawImage => {
   const factor = config.patchSize * config.mergeSize;
-  const named = { source: origin.source ?? "image", ...(origin.sample === undefined ? {} : { sample: origin.sample }) };
+  const named = {
+    source: origin.source ?? "image",
+    ...(origin.sample === undefined ? {} : { sample: origin.sample }),
+  };
   let size: readonly [number, number];
   try {
     size = config.doResize
-      ? smartResize(image.height, image.width, { factor, minPixels: config.minPixels, maxPixels: config.maxPixels })
+      ? smartResize(image.height, image.width, {
+          factor,
+          minPixels: config.minPixels,
+          maxPixels: config.maxPixels,
+        })
       : [image.height, image.width];
   } catch (error) {
     if (error instanceof ImageSizeError) {
@@ -59,7 +66,11 @@ export const resizeForModel = (
 };
 
 const sourceOf = (input: ImageInput, index: number): string =>
-  typeof input === "string" ? (input.startsWith("data:") ? `images[${index}] (data URL)` : input) : `images[${index}]`;
+  typeof input === "string"
+    ? input.startsWith("data:")
+      ? `images[${index}] (data URL)`
+      : input
+    : `images[${index}]`;
 
 /**
  * Qwen2.5-VL's image processor (`Qwen2VLImageProcessor`) for still images: load and convert to RGB,
@@ -79,10 +90,16 @@ export const processImages = (
   const resized = images.map((input, index) => {
     const image = loadImage(input, { ...context, index });
     const origin = { source: sourceOf(input, index) };
-    return resizeForModel(image, config, context.sample === undefined ? origin : { ...origin, sample: context.sample });
+    return resizeForModel(
+      image,
+      config,
+      context.sample === undefined ? origin : { ...origin, sample: context.sample },
+    );
   });
   const columns = 3 * config.temporalPatchSize * config.patchSize * config.patchSize;
-  const rowsPerImage = resized.map((image) => (image.height / config.patchSize) * (image.width / config.patchSize));
+  const rowsPerImage = resized.map(
+    (image) => (image.height / config.patchSize) * (image.width / config.patchSize),
+  );
   const totalRows = rowsPerImage.reduce((a, b) => a + b, 0);
   const pixelValues = new Float32Array(totalRows * columns);
   const table = normalisationTable(config);

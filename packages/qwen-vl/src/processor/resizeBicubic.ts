@@ -1,5 +1,9 @@
 import type { RawImage } from "@apo-rl/core";
-import { bicubicPassCoefficients, clampToByte, type PassCoefficients } from "../internal/processor/bicubicCoefficients.js";
+import {
+  bicubicPassCoefficients,
+  clampToByte,
+  type PassCoefficients,
+} from "../internal/processor/bicubicCoefficients.js";
 
 const CHANNELS = 3;
 
@@ -82,6 +86,12 @@ export const resizeBicubic = (image: RawImage, height: number, width: number): R
   }
   const firstRow = verticalPass.start[0]!;
   const lastRow = verticalPass.start[height - 1]! + verticalPass.count[height - 1]!;
-  const rows = resizeRows(image, firstRow, lastRow - firstRow, width, bicubicPassCoefficients(image.width, width));
+  const rows = resizeRows(
+    image,
+    firstRow,
+    lastRow - firstRow,
+    width,
+    bicubicPassCoefficients(image.width, width),
+  );
   return { width, height, data: resizeColumns(rows, width, height, firstRow, verticalPass) };
 };

@@ -16,7 +16,13 @@ import { smartResize } from "../../src/processor/smartResize.js";
 const fixtureDir = fileURLToPath(new URL("../fixtures-processor/", import.meta.url));
 const fixture = JSON.parse(readFileSync(`${fixtureDir}fixture.json`, "utf8")) as {
   image: { file: string; height: number; width: number; smart_resize_hw: [number, number] };
-  smart_resize_examples: ReadonlyArray<{ h: number; w: number; min_pixels: number; max_pixels: number; out: [number, number] }>;
+  smart_resize_examples: ReadonlyArray<{
+    h: number;
+    w: number;
+    min_pixels: number;
+    max_pixels: number;
+    out: [number, number];
+  }>;
   inputs: { image_grid_thw: number[][]; pixel_values_shape: [number, number]; num_image_tokens: number };
 };
 const referencePixels = (): Float32Array => {
@@ -32,7 +38,10 @@ const config = readImageProcessorConfig(fixtureDir);
 describe("smartResize", () => {
   it("reproduces every smart_resize example of the HF fixture", () => {
     for (const example of fixture.smart_resize_examples) {
-      const out = smartResize(example.h, example.w, { minPixels: example.min_pixels, maxPixels: example.max_pixels });
+      const out = smartResize(example.h, example.w, {
+        minPixels: example.min_pixels,
+        maxPixels: example.max_pixels,
+      });
       expect([...out], `${example.h}×${example.w}`).toEqual(example.out);
     }
   });
@@ -123,7 +132,12 @@ describe("processImages", () => {
       [0, 14, 13],
     ] as const) {
       const [patchRow, patchColumn] = [Math.floor(y / 14), Math.floor(x / 14)];
-      const [bh, mh, bw, mw] = [Math.floor(patchRow / 2), patchRow % 2, Math.floor(patchColumn / 2), patchColumn % 2];
+      const [bh, mh, bw, mw] = [
+        Math.floor(patchRow / 2),
+        patchRow % 2,
+        Math.floor(patchColumn / 2),
+        patchColumn % 2,
+      ];
       const row = ((bh * (gw! / 2) + bw) * 2 + mh) * 2 + mw;
       const expected = (image.data[(y * image.width + x) * 3 + c]! / 255 - mean[c]!) / std[c]!;
       for (const tp of [0, 1]) {

@@ -120,7 +120,13 @@ describe("resizeBicubic: hand-computed rows (Appendix A)", () => {
       Array.from({ length: 4 }, (_, x) => referenceSample(values.slice(y * width, (y + 1) * width), 4, x)),
     );
     const expected = Array.from({ length: 3 }, (_, y) =>
-      Array.from({ length: 4 }, (_, x) => referenceSample(rows.map((r) => r[x]!), 3, y)),
+      Array.from({ length: 4 }, (_, x) =>
+        referenceSample(
+          rows.map((r) => r[x]!),
+          3,
+          y,
+        ),
+      ),
     ).flat();
     expect(firstChannel(out.data)).toEqual(expected);
   });

@@ -75,5 +75,5 @@ export const bicubicPassCoefficients = (inSize: number, outSize: number): PassCo
 /** `(2²¹ + sum) >> 22`, clamped to `[0, 255]`: exact for the integer sums of a pass. */
 export const clampToByte = (sum: number): number => {
   const value = Math.floor((sum + ONE / 2) / ONE);
-  return value < 0 ? 0 : value > 255 ? 255 : value;
+  return Math.min(255, Math.max(0, value));
 };

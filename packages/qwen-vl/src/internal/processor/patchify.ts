@@ -26,7 +26,9 @@ export const normalisationTable = (options: {
     const std = Math.fround(options.imageStd[c]!);
     for (let byte = 0; byte < 256; byte++) {
       const rescaled = options.doRescale ? Math.fround(byte * options.rescaleFactor) : byte;
-      table[c * 256 + byte] = options.doNormalize ? Math.fround(Math.fround(rescaled - mean) / std) : rescaled;
+      table[c * 256 + byte] = options.doNormalize
+        ? Math.fround(Math.fround(rescaled - mean) / std)
+        : rescaled;
     }
   }
   return table;
