@@ -78,6 +78,17 @@ const layout = (
   return shapes;
 };
 
+/** How many shapes of each asked colour: one count, or two of at least 1 adding up to ≤ `maxShapes`. */
+const drawCounts = (
+  random: SeededRandom,
+  variant: "count" | "sum",
+  maxShapes: number,
+): ReadonlyArray<number> => {
+  if (variant === "count") return [random.nextIntBetween(1, maxShapes)];
+  const first = random.nextIntBetween(1, maxShapes - 1);
+  return [first, random.nextIntBetween(1, maxShapes - first)];
+};
+
 /** Draw one scene: the question's colours, the counts, then a non-overlapping layout. */
 export const drawScene = (random: SeededRandom, settings: SceneSettings): CountingScene => {
   const { maxShapes, distractorColors, sizeScale } = difficultySettings(
@@ -89,13 +100,7 @@ export const drawScene = (random: SeededRandom, settings: SceneSettings): Counti
     settings.variant === "sum"
       ? [first, random.pick(SHAPE_COLORS.filter((color) => color !== first))]
       : [first];
-  const counts =
-    settings.variant === "sum"
-      ? (() => {
-          const a = random.nextIntBetween(1, maxShapes - 1);
-          return [a, random.nextIntBetween(1, maxShapes - a)];
-        })()
-      : [random.nextIntBetween(1, maxShapes)];
+  const counts = drawCounts(random, settings.variant, maxShapes);
   const answer = counts.reduce((sum, count) => sum + count, 0);
   const others = random.shuffled(SHAPE_COLORS.filter((color) => !targets.includes(color)));
   const distractorPalette = others.slice(0, distractorColors);
