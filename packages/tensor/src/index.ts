@@ -1,11 +1,15 @@
 export type { ClippedSurrogateOptions, ClippedSurrogateResult } from "./ops/clippedSurrogate.js";
 export { clippedSurrogate } from "./ops/clippedSurrogate.js";
+export type { EntropyFromLogitsOptions } from "./ops/entropyFromLogits.js";
+export { entropyFromLogits } from "./ops/entropyFromLogits.js";
 export type { GroupNormalizeOptions, GroupScale } from "./ops/groupNormalize.js";
 export { groupNormalize } from "./ops/groupNormalize.js";
 export type { KlEstimator } from "./ops/klEstimate.js";
 export { KL_ESTIMATORS, klEstimate } from "./ops/klEstimate.js";
 export type { AggregationMode, MaskedAggregateOptions } from "./ops/maskedAggregate.js";
 export { AGGREGATION_MODES, maskedAggregate } from "./ops/maskedAggregate.js";
+export type { LinearTokenLogprobsOptions, LinearTokenLogprobsWithEntropy } from "./ops/linearTokenLogprobs.js";
+export { linearTokenLogprobs } from "./ops/linearTokenLogprobs.js";
 export type { TokenLogprobsOptions } from "./ops/tokenLogprobs.js";
 export { tokenLogprobs } from "./ops/tokenLogprobs.js";
 export type { BackendName } from "./backend/BackendName.js";

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { assembleRows } from "../internal/ops/assembleRows.js";
-import { chunkRanges, defaultChunkRows } from "../internal/ops/chunks.js";
+import { chunkRanges, defaultChunkRows, sliceRows } from "../internal/ops/chunks.js";
 import {
   invalidInput,
   requireFloat,
@@ -57,9 +57,6 @@ export const tokenLogprobs = (
   requirePositiveInteger(OP, "chunkSize", options.chunkSize);
   const chunks = chunkRanges(rows, options.chunkSize ?? defaultChunkRows(vocabulary));
 
-  const sliceRows = <T extends tf.Tensor>(tensor: T, start: number, size: number): T =>
-    (tensor.rank === 1 ? tf.slice(tensor, [start], [size]) : tf.slice(tensor, [start, 0], [size, -1])) as T;
-
   const compute = tf.customGrad((input, save) => {
     const x = input as tf.Tensor2D;
     const pieces = chunks.map(({ start, size }) =>
@@ -88,10 +85,13 @@ export const tokenLogprobs = (
         ];
         return assembleRows(rows, vocabulary, chunks, ({ start, size }) =>
           tf.tidy(() =>
-            logitsGradient(sliceRows(savedLogits, start, size), sliceRows(savedTargets, start, size), {
+            logitsGradient(sliceRows(savedLogits, start, size), {
               shift: sliceRows(savedShift, start, size),
               logTotal: sliceRows(savedLogTotal, start, size),
-              dLogprob: sliceRows(dy as tf.Tensor1D, start, size),
+              logprobTerms: {
+                targets: sliceRows(savedTargets, start, size),
+                dLogprob: sliceRows(dy as tf.Tensor1D, start, size),
+              },
             }),
           ),
         );

@@ -1,3 +1,5 @@
+import * as tf from "@tensorflow/tfjs-core";
+
 /** A contiguous range of rows: `[start, start + size)`. */
 export interface Chunk {
   readonly start: number;
@@ -22,3 +24,7 @@ export const DEFAULT_CHUNK_ELEMENTS = 1 << 22;
 /** Rows per chunk so that one `[rows, width]` chunk holds at most {@link DEFAULT_CHUNK_ELEMENTS}. */
 export const defaultChunkRows = (width: number): number =>
   Math.max(1, Math.floor(DEFAULT_CHUNK_ELEMENTS / Math.max(1, width)));
+
+/** Rows `[start, start + size)` of a vector or matrix. */
+export const sliceRows = <T extends tf.Tensor>(tensor: T, start: number, size: number): T =>
+  (tensor.rank === 1 ? tf.slice(tensor, [start], [size]) : tf.slice(tensor, [start, 0], [size, -1])) as T;

@@ -10,19 +10,26 @@ export const NEGATIVE_FLOOR = -1e30;
  * Per-row statistics of a chunk of logits `[rows, V]`, kept in two parts so that
  * `log p_v = (x_v - shift) - logTotal` never subtracts two large, rounded numbers.
  */
-export interface RowStatistics {
+export type RowStatistics = {
   /** The row maximum (0 for a row that is all `-inf`), `[rows]`. */
   readonly shift: tf.Tensor1D;
   /** `log Σ_v exp(x_v - shift)`, `[rows]`. */
   readonly logTotal: tf.Tensor1D;
   /** `-Σ_v p_v log p_v` per row, `[rows]`, when asked for. */
   readonly entropy?: tf.Tensor1D;
-}
+};
+
+/** Dispose `tensor` and return `next`: keeps at most two chunk-sized tensors alive in a chain of ops. */
+const replace = <T extends tf.Tensor>(tensor: tf.Tensor, next: T): T => {
+  tensor.dispose();
+  return next;
+};
 
 /**
  * Row-wise log-sum-exp parts (and optionally entropy) of `logits [rows, V]`, shifted by the row
  * maximum so no `exp` overflows. A row whose maximum is not finite (all `-inf`) is shifted by 0
- * instead, so `-inf` masks never produce `-inf - -inf`.
+ * instead, so `-inf` masks never produce `-inf - -inf`. Chunk-sized intermediates are disposed as
+ * soon as they are used: at most two exist next to `logits`.
  */
 export const rowStatistics = (logits: tf.Tensor2D, withEntropy: boolean): RowStatistics =>
   tf.tidy(() => {
@@ -33,9 +40,16 @@ export const rowStatistics = (logits: tf.Tensor2D, withEntropy: boolean): RowSta
     const total = tf.sum(exponentials, 1);
     const logTotal = tf.log(total) as tf.Tensor1D;
     const flatShift = tf.reshape(shift, [-1]) as tf.Tensor1D;
-    if (!withEntropy) return { shift: flatShift, logTotal };
+    if (!withEntropy) {
+      tf.dispose([shifted, exponentials]);
+      return { shift: flatShift, logTotal };
+    }
     // H = log s - Σ e·z / s with z = x - shift, e = exp(z), s = Σ e.
-    const weighted = tf.sum(tf.mul(exponentials, tf.maximum(shifted, NEGATIVE_FLOOR)), 1);
+    const floored = replace(shifted, tf.maximum(shifted, NEGATIVE_FLOOR));
+    const products = replace(exponentials, tf.mul(exponentials, floored));
+    floored.dispose();
+    const weighted = tf.sum(products, 1);
+    products.dispose();
     const entropy = tf.sub(logTotal, tf.div(weighted, total)) as tf.Tensor1D;
     return { shift: flatShift, logTotal, entropy };
   });
@@ -59,12 +73,12 @@ export const targetLogprobs = (
     () => tf.sub(tf.sub(pickTargets(logits, targets), statistics.shift), statistics.logTotal) as tf.Tensor1D,
   );
 
-/** Upstream gradients of the two per-row outputs and the forward statistics they need. */
+/** Forward statistics of a chunk and the upstream gradients of the per-row outputs. */
 export interface RowGradientInputs {
   readonly shift: tf.Tensor1D;
   readonly logTotal: tf.Tensor1D;
-  /** d loss / d log p(target), `[rows]`. */
-  readonly dLogprob: tf.Tensor1D;
+  /** Target ids `[rows]` and d loss / d log p(target) `[rows]`, when the log-prob is an output. */
+  readonly logprobTerms?: { readonly targets: tf.Tensor1D; readonly dLogprob: tf.Tensor1D };
   /** Entropy `[rows]` and d loss / d entropy `[rows]`, when the entropy is an output. */
   readonly entropyTerms?: { readonly entropy: tf.Tensor1D; readonly dEntropy: tf.Tensor1D };
 }
@@ -73,26 +87,41 @@ export interface RowGradientInputs {
  * The gradient of `Σ_r dLogprob[r]·log p(target_r) + dEntropy[r]·H_r` with respect to a chunk of
  * logits `[rows, width]`: `dLogprob·(onehot - p) - dEntropy·p·(log p + H)`.
  * `vocabularyOffset` is the vocabulary index of the chunk's first column (for vocabulary chunks):
- * targets outside the chunk contribute no one-hot entry.
+ * targets outside the chunk contribute no one-hot entry. Consumes (disposes) `logits`, and keeps
+ * at most three chunk-sized tensors alive.
  */
 export const logitsGradient = (
   logits: tf.Tensor2D,
-  targets: tf.Tensor1D,
   inputs: RowGradientInputs,
   vocabularyOffset = 0,
 ): tf.Tensor2D =>
   tf.tidy(() => {
-    const width = logits.shape[1];
-    const column = (vector: tf.Tensor1D) => tf.expandDims(vector, 1);
-    const logProbabilities = tf.sub(tf.sub(logits, column(inputs.shift)), column(inputs.logTotal));
+    const [rows, width] = logits.shape;
+    const column = (vector: tf.Tensor1D) => tf.reshape(vector, [rows, 1]);
+    const centred = replace(logits, tf.sub(logits, column(inputs.shift)));
+    const logProbabilities = replace(centred, tf.sub(centred, column(inputs.logTotal)));
     const probabilities = tf.exp(logProbabilities);
-    const localTargets =
-      vocabularyOffset === 0 ? targets : tf.sub(targets, tf.scalar(vocabularyOffset, "int32"));
-    const oneHot = tf.oneHot(localTargets as tf.Tensor1D, width, 1, 0, "float32");
-    const logprobPart = tf.mul(tf.sub(oneHot, probabilities), column(inputs.dLogprob));
-    if (inputs.entropyTerms === undefined) return logprobPart as tf.Tensor2D;
-    const { entropy, dEntropy } = inputs.entropyTerms;
-    const surprise = tf.add(tf.maximum(logProbabilities, NEGATIVE_FLOOR), column(entropy));
-    const entropyPart = tf.mul(tf.mul(probabilities, surprise), column(dEntropy));
-    return tf.sub(logprobPart, entropyPart) as tf.Tensor2D;
+    if (inputs.entropyTerms === undefined) logProbabilities.dispose();
+    let gradient: tf.Tensor | undefined;
+    if (inputs.logprobTerms !== undefined) {
+      const { targets, dLogprob } = inputs.logprobTerms;
+      // onehot(target - offset) as a comparison with the chunk's column ids (no depth ≥ 2 limit).
+      const columns = tf.range(vocabularyOffset, vocabularyOffset + width, 1, "int32");
+      const oneHot = tf.cast(tf.equal(column(targets as tf.Tensor1D), columns), "float32");
+      const difference = replace(oneHot, tf.sub(oneHot, probabilities));
+      gradient = replace(difference, tf.mul(difference, column(dLogprob)));
+      if (inputs.entropyTerms === undefined) probabilities.dispose();
+    }
+    if (inputs.entropyTerms !== undefined) {
+      const { entropy, dEntropy } = inputs.entropyTerms;
+      const floored = replace(logProbabilities, tf.maximum(logProbabilities, NEGATIVE_FLOOR));
+      const surprise = replace(floored, tf.add(floored, column(entropy)));
+      const weighted = replace(surprise, replace(probabilities, tf.mul(surprise, probabilities)));
+      const entropyPart = replace(weighted, tf.mul(weighted, column(tf.neg(dEntropy))));
+      gradient =
+        gradient === undefined
+          ? entropyPart
+          : replace(gradient, replace(entropyPart, tf.add(gradient, entropyPart)));
+    }
+    return gradient as tf.Tensor2D;
   });

@@ -1,0 +1,244 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { assembleRows } from "../internal/ops/assembleRows.js";
+import { type Chunk, chunkRanges, defaultChunkRows, sliceRows } from "../internal/ops/chunks.js";
+import {
+  invalidInput,
+  requireFloat,
+  requirePositiveInteger,
+  requireRank,
+  requireTargets,
+} from "../internal/ops/invalidInput.js";
+import { logitsGradient, rowStatistics, targetLogprobs } from "../internal/ops/rowStatistics.js";
+
+/**
+ * Options of {@link linearTokenLogprobs}.
+ *
+ * @since 0.1.0
+ * @category ops
+ */
+export interface LinearTokenLogprobsOptions {
+  /**
+   * Tokens per forward chunk: at most `chunkSize × V` logits exist at once. The backward works in
+   * vocabulary chunks of `⌊chunkSize · V / N⌋` rows of `weight`, so it keeps the same bound
+   * (`N × that` logits). Default: as many tokens as fit 2^22 logits (27 at V = 151,936).
+   */
+  readonly chunkSize?: number;
+  /** Also return the entropy of each token's distribution (differentiable too). Default `false`. */
+  readonly entropy?: boolean;
+}
+
+/**
+ * Result of {@link linearTokenLogprobs} with `entropy: true`.
+ *
+ * @since 0.1.0
+ * @category ops
+ */
+export interface LinearTokenLogprobsWithEntropy {
+  /** `[N]` log-probabilities of the targets. */
+  readonly logprobs: tf.Tensor1D;
+  /** `[N]` entropies (nats) of each token's distribution. */
+  readonly entropy: tf.Tensor1D;
+}
+
+const OP = "linearTokenLogprobs";
+
+interface Layout {
+  readonly tokens: number;
+  readonly hiddenSize: number;
+  readonly vocabulary: number;
+  readonly tokenChunks: ReadonlyArray<Chunk>;
+  readonly vocabularyChunks: ReadonlyArray<Chunk>;
+  readonly withEntropy: boolean;
+}
+
+const layoutOf = (
+  hidden: tf.Tensor2D,
+  weight: tf.Tensor2D,
+  targets: tf.Tensor1D,
+  options: LinearTokenLogprobsOptions,
+): Layout => {
+  requireRank(OP, "hidden", hidden, 2);
+  requireRank(OP, "weight", weight, 2);
+  requireFloat(OP, "hidden", hidden);
+  requireFloat(OP, "weight", weight);
+  const [tokens, hiddenSize] = hidden.shape;
+  const [vocabulary, weightHidden] = weight.shape;
+  if (weightHidden !== hiddenSize) {
+    throw invalidInput(
+      OP,
+      "weight",
+      `expected [V, ${hiddenSize}] (HF lm_head.weight layout), got [${weight.shape}] for hidden [${hidden.shape}]`,
+    );
+  }
+  if (tokens === 0 || vocabulary === 0)
+    throw invalidInput(OP, "hidden", "expected at least one token and one class");
+  requireTargets(OP, targets, tokens, vocabulary);
+  requirePositiveInteger(OP, "chunkSize", options.chunkSize);
+  const tokenChunk = Math.min(tokens, options.chunkSize ?? defaultChunkRows(vocabulary));
+  const vocabularyChunk = Math.max(1, Math.floor((tokenChunk * vocabulary) / tokens));
+  return {
+    tokens,
+    hiddenSize,
+    vocabulary,
+    tokenChunks: chunkRanges(tokens, tokenChunk),
+    vocabularyChunks: chunkRanges(vocabulary, vocabularyChunk),
+    withEntropy: options.entropy === true,
+  };
+};
+
+/** Forward: per token chunk, `logits = h_c · Wᵀ`, then the statistics; returns `[N]` vectors. */
+const forward = (hidden: tf.Tensor2D, weight: tf.Tensor2D, targets: tf.Tensor1D, layout: Layout) => {
+  const pieces = layout.tokenChunks.map(({ start, size }) =>
+    tf.tidy(() => {
+      const logits = tf.matMul(sliceRows(hidden, start, size), weight, false, true) as tf.Tensor2D;
+      const statistics = rowStatistics(logits, layout.withEntropy);
+      const logprob = targetLogprobs(logits, sliceRows(targets, start, size), statistics);
+      return { ...statistics, logprob };
+    }),
+  );
+  const gather = (key: "logprob" | "shift" | "logTotal" | "entropy") =>
+    tf.concat(pieces.map((piece) => piece[key] as tf.Tensor1D));
+  const result = {
+    logprob: gather("logprob"),
+    shift: gather("shift"),
+    logTotal: gather("logTotal"),
+    entropy: layout.withEntropy ? gather("entropy") : undefined,
+  };
+  tf.dispose(pieces);
+  return result;
+};
+
+interface SavedForward {
+  readonly hidden: tf.Tensor2D;
+  readonly weight: tf.Tensor2D;
+  readonly targets: tf.Tensor1D;
+  readonly shift: tf.Tensor1D;
+  readonly logTotal: tf.Tensor1D;
+  readonly entropy: tf.Tensor1D | undefined;
+}
+
+/**
+ * Backward, one vocabulary chunk `W_k` (rows `[k, k + size)` of `weight`) at a time: recompute
+ * `logits_k = hidden · W_kᵀ` `[N, size]`, form `G_k = dL/dlogits_k`, then
+ * `dW_k = G_kᵀ · hidden` (rows of the weight gradient, assembled without a `[V, H]` temporary) and
+ * `dHidden += G_k · W_k`.
+ */
+const backward = (
+  saved: SavedForward,
+  dLogprob: tf.Tensor1D,
+  dEntropy: tf.Tensor1D | undefined,
+  layout: Layout,
+): [tf.Tensor2D, tf.Tensor2D] => {
+  let dHidden = tf.zeros([layout.tokens, layout.hiddenSize]) as tf.Tensor2D;
+  const dWeight = assembleRows(
+    layout.vocabulary,
+    layout.hiddenSize,
+    layout.vocabularyChunks,
+    ({ start, size }) => {
+      const [rows, nextHidden] = tf.tidy(() => {
+        const weightRows = sliceRows(saved.weight, start, size);
+        const logits = tf.matMul(saved.hidden, weightRows, false, true) as tf.Tensor2D;
+        const gradient = logitsGradient(
+          logits,
+          {
+            shift: saved.shift,
+            logTotal: saved.logTotal,
+            logprobTerms: { targets: saved.targets, dLogprob },
+            ...(dEntropy !== undefined && saved.entropy !== undefined
+              ? { entropyTerms: { entropy: saved.entropy, dEntropy } }
+              : {}),
+          },
+          start,
+        );
+        return [
+          tf.matMul(gradient, saved.hidden, true, false),
+          tf.add(dHidden, tf.matMul(gradient, weightRows)),
+        ];
+      });
+      dHidden.dispose();
+      dHidden = nextHidden as tf.Tensor2D;
+      return rows as tf.Tensor2D;
+    },
+  );
+  return [dHidden, dWeight];
+};
+
+/**
+ * Log-probability of each token's target under `softmax(hidden · weightᵀ)` — the lm_head projection
+ * fused with {@link tokenLogprobs} so the `[N, V]` logits never exist:
+ * `logprob_n = (hidden_n · w_{t_n}) - logsumexp_v(hidden_n · w_v)`.
+ *
+ * - Forward: token chunks of `chunkSize` rows; each chunk's logits `[chunkSize, V]` live only long
+ *   enough to give the row's log-sum-exp (and entropy) and target logit.
+ * - Backward (`tf.customGrad`): recomputes the logits in vocabulary chunks `[N, ⌊chunkSize·V/N⌋]`
+ *   from the saved per-row log-sum-exp, and accumulates `dHidden [N, H]` and the rows of
+ *   `dWeight [V, H]`. Cost: one extra projection (4 matmul passes instead of 3).
+ *
+ * Differentiable in `hidden` and `weight` (and through `entropy` when asked).
+ *
+ * @param hidden - `[N, H]` float32 final hidden states.
+ * @param weight - `[V, H]` float32, laid out as HF's `lm_head.weight` (tied embeddings: the embedding matrix).
+ * @param targets - `[N]` int32 token ids in `[0, V)`.
+ * @returns `[N]` log-probabilities, or `{ logprobs, entropy }` with `entropy: true`.
+ *
+ * @example
+ * ```ts
+ * const logp = linearTokenLogprobs(hidden, lmHead, targets, { chunkSize: 32 });
+ * const { logprobs, entropy } = linearTokenLogprobs(hidden, lmHead, targets, { entropy: true });
+ * ```
+ * @since 0.1.0
+ * @category ops
+ */
+export function linearTokenLogprobs(
+  hidden: tf.Tensor2D,
+  weight: tf.Tensor2D,
+  targets: tf.Tensor1D,
+  options?: LinearTokenLogprobsOptions & { readonly entropy?: false },
+): tf.Tensor1D;
+export function linearTokenLogprobs(
+  hidden: tf.Tensor2D,
+  weight: tf.Tensor2D,
+  targets: tf.Tensor1D,
+  options: LinearTokenLogprobsOptions & { readonly entropy: true },
+): LinearTokenLogprobsWithEntropy;
+export function linearTokenLogprobs(
+  hidden: tf.Tensor2D,
+  weight: tf.Tensor2D,
+  targets: tf.Tensor1D,
+  options: LinearTokenLogprobsOptions = {},
+): tf.Tensor1D | LinearTokenLogprobsWithEntropy {
+  const layout = layoutOf(hidden, weight, targets, options);
+  const compute = tf.customGrad((hiddenInput, weightInput, save) => {
+    const h = hiddenInput as tf.Tensor2D;
+    const w = weightInput as tf.Tensor2D;
+    const { logprob, shift, logTotal, entropy } = forward(h, w, targets, layout);
+    const value = entropy === undefined ? logprob : tf.stack([logprob, entropy]);
+    (save as tf.GradSaveFunc)([h, w, targets, shift, logTotal, ...(entropy === undefined ? [] : [entropy])]);
+    tf.dispose([shift, logTotal]);
+    if (entropy !== undefined) tf.dispose([logprob, entropy]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: Array<tf.Tensor>) => {
+        const [savedHidden, savedWeight, savedTargets, savedShift, savedLogTotal, savedEntropy] = saved;
+        const forwardState: SavedForward = {
+          hidden: savedHidden as tf.Tensor2D,
+          weight: savedWeight as tf.Tensor2D,
+          targets: savedTargets as tf.Tensor1D,
+          shift: savedShift as tf.Tensor1D,
+          logTotal: savedLogTotal as tf.Tensor1D,
+          entropy: savedEntropy as tf.Tensor1D | undefined,
+        };
+        if (savedEntropy === undefined) return backward(forwardState, dy as tf.Tensor1D, undefined, layout);
+        const [dLogprob, dEntropy] = tf.unstack(dy) as [tf.Tensor1D, tf.Tensor1D];
+        const grads = backward(forwardState, dLogprob, dEntropy, layout);
+        tf.dispose([dLogprob, dEntropy]);
+        return grads;
+      },
+    };
+  });
+  if (!layout.withEntropy) return compute(hidden, weight) as tf.Tensor1D;
+  return tf.tidy(() => {
+    const [logprobs, entropy] = tf.unstack(compute(hidden, weight)) as [tf.Tensor1D, tf.Tensor1D];
+    return { logprobs, entropy };
+  });
+}
