@@ -1,20 +1,14 @@
-import "@tensorflow/tfjs-backend-cpu";
-import "@tensorflow/tfjs-core/dist/register_all_gradients";
-import * as tf from "@tensorflow/tfjs-core";
+import { initBackend, testBackends } from "@apo-rl/tensor";
 
-/** Backends the numeric tests run on (forward kernels only). */
-export const testBackendNames = ["cpu", "wasm"] as const;
-
-let wasmLoaded: Promise<boolean> | undefined;
+/** Backends the numeric tests run on: every usable one here (wasm and cpu at least). */
+export const testBackendNames: ReadonlyArray<string> = await testBackends();
 
 /** Activate a backend; false when it cannot start here. */
 export const useBackend = async (name: string): Promise<boolean> => {
-  if (name === "wasm") {
-    wasmLoaded ??= import("@tensorflow/tfjs-backend-wasm").then(
-      () => true,
-      () => false,
-    );
-    if (!(await wasmLoaded)) return false;
+  try {
+    await initBackend(name as Parameters<typeof initBackend>[0] & string);
+    return true;
+  } catch {
+    return false;
   }
-  return tf.setBackend(name);
 };
