@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -155,6 +156,27 @@ describe("syntheticCountingTask", () => {
       difficulty: 1,
     });
     expect(again).toEqual(task);
+  });
+
+  it("keeps producing the pinned items, so data behind committed checkpoints stays reproducible", () => {
+    // Pinned once from this generator; a change here changes every synthetic dataset (and the demo).
+    const pinned = syntheticCountingTask({ seed: 1, trainSize: 3, heldOutSize: 2, variant: "mixed" });
+    const summary = [...pinned.train, ...pinned.heldOut].map((item) => {
+      const pixels = PNG.sync.read(Buffer.from(item.images[0] as Uint8Array)).data;
+      return [
+        item.id,
+        askedColors(item).join("+"),
+        item.answer,
+        createHash("sha256").update(pixels).digest("hex").slice(0, 16),
+      ];
+    });
+    expect(summary).toEqual([
+      ["synthetic-train-00001", "purple", "4", "f0f7f3ea00051914"],
+      ["synthetic-train-00002", "purple+yellow", "4", "87acc7926c4257f7"],
+      ["synthetic-train-00003", "yellow+red", "4", "8950022ed843f07d"],
+      ["synthetic-held-out-00001", "green+blue", "3", "533ffb4b8d3f44e9"],
+      ["synthetic-held-out-00002", "green", "1", "3f7adf37f3061aa4"],
+    ]);
   });
 
   it("keeps the held-out split fixed across training seeds while training items change", () => {
