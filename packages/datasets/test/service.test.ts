@@ -8,6 +8,10 @@ const run = <A, E>(program: Effect.Effect<A, E, Dataset>) =>
   Effect.runPromise(Effect.provide(program, Dataset.layer));
 
 describe("Dataset service", () => {
+  it("is keyed @apo-rl/datasets/Dataset", () => {
+    expect(Dataset.key).toBe("@apo-rl/datasets/Dataset");
+  });
+
   it("reads the same items as the plain function", async () => {
     const path = join(fixtures, "good.jsonl");
     const viaService = await run(Dataset.use((dataset) => dataset.read(path)));
