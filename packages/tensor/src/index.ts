@@ -19,3 +19,15 @@ export { BackendUnavailableError, UnknownBackendError } from "./backend/errors.j
 export type { BackendPreference } from "./backend/initBackend.js";
 export { initBackend } from "./backend/initBackend.js";
 export { testBackends } from "./backend/testBackends.js";
+export type { TensorBackendShape } from "./backend/TensorBackend.js";
+export { TensorBackend } from "./backend/TensorBackend.js";
+export { doctor, formatDoctorReport } from "./doctor.js";
+export type { KernelMode } from "./kernels/fastKernels.js";
+export {
+  defineKernelOp,
+  fastKernelFor,
+  kernelMode,
+  registerFastKernel,
+  setKernelMode,
+  withReferenceKernels,
+} from "./kernels/fastKernels.js";
