@@ -1,0 +1,87 @@
+import { createRequire } from "node:module";
+import type { MathNode } from "./ast.js";
+
+/**
+ * Symbolic fallback through mathjs. Only reached when random-point evaluation cannot decide (the
+ * expressions are undefined at almost every sample point). mathjs is loaded lazily and synchronously
+ * on first use because its import costs about a second; the expression handed to it is built from
+ * our own parse tree with a fixed set of function names, never from model text.
+ */
+interface MathjsSubset {
+  simplify(expression: string): { toString(): string };
+}
+
+let mathjs: MathjsSubset | undefined;
+
+const load = (): MathjsSubset => {
+  if (mathjs === undefined) mathjs = createRequire(import.meta.url)("mathjs") as MathjsSubset;
+  return mathjs;
+};
+
+const functionNames: Readonly<Record<string, string>> = {
+  sqrt: "sqrt",
+  abs: "abs",
+  sin: "sin",
+  cos: "cos",
+  tan: "tan",
+  cot: "cot",
+  sec: "sec",
+  csc: "csc",
+  arcsin: "asin",
+  arccos: "acos",
+  arctan: "atan",
+  sinh: "sinh",
+  cosh: "cosh",
+  tanh: "tanh",
+  ln: "log",
+  log: "log",
+  lg: "log10",
+  exp: "exp",
+  factorial: "factorial",
+};
+
+const identifier = (name: string): string =>
+  `v_${name.replace(/[^A-Za-z0-9]/g, (character) => character.charCodeAt(0).toString(16))}`;
+
+/** Serialise a scalar node to mathjs syntax, or `undefined` when it has no mathjs equivalent. */
+export const toMathjs = (node: MathNode): string | undefined => {
+  switch (node.kind) {
+    case "number":
+      return `(${node.value.numerator}/${node.value.denominator})`;
+    case "symbol":
+      if (node.name === "pi") return "pi";
+      if (node.name === "e") return "e";
+      return identifier(node.name);
+    case "word":
+      return [...node.text].map((letter) => (letter === "e" ? "e" : identifier(letter))).join("*");
+    case "negate": {
+      const operand = toMathjs(node.operand);
+      return operand === undefined ? undefined : `(-${operand})`;
+    }
+    case "binary": {
+      const left = toMathjs(node.left);
+      const right = toMathjs(node.right);
+      return left === undefined || right === undefined ? undefined : `(${left}${node.operator}${right})`;
+    }
+    case "apply": {
+      const name = functionNames[node.name];
+      const args = node.args.map(toMathjs);
+      if (name === undefined || args.some((argument) => argument === undefined)) return undefined;
+      return `${name}(${args.join(",")})`;
+    }
+    default:
+      return undefined;
+  }
+};
+
+/** True when mathjs simplifies `left - right` to 0; false when it cannot (not a proof of difference). */
+export const symbolicallyEqual = (left: MathNode, right: MathNode): boolean => {
+  const a = toMathjs(left);
+  const b = toMathjs(right);
+  if (a === undefined || b === undefined) return false;
+  try {
+    return load().simplify(`(${a})-(${b})`).toString() === "0";
+  } catch {
+    return false;
+  }
+};
