@@ -26,7 +26,9 @@ export interface GroupAdvantageOptions {
  * `A[i,j] = (r[i,j] − mean_j r[i,·]) / (std_j r[i,·] + eps)` with the unbiased standard deviation.
  * Consecutive runs of `groupSize` rewards form one group. With `scale: "batch"` the divisor is the
  * unbiased standard deviation of every reward in the batch; with `scale: "none"` the advantage is
- * the centred reward. Advantages sum to zero within each group.
+ * the centred reward. Advantages sum to zero within each group, and a group whose rewards are all
+ * equal gets advantages of exactly 0 (its float64 mean may differ from the rewards by an ulp, which
+ * the division by `std + eps` would otherwise amplify).
  *
  * @since 0.1.0
  * @category advantages
@@ -46,6 +48,10 @@ export const groupAdvantages = (
   const advantages: Array<number> = [];
   for (let group = 0; group < groups; group++) {
     const members = groupSlice(rewards, group, groupSize);
+    if (members.every((reward) => reward === members[0])) {
+      advantages.push(...members.map(() => 0));
+      continue;
+    }
     const centre = mean(members);
     const divisor = scale === "group" ? sampleStd(members) + eps : scale === "batch" ? batchStd + eps : 1;
     for (const reward of members) advantages.push((reward - centre) / divisor);

@@ -2,7 +2,7 @@
  * GSPO (Group Sequence Policy Optimization) — the worked example of a contributed objective.
  *
  * It is written only against public API: the `ObjectiveV1` contract and `decodeSync` from
- * `@apo-rl/core`, tfjs-core ops, and public building blocks of this package (`groupAdvantages`,
+ * `@apo-rl/core`, tfjs-core ops, the public ops of `@apo-rl/tensor` (`klEstimate`), and public building blocks of this package (`groupAdvantages`,
  * `registerObjective`). An objective in another package imports the same names from
  * `@apo-rl/objectives`. See docs/contributing-an-objective.md.
  */
@@ -13,6 +13,7 @@ import {
   type ObjectiveInput,
   type ObjectiveV1,
 } from "@apo-rl/core";
+import { klEstimate } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
 import { Effect, Schema } from "effect";
 import { groupAdvantages } from "../groupAdvantages.js";
@@ -126,8 +127,7 @@ export const gspo = (options: typeof GspoOptions.Encoded = {}): ObjectiveV1<tf.T
           Object.assign(metrics, { kl: 0, klLoss: 0, loss: metrics["policyLoss"] });
           return policyLoss;
         }
-        const d = tf.sub(onMask(input.logpRef), onMask(input.logp));
-        const kl = sequenceMean(tf.sub(tf.sub(tf.exp(d), d), 1));
+        const kl = sequenceMean(klEstimate(onMask(input.logp), onMask(input.logpRef), "k3"));
         const klLoss = tf.mul(settings.beta, tf.mean(kl));
         const total = tf.add(policyLoss, klLoss);
         metrics["kl"] = tf.mean(kl).dataSync()[0]!;

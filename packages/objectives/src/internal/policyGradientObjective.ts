@@ -1,4 +1,5 @@
 import type { ObjectiveContext, ObjectiveInput, ObjectiveV1 } from "@apo-rl/core";
+import { clippedSurrogate, klEstimate, maskedAggregate } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
 import type { KlSchedule } from "../klSchedule.js";
 import { objectiveMetricNames } from "../metricNames.js";
@@ -7,7 +8,7 @@ import { type CheckedInput, checkInput } from "./checkInput.js";
 import { invalid } from "./invalid.js";
 import { sampleMetrics } from "./sampleMetrics.js";
 import { type SampleShaping, type ShapedSamples, shapeSamples } from "./shapeSamples.js";
-import { aggregateTokens, clippedSurrogateTokens, klTokens, masked, sequenceMean } from "./tensorMath.js";
+import { masked, sequenceMean } from "./tensorMath.js";
 
 /** Everything a clipped-surrogate objective of the GRPO family is made of. */
 export interface PolicyGradientConfig extends SampleShaping {
@@ -25,7 +26,7 @@ export interface PolicyGradientConfig extends SampleShaping {
 /**
  * Per-token advantages `[S, T]` when the KL is folded into the reward: the token reward
  * `r_t = −β·w·k1_t` (`k1` from the rollout policy, no gradient) summed from `t` to the end of the
- * response, added to the sequence advantage. Otherwise `[S, 1]` sequence advantages.
+ * response, added to the sequence advantage. Otherwise `[S]` sequence advantages.
  */
 const advantageTensor = (
   input: ObjectiveInput<tf.Tensor>,
@@ -36,7 +37,7 @@ const advantageTensor = (
 ): tf.Tensor => {
   const { samples, tokens, mask } = checked;
   if (config.klPlacement === "loss" || beta === 0 || input.logpRef === undefined)
-    return tf.tensor2d(Float32Array.from(shaped.advantages), [samples, 1]);
+    return tf.tensor1d(Float32Array.from(shaped.advantages));
   const old = input.logpOld.dataSync();
   const ref = input.logpRef.dataSync();
   const perToken = new Float32Array(samples * tokens);
@@ -75,17 +76,21 @@ export const policyGradientObjective = (config: PolicyGradientConfig): Objective
       const logp = masked(input.logp, mask);
       const logpOld = masked(input.logpOld, mask);
       const advantages = advantageTensor(input, checked, shaped, config, beta);
-      const surrogate = clippedSurrogateTokens(logp, logpOld, advantages, {
+      const surrogate = clippedSurrogate(logp, logpOld, advantages, {
         epsLow: config.clipLow,
         epsHigh: config.clipHigh,
-        dualClip: config.dualClip,
+        mask,
+        ...(config.dualClip === undefined ? {} : { dualClip: config.dualClip }),
       });
-      const maxLength = config.maxLength ?? checked.tokens;
-      const policyLoss = aggregateTokens(masked(surrogate.loss, mask), mask, config.aggregation, maxLength);
-      metrics["policyLoss"] = readScalar(policyLoss);
-      metrics["clipFraction"] = readScalar(
-        tf.div(tf.sum(tf.mul(surrogate.clipped, mask)), tf.maximum(tf.sum(mask), 1)),
+      const aggregateOptions = config.maxLength === undefined ? {} : { maxLength: config.maxLength };
+      const policyLoss = maskedAggregate(
+        masked(surrogate.loss, mask) as tf.Tensor2D,
+        mask as tf.Tensor2D,
+        config.aggregation,
+        aggregateOptions,
       );
+      metrics["policyLoss"] = readScalar(policyLoss);
+      metrics["clipFraction"] = readScalar(surrogate.clipFraction);
       if (input.logpRef === undefined) {
         metrics["kl"] = 0;
         metrics["klLoss"] = 0;
@@ -93,7 +98,7 @@ export const policyGradientObjective = (config: PolicyGradientConfig): Objective
         return policyLoss;
       }
       const perSequence = sequenceMean(
-        masked(klTokens(logp, masked(input.logpRef, mask), config.klEstimator), mask),
+        masked(klEstimate(logp, masked(input.logpRef, mask), config.klEstimator), mask),
         mask,
       );
       metrics["kl"] = readScalar(tf.mean(perSequence));

@@ -1,0 +1,180 @@
+import type { ObjectiveV1 } from "@apo-rl/core";
+import { initBackend, testBackends } from "@apo-rl/tensor";
+import * as tf from "@tensorflow/tfjs-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { apo, dapo, drGrpo, grpo, grpoD, gspo } from "../src/index.js";
+import { disposeInput, lossAndGradient, randomBatch, toTensors } from "./support/inputs.js";
+import {
+  finiteDifferenceGradient,
+  grpoReference,
+  type Matrix,
+  type ReferenceInput,
+  referenceGspoLoss,
+  referenceLoss,
+} from "./support/reference.js";
+
+interface Case {
+  readonly label: string;
+  readonly objective: () => ObjectiveV1<tf.Tensor>;
+  /** The float64 loss of the same objective as a function of `logp`. */
+  readonly reference: (input: ReferenceInput) => number;
+  readonly batch?: (input: ReferenceInput) => ReferenceInput;
+}
+
+const context = { step: 30, totalSteps: 100 };
+const family = (
+  label: string,
+  objective: () => ObjectiveV1<tf.Tensor>,
+  config: Partial<typeof grpoReference>,
+) => ({
+  label,
+  objective,
+  reference: (input: ReferenceInput) => referenceLoss(input, { ...grpoReference, ...config }).loss,
+});
+const withLengths = (input: ReferenceInput) => ({
+  ...input,
+  lengths: input.mask.map((row, i) => row.reduce((a, b) => a + b, 0) * 40 + 7 * i),
+});
+/** GSPO's clip range is ±3e-4: shrink the log-ratios so that some sequences clip and some do not. */
+const tinyRatios = (input: ReferenceInput) => ({
+  ...input,
+  logp: input.logp.map((row, i) =>
+    row.map((value, t) => input.logpOld[i]![t]! + (value - input.logpOld[i]![t]!) * 0.002),
+  ),
+});
+
+const cases: ReadonlyArray<Case> = [
+  family("grpo (reference defaults)", () => grpo(), {}),
+  family(
+    "grpo seq-mean-token-mean, k2, eps 1e-4",
+    () => grpo({ aggregation: "seq-mean-token-mean", klEstimator: "k2", eps: 1e-4 }),
+    {
+      aggregation: "seq-mean-token-mean",
+      estimator: "k2",
+      eps: 1e-4,
+    },
+  ),
+  family(
+    "grpo seq-mean-token-sum, low-var-kl, batch scale",
+    () =>
+      grpo({
+        aggregation: "seq-mean-token-sum",
+        klEstimator: "low-var-kl",
+        advantageScale: "batch",
+        beta: 0.05,
+      }),
+    {
+      aggregation: "seq-mean-token-sum",
+      estimator: "low-var-kl",
+      scale: "batch",
+      beta: 0.05,
+    },
+  ),
+  family("grpo KL in the reward (k1)", () => grpo({ klPlacement: "reward", beta: 0.1 }), {
+    placement: "reward",
+    beta: 0.1,
+  }),
+  family("grpo k1 in the loss", () => grpo({ klEstimator: "k1", beta: 0.1 }), { estimator: "k1", beta: 0.1 }),
+  family("drGrpo (defaults)", () => drGrpo(), { scale: "none", aggregation: "seq-mean-token-sum-norm" }),
+  family("drGrpo maxLength 16", () => drGrpo({ maxLength: 16 }), {
+    scale: "none",
+    aggregation: "seq-mean-token-sum-norm",
+    maxLength: 16,
+  }),
+  family("dapo (defaults)", () => dapo(), { clipHigh: 0.28, beta: 0 }),
+  family("dapo overlong shaping", () => dapo({ overlong: { maxLength: 5, buffer: 3 } }), {
+    clipHigh: 0.28,
+    beta: 0,
+    overlong: { maxLength: 5, buffer: 3 },
+  }),
+  family("grpoD at step 30/100 (β = 0.3e-3)", () => grpoD(), { beta: 0.3e-3 }),
+  family("grpoD cosine", () => grpoD({ klSchedule: { kind: "cosine", betaMax: 0.2, warmupFraction: 0.6 } }), {
+    beta: (0.2 * (1 - Math.cos(Math.PI * 0.5))) / 2,
+  }),
+  family("apo (defaults)", () => apo(), { dads: "reference", stcrBase: 1.00001 }),
+  {
+    ...family(
+      "apo exp-decay DADS, strong STCR, β 0.05",
+      () => apo({ dadsForm: "exp-decay", stcrBase: 1.01, beta: 0.05 }),
+      { dads: "exp-decay", stcrBase: 1.01, beta: 0.05 },
+    ),
+    batch: withLengths,
+  },
+  family("apo KL in the reward", () => apo({ klPlacement: "reward", beta: 0.1 }), {
+    dads: "reference",
+    stcrBase: 1.00001,
+    placement: "reward",
+    beta: 0.1,
+  }),
+  {
+    label: "gspo (defaults)",
+    objective: () => gspo(),
+    reference: (input) => referenceGspoLoss(input, { clipLow: 3e-4, clipHigh: 4e-4, eps: 1e-9, beta: 0 }),
+    batch: tinyRatios,
+  },
+  {
+    label: "gspo with a KL term",
+    objective: () => gspo({ beta: 0.05, clipLow: 0.2, clipHigh: 0.2 }),
+    reference: (input) => referenceGspoLoss(input, { clipLow: 0.2, clipHigh: 0.2, eps: 1e-9, beta: 0.05 }),
+  },
+];
+
+const maxAbsDifference = (a: Matrix, b: Matrix) =>
+  Math.max(...a.flatMap((row, i) => row.map((value, t) => Math.abs(value - b[i]![t]!))));
+
+describe.each(await testBackends())("objectives against the float64 re-derivation on %s", (backend) => {
+  beforeAll(async () => {
+    await initBackend(backend);
+  });
+
+  it.each(cases)(
+    "$label: value and gradient (central finite differences)",
+    ({ objective, reference, batch }) => {
+      const built = objective();
+      for (const seed of [1, 2]) {
+        const base = randomBatch(seed, { groups: 3, groupSize: 4, tokens: 5 });
+        const input = batch === undefined ? base : batch(base);
+        const before = tf.memory().numTensors;
+        const tensors = toTensors(input);
+        const { value, gradient } = lossAndGradient(
+          (tensorInput) => built.loss(tensorInput, context).loss,
+          tensors,
+        );
+        disposeInput(tensors);
+        expect(tf.memory().numTensors).toBe(before);
+        const expected = reference(input);
+        expect(Math.abs(value - expected)).toBeLessThan(1e-6 * Math.max(1, Math.abs(expected)));
+        const numeric = finiteDifferenceGradient(input.logp, (logp) => reference({ ...input, logp }));
+        expect(maxAbsDifference(gradient, numeric)).toBeLessThan(2e-5);
+        // The gradient is not trivially zero: the check has something to compare.
+        expect(Math.max(...numeric.flat().map(Math.abs))).toBeGreaterThan(1e-3);
+      }
+    },
+  );
+
+  it("apo with DADS and STCR off is exactly grpo (values, metrics and gradients)", () => {
+    for (const options of [
+      {},
+      { klPlacement: "reward" as const, beta: 0.1 },
+      { aggregation: "seq-mean-token-sum" as const },
+    ]) {
+      const input = withLengths(randomBatch(7, { groups: 3, groupSize: 4, tokens: 6 }));
+      const tensors = toTensors(input);
+      const plain = grpo(options);
+      const switchedOff = apo({ ...options, dads: false, stcr: false });
+      const a = lossAndGradient((x) => plain.loss(x, context).loss, tensors);
+      const b = lossAndGradient((x) => switchedOff.loss(x, context).loss, tensors);
+      expect(b.value).toBe(a.value);
+      expect(b.gradient).toEqual(a.gradient);
+      const metricsA = plain.loss(tensors, context);
+      const metricsB = switchedOff.loss(tensors, context);
+      expect(metricsB.metrics).toEqual(metricsA.metrics);
+      tf.dispose([metricsA.loss, metricsB.loss]);
+      // And switching them on changes the loss on this batch.
+      const on = apo({ ...options, stcrBase: 1.01 });
+      const c = lossAndGradient((x) => on.loss(x, context).loss, tensors);
+      expect(c.value).not.toBe(a.value);
+      disposeInput(tensors);
+    }
+  });
+});
