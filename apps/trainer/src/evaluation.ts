@@ -1,7 +1,7 @@
 import type { BatchVerifier } from "./BatchVerifier.js";
 import type { EvaluationRecord } from "./metrics.js";
 import { rolloutStatistics } from "./metrics.js";
-import { groupRollouts, type ScoredGroup, scoreGroups } from "./scoring.js";
+import { groupRollouts, type ScoredGroup, scoreGroups, uniqueRequests } from "./scoring.js";
 import type { TrainablePolicy } from "./TrainablePolicy.js";
 import type { TrainingExample } from "./TrainingData.js";
 
@@ -37,7 +37,7 @@ export const evaluate = async (
   const groups: ScoredGroup[] = [];
   for (let start = 0; start < examples.length; start += options.batchSize) {
     const chunk = examples.slice(start, start + options.batchSize);
-    const requests = chunk.map((example) => example.request);
+    const requests = uniqueRequests(chunk);
     const rollouts = await policy.generate(requests, {
       n: 1,
       temperature: options.temperature,
@@ -47,7 +47,7 @@ export const evaluate = async (
         ? { stopStrings: options.stopStrings }
         : {}),
     });
-    groups.push(...(await scoreGroups(chunk, groupRollouts(requests, rollouts, 1), verifier)));
+    groups.push(...(await scoreGroups(chunk, requests, groupRollouts(requests, rollouts, 1), verifier)));
   }
   const statistics = rolloutStatistics(groups);
   return {

@@ -10,9 +10,26 @@ import type { TrainingExample } from "./TrainingData.js";
  * @category training
  */
 export interface ScoredGroup {
+  /** The example, with the (unique) request actually sent to the policy. */
   readonly example: TrainingExample;
   readonly rollouts: ReadonlyArray<ScoredRollout>;
 }
+
+/**
+ * The requests of a batch with unique prompt ids: a prompt drawn twice in one batch (e.g. across an
+ * epoch boundary) gets `#2`, `#3`, … appended to its later copies, so each group stays separate.
+ *
+ * @since 0.1.0
+ * @category training
+ */
+export const uniqueRequests = (examples: ReadonlyArray<TrainingExample>): ReadonlyArray<GenerationRequest> => {
+  const seen = new Map<string, number>();
+  return examples.map((example) => {
+    const count = (seen.get(example.request.promptId) ?? 0) + 1;
+    seen.set(example.request.promptId, count);
+    return count === 1 ? example.request : { ...example.request, promptId: `${example.request.promptId}#${count}` };
+  });
+};
 
 /**
  * Arrange a policy's rollouts by prompt (in request order) and group index, checking that every
@@ -73,6 +90,7 @@ export const rewardBreakdown = (verification: Verification, verifierName: string
  */
 export const scoreGroups = async (
   examples: ReadonlyArray<TrainingExample>,
+  requests: ReadonlyArray<GenerationRequest>,
   groups: ReadonlyArray<ReadonlyArray<Rollout>>,
   verifier: BatchVerifier,
 ): Promise<ReadonlyArray<ScoredGroup>> => {
@@ -87,7 +105,7 @@ export const scoreGroups = async (
     });
   let position = 0;
   return groups.map((group, index) => ({
-    example: examples[index]!,
+    example: { request: requests[index]!, answer: examples[index]!.answer },
     rollouts: group.map((rollout) => {
       const verification = verifications[position++]!;
       const reward = Number.isFinite(verification.reward) ? verification.reward : 0;

@@ -250,7 +250,9 @@ export const runTrainingLoop = async (
       } else consecutiveNonFinite = 0;
       if (config.train.evalEvery > 0 && step % config.train.evalEvery === 0 && step < totalSteps)
         await evaluateNow();
-      if (config.train.saveEvery > 0 && step % config.train.saveEvery === 0) await checkpoint();
+      // No periodic checkpoint in the middle of a non-finite streak: the next good step saves.
+      if (config.train.saveEvery > 0 && step % config.train.saveEvery === 0 && consecutiveNonFinite === 0)
+        await checkpoint();
     }
     if (stopRequested.value || options.stopSignal?.aborted === true)
       interrupted = interrupted || step < totalSteps;

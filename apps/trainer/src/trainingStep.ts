@@ -4,7 +4,7 @@ import type { AdamW } from "./AdamW.js";
 import type { BatchVerifier } from "./BatchVerifier.js";
 import { clipByGlobalNorm } from "./gradientClipping.js";
 import { headlineMetric, rolloutStatistics, type TrainStepRecord } from "./metrics.js";
-import { groupRollouts, type ScoredGroup, scoreGroups } from "./scoring.js";
+import { groupRollouts, type ScoredGroup, scoreGroups, uniqueRequests } from "./scoring.js";
 import type { TensorObjective, TrainablePolicy } from "./TrainablePolicy.js";
 import type { TrainerConfig } from "./TrainerConfig.js";
 import type { TrainingExample } from "./TrainingData.js";
@@ -131,9 +131,8 @@ const averageRecords = (records: ReadonlyArray<Readonly<Record<string, number>>>
   const totals: Record<string, { sum: number; count: number }> = {};
   for (const record of records)
     for (const [key, value] of Object.entries(record)) {
-      const total = (totals[key] ??= { sum: 0, count: 0 });
-      total.sum += value;
-      total.count += 1;
+      const total = totals[key] ?? { sum: 0, count: 0 };
+      totals[key] = { sum: total.sum + value, count: total.count + 1 };
     }
   return Object.fromEntries(Object.entries(totals).map(([key, total]) => [key, total.sum / total.count]));
 };
@@ -157,7 +156,7 @@ export const runTrainingStep = async (
   input: TrainingStepInput,
 ): Promise<TrainingStepResult> => {
   const started = performance.now();
-  const requests = input.examples.map((example) => example.request);
+  const requests = uniqueRequests(input.examples);
   const rollouts = await services.policy.generate(requests, {
     n: services.rollout.groupSize,
     temperature: services.rollout.temperature,
@@ -170,6 +169,7 @@ export const runTrainingStep = async (
   const generationSeconds = (performance.now() - started) / 1000;
   const groups = await scoreGroups(
     input.examples,
+    requests,
     groupRollouts(requests, rollouts, services.rollout.groupSize),
     services.verifier,
   );
