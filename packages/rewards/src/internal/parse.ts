@@ -213,7 +213,9 @@ class Parser {
       }
       if (minimumPower < 40 && this.skipUnit()) continue;
       if (minimumPower < 40 && this.startsOperand(token)) {
-        left = { kind: "binary", operator: "*", left, right: this.parseExpression(41) };
+        const mixed = token.type === "command" && token.name.endsWith("frac") && isIntegerLiteral(left);
+        const right = this.parseExpression(41);
+        left = mixed && isSimpleFraction(right) ? { kind: "binary", operator: "+", left, right } : { kind: "binary", operator: "*", left, right };
         continue;
       }
       break;
@@ -559,6 +561,12 @@ class Parser {
     return { kind: "matrix", rows: filled };
   }
 }
+
+const isIntegerLiteral = (node: MathNode): boolean => node.kind === "number" && node.value.denominator === 1n;
+
+/** `\frac{1}{2}` with integer literals: after an integer it forms a mixed number, `2\frac{1}{2}` = 5/2. */
+const isSimpleFraction = (node: MathNode): boolean =>
+  node.kind === "binary" && node.operator === "/" && isIntegerLiteral(node.left) && isIntegerLiteral(node.right);
 
 const tokenText = (token: Token): string => {
   switch (token.type) {

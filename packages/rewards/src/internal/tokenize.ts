@@ -154,6 +154,16 @@ const isDigit = (character: string): boolean => character >= "0" && character <=
 const isAsciiLetter = (character: string): boolean =>
   (character >= "a" && character <= "z") || (character >= "A" && character <= "Z");
 
+/** `1.5e-3`, `2E10`: extend a number over its exponent (only when digits follow the `e`). */
+const scientificExponentEnd = (input: string, end: number): number => {
+  if (input[end] !== "e" && input[end] !== "E") return end;
+  let index = end + 1;
+  if (input[index] === "+" || input[index] === "-") index += 1;
+  if (!isDigit(input[index] ?? "")) return end;
+  while (index < input.length && isDigit(input[index] as string)) index += 1;
+  return isAsciiLetter(input[index] ?? "") ? end : index;
+};
+
 /** Read a balanced `{…}` group starting at `start` (which must be `{`); returns its content and end. */
 const readBraced = (input: string, start: number): { content: string; end: number } => {
   let depth = 0;
@@ -194,6 +204,7 @@ export const tokenize = (input: string): Token[] => {
         end += 1;
         while (end < input.length && isDigit(input[end] as string)) end += 1;
       }
+      end = scientificExponentEnd(input, end);
       tokens.push({ type: "number", text: input.slice(index, end) });
       index = end;
       continue;
