@@ -2,19 +2,16 @@
  * Test support for the ops suite: which backends to run on, seeded random data, float64 helpers,
  * central finite differences and a leak check.
  */
-import "@tensorflow/tfjs-backend-cpu";
-import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import * as tf from "@tensorflow/tfjs-core";
 import { expect } from "vitest";
+import { type BackendName, initBackend, testBackends } from "../../src/index.js";
 
-/** Backends the ops suite runs on. */
-export const opsBackends = async (): Promise<ReadonlyArray<string>> => ["cpu"];
+/** Backends the ops suite runs on: every backend usable here (wasm and cpu at least). */
+export const opsBackends = (): Promise<ReadonlyArray<BackendName>> => testBackends();
 
-/** Make `name` the active backend. */
-export const useBackend = async (name: string): Promise<void> => {
-  const ok = await tf.setBackend(name);
-  if (!ok) throw new Error(`backend ${name} could not be initialised`);
-  await tf.ready();
+/** Make `name` the active backend (gradients registered, missing wasm kernels provided). */
+export const useBackend = async (name: BackendName): Promise<void> => {
+  await initBackend(name);
 };
 
 /** A small deterministic generator (mulberry32) so every run sees the same numbers. */
