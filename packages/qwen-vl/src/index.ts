@@ -8,6 +8,7 @@ export * from "./model/loadQwen25VL.js";
 export * from "./model/memory.js";
 export * from "./model/Qwen25VLCache.js";
 export * from "./model/Qwen25VLModel.js";
+export * from "./model/Qwen25VLService.js";
 export type * from "./model/Qwen25VLParts.js";
 export type { TrainableOption } from "./model/variables.js";
 export * from "./safetensors/errors.js";

@@ -108,6 +108,19 @@ const checkRectangular = (
   });
 };
 
+const checkTokenIds = (rows: ReadonlyArray<ReadonlyArray<number>>, vocabSize: number): void => {
+  rows.forEach((row, b) => {
+    row.forEach((id, s) => {
+      if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
+        throw new ForwardInputError({
+          field: `inputIds[${b}][${s}]`,
+          reason: `token id ${id} is outside 0…${vocabSize - 1}`,
+        });
+      }
+    });
+  });
+};
+
 /**
  * Qwen2.5-VL in TensorFlow.js: the vision tower, the text decoder with M-RoPE, and the LM head.
  * Weights are `tf.Variable`s held in {@link Qwen25VLModel.parameters} under their checkpoint names
@@ -202,6 +215,7 @@ export class Qwen25VLModel {
       throw new ForwardInputError({ field: "inputIds", reason: "the model has no text decoder" });
     const ids = toRows(input.inputIds, "inputIds");
     checkRectangular(ids, "inputIds");
+    checkTokenIds(ids, this.config.text.vocabSize);
     const past = typeof options.cache === "object" ? options.cache : undefined;
     const { newMask, fullMask } = this.masks(ids, input.attentionMask, past);
     const grids = input.imageGridThw === undefined ? [] : toRows(input.imageGridThw, "imageGridThw");
