@@ -18,6 +18,8 @@ export type { KlSchedule } from "./klSchedule.js";
 export { KlScheduleOptions, klSchedule } from "./klSchedule.js";
 export type { ObjectiveMetricName } from "./metricNames.js";
 export { objectiveMetricNames } from "./metricNames.js";
+export type { ObjectivesShape } from "./Objectives.js";
+export { Objectives } from "./Objectives.js";
 export {
   createObjective,
   createObjectiveEffect,

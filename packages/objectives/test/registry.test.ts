@@ -13,6 +13,7 @@ import {
   grpo,
   makeObjectiveRegistry,
   ObjectiveRegistrationError,
+  Objectives,
   objectiveMetricNames,
   objectiveRegistry,
   registerObjective,
@@ -164,5 +165,34 @@ describe("objective registry", () => {
     const invalid = Effect.runSync(Effect.flip(createObjectiveEffect("apo", { stcrBase: 0.5 })));
     expect(invalid._tag).toBe("InvalidInputError");
     expect((invalid as InvalidInputError).field).toBe("stcrBase");
+  });
+});
+
+describe("Objectives service", () => {
+  it("builds objectives from the shared registry through its layer", () => {
+    const program = Effect.gen(function* () {
+      const objectives = yield* Objectives;
+      const names = yield* objectives.names;
+      const built = yield* objectives.create("grpoD", { klSchedule: { kind: "cosine" } });
+      const failure = yield* Effect.flip(objectives.create("apo", { dadsForm: "linear" }));
+      return { names, built, failure };
+    });
+    const { names, built, failure } = Effect.runSync(Effect.provide(program, Objectives.layer));
+    expect(names).toContain("gspo");
+    expect(built.name).toBe("grpoD");
+    expect(failure._tag).toBe("InvalidInputError");
+  });
+
+  it("registers into the registry it serves and reports a taken name as a typed failure", () => {
+    const registry = makeObjectiveRegistry();
+    const program = Effect.gen(function* () {
+      const objectives = yield* Objectives;
+      yield* objectives.register("mine", () => grpo(), GrpoOptions);
+      const taken = yield* Effect.flip(objectives.register("mine", () => grpo(), GrpoOptions));
+      return { taken, names: yield* objectives.names };
+    });
+    const { taken, names } = Effect.runSync(Effect.provide(program, Objectives.layerFrom(registry)));
+    expect(names).toEqual(["mine"]);
+    expect(taken._tag).toBe("ObjectiveRegistrationError");
   });
 });
