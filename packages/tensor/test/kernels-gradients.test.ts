@@ -200,6 +200,66 @@ describe.each(backends)("kernels and gradients on %s", (backend) => {
     },
   );
 
+  it.each([
+    { name: "strides 2 on both axes", begin: [0, 1], end: [4, 6], strides: [2, 2], masks: [0, 0, 0, 0, 0] },
+    {
+      name: "negative stride, end mask",
+      begin: [3, 4],
+      end: [0, 0],
+      strides: [-1, -2],
+      masks: [0, 2, 0, 0, 0],
+    },
+    { name: "shrink the first axis", begin: [2, 0], end: [3, 6], strides: [1, 3], masks: [0, 0, 0, 0, 1] },
+  ])("differentiates stridedSlice ($name) like a hand scatter", async ({ begin, end, strides, masks }) => {
+    const [beginMask, endMask, ellipsisMask, newAxisMask, shrinkAxisMask] = masks as [
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    // The rows/columns each case reads, written out by hand from the parameters above.
+    const picks: Record<string, [Array<number>, Array<number>]> = {
+      "0,1": [
+        [0, 2],
+        [1, 3, 5],
+      ],
+      "3,4": [
+        [3, 2, 1],
+        [4, 2, 0],
+      ],
+      "2,0": [[2], [0, 3]],
+    };
+    const [rows, columns] = picks[begin.join(",")] as [Array<number>, Array<number>];
+    const weights = seededValues(rows.length * columns.length, 50);
+    const expected = new Array<number>(4 * 6).fill(0);
+    rows.forEach((row, i) => {
+      columns.forEach((column, j) => {
+        expected[row * 6 + column] += weights[i * columns.length + j] as number;
+      });
+    });
+    await withoutLeaks(async () => {
+      const gradient = tf.tidy(() =>
+        tf.grad((x: tf.Tensor) => {
+          const slice = tf.stridedSlice(
+            x,
+            begin,
+            end,
+            strides,
+            beginMask,
+            endMask,
+            ellipsisMask,
+            newAxisMask,
+            shrinkAxisMask,
+          );
+          return tf.sum(tf.mul(tf.reshape(slice, [-1]), tf.tensor1d(weights)));
+        })(tf.tensor2d(seededValues(24, 51), [4, 6])),
+      );
+      expectClose(await gradient.data(), expected, 1e-6);
+      gradient.dispose();
+    });
+  });
+
   it("treats comparisons and logical ops as non-differentiable (zero gradient) instead of failing", async () => {
     const values = [-1.5, -0.2, 0.3, 2];
     await withoutLeaks(async () => {

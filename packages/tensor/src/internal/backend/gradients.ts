@@ -7,6 +7,7 @@ import "@tensorflow/tfjs-core/dist/register_all_gradients.js";
 import "@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops.js";
 import * as tf from "@tensorflow/tfjs-core";
 import { registerEinsumGradient } from "../backend-kernels/einsumGradient.js";
+import { registerStridedSliceGradient } from "../backend-kernels/stridedSliceGradient.js";
 import { registerZeroGradients } from "../backend-kernels/zeroGradients.js";
 
 /** Gradients whose absence would break training; checked so a bundler dropping the import is caught. */
@@ -16,6 +17,7 @@ const sentinels = ["GatherV2", "BatchMatMul", "Softmax", "Sum", "Einsum", "Unsor
 export const assertGradientsRegistered = (): void => {
   registerEinsumGradient();
   registerZeroGradients();
+  registerStridedSliceGradient();
   const missing = sentinels.filter((kernelName) => tf.getGradient(kernelName) === undefined);
   if (missing.length > 0)
     throw new Error(`tfjs gradients are not registered (missing: ${missing.join(", ")})`);
