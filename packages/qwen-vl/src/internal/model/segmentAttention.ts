@@ -62,24 +62,55 @@ const toSegments = (x: tf.Tensor, layout: SegmentLayout): tf.Tensor => {
   );
 };
 
+/** Largest score block computed at once (elements); bigger segments are split by query rows. */
+export const maxScoreElements = 1 << 24;
+
+/** softmax(q·kᵀ/√d + mask)·v on `[segments, heads, rows, dim]` blocks, query rows in chunks. */
+const attendInChunks = (
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  mask: tf.Tensor | undefined,
+  chunk: number,
+) => {
+  const [segments, heads, rows, dim] = q.shape as [number, number, number, number];
+  const parts: tf.Tensor[] = [];
+  for (let start = 0; start < rows; start += chunk) {
+    const size = Math.min(chunk, rows - start);
+    parts.push(
+      tf.tidy(() => {
+        const block = rows === size ? q : tf.slice(q, [0, 0, start, 0], [segments, heads, size, dim]);
+        const scores = tf.mul(tf.matMul(block, k, false, true), 1 / Math.sqrt(dim));
+        return tf.matMul(tf.softmax(mask === undefined ? scores : tf.add(scores, mask)), v);
+      }),
+    );
+  }
+  return parts.length === 1 ? parts[0]! : tf.concat(parts, 2);
+};
+
 /**
  * Bidirectional attention inside each segment: q, k, v are `[N, heads, dim]`; returns
- * `[N, heads·dim]` in the original token order. Softmax of `q·kᵀ/√dim` in float32.
+ * `[N, heads·dim]` in the original token order. Softmax of `q·kᵀ/√dim` in float32. Score blocks
+ * larger than {@link maxScoreElements} are computed a chunk of query rows at a time.
  */
 export const segmentAttention = (
   q: tf.Tensor,
   k: tf.Tensor,
   v: tf.Tensor,
   layout: SegmentLayout,
+  maxElements = maxScoreElements,
 ): tf.Tensor =>
   tf.tidy(() => {
     const [n, heads, dim] = q.shape as [number, number, number];
-    const scores = tf.mul(
-      tf.matMul(toSegments(q, layout), toSegments(k, layout), false, true),
-      1 / Math.sqrt(dim),
+    const perRow = layout.segments * heads * layout.longest;
+    const chunk = Math.max(1, Math.min(layout.longest, Math.floor(maxElements / perRow)));
+    const context = attendInChunks(
+      toSegments(q, layout),
+      toSegments(k, layout),
+      toSegments(v, layout),
+      layout.keyMask,
+      chunk,
     );
-    const masked = layout.keyMask === undefined ? scores : tf.add(scores, layout.keyMask);
-    const context = tf.matMul(tf.softmax(masked), toSegments(v, layout));
     const flat = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [
       layout.segments * layout.longest,
       heads * dim,
