@@ -94,21 +94,25 @@ export const RolloutConfig = Schema.Struct({
 });
 
 /**
- * `reward`: the verifier. `preset: view-r1` is accuracy + format (weights below); `accuracy`
- * picks the accuracy verifier.
+ * `reward`: the verifier (@apo-rl/rewards). `preset: view-r1` is `weights.accuracy · accuracy +
+ * weights.format · format` (the `<think>…</think><answer>…</answer>` format); `preset: accuracy` is
+ * the accuracy verifier alone. `accuracy` picks it: `math` (math answer equivalence), `counting`
+ * (integers and number words), `choice` (multiple choice). Verifications run in a pool of
+ * `workers` threads with a hard `timeoutMs` per chunk; `workers: 0` verifies in this thread with no
+ * time limit.
  *
  * @since 0.1.0
  * @category config
  */
 export const RewardConfig = Schema.Struct({
   preset: Schema.Literals(["view-r1", "accuracy"]).pipe(withDefault("view-r1")),
-  accuracy: Schema.Literals(["math", "counting", "choice", "exact"]).pipe(withDefault("math")),
+  accuracy: Schema.Literals(["math", "counting", "choice"]).pipe(withDefault("math")),
   weights: Schema.Struct({
     accuracy: NonNegative.pipe(withDefault(1)),
     format: NonNegative.pipe(withDefault(0.5)),
   }).pipe(withDefault({})),
   timeoutMs: PositiveInt.pipe(withDefault(2000)),
-  workers: NonNegativeInt.pipe(withDefault(0)),
+  workers: NonNegativeInt.pipe(withDefault(1)),
 });
 
 /**

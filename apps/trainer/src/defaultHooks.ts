@@ -1,5 +1,15 @@
 import { createObjective } from "@apo-rl/objectives";
+import {
+  type BuiltinVerifier,
+  choice,
+  composite,
+  counting,
+  createVerifierPool,
+  format,
+  mathAnswer,
+} from "@apo-rl/rewards";
 import { initBackend } from "@apo-rl/tensor";
+import { type BatchVerifier, inProcessBatchVerifier } from "./BatchVerifier.js";
 import { createTrainingData } from "./createTrainingData.js";
 import { TrainerSetupError } from "./errors.js";
 import type { TensorObjective, TrainablePolicy } from "./TrainablePolicy.js";
@@ -28,6 +38,42 @@ export const initBackendFromConfig = async (config: TrainerConfig): Promise<stri
 export const createObjectiveFromConfig = (config: TrainerConfig): TensorObjective =>
   createObjective(config.objective.name, config.objective.options);
 
+const accuracyVerifiers = { math: mathAnswer, counting, choice } as const;
+
+/**
+ * The verifier described by `config.reward` (without the pool): the accuracy verifier, or for the
+ * `view-r1` preset the composite `weights.accuracy · accuracy + weights.format · format` whose
+ * `correct` comes from the accuracy part alone.
+ *
+ * @since 0.1.0
+ * @category hooks
+ */
+export const verifierFromConfig = (config: TrainerConfig): BuiltinVerifier => {
+  const accuracy = accuracyVerifiers[config.reward.accuracy]();
+  if (config.reward.preset === "accuracy") return accuracy;
+  return composite({
+    parts: {
+      accuracy: { verifier: accuracy, weight: config.reward.weights.accuracy },
+      format: { verifier: format(), weight: config.reward.weights.format },
+    },
+    correctFrom: "accuracy",
+  });
+};
+
+/**
+ * Build the batch verifier of `config.reward`: @apo-rl/rewards' worker pool (`workers` threads, hard
+ * `timeoutMs`), or in this thread when `workers` is 0.
+ *
+ * @since 0.1.0
+ * @category hooks
+ */
+export const createVerifierFromConfig = async (config: TrainerConfig): Promise<BatchVerifier> => {
+  const verifier = verifierFromConfig(config);
+  return config.reward.workers === 0
+    ? inProcessBatchVerifier(verifier)
+    : createVerifierPool(verifier, { threads: config.reward.workers, timeLimitMs: config.reward.timeoutMs });
+};
+
 /**
  * Build the policy of `config.model`. The Qwen2.5-VL policy (a checkpoint directory or `demo`) is
  * plugged in here; until then pass `hooks.createPolicy` to `train`.
@@ -48,10 +94,10 @@ export const createPolicyFromConfig = async (config: TrainerConfig): Promise<Tra
  * @since 0.1.0
  * @category hooks
  */
-export const defaultTrainerHooks: Omit<TrainerHooks, "createVerifier"> &
-  Partial<Pick<TrainerHooks, "createVerifier">> = {
+export const defaultTrainerHooks: TrainerHooks = {
   initBackend: initBackendFromConfig,
   createPolicy: createPolicyFromConfig,
   createObjective: createObjectiveFromConfig,
+  createVerifier: createVerifierFromConfig,
   createData: createTrainingData,
 };

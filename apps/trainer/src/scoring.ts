@@ -22,12 +22,16 @@ export interface ScoredGroup {
  * @since 0.1.0
  * @category training
  */
-export const uniqueRequests = (examples: ReadonlyArray<TrainingExample>): ReadonlyArray<GenerationRequest> => {
+export const uniqueRequests = (
+  examples: ReadonlyArray<TrainingExample>,
+): ReadonlyArray<GenerationRequest> => {
   const seen = new Map<string, number>();
   return examples.map((example) => {
     const count = (seen.get(example.request.promptId) ?? 0) + 1;
     seen.set(example.request.promptId, count);
-    return count === 1 ? example.request : { ...example.request, promptId: `${example.request.promptId}#${count}` };
+    return count === 1
+      ? example.request
+      : { ...example.request, promptId: `${example.request.promptId}#${count}` };
   });
 };
 
@@ -65,8 +69,9 @@ export const groupRollouts = (
 };
 
 /**
- * The numeric reward components of a verification: `details.breakdown` when a composite verifier
- * gives one, else the single reward under the verifier's name.
+ * The reward components of a verification: each entry of `details.breakdown` (a number, or an
+ * object with a numeric `reward` as @apo-rl/rewards' `composite` gives), else the single reward
+ * under the verifier's name.
  *
  * @since 0.1.0
  * @category rewards
@@ -74,9 +79,11 @@ export const groupRollouts = (
 export const rewardBreakdown = (verification: Verification, verifierName: string): Record<string, number> => {
   const breakdown = verification.details["breakdown"];
   if (typeof breakdown === "object" && breakdown !== null) {
-    const numeric = Object.entries(breakdown).filter(
-      (entry): entry is [string, number] => typeof entry[1] === "number" && Number.isFinite(entry[1]),
-    );
+    const numeric = Object.entries(breakdown).flatMap(([name, part]): Array<[string, number]> => {
+      const value =
+        typeof part === "object" && part !== null ? (part as { readonly reward?: unknown }).reward : part;
+      return typeof value === "number" && Number.isFinite(value) ? [[name, value]] : [];
+    });
     if (numeric.length > 0) return Object.fromEntries(numeric);
   }
   return { [verifierName]: verification.reward };

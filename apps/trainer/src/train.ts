@@ -1,6 +1,5 @@
 import { Effect } from "effect";
 import { defaultTrainerHooks } from "./defaultHooks.js";
-import { TrainerSetupError } from "./errors.js";
 import {
   TrainerBackend,
   type TrainerFailure,

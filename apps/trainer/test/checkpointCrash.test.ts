@@ -5,7 +5,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { AdamW } from "../src/AdamW.js";
-import { latestCheckpoint, listCheckpoints, loadTrainingCheckpoint, removeStaleTemporaries } from "../src/checkpoint.js";
+import {
+  latestCheckpoint,
+  listCheckpoints,
+  loadTrainingCheckpoint,
+  removeStaleTemporaries,
+} from "../src/checkpoint.js";
 import { useBackend } from "./support/backends.js";
 import { makePolicy } from "./support/sayNumberTask.js";
 
@@ -29,7 +34,8 @@ const killMidWrite = (root: string): Promise<{ savedWeights: number[]; signal: N
     });
     process_.on("error", reject);
     process_.on("exit", (_code, signal) => {
-      if (signal !== "SIGKILL") reject(new Error(`the writer was not killed mid-write:\n${output}\n${errors}`));
+      if (signal !== "SIGKILL")
+        reject(new Error(`the writer was not killed mid-write:\n${output}\n${errors}`));
       else resolve({ savedWeights, signal });
     });
   });
@@ -47,7 +53,11 @@ describe("checkpoint crash safety", () => {
 
     const location = (await latestCheckpoint(root))!;
     const policy = makePolicy(99);
-    const optimizer = new AdamW(policy.trainableParameters(), { betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0 });
+    const optimizer = new AdamW(policy.trainableParameters(), {
+      betas: [0.9, 0.99],
+      eps: 1e-8,
+      weightDecay: 0,
+    });
     const state = await loadTrainingCheckpoint(location, { policy, optimizer });
     expect(state).toEqual({
       step: 1,

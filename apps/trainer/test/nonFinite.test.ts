@@ -5,15 +5,14 @@ import { createObjective } from "@apo-rl/objectives";
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import { AdamW } from "../src/AdamW.js";
-import { inProcessBatchVerifier } from "../src/BatchVerifier.js";
 import { listCheckpoints, saveTrainingCheckpoint } from "../src/checkpoint.js";
 import { CheckpointError, NonFiniteTrainingError } from "../src/errors.js";
 import type { MetricsRecord, TrainStepRecord } from "../src/metrics.js";
 import type { TensorObjective } from "../src/TrainablePolicy.js";
-import { train } from "../src/train.js";
 import { samplerCursor } from "../src/TrainingData.js";
+import { train } from "../src/train.js";
 import { useBackend } from "./support/backends.js";
-import { exactMatch, examples, makePolicy, taskConfig } from "./support/sayNumberTask.js";
+import { examples, makePolicy, taskConfig } from "./support/sayNumberTask.js";
 
 /** The real apo objective whose loss is multiplied by NaN at the given (0-based) steps. */
 const poisonedAt = (steps: ReadonlySet<number>): TensorObjective => {
@@ -38,7 +37,6 @@ describe("non-finite losses", () => {
   const hooks = (objective: TensorObjective, policy: ReturnType<typeof makePolicy>) => ({
     createPolicy: async () => policy,
     createObjective: () => objective,
-    createVerifier: async () => inProcessBatchVerifier(exactMatch),
     createData: async () => ({ train: samplerCursor(examples, 5), heldOut: [] }),
   });
 
@@ -60,7 +58,9 @@ describe("non-finite losses", () => {
     expect(records[1]!.loss).toBeNull();
     expect(weightsAfter[1]).toEqual(weightsAfter[0]);
     expect(weightsAfter[2]).not.toEqual(weightsAfter[1]);
-    expect(lines.some((line) => line.includes("step 2: update skipped (loss is NaN); 1 in a row"))).toBe(true);
+    expect(lines.some((line) => line.includes("step 2: update skipped (loss is NaN); 1 in a row"))).toBe(
+      true,
+    );
     expect(summary).toMatchObject({ steps: 3, skippedSteps: 1 });
     policy.dispose();
   });
@@ -72,7 +72,12 @@ describe("non-finite losses", () => {
     const before = tf.memory().numTensors;
     const error = await train(
       taskConfig(runDir, { steps: 6, promptsPerStep: 2, saveEvery: 1, maxConsecutiveNonFinite: 2 }),
-      { handleSignals: false, log: () => {}, progress: () => {}, hooks: hooks(poisonedAt(new Set([1, 2, 3])), policy) },
+      {
+        handleSignals: false,
+        log: () => {},
+        progress: () => {},
+        hooks: hooks(poisonedAt(new Set([1, 2, 3])), policy),
+      },
     ).catch((cause: unknown) => cause);
     expect(error).toBeInstanceOf(NonFiniteTrainingError);
     expect((error as NonFiniteTrainingError).message).toMatch(
@@ -80,7 +85,9 @@ describe("non-finite losses", () => {
     );
     expect(tf.memory().numTensors).toBe(before);
     // Only the checkpoint after the good step 1 exists: none was written during the streak.
-    expect((await listCheckpoints(join(runDir, "checkpoints"))).map((location) => location.step)).toEqual([1]);
+    expect((await listCheckpoints(join(runDir, "checkpoints"))).map((location) => location.step)).toEqual([
+      1,
+    ]);
     expect(existsSync(join(runDir, "summary.json"))).toBe(false);
     policy.dispose();
   });
@@ -89,7 +96,11 @@ describe("non-finite losses", () => {
     await useBackend("cpu");
     const root = mkdtempSync(join(tmpdir(), "apo-poisoned-"));
     const policy = makePolicy();
-    const optimizer = new AdamW(policy.trainableParameters(), { betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0 });
+    const optimizer = new AdamW(policy.trainableParameters(), {
+      betas: [0.9, 0.99],
+      eps: 1e-8,
+      weightDecay: 0,
+    });
     tf.tidy(() => policy.table.assign(tf.fill(policy.table.shape, Number.POSITIVE_INFINITY)));
     const state = { step: 1, randomState: 0, dataCursor: null, consecutiveNonFinite: 0 };
     const error = await saveTrainingCheckpoint(root, { policy, optimizer, state, keepLast: 2 }).catch(

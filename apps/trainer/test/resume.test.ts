@@ -2,15 +2,14 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { inProcessBatchVerifier } from "../src/BatchVerifier.js";
 import { listCheckpoints } from "../src/checkpoint.js";
 import { CheckpointError } from "../src/errors.js";
 import type { MetricsRecord } from "../src/metrics.js";
-import { train } from "../src/train.js";
 import type { TrainerConfig } from "../src/TrainerConfig.js";
 import { samplerCursor } from "../src/TrainingData.js";
+import { train } from "../src/train.js";
 import { testBackends, useBackend } from "./support/backends.js";
-import { exactMatch, examples, makePolicy, taskConfig } from "./support/sayNumberTask.js";
+import { examples, makePolicy, taskConfig } from "./support/sayNumberTask.js";
 
 const quiet = { log: () => {}, handleSignals: false } as const;
 
@@ -23,11 +22,11 @@ const run = async (config: TrainerConfig, options: { resume?: boolean; stopAfter
     ...(options.resume === undefined ? {} : { resume: options.resume }),
     stopSignal: controller.signal,
     progress: (line) => {
-      if (options.stopAfter !== undefined && line.startsWith(`step ${options.stopAfter}/`)) controller.abort();
+      if (options.stopAfter !== undefined && line.startsWith(`step ${options.stopAfter}/`))
+        controller.abort();
     },
     hooks: {
       createPolicy: async () => policy,
-      createVerifier: async () => inProcessBatchVerifier(exactMatch),
       // The cursor seed differs from the policy seed on purpose: both must be restored.
       createData: async () => ({ train: samplerCursor(examples.slice(0, 3), 11), heldOut: examples }),
     },
@@ -49,7 +48,9 @@ for (const backend of testBackends) {
       const resumedDir = mkdtempSync(join(tmpdir(), "apo-resumed-"));
       const first = await run(configFor(resumedDir), { stopAfter: 2 });
       expect(first.summary).toMatchObject({ steps: 2, interrupted: true });
-      expect((await listCheckpoints(join(resumedDir, "checkpoints"))).map((location) => location.step)).toEqual([2]);
+      expect(
+        (await listCheckpoints(join(resumedDir, "checkpoints"))).map((location) => location.step),
+      ).toEqual([2]);
       expect(first.weights).not.toEqual(straight.weights);
 
       const second = await run(configFor(resumedDir), { resume: true });
@@ -60,7 +61,9 @@ for (const backend of testBackends) {
         .trim()
         .split("\n")
         .map((line) => JSON.parse(line) as MetricsRecord);
-      expect(records.filter((record) => record.kind === "train").map((record) => record.step)).toEqual([1, 2, 3, 4]);
+      expect(records.filter((record) => record.kind === "train").map((record) => record.step)).toEqual([
+        1, 2, 3, 4,
+      ]);
       expect(second.summary.heldOutAccuracyBefore).not.toBeNull();
     });
   });
@@ -71,7 +74,9 @@ describe("resume errors", () => {
     await useBackend("cpu");
     const runDir = mkdtempSync(join(tmpdir(), "apo-resume-"));
     const config = taskConfig(runDir, { steps: 1, promptsPerStep: 2 });
-    await expect(run(config, { resume: true })).rejects.toThrow(/--resume given but there is no complete checkpoint/);
+    await expect(run(config, { resume: true })).rejects.toThrow(
+      /--resume given but there is no complete checkpoint/,
+    );
     await run(config);
     const error = await run(config).catch((cause: unknown) => cause);
     expect(error).toBeInstanceOf(CheckpointError);

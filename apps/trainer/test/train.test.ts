@@ -3,20 +3,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
-import { inProcessBatchVerifier } from "../src/BatchVerifier.js";
 import type { MetricsRecord, TrainStepRecord } from "../src/metrics.js";
 import type { TrainerHooks } from "../src/TrainerHooks.js";
 import { samplerCursor } from "../src/TrainingData.js";
 import { train } from "../src/train.js";
 import { useBackend } from "./support/backends.js";
-import { exactMatch, examples, makePolicy, taskConfig } from "./support/sayNumberTask.js";
+import { examples, makePolicy, taskConfig } from "./support/sayNumberTask.js";
 import type { TabularPolicy } from "./support/TabularPolicy.js";
 
 const quiet = { log: () => {}, progress: () => {}, handleSignals: false } as const;
 
 const hooksFor = (policy: TabularPolicy, seed: number): Partial<TrainerHooks> => ({
   createPolicy: async () => policy,
-  createVerifier: async () => inProcessBatchVerifier(exactMatch),
   createData: async () => ({ train: samplerCursor(examples, seed), heldOut: examples }),
 });
 
@@ -26,12 +24,17 @@ const readRecords = (runDir: string): MetricsRecord[] =>
     .split("\n")
     .map((line) => JSON.parse(line) as MetricsRecord);
 
-describe("train (end to end, tabular policy, apo objective, exact-match verifier)", () => {
+describe("train (end to end: tabular policy, apo objective, counting verifier in a worker pool)", () => {
   it("learns the trivial task: finite losses, weights change, metrics, report and summary written", async () => {
     await useBackend("cpu");
     const runDir = mkdtempSync(join(tmpdir(), "apo-train-"));
     const base = taskConfig(runDir, { steps: 12, evalEvery: 6, saveEvery: 6 });
-    const config = { ...base, optimizer: { ...base.optimizer, lr: 0.5 } };
+    // The verifier runs in @apo-rl/rewards' worker pool here (one thread).
+    const config = {
+      ...base,
+      optimizer: { ...base.optimizer, lr: 0.5 },
+      reward: { ...base.reward, workers: 1 },
+    };
     const policy = makePolicy();
     const initial = Array.from(policy.table.dataSync());
     const tensorsBefore = tf.memory().numTensors;

@@ -13,10 +13,19 @@ import { makePolicy } from "./sayNumberTask.js";
 export const run = async (root: string): Promise<void> => {
   await initBackend("cpu");
   const policy = makePolicy();
-  const optimizer = new AdamW(policy.trainableParameters(), { betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0 });
+  const optimizer = new AdamW(policy.trainableParameters(), {
+    betas: [0.9, 0.99],
+    eps: 1e-8,
+    weightDecay: 0,
+  });
   const gradient = tf.onesLike(policy.table);
   optimizer.update([gradient], 0.1);
-  const state = { step: 1, randomState: 12345, dataCursor: { epoch: 0, index: 2, seed: 1 }, consecutiveNonFinite: 0 };
+  const state = {
+    step: 1,
+    randomState: 12345,
+    dataCursor: { epoch: 0, index: 2, seed: 1 },
+    consecutiveNonFinite: 0,
+  };
   await saveTrainingCheckpoint(root, { policy, optimizer, state, keepLast: 3 });
   process.stdout.write(`saved ${JSON.stringify(Array.from(policy.table.dataSync()))}\n`);
   optimizer.update([gradient], 0.1);

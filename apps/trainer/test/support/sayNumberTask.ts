@@ -1,4 +1,3 @@
-import type { VerifierV1 } from "@apo-rl/core";
 import type { TrainerConfig } from "../../src/TrainerConfig.js";
 import type { TrainingExample } from "../../src/TrainingData.js";
 import { TabularPolicy } from "./TabularPolicy.js";
@@ -15,17 +14,10 @@ export const examples: ReadonlyArray<TrainingExample> = prompts.map((prompt, ind
 export const makePolicy = (seed = 7): TabularPolicy =>
   new TabularPolicy({ vocabulary, endOfSequence: vocabulary.length - 1, prompts, seed, initialScale: 0.1 });
 
-/** Reward 1 when the response is exactly the reference (test verifier: exact match). */
-export const exactMatch: VerifierV1 = {
-  specificationVersion: "v1",
-  name: "exact",
-  verify: (response, reference) => {
-    const correct = response.trim() === reference.trim();
-    return { reward: correct ? 1 : 0, correct, details: {} };
-  },
-};
-
-/** A config for this task; `runDir` is where the run writes. */
+/**
+ * A config for this task; `runDir` is where the run writes. The reward is @apo-rl/rewards' counting
+ * verifier (the response must be the number), verified in this thread.
+ */
 export const taskConfig = (
   runDir: string,
   overrides: Partial<TrainerConfig["train"]> = {},
@@ -41,9 +33,9 @@ export const taskConfig = (
   rollout: { groupSize: 8, temperature: 1, topP: 1, topK: 0, maxNewTokens: 2, stopStrings: [] },
   reward: {
     preset: "accuracy",
-    accuracy: "exact",
+    accuracy: "counting",
     weights: { accuracy: 1, format: 0 },
-    timeoutMs: 1000,
+    timeoutMs: 5000,
     workers: 0,
   },
   objective: { name: "apo", options: { beta: 0.001 } },
