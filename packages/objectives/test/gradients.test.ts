@@ -113,6 +113,12 @@ const cases: ReadonlyArray<Case> = [
     batch: tinyRatios,
   },
   {
+    label: "gspo with centred advantages",
+    objective: () => gspo({ advantageScale: "none", clipLow: 0.1, clipHigh: 0.1 }),
+    reference: (input) =>
+      referenceGspoLoss(input, { clipLow: 0.1, clipHigh: 0.1, eps: 1e-9, beta: 0, scale: "none" }),
+  },
+  {
     label: "gspo with a KL term",
     objective: () => gspo({ beta: 0.05, clipLow: 0.2, clipHigh: 0.2 }),
     reference: (input) => referenceGspoLoss(input, { clipLow: 0.2, clipHigh: 0.2, eps: 1e-9, beta: 0.05 }),

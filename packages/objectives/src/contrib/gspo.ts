@@ -77,15 +77,20 @@ const zeroSpread = (rewards: ReadonlyArray<number>, groupSize: number): number =
   return groups === 0 ? 0 : uniform / groups;
 };
 
-const checkShapes = (input: ObjectiveInput<tf.Tensor>): void => {
+const fail = (field: string, reason: string) =>
+  new InvalidInputError({ subject: "gspo", field, reason, problems: [{ field, reason }] });
+
+/** Check the input against `logp`'s `[S, T]`, naming the offending field. */
+const checkInput = (input: ObjectiveInput<tf.Tensor>): void => {
   const expected = input.logp.shape.join(", ");
   for (const field of ["logpOld", "mask", "logpRef"] as const) {
     const tensor = input[field];
-    if (tensor !== undefined && tensor.shape.join(", ") !== expected) {
-      const reason = `Expected shape [${expected}], got [${tensor.shape.join(", ")}]`;
-      throw new InvalidInputError({ subject: "gspo", field, reason, problems: [{ field, reason }] });
-    }
+    if (tensor !== undefined && tensor.shape.join(", ") !== expected)
+      throw fail(field, `Expected shape [${expected}], got [${tensor.shape.join(", ")}]`);
   }
+  const samples = input.logp.shape[0] ?? 0;
+  if (input.rewards.length !== samples)
+    throw fail("rewards", `Expected ${samples} entries (one per sequence), got ${input.rewards.length}`);
 };
 
 /**
@@ -103,8 +108,13 @@ export const gspo = (options: typeof GspoOptions.Encoded = {}): ObjectiveV1<tf.T
     name: "gspo",
     metricNames: gspoMetricNames,
     loss(input: ObjectiveInput<tf.Tensor>, _context: ObjectiveContext) {
-      checkShapes(input);
-      const advantages = groupAdvantages(input.rewards, input.groupSize, settings);
+      checkInput(input);
+      if (settings.beta > 0 && input.logpRef === undefined)
+        throw fail("logpRef", `Required: the KL coefficient is ${settings.beta}`);
+      const advantages = groupAdvantages(input.rewards, input.groupSize, {
+        scale: settings.advantageScale,
+        eps: settings.eps,
+      });
       const metrics: Record<string, number> = {
         advantagePositiveMean: meanOf(advantages.filter((advantage) => advantage > 0)),
         advantageNegativeMean: meanOf(advantages.filter((advantage) => advantage < 0)),
@@ -123,7 +133,7 @@ export const gspo = (options: typeof GspoOptions.Encoded = {}): ObjectiveV1<tf.T
         metrics["policyLoss"] = policyLoss.dataSync()[0]!;
         metrics["clipFraction"] = tf.mean(tf.cast(tf.less(clipped, unclipped), "float32")).dataSync()[0]!;
         metrics["ratioMean"] = tf.mean(ratio).dataSync()[0]!;
-        if (settings.beta === 0 || input.logpRef === undefined) {
+        if (input.logpRef === undefined || settings.beta === 0) {
           Object.assign(metrics, { kl: 0, klLoss: 0, loss: metrics["policyLoss"] });
           return policyLoss;
         }

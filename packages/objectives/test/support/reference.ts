@@ -171,9 +171,13 @@ export const referenceLoss = (input: ReferenceInput, config: ReferenceConfig) =>
 /** GSPO's loss, float64: sequence ratio `exp(mean_t(logp − logpOld))`, clipped per sequence. */
 export const referenceGspoLoss = (
   input: ReferenceInput,
-  config: { clipLow: number; clipHigh: number; eps: number; beta: number },
+  config: { clipLow: number; clipHigh: number; eps: number; beta: number; scale?: ReferenceConfig["scale"] },
 ) => {
-  const { advantages } = referenceSamples(input, { ...grpoReference, eps: config.eps });
+  const { advantages } = referenceSamples(input, {
+    ...grpoReference,
+    eps: config.eps,
+    scale: config.scale ?? "group",
+  });
   const terms = input.mask.map((row, i) => {
     const count = Math.max(sum(row), 1);
     const logRatio = sum(row.map((m, t) => (m > 0 ? input.logp[i]![t]! - input.logpOld[i]![t]! : 0))) / count;
