@@ -3,6 +3,7 @@ import {
   type ChatMessage,
   ChatMessage as ChatMessageSchema,
   decodeSync,
+  type GenerationRequest,
   type ImageInput,
 } from "@apo-rl/core";
 import { Context, Effect, Layer, Schema } from "effect";
@@ -97,6 +98,8 @@ export interface QwenVLProcessorShape {
     images?: ReadonlyArray<ImageInput>,
     options?: EncodeOptions,
   ): EncodedPrompt;
+  /** `encode` of a core generation request: its messages and images, errors naming its `promptId`. */
+  encodeRequest(request: GenerationRequest, options?: Omit<EncodeOptions, "sample">): EncodedPrompt;
   /** Tokenise an already rendered prompt (with one `<|image_pad|>` per image) and attach its images. */
   encodeText(
     text: string,
@@ -204,6 +207,17 @@ export const makeQwenVLProcessor = (parts: {
     const inputIds = expandImagePads(ids, imagePad, processed.imageTokenCounts);
     return { ...processed, inputIds, attentionMask: new Int32Array(inputIds.length).fill(1), text };
   };
+  const encode = (
+    messages: ReadonlyArray<ChatMessage>,
+    images?: ReadonlyArray<ImageInput>,
+    options: EncodeOptions = {},
+  ): EncodedPrompt => {
+    const text = applyChatTemplate(messages, {
+      addGenerationPrompt: options.addGenerationPrompt ?? true,
+      addVisionId: options.addVisionId ?? false,
+    });
+    return encodeText(text, images ?? imagesOfMessages(messages), options);
+  };
   return {
     tokenizer,
     specialTokens: tokenizer.specialTokens,
@@ -212,13 +226,9 @@ export const makeQwenVLProcessor = (parts: {
     applyChatTemplate,
     processImages: (images, options = {}) =>
       processImages(images, imageProcessorConfig, imageContext(options.sample)),
-    encode: (messages, images, options = {}) => {
-      const text = applyChatTemplate(messages, {
-        addGenerationPrompt: options.addGenerationPrompt ?? true,
-        addVisionId: options.addVisionId ?? false,
-      });
-      return encodeText(text, images ?? imagesOfMessages(messages), options);
-    },
+    encode,
+    encodeRequest: (request, options = {}) =>
+      encode(request.messages, request.images, { ...options, sample: request.promptId }),
     encodeText,
     decode: (ids, options) => tokenizer.decode(ids, options),
   };

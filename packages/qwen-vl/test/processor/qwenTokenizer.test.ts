@@ -169,6 +169,19 @@ describe("encode", () => {
     expect(encoded.pixelValuesShape).toEqual([256 + 140, 1176]);
   });
 
+  it("encodes a core GenerationRequest, naming its promptId in errors", () => {
+    const request = { promptId: "count-12", messages: describeImage, images: [white224] };
+    const encoded = processor.encodeRequest(request);
+    expect(Array.from(encoded.inputIds)).toEqual(
+      Array.from(processor.encode(describeImage, [white224]).inputIds),
+    );
+    expect(() => processor.encodeRequest({ ...request, images: [] })).toThrow(/sample "count-12"/);
+    // without `images`, the paths of the image parts are loaded: "white.png" does not exist
+    expect(() => processor.encodeRequest({ promptId: "count-13", messages: describeImage })).toThrow(
+      /"white\.png" \(sample "count-13"\)/,
+    );
+  });
+
   it("encodes a text-only prompt with empty vision inputs", () => {
     const encoded = processor.encode([{ role: "user", content: "Hello world" }]);
     expect(encoded.pixelValuesShape).toEqual([0, 1176]);
