@@ -8,8 +8,10 @@
  * - `clipFraction`: fraction of response tokens whose clipped branch was active;
  * - `advantagePositiveMean` / `advantageNegativeMean`: mean final advantage over samples with a
  *   positive / negative advantage (0 when there are none);
- * - `dadsWeightPositiveMean`: mean DADS KL weight over samples with a positive advantage (1 without DADS);
- * - `stcrScalePenalisedMean`: mean STCR scale over the samples STCR penalises (0 when there are none);
+ * - `dadsWeightPositiveMean`: mean DADS KL weight over samples with a positive advantage (1 without
+ *   DADS or without such samples);
+ * - `stcrScalePenalisedMean`: mean STCR scale over the samples STCR penalises (1 without STCR or
+ *   without such samples);
  * - `zeroSpreadGroupFraction`: fraction of groups whose rewards are all equal;
  * - `rewardMean`: mean reward (after overlong shaping).
  *

@@ -158,6 +158,40 @@ describe.each(await testBackends())("objectives against the float64 re-derivatio
     },
   );
 
+  it("reports metrics that match the float64 re-derivation", () => {
+    const batch = randomBatch(11, { groups: 3, groupSize: 4, tokens: 5 });
+    // Wrong answers are longer than right ones, so that STCR penalises every wrong answer of a mixed group.
+    const input = { ...batch, lengths: batch.correct.map((flag, i) => (flag ? 50 + i : 80 + 10 * i)) };
+    const config = { ...grpoReference, dads: "reference" as const, stcrBase: 1.01, beta: 0.05 };
+    const expected = referenceLoss(input, config);
+    const tensors = toTensors(input);
+    const { loss, metrics } = apo({ stcrBase: 1.01, beta: 0.05 }).loss(tensors, context);
+    tf.dispose(loss);
+    disposeInput(tensors);
+    const positive = expected.advantages.flatMap((a, i) => (a > 0 ? [i] : []));
+    const mean = (values: ReadonlyArray<number>) => values.reduce((x, y) => x + y, 0) / values.length;
+    expect(metrics["policyLoss"]).toBeCloseTo(expected.policyLoss, 6);
+    expect(metrics["klLoss"]).toBeCloseTo(expected.klLoss, 7);
+    expect(metrics["loss"]).toBeCloseTo(expected.loss, 6);
+    expect(metrics["beta"]).toBe(0.05);
+    expect(metrics["advantagePositiveMean"]).toBeCloseTo(
+      mean(positive.map((i) => expected.advantages[i]!)),
+      9,
+    );
+    expect(metrics["advantageNegativeMean"]).toBeCloseTo(mean(expected.advantages.filter((a) => a < 0)), 9);
+    expect(metrics["dadsWeightPositiveMean"]).toBeCloseTo(mean(positive.map((i) => expected.weights[i]!)), 9);
+    expect(metrics["dadsWeightPositiveMean"]).toBeLessThan(1);
+    expect(metrics["stcrScalePenalisedMean"]).toBeGreaterThan(1);
+    expect(metrics["zeroSpreadGroupFraction"]).toBeCloseTo(1 / 3, 12);
+    expect(metrics["rewardMean"]).toBeCloseTo(mean(input.rewards), 12);
+    const again = toTensors(input);
+    const grpoMetrics = grpo().loss(again, context);
+    tf.dispose(grpoMetrics.loss);
+    disposeInput(again);
+    expect(grpoMetrics.metrics["dadsWeightPositiveMean"]).toBe(1);
+    expect(grpoMetrics.metrics["stcrScalePenalisedMean"]).toBe(1);
+  });
+
   it("apo with DADS and STCR off is exactly grpo (values, metrics and gradients)", () => {
     for (const options of [
       {},

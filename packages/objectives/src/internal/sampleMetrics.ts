@@ -11,7 +11,7 @@ export const sampleMetrics = (shaped: ShapedSamples): Record<string, number> => 
     advantageNegativeMean: mean(negative),
     dadsWeightPositiveMean:
       positive.length === 0 ? 1 : mean(positive.map((sample) => shaped.klWeights[sample]!)),
-    stcrScalePenalisedMean: mean(penalised),
+    stcrScalePenalisedMean: penalised.length === 0 ? 1 : mean(penalised),
     zeroSpreadGroupFraction: shaped.zeroSpreadGroupFraction,
     rewardMean: mean(shaped.rewards),
   };
