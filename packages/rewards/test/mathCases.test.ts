@@ -37,8 +37,11 @@ const deliberateDisagreements: Readonly<Record<string, string>> = {
 const optionsFor = (entry: MathCase): EquivalenceOptions => {
   const extraction = entry.config?.extraction ?? ["latex", "expr"];
   const first = extraction[0] ?? "";
-  if (first.startsWith("string")) return { choiceLetters: first.replace(/^string\(|\)$/g, "").replace(/,/g, "") };
-  return { extraction: extraction.filter((mode): mode is "latex" | "expr" => mode === "latex" || mode === "expr") };
+  if (first.startsWith("string"))
+    return { choiceLetters: first.replace(/^string\(|\)$/g, "").replace(/,/g, "") };
+  return {
+    extraction: extraction.filter((mode): mode is "latex" | "expr" => mode === "latex" || mode === "expr"),
+  };
 };
 
 const verdicts = cases.map((entry) => ({
@@ -64,9 +67,12 @@ describe("Math-Verify answer-equivalence cases", () => {
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([category, { agree, total }]) => `${category.padEnd(20)} ${agree}/${total}`);
     const agree = unflagged.filter(({ entry, result }) => result.equivalent === entry.expected).length;
-    console.log(`agreement per category (unflagged):\n${lines.join("\n")}\ntotal ${agree}/${unflagged.length}`);
+    console.log(
+      `agreement per category (unflagged):\n${lines.join("\n")}\ntotal ${agree}/${unflagged.length}`,
+    );
     const disagreements = unflagged.filter(({ entry, result }) => result.equivalent !== entry.expected);
-    for (const { entry, result } of disagreements) console.log(`disagree ${entry.id}: ${JSON.stringify(result)}`);
+    for (const { entry, result } of disagreements)
+      console.log(`disagree ${entry.id}: ${JSON.stringify(result)}`);
     expect(agree / unflagged.length).toBeGreaterThanOrEqual(0.95);
   });
 

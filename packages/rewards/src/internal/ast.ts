@@ -5,7 +5,12 @@ export type RelationOperator = "=" | "<" | ">" | "≤" | "≥" | "≠" | "≈" |
 
 /** The parsed form of a mathematical answer. Produced by `parseLatex`, never by evaluating text. */
 export type MathNode =
-  | { readonly kind: "number"; readonly value: Rational }
+  | {
+      readonly kind: "number";
+      readonly value: Rational;
+      /** Written with decimals (`0.333`): an approximation, compared with tolerance. */
+      readonly decimal?: true;
+    }
   | { readonly kind: "symbol"; readonly name: string }
   | { readonly kind: "word"; readonly text: string }
   | { readonly kind: "text"; readonly text: string }

@@ -212,6 +212,22 @@ export const collectSymbols = (node: MathNode, into: Set<string>): Set<string> =
   return into;
 };
 
+/** Whether an expression contains a decimal literal (so it is an approximation). */
+export const containsDecimal = (node: MathNode): boolean => {
+  switch (node.kind) {
+    case "number":
+      return node.decimal === true;
+    case "negate":
+      return containsDecimal(node.operand);
+    case "binary":
+      return containsDecimal(node.left) || containsDecimal(node.right);
+    case "apply":
+      return node.args.some(containsDecimal);
+    default:
+      return false;
+  }
+};
+
 /** Whether a node is a plain scalar expression (numbers, symbols, arithmetic, functions). */
 export const isScalar = (node: MathNode): boolean => {
   switch (node.kind) {

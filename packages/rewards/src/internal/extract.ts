@@ -75,13 +75,23 @@ const findBoxes = (text: string): Span[] => {
 /** `$…$`, `$$…$$`, `\(…\)`, `\[…\]` spans; an unmatched `$` is currency, not math. */
 const findMathSpans = (text: string): Span[] => {
   const spans: Span[] = [];
+  // Once a closing delimiter is not found, it is not found later either: keeps the scan linear.
+  const missing = new Set<string>();
+  const find = (delimiter: string, from: number): number => {
+    if (missing.has(delimiter)) return -1;
+    const found = delimiter.startsWith("$")
+      ? findUnescaped(text, delimiter, from)
+      : text.indexOf(delimiter, from);
+    if (found === -1) missing.add(delimiter);
+    return found;
+  };
   let index = 0;
   while (index < text.length) {
     const character = text[index];
     if (character === "$" && text[index - 1] !== "\\") {
       const double = text[index + 1] === "$";
       const delimiter = double ? "$$" : "$";
-      const close = findUnescaped(text, delimiter, index + delimiter.length);
+      const close = find(delimiter, index + delimiter.length);
       if (close === -1) {
         index += delimiter.length;
         continue;
@@ -96,7 +106,7 @@ const findMathSpans = (text: string): Span[] => {
     }
     if (character === "\\" && (text[index + 1] === "(" || text[index + 1] === "[")) {
       const closing = text[index + 1] === "(" ? "\\)" : "\\]";
-      const close = text.indexOf(closing, index + 2);
+      const close = find(closing, index + 2);
       if (close === -1) {
         index += 2;
         continue;

@@ -215,7 +215,10 @@ class Parser {
       if (minimumPower < 40 && this.startsOperand(token)) {
         const mixed = token.type === "command" && token.name.endsWith("frac") && isIntegerLiteral(left);
         const right = this.parseExpression(41);
-        left = mixed && isSimpleFraction(right) ? { kind: "binary", operator: "+", left, right } : { kind: "binary", operator: "*", left, right };
+        left =
+          mixed && isSimpleFraction(right)
+            ? { kind: "binary", operator: "+", left, right }
+            : { kind: "binary", operator: "*", left, right };
         continue;
       }
       break;
@@ -300,7 +303,7 @@ class Parser {
   private numberNode(text: string): MathNode {
     const value = parseDecimal(text);
     if (value === undefined) throw new MathSyntaxError(`bad number ${text}`);
-    return { kind: "number", value };
+    return text.includes(".") ? { kind: "number", value, decimal: true } : { kind: "number", value };
   }
 
   private readSubscript(): string {
@@ -566,7 +569,10 @@ const isIntegerLiteral = (node: MathNode): boolean => node.kind === "number" && 
 
 /** `\frac{1}{2}` with integer literals: after an integer it forms a mixed number, `2\frac{1}{2}` = 5/2. */
 const isSimpleFraction = (node: MathNode): boolean =>
-  node.kind === "binary" && node.operator === "/" && isIntegerLiteral(node.left) && isIntegerLiteral(node.right);
+  node.kind === "binary" &&
+  node.operator === "/" &&
+  isIntegerLiteral(node.left) &&
+  isIntegerLiteral(node.right);
 
 const tokenText = (token: Token): string => {
   switch (token.type) {

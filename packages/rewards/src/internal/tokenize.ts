@@ -17,6 +17,9 @@ export class MathSyntaxError extends Error {
   override readonly name = "MathSyntaxError";
 }
 
+/** Longest number literal accepted; longer ones are not answers and would make exact arithmetic slow. */
+const maximumNumberLength = 400;
+
 /** Commands that become operator tokens. */
 const commandOperators: Readonly<Record<string, string>> = {
   le: "≤",
@@ -205,6 +208,8 @@ export const tokenize = (input: string): Token[] => {
         while (end < input.length && isDigit(input[end] as string)) end += 1;
       }
       end = scientificExponentEnd(input, end);
+      if (end - index > maximumNumberLength)
+        throw new MathSyntaxError(`number longer than ${maximumNumberLength} digits`);
       tokens.push({ type: "number", text: input.slice(index, end) });
       index = end;
       continue;

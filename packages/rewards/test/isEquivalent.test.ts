@@ -1,0 +1,119 @@
+import { describe, expect, it } from "vitest";
+import { explainEquivalence, isEquivalent } from "../src/index.js";
+
+describe("isEquivalent: extraction", () => {
+  it("prefers <answer> content, then the last \\boxed{} (nested braces), then the stated answer", () => {
+    expect(isEquivalent("5", "<think>maybe 4</think><answer>5</answer>")).toBe(true);
+    expect(isEquivalent("4", "<think>maybe 4</think><answer>5</answer>")).toBe(false);
+    expect(isEquivalent("\\frac{1}{2}", "first \\boxed{3}, finally \\boxed{\\frac{1}{\\sqrt{4}}}")).toBe(
+      true,
+    );
+    expect(isEquivalent("7", "We get 3 then 5. The final answer is 7. I hope it is correct.")).toBe(true);
+    expect(isEquivalent("7", "so x = 3 and the last number is 7")).toBe(true);
+  });
+
+  it("reads $…$, $$…$$, \\(…\\) and \\[…\\]", () => {
+    for (const response of ["so $12$", "so $$12$$", "so \\(12\\)", "so \\[12\\]"]) {
+      expect(isEquivalent("12", response)).toBe(true);
+    }
+  });
+
+  it("reports why it did not match", () => {
+    expect(explainEquivalence("3", "no numbers here at all").reason).toBe("no-answer");
+    expect(explainEquivalence("3", "$4$")).toMatchObject({ reason: "mismatch", predictedAnswer: "4" });
+    expect(explainEquivalence("3", "x".repeat(30_000)).reason).toBe("too-long");
+  });
+});
+
+describe("isEquivalent: normalisation", () => {
+  const pairs: ReadonlyArray<readonly [string, string]> = [
+    ["$\\frac{3}{4}$", "$\\dfrac34$"],
+    ["$\\frac{3}{4}$", "$\\tfrac{3}{4}$"],
+    ["$2\\sqrt{2}$", "$\\sqrt{8}$"],
+    ["$\\pi/2$", "$\\frac{\\pi}{2}$"],
+    ["$\\left(1, 2\\right)$", "$(1,2)$"],
+    ["$\\text{yes}$", "$\\mathrm{yes}$"],
+    ["$6$", "$2 \\cdot 3$"],
+    ["$6$", "$2 \\times 3$"],
+    ["$30$", "$30^\\circ$"],
+    ["$30$", "$30^{\\circ}$"],
+    ["$45$", "$45\\%$"],
+    ["$12$", "$12 \\text{ cm}^2$"],
+    ["$1234567$", "$1,234,567$"],
+    ["$5$", "$5.$"],
+    ["$3$", "$x = 3$"],
+    ["$\\frac{5}{2}$", "$2\\frac{1}{2}$"],
+    ["$0.0015$", "1.5e-3"],
+    ["$1500$", "$1.5 \\times 10^{3}$"],
+    ["$\\infty$", "$\\infty$"],
+  ];
+  it.each(pairs)("%s ≡ %s", (gold, predicted) => {
+    expect(isEquivalent(gold, predicted)).toBe(true);
+  });
+
+  it("does not over-normalise", () => {
+    expect(isEquivalent("$2\\frac{1}{2}$", "$1$")).toBe(false);
+    expect(isEquivalent("$\\frac{1}{3}$", "$0.33$")).toBe(false);
+    expect(isEquivalent("$2x$", "$2$")).toBe(false);
+  });
+});
+
+describe("isEquivalent: comparison", () => {
+  it("compares rationals exactly and irrationals with a relative tolerance", () => {
+    expect(isEquivalent("$\\frac{1}{3}$", "$\\frac{2}{6}$")).toBe(true);
+    expect(isEquivalent("$\\frac{1}{3}$", "$0.3333333333$")).toBe(true);
+    expect(isEquivalent("$1000001$", "$1000000$")).toBe(false);
+    expect(isEquivalent("$\\sqrt{2}$", "1.41421356")).toBe(true);
+    expect(isEquivalent("$\\sqrt{2}$", "1.41", { relativeTolerance: 1e-2 })).toBe(true);
+    expect(isEquivalent("$\\sqrt{2}$", "1.41")).toBe(false);
+  });
+
+  it("decides symbolic identities", () => {
+    expect(isEquivalent("$(x+1)^2$", "$x^2 + 2x + 1$")).toBe(true);
+    expect(isEquivalent("$(x+1)^2$", "$x^2 + 1$")).toBe(false);
+    expect(isEquivalent("$\\sin^2 x + \\cos^2 x$", "$1$")).toBe(true);
+    expect(isEquivalent("$\\frac{x^2-1}{x-1}$", "$x+1$")).toBe(true);
+    expect(isEquivalent("$\\ln(e^2)$", "$2$")).toBe(true);
+  });
+
+  it("compares sets order-insensitively and tuples in order", () => {
+    expect(isEquivalent("$\\{1, 2, 3\\}$", "$\\{3, 1, 2\\}$")).toBe(true);
+    expect(isEquivalent("$1, 2, 3$", "$3, 2, 1$")).toBe(true);
+    expect(isEquivalent("$(1, 2)$", "$(2, 1)$")).toBe(false);
+    expect(isEquivalent("$\\{1, 2\\}$", "$\\{1, 2, 3\\}$")).toBe(false);
+    expect(isEquivalent("$x = \\pm 2$", "$2, -2$")).toBe(true);
+  });
+
+  it("respects open and closed interval ends", () => {
+    expect(isEquivalent("$[0, 1)$", "$[0, 1)$")).toBe(true);
+    expect(isEquivalent("$[0, 1)$", "$[0, 1]$")).toBe(false);
+    expect(isEquivalent("$(-\\infty, 2] \\cup (3, \\infty)$", "$(3, \\infty) \\cup (-\\infty, 2]$")).toBe(
+      true,
+    );
+    expect(isEquivalent("$x \\geq 2$", "$[2, \\infty)$")).toBe(true);
+    expect(isEquivalent("$x > 2$", "$[2, \\infty)$")).toBe(false);
+  });
+
+  it("compares equations up to a non-zero factor and inequalities up to a positive one", () => {
+    expect(isEquivalent("$2x + 4y = 6$", "$x + 2y - 3 = 0$")).toBe(true);
+    expect(isEquivalent("$y = 2x + 1$", "$2x - y + 1 = 0$")).toBe(true);
+    expect(isEquivalent("$y = 2x + 1$", "$y = 2x - 1$")).toBe(false);
+    expect(isEquivalent("$x < 3$", "$-x > -3$")).toBe(true);
+    expect(isEquivalent("$x < 3$", "$x > 3$")).toBe(false);
+  });
+
+  it("evaluates matrices and matrix expressions", () => {
+    const gold = "$\\begin{pmatrix} 2 & 0 \\\\ 0 & 2 \\end{pmatrix}$";
+    expect(isEquivalent(gold, "$\\begin{bmatrix} 2 & 0 \\\\ 0 & 2 \\end{bmatrix}$")).toBe(true);
+    expect(isEquivalent(gold, "$2\\begin{pmatrix} 1 & 0 \\\\ 0 & 1 \\end{pmatrix}$")).toBe(true);
+    expect(isEquivalent(gold, "$\\begin{pmatrix} 2 & 0 \\\\ 0 & 3 \\end{pmatrix}$")).toBe(false);
+  });
+
+  it("reads multiple-choice letters in their usual spellings", () => {
+    for (const response of ["B", "(B)", "B.", "The answer is B", "answer: (B)", "\\boxed{B}"]) {
+      expect(isEquivalent("B", response)).toBe(true);
+    }
+    expect(isEquivalent("B", "The answer is C")).toBe(false);
+    expect(isEquivalent("B", "I cannot decide")).toBe(false);
+  });
+});
