@@ -1,0 +1,251 @@
+import type { FinishReason } from "@apo-rl/core";
+import type * as tf from "@tensorflow/tfjs-core";
+import { promptBatch } from "../internal/generation/promptBatch.js";
+import { makeRandom, type Random, streamSeed } from "../internal/generation/random.js";
+import { type SamplingSettings, sampleToken } from "../internal/generation/sampleToken.js";
+import type { LinearAdapter } from "../model/LinearAdapter.js";
+import { disposeQwen25VLCache, type Qwen25VLCache, selectQwen25VLCacheRows } from "../model/Qwen25VLCache.js";
+import type { Qwen25VLModel } from "../model/Qwen25VLModel.js";
+import { PromptTooLongError } from "./errors.js";
+import { decodeSamplingOptions } from "./GenerateOptions.js";
+
+/**
+ * One tokenised prompt: token ids with each image's `<|image_pad|>` already expanded, and its
+ * images' flattened patches (`[Σ t·h·w, 1176]` row-major) and grids, as the processor's `encode`
+ * returns them.
+ *
+ * @since 0.1.0
+ * @category generation
+ */
+export interface GenerationPrompt {
+  readonly inputIds: ArrayLike<number>;
+  readonly pixelValues?: Float32Array;
+  readonly imageGridThw?: ReadonlyArray<readonly [number, number, number]>;
+  /** Names the prompt in errors (default: its index). */
+  readonly sample?: string;
+}
+
+/**
+ * Options of {@link generateTokens}: the core sampling options plus what the engine needs to know
+ * about the vocabulary.
+ *
+ * @since 0.1.0
+ * @category generation
+ */
+export interface GenerateTokensOptions {
+  readonly n: number;
+  /** 0 is greedy decoding. */
+  readonly temperature: number;
+  readonly topP?: number;
+  readonly topK?: number;
+  readonly maxNewTokens: number;
+  readonly seed: number;
+  /** Tokens that end a rollout (kept as its last token). */
+  readonly eosTokenIds: ReadonlyArray<number>;
+  /** Left-padding id (masked out, any valid id). */
+  readonly padTokenId: number;
+  /** Strings that end a rollout once its decoded text contains one (requires `decode`). */
+  readonly stopStrings?: ReadonlyArray<string>;
+  readonly decode?: (ids: ReadonlyArray<number>) => string;
+  /** Context limit (default `max_position_embeddings`): prompt + new tokens never exceed it. */
+  readonly maxContextLength?: number;
+  /** Overrides the model's adapter (`null`: base weights). */
+  readonly adapter?: LinearAdapter | null;
+  /** Keep each step's raw logits row (tests, debugging). */
+  readonly keepLogits?: boolean;
+}
+
+/**
+ * One generated sequence. `logprobs[t] = log softmax(logits_t / T)[tokenIds[t]]` over the whole
+ * vocabulary (T = temperature, 1 for greedy), before any top-k/top-p truncation.
+ *
+ * @since 0.1.0
+ * @category generation
+ */
+export interface GeneratedSequence {
+  readonly promptIndex: number;
+  readonly groupIndex: number;
+  readonly tokenIds: ReadonlyArray<number>;
+  readonly logprobs: ReadonlyArray<number>;
+  readonly finishReason: FinishReason;
+  readonly stepLogits?: ReadonlyArray<Float32Array>;
+}
+
+interface RowState {
+  readonly promptIndex: number;
+  readonly groupIndex: number;
+  readonly random: Random;
+  readonly budget: number;
+  readonly tokenIds: number[];
+  readonly logprobs: number[];
+  readonly stepLogits: Float32Array[];
+  finishReason: FinishReason | undefined;
+}
+
+const finishOf = (row: RowState, token: number, options: GenerateTokensOptions): FinishReason | undefined => {
+  if (options.eosTokenIds.includes(token)) return "stop";
+  const stops = options.stopStrings ?? [];
+  if (stops.length > 0 && options.decode !== undefined) {
+    const text = options.decode(row.tokenIds);
+    if (stops.some((stop) => text.includes(stop))) return "stop";
+  }
+  return row.tokenIds.length >= row.budget ? "length" : undefined;
+};
+
+/** Sample the next token of every active row from its logits (`[rows.length, V]`). */
+const sampleStep = (
+  rows: ReadonlyArray<RowState>,
+  logits: Float32Array,
+  vocabulary: number,
+  settings: SamplingSettings,
+  options: GenerateTokensOptions,
+): void => {
+  rows.forEach((row, index) => {
+    const values = logits.subarray(index * vocabulary, (index + 1) * vocabulary);
+    const { token, logprob } = sampleToken(values, settings, row.random);
+    row.tokenIds.push(token);
+    row.logprobs.push(logprob);
+    if (options.keepLogits === true) row.stepLogits.push(values.slice());
+    row.finishReason = finishOf(row, token, options);
+  });
+};
+
+const checkPrompts = (prompts: ReadonlyArray<GenerationPrompt>, limit: number): void => {
+  prompts.forEach((prompt, index) => {
+    if (prompt.inputIds.length === 0 || prompt.inputIds.length >= limit) {
+      throw new PromptTooLongError({
+        sample: prompt.sample ?? String(index),
+        tokens: prompt.inputIds.length,
+        limit,
+        reason: prompt.inputIds.length === 0 ? "the prompt is empty" : "no room is left for a new token",
+      });
+    }
+  });
+};
+
+const forwardAdapter = (options: GenerateTokensOptions) =>
+  options.adapter === undefined ? {} : { adapter: options.adapter };
+
+/** Prefill every prompt once; returns the last-position logits `[P, V]` and the cache. */
+const prefill = (
+  model: Qwen25VLModel,
+  prompts: ReadonlyArray<GenerationPrompt>,
+  options: GenerateTokensOptions,
+): { logits: Float32Array; cache: Qwen25VLCache } => {
+  const batch = promptBatch(prompts, options.padTokenId);
+  const output = model.forward(
+    {
+      inputIds: batch.inputIds,
+      attentionMask: batch.attentionMask,
+      ...(batch.pixelValues === undefined
+        ? {}
+        : { pixelValues: batch.pixelValues, imageGridThw: batch.imageGridThw }),
+    },
+    { logits: "last", cache: true, ...forwardAdapter(options) },
+  );
+  output.hiddenStates.dispose();
+  const logits = (output.logits as tf.Tensor).dataSync() as Float32Array;
+  output.logits!.dispose();
+  return { logits, cache: output.cache! };
+};
+
+/** Replace `cache` by its rows `rows` (disposing the old one). */
+const keepRows = (cache: Qwen25VLCache, rows: ReadonlyArray<number>): Qwen25VLCache => {
+  const selected = selectQwen25VLCacheRows(cache, rows);
+  disposeQwen25VLCache(cache);
+  return selected;
+};
+
+/**
+ * The rollout engine: batched, KV-cached sampling of `n` continuations per prompt. All prompts
+ * are prefilled once in one left-padded batch; each prompt's cache rows are then replicated `n`
+ * times, and every decoding step runs one forward over the rows still generating (finished rows
+ * are dropped from the cache). Row `(prompt p, sample g)` draws from its own random stream seeded
+ * by `(seed, p, g)`, so a rollout does not depend on the batch it was generated in. Every tensor
+ * is released before it returns.
+ *
+ * @since 0.1.0
+ * @category generation
+ */
+export const generateTokens = (
+  model: Qwen25VLModel,
+  prompts: ReadonlyArray<GenerationPrompt>,
+  options: GenerateTokensOptions,
+): ReadonlyArray<GeneratedSequence> => {
+  const sampling = decodeSamplingOptions({
+    n: options.n,
+    temperature: options.temperature,
+    maxNewTokens: options.maxNewTokens,
+    seed: options.seed,
+    ...(options.topP === undefined ? {} : { topP: options.topP }),
+    ...(options.topK === undefined ? {} : { topK: options.topK }),
+  });
+  if (prompts.length === 0) return [];
+  const limit = options.maxContextLength ?? model.config.text.maxPositionEmbeddings;
+  checkPrompts(prompts, limit);
+  const rows: RowState[] = prompts.flatMap((prompt, promptIndex) =>
+    Array.from({ length: sampling.n }, (_, groupIndex) => ({
+      promptIndex,
+      groupIndex,
+      random: makeRandom(streamSeed(sampling.seed, promptIndex, groupIndex)),
+      budget: Math.min(sampling.maxNewTokens, limit - prompt.inputIds.length),
+      tokenIds: [],
+      logprobs: [],
+      stepLogits: [],
+      finishReason: sampling.maxNewTokens === 0 ? ("length" as const) : undefined,
+    })),
+  );
+  if (sampling.maxNewTokens > 0) decodeAll(model, prompts, rows, options, sampling);
+  return rows.map((row) => ({
+    promptIndex: row.promptIndex,
+    groupIndex: row.groupIndex,
+    tokenIds: row.tokenIds,
+    logprobs: row.logprobs,
+    finishReason: row.finishReason ?? "length",
+    ...(options.keepLogits === true ? { stepLogits: row.stepLogits } : {}),
+  }));
+};
+
+const decodeAll = (
+  model: Qwen25VLModel,
+  prompts: ReadonlyArray<GenerationPrompt>,
+  rows: ReadonlyArray<RowState>,
+  options: GenerateTokensOptions,
+  settings: SamplingSettings,
+): void => {
+  const vocabulary = model.config.text.vocabSize;
+  const first = prefill(model, prompts, options);
+  const firstLogits = new Float32Array(rows.length * vocabulary);
+  rows.forEach((row, index) => {
+    const start = row.promptIndex * vocabulary;
+    firstLogits.set(first.logits.subarray(start, start + vocabulary), index * vocabulary);
+  });
+  let cache = keepRows(
+    first.cache,
+    rows.map((row) => row.promptIndex),
+  );
+  let active: ReadonlyArray<RowState> = rows;
+  let logits = firstLogits;
+  try {
+    for (;;) {
+      sampleStep(active, logits, vocabulary, settings, options);
+      const survivors = active.flatMap((row, index) => (row.finishReason === undefined ? [index] : []));
+      if (survivors.length === 0) break;
+      if (survivors.length < active.length) {
+        cache = keepRows(cache, survivors);
+        active = survivors.map((index) => active[index]!);
+      }
+      const output = model.forward(
+        { inputIds: active.map((row) => [row.tokenIds.at(-1)!]) },
+        { logits: "last", cache, ...forwardAdapter(options) },
+      );
+      output.hiddenStates.dispose();
+      disposeQwen25VLCache(cache);
+      cache = output.cache!;
+      logits = output.logits!.dataSync() as Float32Array;
+      output.logits!.dispose();
+    }
+  } finally {
+    disposeQwen25VLCache(cache);
+  }
+};

@@ -1,0 +1,93 @@
+import type { Random } from "./random.js";
+
+/** Settings of one sampling step (already validated). */
+export interface SamplingSettings {
+  /** `0` is greedy (argmax). */
+  readonly temperature: number;
+  /** Keep the `topK` most likely tokens; `0` or absent keeps all. */
+  readonly topK?: number;
+  /** Keep the smallest most-likely set whose probability reaches `topP`; `1` or absent keeps all. */
+  readonly topP?: number;
+}
+
+/** The chosen token and its log-probability under the full tempered distribution. */
+export interface SampledToken {
+  readonly token: number;
+  readonly logprob: number;
+}
+
+/**
+ * The temperature used for log-probabilities: `temperature`, or 1 for greedy decoding
+ * (temperature 0), whose distribution is not defined otherwise.
+ */
+export const logprobTemperature = (temperature: number): number => (temperature > 0 ? temperature : 1);
+
+const argmax = (row: ArrayLike<number>): number => {
+  let best = 0;
+  for (let index = 1; index < row.length; index++) if (row[index]! > row[best]!) best = index;
+  return best;
+};
+
+/** `log softmax(row / temperature)[token]`, in float64. */
+export const tokenLogprob = (row: ArrayLike<number>, token: number, temperature: number): number => {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let index = 0; index < row.length; index++) max = Math.max(max, row[index]! / temperature);
+  let sum = 0;
+  for (let index = 0; index < row.length; index++) sum += Math.exp(row[index]! / temperature - max);
+  return row[token]! / temperature - max - Math.log(sum);
+};
+
+/** Candidate token ids sorted by descending logit (ties by ascending id), truncated by top-k. */
+const rankedCandidates = (row: ArrayLike<number>, topK: number): number[] => {
+  const ids = Array.from({ length: row.length }, (_, index) => index);
+  ids.sort((a, b) => row[b]! - row[a]! || a - b);
+  return topK > 0 && topK < ids.length ? ids.slice(0, topK) : ids;
+};
+
+/**
+ * Sample one token from a logits row: divide by the temperature, keep the top-k, then the top-p
+ * nucleus (HF order), renormalise and draw with `random`. Temperature 0 takes the argmax. The
+ * returned log-probability is that of the full (untruncated) tempered distribution, which the
+ * training forward recomputes exactly.
+ */
+export const sampleToken = (
+  row: ArrayLike<number>,
+  settings: SamplingSettings,
+  random: Random,
+): SampledToken => {
+  const temperature = logprobTemperature(settings.temperature);
+  if (settings.temperature === 0) {
+    const token = argmax(row);
+    return { token, logprob: tokenLogprob(row, token, temperature) };
+  }
+  const topK = settings.topK ?? 0;
+  const topP = settings.topP ?? 1;
+  const truncated = topK > 0 || topP < 1;
+  const candidates = truncated ? rankedCandidates(row, topK) : null;
+  const ids = candidates ?? Array.from({ length: row.length }, (_, index) => index);
+  let max = Number.NEGATIVE_INFINITY;
+  for (const id of ids) max = Math.max(max, row[id]! / temperature);
+  const weights = ids.map((id) => Math.exp(row[id]! / temperature - max));
+  let kept = weights.length;
+  if (topP < 1) {
+    const total = weights.reduce((sum, weight) => sum + weight, 0);
+    let cumulative = 0;
+    kept = 0;
+    while (kept < weights.length && (kept === 0 || cumulative < topP * total)) {
+      cumulative += weights[kept]!;
+      kept++;
+    }
+  }
+  let mass = 0;
+  for (let index = 0; index < kept; index++) mass += weights[index]!;
+  let threshold = random.next() * mass;
+  let chosen = ids[kept - 1]!;
+  for (let index = 0; index < kept; index++) {
+    threshold -= weights[index]!;
+    if (threshold < 0) {
+      chosen = ids[index]!;
+      break;
+    }
+  }
+  return { token: chosen, logprob: tokenLogprob(row, chosen, temperature) };
+};
