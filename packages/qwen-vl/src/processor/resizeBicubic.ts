@@ -15,20 +15,28 @@ const resizeRows = (
   outWidth: number,
   pass: PassCoefficients,
 ): Uint8Array => {
+  const source = image.data;
+  const { start, count, weights, taps } = pass;
   const out = new Uint8Array(rows * outWidth * CHANNELS);
   for (let y = 0; y < rows; y++) {
     const rowOffset = (firstRow + y) * image.width * CHANNELS;
     for (let x = 0; x < outWidth; x++) {
-      const start = pass.start[x]!;
-      const count = pass.count[x]!;
-      const weightOffset = x * pass.taps;
-      for (let c = 0; c < CHANNELS; c++) {
-        let sum = 0;
-        for (let j = 0; j < count; j++) {
-          sum += image.data[rowOffset + (start + j) * CHANNELS + c]! * pass.weights[weightOffset + j]!;
-        }
-        out[(y * outWidth + x) * CHANNELS + c] = clampToByte(sum);
+      const weightOffset = x * taps;
+      const n = count[x]!;
+      let at = rowOffset + start[x]! * CHANNELS;
+      let red = 0;
+      let green = 0;
+      let blue = 0;
+      for (let j = 0; j < n; j++, at += CHANNELS) {
+        const weight = weights[weightOffset + j]!;
+        red += source[at]! * weight;
+        green += source[at + 1]! * weight;
+        blue += source[at + 2]! * weight;
       }
+      const o = (y * outWidth + x) * CHANNELS;
+      out[o] = clampToByte(red);
+      out[o + 1] = clampToByte(green);
+      out[o + 2] = clampToByte(blue);
     }
   }
   return out;
@@ -42,19 +50,21 @@ const resizeColumns = (
   rowShift: number,
   pass: PassCoefficients,
 ): Uint8Array => {
+  const { start, count, weights, taps } = pass;
   const rowLength = width * CHANNELS;
   const out = new Uint8Array(outHeight * rowLength);
+  const sums = new Float64Array(rowLength);
   for (let y = 0; y < outHeight; y++) {
-    const start = pass.start[y]! - rowShift;
-    const count = pass.count[y]!;
-    const weightOffset = y * pass.taps;
-    for (let i = 0; i < rowLength; i++) {
-      let sum = 0;
-      for (let j = 0; j < count; j++) {
-        sum += source[(start + j) * rowLength + i]! * pass.weights[weightOffset + j]!;
-      }
-      out[y * rowLength + i] = clampToByte(sum);
+    const first = start[y]! - rowShift;
+    const n = count[y]!;
+    sums.fill(0);
+    for (let j = 0; j < n; j++) {
+      const weight = weights[y * taps + j]!;
+      const rowOffset = (first + j) * rowLength;
+      for (let i = 0; i < rowLength; i++) sums[i]! += source[rowOffset + i]! * weight;
     }
+    const outOffset = y * rowLength;
+    for (let i = 0; i < rowLength; i++) out[outOffset + i] = clampToByte(sums[i]!);
   }
   return out;
 };
