@@ -53,3 +53,7 @@ export {
 export { resizeBicubic } from "./processor/resizeBicubic.js";
 export type { SmartResizeOptions } from "./processor/smartResize.js";
 export { DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, smartResize } from "./processor/smartResize.js";
+// Generation (issue 7): the rollout engine.
+export * from "./generation/errors.js";
+export * from "./generation/GenerateOptions.js";
+export * from "./generation/generateTokens.js";

@@ -61,14 +61,13 @@ describe.each(testBackendNames)("generateTokens (%s)", (backend) => {
       });
       expect(sequence!.tokenIds).toEqual(fixture.greedy_new_ids);
       expect(sequence!.finishReason).toBe("length");
-      sequence!.stepLogits!.forEach((row, step) =>
-        expect(maxAbsDiff(row, fixture.greedy_step_logits[step]!)).toBeLessThan(1e-5),
-      );
-      sequence!.logprobs.forEach((logprob, step) =>
-        expect(
-          Math.abs(logprob - logSoftmax64(fixture.greedy_step_logits[step]!, sequence!.tokenIds[step]!, 1)),
-        ).toBeLessThan(1e-5),
-      );
+      sequence!.stepLogits!.forEach((row, step) => {
+        expect(maxAbsDiff(row, fixture.greedy_step_logits[step]!)).toBeLessThan(1e-5);
+      });
+      sequence!.logprobs.forEach((logprob, step) => {
+        const expected = logSoftmax64(fixture.greedy_step_logits[step]!, sequence!.tokenIds[step]!, 1);
+        expect(Math.abs(logprob - expected)).toBeLessThan(1e-5);
+      });
     }
     expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
@@ -93,9 +92,9 @@ describe.each(testBackendNames)("generateTokens (%s)", (backend) => {
     for (const sequence of sequences) {
       const fixture = sequence.promptIndex === 0 ? textOnly : image;
       expect(sequence.tokenIds).toEqual(fixture.greedy_new_ids.slice(0, 4));
-      sequence.stepLogits!.forEach((row, step) =>
-        expect(maxAbsDiff(row, fixture.greedy_step_logits[step]!)).toBeLessThan(1e-5),
-      );
+      sequence.stepLogits!.forEach((row, step) => {
+        expect(maxAbsDiff(row, fixture.greedy_step_logits[step]!)).toBeLessThan(1e-5);
+      });
     }
   });
 

@@ -32,7 +32,9 @@ describe("sampleToken", () => {
 
   it("samples the untruncated distribution at temperature 1", () => {
     const observed = frequencies({ temperature: 1 }, 20_000);
-    [0.5, 0.3, 0.15, 0.05].forEach((p, index) => expect(Math.abs(observed[index]! - p)).toBeLessThan(0.015));
+    [0.5, 0.3, 0.15, 0.05].forEach((p, index) => {
+      expect(Math.abs(observed[index]! - p)).toBeLessThan(0.015);
+    });
   });
 
   it("top-k keeps the k most likely tokens and renormalises", () => {
