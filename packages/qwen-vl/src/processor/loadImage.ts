@@ -52,7 +52,14 @@ const checkSize = (image: RawImage, source: string, context: ImageContext): RawI
   return image;
 };
 
-/** Decode PNG/JPEG bytes, naming `source` in the error when they are not an image. */
+/**
+ * Decode PNG or JPEG bytes to 8-bit RGB (the format is taken from the signature), naming `source` in
+ * the error when they are not a decodable image.
+ *
+ * @throws {ImageDecodeError | InvalidImageError}
+ * @since 0.1.0
+ * @category image processing
+ */
 export const decodeImage = (bytes: Uint8Array, source: string, context: ImageContext = {}): RawImage => {
   let image: RawImage;
   try {
