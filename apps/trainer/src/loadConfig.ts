@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { decodeSync } from "@apo-rl/core";
+import { decodeSync, InvalidInputError } from "@apo-rl/core";
 import { parse as parseYaml } from "yaml";
 import { ConfigError } from "./errors.js";
 import { TrainerConfig } from "./TrainerConfig.js";
@@ -97,8 +97,28 @@ export const applyOverrides = (config: unknown, overrides: ReadonlyArray<string>
  * @since 0.1.0
  * @category config
  */
-export const resolveConfig = (input: unknown, subject = "trainer config"): TrainerConfig =>
-  decodeSync(TrainerConfig, subject)(input);
+export const resolveConfig = (input: unknown, subject = "trainer config"): TrainerConfig => {
+  try {
+    return decodeSync(TrainerConfig, subject)(input);
+  } catch (error) {
+    throw error instanceof InvalidInputError ? withReadableReasons(error) : error;
+  }
+};
+
+const readableReason = (reason: string): string =>
+  reason === "Expected no excess property" ? "unknown key" : reason;
+
+/** Say "unknown key" rather than the schema's wording for an excess property. */
+const withReadableReasons = (error: InvalidInputError): InvalidInputError =>
+  new InvalidInputError({
+    subject: error.subject,
+    field: error.field,
+    reason: readableReason(error.reason),
+    problems: error.problems.map((problem) => ({
+      field: problem.field,
+      reason: readableReason(problem.reason),
+    })),
+  });
 
 /**
  * Read a YAML/JSON file (optional), apply the overrides and decode.

@@ -36,12 +36,6 @@ export interface TrainOptions extends TrainingLoopOptions {
  * @category hooks
  */
 export const resolveHooks = (overrides: Partial<TrainerHooks> = {}): TrainerHooks => ({
-  createVerifier: async () => {
-    throw new TrainerSetupError({
-      component: "verifier",
-      reason: "no verifier factory: pass hooks.createVerifier",
-    });
-  },
   ...defaultTrainerHooks,
   ...overrides,
 });

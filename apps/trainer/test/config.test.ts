@@ -44,6 +44,9 @@ describe("config", () => {
     const error = errorOf(() => resolveConfig({ ...minimal, optimizer: { learningRate: 1 } }));
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as InvalidInputError).field).toBe("optimizer.learningRate");
+    expect((error as InvalidInputError).message).toBe(
+      "Invalid trainer config at optimizer.learningRate: unknown key",
+    );
   });
 
   it("names a bad value", () => {
