@@ -32,7 +32,7 @@ Exit status: 0 done, 1 training or setup failed, 2 bad command line or config, 1
 (SIGINT/SIGTERM: the current step finishes and a checkpoint is written; resume with --resume).
 See docs/trainer.md for every config key.`;
 
-const valueOf = (argv: ReadonlyArray<string>, index: number, flag: string): string => {
+const flagValue = (argv: ReadonlyArray<string>, index: number, flag: string): string => {
   const value = argv[index + 1];
   if (value === undefined || value.startsWith("--"))
     throw new ConfigError({ source: "command line", reason: `${flag} needs a value` });
@@ -54,7 +54,7 @@ export const parseCliArguments = (argv: ReadonlyArray<string>): CliArguments => 
         : [argument, undefined];
     const take = (): string => {
       if (inline !== undefined) return inline;
-      const value = valueOf(argv, index, flag);
+      const value = flagValue(argv, index, flag);
       index += 1;
       return value;
     };
