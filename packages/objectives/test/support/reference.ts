@@ -168,36 +168,6 @@ export const referenceLoss = (input: ReferenceInput, config: ReferenceConfig) =>
   return { loss: policyLoss + klLoss, policyLoss, klLoss, advantages, weights };
 };
 
-/** GSPO's loss, float64: sequence ratio `exp(mean_t(logp − logpOld))`, clipped per sequence. */
-export const referenceGspoLoss = (
-  input: ReferenceInput,
-  config: { clipLow: number; clipHigh: number; eps: number; beta: number; scale?: ReferenceConfig["scale"] },
-) => {
-  const { advantages } = referenceSamples(input, {
-    ...grpoReference,
-    eps: config.eps,
-    scale: config.scale ?? "group",
-  });
-  const terms = input.mask.map((row, i) => {
-    const count = Math.max(sum(row), 1);
-    const logRatio = sum(row.map((m, t) => (m > 0 ? input.logp[i]![t]! - input.logpOld[i]![t]! : 0))) / count;
-    const ratio = Math.exp(logRatio);
-    const clipped = Math.min(Math.max(ratio, 1 - config.clipLow), 1 + config.clipHigh);
-    return -Math.min(ratio * advantages[i]!, clipped * advantages[i]!);
-  });
-  let klLoss = 0;
-  if (config.beta > 0 && input.logpRef !== undefined) {
-    const perSequence = input.mask.map((row, i) => {
-      const count = Math.max(sum(row), 1);
-      return (
-        sum(row.map((m, t) => (m > 0 ? kl(input.logp[i]![t]!, input.logpRef![i]![t]!, "k3") : 0))) / count
-      );
-    });
-    klLoss = config.beta * average(perSequence);
-  }
-  return average(terms) + klLoss;
-};
-
 /** Central finite differences of `f` with respect to every entry of `logp`. */
 export const finiteDifferenceGradient = (
   logp: Matrix,
