@@ -18,7 +18,7 @@ export type { EquivalenceOptions, EquivalenceResult } from "./isEquivalent.js";
 export { explainEquivalence, isEquivalent } from "./isEquivalent.js";
 export { MathAnswerOptions, mathAnswer } from "./mathAnswer.js";
 export type { ParsedReference, ReferenceOptions } from "./reference.js";
-export { findInvalidReferences, parseReference, validateReference } from "./reference.js";
+export { findInvalidReferences, parseReference, referenceProblem, validateReference } from "./reference.js";
 export type {
   VerificationItem,
   VerifierPoolHandle,

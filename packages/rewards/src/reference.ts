@@ -104,3 +104,23 @@ export const findInvalidReferences = (
       throw error;
     }
   });
+
+/**
+ * Why a reference cannot be used, or `undefined` when it parses: fits the dataset readers'
+ * `validateAnswer` hook (`readViewR1Json(path, { validateAnswer: referenceProblem })`).
+ *
+ * @since 0.1.0
+ * @category references
+ */
+export const referenceProblem = (
+  reference: string,
+  options: Omit<ReferenceOptions, "row"> = {},
+): string | undefined => {
+  try {
+    parseReference(reference, options);
+    return undefined;
+  } catch (error) {
+    if (error instanceof InvalidReferenceError) return `${error.reason}: ${error.detail}`;
+    throw error;
+  }
+};

@@ -13,6 +13,7 @@ import {
   mathAnswer,
   parseBox,
   parseReference,
+  referenceProblem,
   validateReference,
   viewR1Reward,
 } from "../src/index.js";
@@ -104,6 +105,8 @@ describe("references", () => {
     expect(Exit.isFailure(exit)).toBe(true);
     const problems = findInvalidReferences(["1", "(", "\\sqrt{2}", ""]);
     expect(problems.map((problem) => problem.row)).toEqual([1, 3]);
+    expect(referenceProblem("\\frac{1}{2}")).toBeUndefined();
+    expect(referenceProblem("[1, 2")).toMatch(/^unparseable: /);
   });
 });
 
