@@ -116,6 +116,18 @@ describe.each(await testBackends())("worked examples on %s", (backend) => {
     expect(run(grpo({ beta: 0 }), input).value).toBeCloseTo((-a - a + a + 4 * a) / 4, 6);
   });
 
+  it("accepts a boolean or integer mask", () => {
+    const expected = run(apo(), example).value;
+    for (const dtype of ["bool", "int32"] as const) {
+      const tensors = toTensors(example);
+      const mask = tf.cast(tensors.mask, dtype);
+      const { loss } = apo().loss({ ...tensors, mask }, context);
+      expect(loss.dataSync()[0]).toBe(expected);
+      tf.dispose([loss, mask]);
+      disposeInput(tensors);
+    }
+  });
+
   it("rejects inputs that do not fit, naming the field", () => {
     const tensors = toTensors(example);
     const check = (input: Parameters<ReturnType<typeof grpo>["loss"]>[0], field: string) => {

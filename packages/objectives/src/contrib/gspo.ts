@@ -121,7 +121,7 @@ export const gspo = (options: typeof GspoOptions.Encoded = {}): ObjectiveV1<tf.T
         zeroSpreadGroupFraction: zeroSpread(input.rewards, input.groupSize),
       };
       const loss = tf.tidy(() => {
-        const mask = tf.cast(tf.greater(input.mask, 0), "float32");
+        const mask = tf.cast(tf.greater(tf.cast(input.mask, "float32"), 0), "float32");
         const onMask = (x: tf.Tensor) => tf.where(tf.greater(mask, 0), x, tf.zerosLike(x));
         const tokens = tf.maximum(tf.sum(mask, 1), 1);
         const sequenceMean = (x: tf.Tensor) => tf.div(tf.sum(onMask(x), 1), tokens);

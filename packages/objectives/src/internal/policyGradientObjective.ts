@@ -72,7 +72,7 @@ export const policyGradientObjective = (config: PolicyGradientConfig): Objective
     const shaped = shapeSamples(input.rewards, input.correct, checked.lengths, input.groupSize, config);
     const metrics: Record<string, number> = { ...sampleMetrics(shaped), beta };
     const loss = tf.tidy(() => {
-      const mask = tf.cast(tf.greater(input.mask, 0), "float32");
+      const mask = tf.cast(tf.greater(tf.cast(input.mask, "float32"), 0), "float32");
       const logp = masked(input.logp, mask);
       const logpOld = masked(input.logpOld, mask);
       const advantages = advantageTensor(input, checked, shaped, config, beta);
