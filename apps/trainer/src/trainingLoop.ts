@@ -1,4 +1,5 @@
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { assertSpecificationVersion } from "@apo-rl/core";
 import { join } from "node:path";
 import { AdamW } from "./AdamW.js";
 import type { BatchVerifier } from "./BatchVerifier.js";
@@ -123,6 +124,8 @@ export const runTrainingLoop = async (
 ): Promise<TrainingSummary> => {
   const started = performance.now();
   const { config, policy } = run;
+  assertSpecificationVersion("PolicyV1", policy);
+  assertSpecificationVersion("ObjectiveV1", run.objective);
   const log = options.log ?? stderrLine;
   const progress = options.progress ?? stderrLine;
   const runDirectory = config.output.runDir;
