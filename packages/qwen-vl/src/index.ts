@@ -57,3 +57,16 @@ export { DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, smartResize } from "./processor
 export * from "./generation/errors.js";
 export * from "./generation/GenerateOptions.js";
 export * from "./generation/generateTokens.js";
+export * from "./generation/GenerationConfig.js";
+// LoRA (issue 7): adapters on the text decoder, PEFT save/load.
+export * from "./lora/errors.js";
+export * from "./lora/LoraAdapter.js";
+export * from "./lora/LoraOptions.js";
+export * from "./lora/peftFormat.js";
+// Policy (issue 7): the core PolicyV1, checkpoints.
+export * from "./policy/createQwenVLPolicy.js";
+export * from "./policy/errors.js";
+export * from "./policy/qwen25VLConfigJson.js";
+export type * from "./policy/QwenVLPolicyOptions.js";
+export * from "./policy/saveQwen25VLCheckpoint.js";
+export * from "./policy/writeSafetensors.js";

@@ -42,6 +42,11 @@ export interface GenerateTokensOptions {
   readonly seed: number;
   /** Tokens that end a rollout (kept as its last token). */
   readonly eosTokenIds: ReadonlyArray<number>;
+  /**
+   * Ids never sampled, besides the model's `<|image_pad|>` and `<|video_pad|>` (which always are:
+   * an image placeholder without an image cannot be scored).
+   */
+  readonly suppressTokenIds?: ReadonlyArray<number>;
   /** Left-padding id (masked out, any valid id). */
   readonly padTokenId: number;
   /** Strings that end a rollout once its decoded text contains one (requires `decode`). */
@@ -195,7 +200,12 @@ export const generateTokens = (
       finishReason: sampling.maxNewTokens === 0 ? ("length" as const) : undefined,
     })),
   );
-  if (sampling.maxNewTokens > 0) decodeAll(model, prompts, rows, options, sampling);
+  const suppress = new Set([
+    model.config.tokens.imageTokenId,
+    model.config.tokens.videoTokenId,
+    ...(options.suppressTokenIds ?? []),
+  ]);
+  if (sampling.maxNewTokens > 0) decodeAll(model, prompts, rows, options, { ...sampling, suppress });
   return rows.map((row) => ({
     promptIndex: row.promptIndex,
     groupIndex: row.groupIndex,
@@ -225,7 +235,7 @@ const decodeAll = (
     rows.map((row) => row.promptIndex),
   );
   let active: ReadonlyArray<RowState> = rows;
-  let logits = firstLogits;
+  let logits: Float32Array = firstLogits;
   try {
     for (;;) {
       sampleStep(active, logits, vocabulary, settings, options);

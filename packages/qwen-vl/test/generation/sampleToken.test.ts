@@ -67,3 +67,19 @@ describe("sampleToken", () => {
     expect(first.every((value) => value >= 0 && value < 1)).toBe(true);
   });
 });
+
+describe("sampleToken with suppressed ids", () => {
+  it("never draws a suppressed id, yet reports the full distribution's log-probability", () => {
+    const random = makeRandom(9);
+    const suppress = new Set([0]);
+    expect(sampleToken(row, { temperature: 0, suppress }, random).token).toBe(1);
+    const counts = [0, 0, 0, 0];
+    for (let draw = 0; draw < 10_000; draw++) {
+      const sampled = sampleToken(row, { temperature: 1, suppress }, random);
+      counts[sampled.token]! += 1;
+      expect(sampled.logprob).toBeCloseTo(row[sampled.token]!, 12);
+    }
+    expect(counts[0]).toBe(0);
+    expect(Math.abs(counts[1]! / 10_000 - 0.6)).toBeLessThan(0.02);
+  });
+});

@@ -8,6 +8,8 @@ export interface SamplingSettings {
   readonly topK?: number;
   /** Keep the smallest most-likely set whose probability reaches `topP`; `1` or absent keeps all. */
   readonly topP?: number;
+  /** Token ids never sampled (e.g. `<|image_pad|>`); they still count in the reported log-probability. */
+  readonly suppress?: ReadonlySet<number>;
 }
 
 /** The chosen token and its log-probability under the full tempered distribution. */
@@ -22,9 +24,11 @@ export interface SampledToken {
  */
 export const logprobTemperature = (temperature: number): number => (temperature > 0 ? temperature : 1);
 
-const argmax = (row: ArrayLike<number>): number => {
-  let best = 0;
-  for (let index = 1; index < row.length; index++) if (row[index]! > row[best]!) best = index;
+const argmax = (row: ArrayLike<number>, suppress: ReadonlySet<number>): number => {
+  let best = -1;
+  for (let index = 0; index < row.length; index++) {
+    if (!suppress.has(index) && (best < 0 || row[index]! > row[best]!)) best = index;
+  }
   return best;
 };
 
@@ -37,18 +41,24 @@ export const tokenLogprob = (row: ArrayLike<number>, token: number, temperature:
   return row[token]! / temperature - max - Math.log(sum);
 };
 
+const allowedIds = (row: ArrayLike<number>, suppress: ReadonlySet<number>): number[] => {
+  const ids: number[] = [];
+  for (let index = 0; index < row.length; index++) if (!suppress.has(index)) ids.push(index);
+  return ids;
+};
+
 /** Candidate token ids sorted by descending logit (ties by ascending id), truncated by top-k. */
-const rankedCandidates = (row: ArrayLike<number>, topK: number): number[] => {
-  const ids = Array.from({ length: row.length }, (_, index) => index);
+const rankedCandidates = (row: ArrayLike<number>, topK: number, suppress: ReadonlySet<number>): number[] => {
+  const ids = allowedIds(row, suppress);
   ids.sort((a, b) => row[b]! - row[a]! || a - b);
   return topK > 0 && topK < ids.length ? ids.slice(0, topK) : ids;
 };
 
 /**
  * Sample one token from a logits row: divide by the temperature, keep the top-k, then the top-p
- * nucleus (HF order), renormalise and draw with `random`. Temperature 0 takes the argmax. The
- * returned log-probability is that of the full (untruncated) tempered distribution, which the
- * training forward recomputes exactly.
+ * nucleus (HF order), renormalise and draw with `random`; suppressed ids are never drawn.
+ * Temperature 0 takes the argmax. The returned log-probability is that of the full (untruncated,
+ * unsuppressed) tempered distribution, which the training forward recomputes exactly.
  */
 export const sampleToken = (
   row: ArrayLike<number>,
@@ -56,15 +66,15 @@ export const sampleToken = (
   random: Random,
 ): SampledToken => {
   const temperature = logprobTemperature(settings.temperature);
+  const suppress = settings.suppress ?? new Set<number>();
   if (settings.temperature === 0) {
-    const token = argmax(row);
+    const token = argmax(row, suppress);
     return { token, logprob: tokenLogprob(row, token, temperature) };
   }
   const topK = settings.topK ?? 0;
   const topP = settings.topP ?? 1;
   const truncated = topK > 0 || topP < 1;
-  const candidates = truncated ? rankedCandidates(row, topK) : null;
-  const ids = candidates ?? Array.from({ length: row.length }, (_, index) => index);
+  const ids = truncated ? rankedCandidates(row, topK, suppress) : allowedIds(row, suppress);
   let max = Number.NEGATIVE_INFINITY;
   for (const id of ids) max = Math.max(max, row[id]! / temperature);
   const weights = ids.map((id) => Math.exp(row[id]! / temperature - max));

@@ -1,0 +1,85 @@
+import type { PolicyLogprobs } from "@apo-rl/core";
+import { linearTokenLogprobs } from "@apo-rl/tensor";
+import * as tf from "@tensorflow/tfjs-core";
+import type { GenerationPrompt } from "../../generation/generateTokens.js";
+import type { LinearAdapter } from "../../model/LinearAdapter.js";
+import type { Qwen25VLModel } from "../../model/Qwen25VLModel.js";
+import { concatImages, leftPad } from "../generation/promptBatch.js";
+import { responseLayout } from "./responseLayout.js";
+
+export interface ScoreOptions {
+  readonly temperature: number;
+  readonly padTokenId: number;
+  readonly adapter: LinearAdapter | null | undefined;
+  readonly entropy: boolean;
+  readonly chunkSize?: number;
+}
+
+/** `[S·T]` values placed from a `[N]` token list (padding gets 0); differentiable through gather. */
+const scatterRows = (values: tf.Tensor1D, scatter: Int32Array, rows: number, width: number): tf.Tensor2D =>
+  tf.reshape(tf.gather(tf.concat([values, tf.zeros([1])]), tf.tensor1d(scatter, "int32")), [
+    rows,
+    width,
+  ]) as tf.Tensor2D;
+
+/**
+ * Differentiable per-token log-probabilities `[S, T]` of each row's response given its prompt,
+ * at `temperature`: one forward over the left-padded `prompt ++ response` rows, then
+ * `linearTokenLogprobs(h / T, W_lm, targets)` on the response positions only (the `[N, V]`
+ * logits are never materialised at once).
+ */
+export const scoreResponses = (
+  model: Qwen25VLModel,
+  prompts: ReadonlyArray<GenerationPrompt>,
+  responses: ReadonlyArray<ReadonlyArray<number>>,
+  options: ScoreOptions,
+): PolicyLogprobs<tf.Tensor> => {
+  const sequences = prompts.map((prompt, k) => [...Array.from(prompt.inputIds), ...responses[k]!]);
+  const { inputIds, attentionMask } = leftPad(sequences, options.padTokenId);
+  const length = inputIds[0]!.length;
+  const layout = responseLayout(
+    prompts.map((prompt) => prompt.inputIds.length),
+    responses,
+    length,
+  );
+  return tf.tidy(() => {
+    const mask = tf.tensor2d(layout.mask, [layout.rows, layout.width]);
+    if (layout.tokens === 0) {
+      const zeros = tf.zeros([layout.rows, layout.width]);
+      return {
+        logp: zeros,
+        mask,
+        ...(options.entropy ? { entropy: tf.zeros([layout.rows, layout.width]) } : {}),
+      };
+    }
+    const images = concatImages(prompts);
+    const output = model.forward(
+      {
+        inputIds,
+        attentionMask,
+        ...(images.pixelValues === undefined
+          ? {}
+          : { pixelValues: images.pixelValues, imageGridThw: images.imageGridThw }),
+      },
+      options.adapter === undefined ? {} : { adapter: options.adapter },
+    );
+    const hiddenSize = output.hiddenStates.shape[2];
+    const flat = tf.reshape(output.hiddenStates, [-1, hiddenSize]) as tf.Tensor2D;
+    const picked = tf.gather(flat, tf.tensor1d(layout.hiddenRows, "int32")) as tf.Tensor2D;
+    const scaled =
+      options.temperature === 1 ? picked : (tf.mul(picked, 1 / options.temperature) as tf.Tensor2D);
+    const targets = tf.tensor1d(layout.targets, "int32");
+    const weight = model.lmHeadWeight as tf.Tensor as tf.Tensor2D;
+    const chunk = options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize };
+    if (options.entropy) {
+      const result = linearTokenLogprobs(scaled, weight, targets, { ...chunk, entropy: true });
+      return {
+        logp: scatterRows(result.logprobs, layout.scatter, layout.rows, layout.width),
+        mask,
+        entropy: scatterRows(result.entropy, layout.scatter, layout.rows, layout.width),
+      };
+    }
+    const logprobs = linearTokenLogprobs(scaled, weight, targets, chunk);
+    return { logp: scatterRows(logprobs, layout.scatter, layout.rows, layout.width), mask };
+  });
+};

@@ -1,0 +1,130 @@
+import { existsSync } from "node:fs";
+import { copyFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { checkpointShape, weightSpecs } from "../internal/model/weightSpec.js";
+import { writeTextAtomically } from "../internal/policy/atomicWrite.js";
+import type { LoraAdapter } from "../lora/LoraAdapter.js";
+import { loadQwen25VL } from "../model/loadQwen25VL.js";
+import { Qwen25VLModel } from "../model/Qwen25VLModel.js";
+import { qwen25VLConfigJson } from "./qwen25VLConfigJson.js";
+import { writeSafetensors } from "./writeSafetensors.js";
+
+/**
+ * Files copied by {@link saveQwen25VLCheckpoint}'s `copyFrom` when present: what a checkpoint
+ * directory needs besides the weights (tokenizer, chat template, image processor, generation).
+ *
+ * @since 0.1.0
+ * @category checkpoints
+ */
+export const CHECKPOINT_SIDE_FILES: ReadonlyArray<string> = [
+  "tokenizer.json",
+  "tokenizer_config.json",
+  "vocab.json",
+  "merges.txt",
+  "special_tokens_map.json",
+  "added_tokens.json",
+  "chat_template.json",
+  "chat_template.jinja",
+  "preprocessor_config.json",
+  "generation_config.json",
+];
+
+/**
+ * Options of {@link saveQwen25VLCheckpoint}.
+ *
+ * @since 0.1.0
+ * @category checkpoints
+ */
+export interface SaveQwen25VLCheckpointOptions {
+  /** Merge these LoRA adapters into the weights (`W + (alpha/rank)·B·A`); the model is unchanged. */
+  readonly mergeAdapter?: LoraAdapter;
+  /** Copy the {@link CHECKPOINT_SIDE_FILES} found in this directory (e.g. the base checkpoint). */
+  readonly copyFrom?: string;
+}
+
+/**
+ * Write the model as a Hugging Face checkpoint directory: `config.json` and one F32
+ * `model.safetensors` with the canonical weight names (`model.layers.N…`, `visual.…`; the patch
+ * embedding in its Conv3d shape), which `loadQwen25VL` (and transformers) read back. Each file is
+ * written to a temporary sibling and renamed into place; tensors are read one at a time.
+ *
+ * @since 0.1.0
+ * @category checkpoints
+ */
+export const saveQwen25VLCheckpoint = async (
+  model: Qwen25VLModel,
+  directory: string,
+  options: SaveQwen25VLCheckpointOptions = {},
+): Promise<void> => {
+  await mkdir(directory, { recursive: true });
+  const adapter = options.mergeAdapter;
+  const tensors = weightSpecs(model.config, model.parts).map((spec) => ({
+    name: spec.name,
+    shape: checkpointShape(model.config, spec),
+    values: () => {
+      const variable = model.parameters.get(spec.name)!;
+      const module = spec.name.endsWith(".weight") ? spec.name.slice(0, -".weight".length) : "";
+      if (adapter === undefined || !adapter.modules.has(module)) return variable.dataSync() as Float32Array;
+      const merged = adapter.mergedWeight(module, variable);
+      const values = merged.dataSync() as Float32Array;
+      merged.dispose();
+      return values;
+    },
+  }));
+  await writeSafetensors(join(directory, "model.safetensors"), tensors);
+  if (options.copyFrom !== undefined) {
+    for (const name of CHECKPOINT_SIDE_FILES) {
+      const source = join(options.copyFrom, name);
+      if (existsSync(source)) await copyFile(source, join(directory, name));
+    }
+  }
+  await writeTextAtomically(
+    join(directory, "config.json"),
+    `${JSON.stringify(qwen25VLConfigJson(model.config), null, 2)}\n`,
+  );
+};
+
+/**
+ * Overwrite the model's weights with those of a checkpoint directory written by
+ * {@link saveQwen25VLCheckpoint} (or any checkpoint of the same config): the variables keep their
+ * identity, so an optimiser holding them keeps working.
+ *
+ * @since 0.1.0
+ * @category checkpoints
+ */
+export const readQwen25VLWeightsInto = async (model: Qwen25VLModel, directory: string): Promise<void> => {
+  // Loading validates config, names and shapes; the copy is then moved into the model's variables.
+  const loaded = await loadQwen25VL(directory, { parts: model.parts });
+  try {
+    for (const [name, variable] of model.parameters) {
+      const source = loaded.parameters.get(name);
+      if (source === undefined || source.shape.join() !== variable.shape.join()) {
+        throw new RangeError(`checkpoint ${directory}: weight ${name} is missing or has another shape`);
+      }
+      variable.assign(source);
+    }
+  } finally {
+    loaded.dispose();
+  }
+};
+
+let frozenCopies = 0;
+
+/**
+ * A frozen copy of a model's weights (the reference policy of full fine-tuning): a new model with
+ * the same config whose variables are not trainable and hold the current values.
+ *
+ * @since 0.1.0
+ * @category checkpoints
+ */
+export const frozenCopyQwen25VL = (model: Qwen25VLModel): Qwen25VLModel => {
+  const copy = ++frozenCopies;
+  const parameters = new Map<string, tf.Variable>();
+  for (const [name, variable] of model.parameters) {
+    const value = tf.clone(variable);
+    parameters.set(name, tf.variable(value, false, `frozen-${copy}/${name}`));
+    value.dispose();
+  }
+  return new Qwen25VLModel(model.config, parameters, model.parts);
+};
