@@ -150,7 +150,7 @@ describe.each(await testBackends())("properties of the objectives on %s", (backe
             for (const row of gradient.slice(3, 6)) for (const value of row) expect(value).toBe(0);
           },
         ),
-        { numRuns: 15 },
+        { numRuns: 10 },
       );
     },
   );

@@ -54,6 +54,37 @@ const advantageTensor = (
 
 const readScalar = (tensor: tf.Tensor): number => tensor.dataSync()[0] ?? 0;
 
+/** The aggregated clipped-surrogate term and its clip fraction (inside the caller's tidy). */
+const policyTerm = (
+  logp: tf.Tensor,
+  logpOld: tf.Tensor,
+  advantages: tf.Tensor,
+  mask: tf.Tensor,
+  config: PolicyGradientConfig,
+): { readonly policyLoss: tf.Scalar; readonly clipFraction: tf.Scalar } => {
+  const surrogate = clippedSurrogate(logp, logpOld, advantages, {
+    epsLow: config.clipLow,
+    epsHigh: config.clipHigh,
+    mask,
+    ...(config.dualClip === undefined ? {} : { dualClip: config.dualClip }),
+  });
+  const policyLoss = maskedAggregate(
+    masked(surrogate.loss, mask) as tf.Tensor2D,
+    mask as tf.Tensor2D,
+    config.aggregation,
+    config.maxLength === undefined ? {} : { maxLength: config.maxLength },
+  );
+  return { policyLoss, clipFraction: surrogate.clipFraction };
+};
+
+/** Per-sequence masked mean of the KL estimator, `[S]` (inside the caller's tidy). */
+const sequenceKl = (
+  logp: tf.Tensor,
+  logpRef: tf.Tensor,
+  mask: tf.Tensor,
+  estimator: KlEstimator,
+): tf.Tensor => sequenceMean(masked(klEstimate(logp, masked(logpRef, mask), estimator), mask), mask);
+
 /** Build an `ObjectiveV1` from a configuration; the engine behind every built-in objective. */
 export const policyGradientObjective = (config: PolicyGradientConfig): ObjectiveV1<tf.Tensor> => ({
   specificationVersion: "v1",
@@ -62,49 +93,34 @@ export const policyGradientObjective = (config: PolicyGradientConfig): Objective
   loss(input: ObjectiveInput<tf.Tensor>, context: ObjectiveContext) {
     const checked = checkInput(config.name, input);
     const beta = config.beta(context);
-    const usesReference = beta > 0;
-    if (usesReference && input.logpRef === undefined)
+    if (beta > 0 && input.logpRef === undefined)
       throw invalid(
         config.name,
         "logpRef",
         `Required: the KL coefficient is ${beta} at step ${context.step}`,
       );
     const shaped = shapeSamples(input.rewards, input.correct, checked.lengths, input.groupSize, config);
-    const metrics: Record<string, number> = { ...sampleMetrics(shaped), beta };
+    const metrics: Record<string, number> = { ...sampleMetrics(shaped), beta, kl: 0, klLoss: 0 };
     const loss = tf.tidy(() => {
       const mask = tf.cast(tf.greater(tf.cast(input.mask, "float32"), 0), "float32");
       const logp = masked(input.logp, mask);
-      const logpOld = masked(input.logpOld, mask);
       const advantages = advantageTensor(input, checked, shaped, config, beta);
-      const surrogate = clippedSurrogate(logp, logpOld, advantages, {
-        epsLow: config.clipLow,
-        epsHigh: config.clipHigh,
+      const { policyLoss, clipFraction } = policyTerm(
+        logp,
+        masked(input.logpOld, mask),
+        advantages,
         mask,
-        ...(config.dualClip === undefined ? {} : { dualClip: config.dualClip }),
-      });
-      const aggregateOptions = config.maxLength === undefined ? {} : { maxLength: config.maxLength };
-      const policyLoss = maskedAggregate(
-        masked(surrogate.loss, mask) as tf.Tensor2D,
-        mask as tf.Tensor2D,
-        config.aggregation,
-        aggregateOptions,
+        config,
       );
       metrics["policyLoss"] = readScalar(policyLoss);
-      metrics["clipFraction"] = readScalar(surrogate.clipFraction);
-      if (input.logpRef === undefined) {
-        metrics["kl"] = 0;
-        metrics["klLoss"] = 0;
-        metrics["loss"] = metrics["policyLoss"];
-        return policyLoss;
-      }
-      const perSequence = sequenceMean(
-        masked(klEstimate(logp, masked(input.logpRef, mask), config.klEstimator), mask),
-        mask,
-      );
-      metrics["kl"] = readScalar(tf.mean(perSequence));
+      metrics["clipFraction"] = readScalar(clipFraction);
+      metrics["loss"] = metrics["policyLoss"];
+      if (input.logpRef === undefined) return policyLoss;
+      const kl = sequenceKl(logp, input.logpRef, mask, config.klEstimator);
+      metrics["kl"] = readScalar(tf.mean(kl));
+      if (config.klPlacement === "reward") return policyLoss;
       const weights = tf.tensor1d(Float32Array.from(shaped.klWeights));
-      const klLoss =
-        config.klPlacement === "loss" ? tf.mul(beta, tf.mean(tf.mul(weights, perSequence))) : tf.scalar(0);
+      const klLoss = tf.mul(beta, tf.mean(tf.mul(weights, kl)));
       const total = tf.add(policyLoss, klLoss);
       metrics["klLoss"] = readScalar(klLoss);
       metrics["loss"] = readScalar(total);
