@@ -98,6 +98,19 @@ const cases: ReadonlyArray<Case> = [
     placement: "reward",
     beta: 0.1,
   }),
+  {
+    ...family(
+      "apo KL in the reward, strong STCR",
+      () => apo({ klPlacement: "reward", beta: 0.5, stcrBase: 1.01 }),
+      {
+        dads: "reference",
+        stcrBase: 1.01,
+        placement: "reward",
+        beta: 0.5,
+      },
+    ),
+    batch: withLengths,
+  },
 ];
 
 const maxAbsDifference = (a: Matrix, b: Matrix) =>

@@ -26,7 +26,8 @@ export interface PolicyGradientConfig extends SampleShaping {
 /**
  * Per-token advantages `[S, T]` when the KL is folded into the reward: the token reward
  * `r_t = −β·w·k1_t` (`k1` from the rollout policy, no gradient) summed from `t` to the end of the
- * response, added to the sequence advantage. Otherwise `[S]` sequence advantages.
+ * response, added to the sequence advantage, and the sum scaled by STCR as the reference does:
+ * `A_t = s·(A − β·w·Σ_{t'≥t} k1_{t'})`. Otherwise `[S]` sequence advantages.
  */
 const advantageTensor = (
   input: ObjectiveInput<tf.Tensor>,
@@ -46,7 +47,8 @@ const advantageTensor = (
     for (let token = tokens - 1; token >= 0; token--) {
       const at = sample * tokens + token;
       if (mask[at]! > 0) toGo += old[at]! - ref[at]!;
-      perToken[at] = shaped.advantages[sample]! - beta * shaped.klWeights[sample]! * toGo;
+      const kl = beta * shaped.klWeights[sample]! * shaped.stcrScales[sample]! * toGo;
+      perToken[at] = shaped.advantages[sample]! - kl;
     }
   }
   return tf.tensor2d(perToken, [samples, tokens]);

@@ -71,6 +71,7 @@ export const referenceSamples = (input: ReferenceInput, config: ReferenceConfig)
   const batchStd = unbiasedStd(rewards);
   const advantages: Array<number> = [];
   const weights: Array<number> = [];
+  const scales: Array<number> = [];
   for (let start = 0; start < S; start += G) {
     const group = rewards.slice(start, start + G);
     const flags = input.correct.slice(start, start + G);
@@ -88,16 +89,19 @@ export const referenceSamples = (input: ReferenceInput, config: ReferenceConfig)
     const mu = correctSizes.length > 0 ? average(correctSizes) : Number.NaN;
     group.forEach((reward, j) => {
       let advantage = (reward - centre) / divisor;
+      let scale = 1;
       if (config.stcrBase !== undefined && correctSizes.length > 0 && !flags[j] && sizes[j]! > mu)
-        advantage *= 1 + (1 - config.stcrBase ** -(sizes[j]! - mu));
+        scale = 1 + (1 - config.stcrBase ** -(sizes[j]! - mu));
+      advantage *= scale;
       let weight = 1;
       if (config.dads !== undefined && advantage > 0 && d > 0 && d < 1)
         weight = config.dads === "reference" ? 1 - Math.exp(-Math.E * (1 - d)) : Math.exp(-Math.E * d);
       advantages.push(advantage);
       weights.push(weight);
+      scales.push(scale);
     });
   }
-  return { rewards, advantages, weights };
+  return { rewards, advantages, weights, scales };
 };
 
 const kl = (logp: number, logpRef: number, estimator: ReferenceConfig["estimator"]): number => {
@@ -110,7 +114,7 @@ const kl = (logp: number, logpRef: number, estimator: ReferenceConfig["estimator
 
 /** The full loss of the GRPO family (grpo, drGrpo, dapo, grpoD at a given β, apo), float64. */
 export const referenceLoss = (input: ReferenceInput, config: ReferenceConfig) => {
-  const { advantages, weights } = referenceSamples(input, config);
+  const { advantages, weights, scales } = referenceSamples(input, config);
   const S = input.rewards.length;
   const T = input.mask[0]?.length ?? 0;
   const tokenLoss: Array<Array<number>> = [];
@@ -121,7 +125,8 @@ export const referenceLoss = (input: ReferenceInput, config: ReferenceConfig) =>
     if (config.placement === "reward" && config.beta > 0 && input.logpRef !== undefined)
       for (let t = T - 1; t >= 0; t--) {
         if (input.mask[i]![t]! > 0) toGo += input.logpOld[i]![t]! - input.logpRef[i]![t]!;
-        perToken[t] = advantages[i]! - config.beta * weights[i]! * toGo;
+        // The reference scales the whole return (sequence advantage and KL penalty) by STCR.
+        perToken[t] = scales[i]! * (advantages[i]! / scales[i]! - config.beta * weights[i]! * toGo);
       }
     for (let t = 0; t < T; t++) {
       if (input.mask[i]![t]! === 0) {
