@@ -29,10 +29,12 @@ export interface VerificationItem {
 export interface VerifierPoolOptions {
   /** Worker threads. Default: available cores − 1, at least 1. */
   readonly threads?: number;
-  /** Hard limit on one verification (and on one chunk) in milliseconds. Default 2000. */
+  /** Hard limit on one verification (and on one chunk) in milliseconds, counted from when the worker starts it. Default 2000. */
   readonly timeLimitMs?: number;
   /** Longest response/reference accepted; longer ones get reason `too-long` without reaching a worker. Default 20 000. */
   readonly maxInputLength?: number;
+  /** How long a chunk may wait for a worker to start before it counts as timed out. Default 60 000. */
+  readonly startupAllowanceMs?: number;
   /** Items sent to a worker per message. Default 32. */
   readonly chunkSize?: number;
   /** Worker script; default `worker.js` next to this module, else the package's `dist/worker.js`. */
@@ -126,33 +128,43 @@ export const createVerifierPool = (
   const timeLimitMs = options.timeLimitMs ?? 2000;
   const maxInputLength = options.maxInputLength ?? DEFAULT_MAX_INPUT_LENGTH;
   const chunkSize = Math.max(1, options.chunkSize ?? 32);
+  const watchdogPeriod = Math.max(2, Math.min(25, timeLimitMs / 20));
+  const startupAllowanceMs = options.startupAllowanceMs ?? 60_000;
   const pool = new Tinypool({ filename, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
   const slots = semaphore(threads);
   const spec = verifier.spec;
   let closed = false;
-  // Start every worker before any timer runs, so start-up time is never counted as verification time.
-  const warm = Promise.all(Array.from({ length: threads }, () => pool.run({}))).then(() => undefined);
-
   const runChunk = async (
     items: ReadonlyArray<VerificationItem>,
   ): Promise<ReadonlyArray<Verification> | undefined> => {
-    await warm;
     await slots.acquire();
+    // The worker stamps the wall-clock time at which it starts verifying into shared memory, so the
+    // limit counts verification only: not queueing, not a replacement worker's start-up.
+    const started = new SharedArrayBuffer(8);
+    const startedAt = new Float64Array(started);
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeLimitMs);
+    const queuedAt = performance.now();
+    const watchdog = setInterval(() => {
+      const start = startedAt[0] as number;
+      const running = start !== 0 && performance.timeOrigin + performance.now() - start >= timeLimitMs;
+      // A worker that never starts (or does not stamp) is given up after the start-up allowance.
+      const neverStarted = start === 0 && performance.now() - queuedAt >= startupAllowanceMs + timeLimitMs;
+      if (running || neverStarted) controller.abort();
+    }, watchdogPeriod);
     try {
-      return (await pool.run({ spec, items }, { signal: controller.signal })) as ReadonlyArray<Verification>;
+      return (await pool.run(
+        { spec, items, started },
+        { signal: controller.signal },
+      )) as ReadonlyArray<Verification>;
     } catch (error) {
-      if (!isAbort(error)) {
-        return items.map(() => ({
-          reward: 0,
-          correct: false,
-          details: { reason: "error", message: String(error) },
-        }));
-      }
-      return undefined;
+      if (isAbort(error)) return undefined;
+      return items.map(() => ({
+        reward: 0,
+        correct: false,
+        details: { reason: "error", message: String(error) },
+      }));
     } finally {
-      clearTimeout(timer);
+      clearInterval(watchdog);
       slots.release();
     }
   };
@@ -204,7 +216,6 @@ export const createVerifierPool = (
     close: async () => {
       if (closed) return;
       closed = true;
-      await warm.catch(() => undefined);
       await pool.destroy();
     },
   };

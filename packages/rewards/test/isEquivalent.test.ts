@@ -76,6 +76,12 @@ describe("isEquivalent: comparison", () => {
     expect(isEquivalent("$\\ln(e^2)$", "$2$")).toBe(true);
   });
 
+  it("falls back to mathjs when no sample point is defined", () => {
+    // √(−x−1) is undefined for every positive sample, so identity testing cannot decide.
+    expect(isEquivalent("$2\\sqrt{-x-1}$", "$\\sqrt{-x-1} \\cdot 2$")).toBe(true);
+    expect(isEquivalent("$2\\sqrt{-x-1}$", "$3\\sqrt{-x-1}$")).toBe(false);
+  });
+
   it("compares sets order-insensitively and tuples in order", () => {
     expect(isEquivalent("$\\{1, 2, 3\\}$", "$\\{3, 1, 2\\}$")).toBe(true);
     expect(isEquivalent("$1, 2, 3$", "$3, 2, 1$")).toBe(true);

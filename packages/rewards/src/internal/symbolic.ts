@@ -13,8 +13,19 @@ interface MathjsSubset {
 
 let mathjs: MathjsSubset | undefined;
 
+let loadListener: ((milliseconds: number) => void) | undefined;
+
+/** Be told how long loading mathjs took (pool workers move their start stamp by it). */
+export const onSymbolicLoad = (listener: (milliseconds: number) => void): void => {
+  loadListener = listener;
+};
+
 const load = (): MathjsSubset => {
-  if (mathjs === undefined) mathjs = createRequire(import.meta.url)("mathjs") as MathjsSubset;
+  if (mathjs === undefined) {
+    const start = performance.now();
+    mathjs = createRequire(import.meta.url)("mathjs") as MathjsSubset;
+    loadListener?.(performance.now() - start);
+  }
   return mathjs;
 };
 
