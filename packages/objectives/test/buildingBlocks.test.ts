@@ -1,4 +1,4 @@
-import { InvalidInputError } from "@apo-rl/core";
+import { decodeSync, Group, InvalidInputError } from "@apo-rl/core";
 import { describe, expect, it } from "vitest";
 import {
   dadsWeight,
@@ -171,5 +171,25 @@ describe("filterUniformGroups", () => {
     const group = (rewards: ReadonlyArray<number>) => ({ rollouts: rewards.map((reward) => ({ reward })) });
     const groups = [group([1, 1]), group([0, 1]), group([0.5, 0.5]), group([1.5, 0.5])];
     expect(filterUniformGroups(groups)).toEqual([groups[1], groups[3]]);
+  });
+
+  it("accepts core Groups of scored rollouts", () => {
+    const scored = (groupIndex: number, reward: number) => ({
+      rollout: {
+        promptId: "p",
+        groupIndex,
+        tokenIds: [1],
+        logprobs: [-0.5],
+        text: "4",
+        finishReason: "stop",
+      },
+      reward,
+      correct: reward >= 1,
+      rewardBreakdown: { accuracy: reward },
+    });
+    const decode = decodeSync(Group, "Group");
+    const mixed = decode({ promptId: "p", rollouts: [scored(0, 1), scored(1, 0)] });
+    const solved = decode({ promptId: "p", rollouts: [scored(0, 1), scored(1, 1)] });
+    expect(filterUniformGroups([mixed, solved])).toEqual([mixed]);
   });
 });
