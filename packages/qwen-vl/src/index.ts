@@ -1,5 +1,15 @@
 // Model (issue 6): config, safetensors, Qwen2.5-VL forward, KV cache.
 export * from "./config/Qwen25VLConfig.js";
+// Generation (issue 7): the rollout engine.
+export * from "./generation/errors.js";
+export * from "./generation/GenerateOptions.js";
+export * from "./generation/GenerationConfig.js";
+export * from "./generation/generateTokens.js";
+// LoRA (issue 7): adapters on the text decoder, PEFT save/load.
+export * from "./lora/errors.js";
+export * from "./lora/LoraAdapter.js";
+export * from "./lora/LoraOptions.js";
+export * from "./lora/peftFormat.js";
 export * from "./model/errors.js";
 export * from "./model/getRopeIndex.js";
 export * from "./model/initQwen25VL.js";
@@ -8,11 +18,16 @@ export * from "./model/loadQwen25VL.js";
 export * from "./model/memory.js";
 export * from "./model/Qwen25VLCache.js";
 export * from "./model/Qwen25VLModel.js";
-export * from "./model/Qwen25VLService.js";
 export type * from "./model/Qwen25VLParts.js";
+export * from "./model/Qwen25VLService.js";
 export type { TrainableOption } from "./model/variables.js";
-export * from "./safetensors/errors.js";
-export * from "./safetensors/SafetensorsFile.js";
+// Policy (issue 7): the core PolicyV1, checkpoints.
+export * from "./policy/createQwenVLPolicy.js";
+export * from "./policy/errors.js";
+export type * from "./policy/QwenVLPolicyOptions.js";
+export * from "./policy/qwen25VLConfigJson.js";
+export * from "./policy/saveQwen25VLCheckpoint.js";
+export * from "./policy/writeSafetensors.js";
 // Processor (issue 7): image loading, smart_resize, Pillow-exact bicubic resize, tokenizer, chat template.
 export type { ChatTemplate, ChatTemplateOptions } from "./processor/chatTemplate.js";
 export { compileChatTemplate, QWEN2_5_VL_CHAT_TEMPLATE, readChatTemplate } from "./processor/chatTemplate.js";
@@ -53,20 +68,5 @@ export {
 export { resizeBicubic } from "./processor/resizeBicubic.js";
 export type { SmartResizeOptions } from "./processor/smartResize.js";
 export { DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, smartResize } from "./processor/smartResize.js";
-// Generation (issue 7): the rollout engine.
-export * from "./generation/errors.js";
-export * from "./generation/GenerateOptions.js";
-export * from "./generation/generateTokens.js";
-export * from "./generation/GenerationConfig.js";
-// LoRA (issue 7): adapters on the text decoder, PEFT save/load.
-export * from "./lora/errors.js";
-export * from "./lora/LoraAdapter.js";
-export * from "./lora/LoraOptions.js";
-export * from "./lora/peftFormat.js";
-// Policy (issue 7): the core PolicyV1, checkpoints.
-export * from "./policy/createQwenVLPolicy.js";
-export * from "./policy/errors.js";
-export * from "./policy/qwen25VLConfigJson.js";
-export type * from "./policy/QwenVLPolicyOptions.js";
-export * from "./policy/saveQwen25VLCheckpoint.js";
-export * from "./policy/writeSafetensors.js";
+export * from "./safetensors/errors.js";
+export * from "./safetensors/SafetensorsFile.js";

@@ -37,7 +37,13 @@ export interface QwenVLGenerationConfig {
  * @category generation
  */
 export const decodeGenerationConfig = (json: unknown): QwenVLGenerationConfig => {
-  const decoded = decodeSync(GenerationConfigJson, "generation_config.json")(json);
+  const known =
+    typeof json === "object" && json !== null && !Array.isArray(json)
+      ? Object.fromEntries(
+          Object.entries(json).filter(([key]) => key === "eos_token_id" || key === "pad_token_id"),
+        )
+      : json;
+  const decoded = decodeSync(GenerationConfigJson, "generation_config.json")(known);
   const eos = decoded.eos_token_id;
   return {
     ...(eos === undefined || eos === null ? {} : { eosTokenIds: typeof eos === "number" ? [eos] : eos }),

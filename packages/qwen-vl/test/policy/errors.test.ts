@@ -1,0 +1,89 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createQwenVLPolicy,
+  ImageCountMismatchError,
+  ImageNotFoundError,
+  loadQwen25VL,
+  PromptTooLongError,
+  type Qwen25VLModel,
+  type QwenVLPolicy,
+} from "../../src/index.js";
+import { useBackend } from "../model/support/backend.js";
+import { fixtureDirectory, loadFixture } from "../model/support/fixtures.js";
+import { imageRequest, loadFixtureProcessor, textRequest } from "./support/fixturePolicy.js";
+
+const options = { n: 1, temperature: 0, maxNewTokens: 2, seed: 0 };
+
+describe("policy input errors name the sample", () => {
+  let model: Qwen25VLModel;
+  let policy: QwenVLPolicy;
+  let tensorsBefore = 0;
+
+  beforeAll(async () => {
+    await useBackend("cpu");
+    model = await loadQwen25VL(fixtureDirectory("image"));
+    policy = createQwenVLPolicy({ model, processor: await loadFixtureProcessor(), maxContextLength: 40 });
+    tensorsBefore = tf.memory().numTensors;
+  });
+
+  afterAll(() => {
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    model.dispose();
+  });
+
+  it("a missing image file", async () => {
+    const request = imageRequest("row-3");
+    const messages = [
+      {
+        role: "user" as const,
+        content: [
+          { type: "image" as const, image: "does-not-exist.png" },
+          { type: "text" as const, text: "w1" },
+        ],
+      },
+    ];
+    const call = policy.generate([textRequest(), { ...request, messages }], options);
+    await expect(call).rejects.toThrow(ImageNotFoundError);
+    await expect(policy.generate([{ ...request, messages }], options)).rejects.toThrow(/row-3/);
+  });
+
+  it("a zero-size image", async () => {
+    const request = {
+      ...imageRequest("empty-7"),
+      images: [{ width: 0, height: 0, data: new Uint8Array(0) }],
+    };
+    await expect(policy.generate([request], options)).rejects.toThrow(/empty-7/);
+  });
+
+  it("more image placeholders than images", async () => {
+    const request = { ...imageRequest("two-pads"), images: [] };
+    await expect(policy.generate([request], options)).rejects.toThrow(ImageCountMismatchError);
+    await expect(policy.generate([request], options)).rejects.toThrow(/two-pads/);
+  });
+
+  it("a prompt longer than the context, at generation and at scoring", async () => {
+    // The image prompt has 44 tokens; the context is 40.
+    expect(loadFixture("image").inputs.input_ids).toHaveLength(44);
+    const request = imageRequest("long-1");
+    await expect(policy.generate([textRequest(), request], options)).rejects.toThrow(PromptTooLongError);
+    await expect(policy.generate([request], options)).rejects.toThrow(/long-1/);
+    const text = textRequest("text-2");
+    const rollout = {
+      promptId: "text-2",
+      groupIndex: 0,
+      tokenIds: Array(30).fill(1),
+      logprobs: Array(30).fill(-1),
+      text: "",
+      finishReason: "length" as const,
+    };
+    expect(() => policy.logprobs({ requests: [text], rollouts: [rollout], temperature: 1 })).toThrow(
+      /text-2/,
+    );
+  });
+
+  it("bad sampling options name the field", async () => {
+    await expect(policy.generate([textRequest()], { ...options, topP: 1.5 })).rejects.toThrow(/topP/);
+    await expect(policy.generate([textRequest()], { ...options, n: 0 })).rejects.toThrow(/\bn\b/);
+  });
+});
