@@ -4,7 +4,6 @@
  *
  * @since 0.1.0
  */
-export type { GspoOptions as GspoOptionsType } from "./contrib/gspo.js";
 export { GspoOptions, gspo, gspoMetricNames } from "./contrib/gspo.js";
 export type { DadsForm } from "./dadsWeights.js";
 export { dadsWeight, dadsWeights } from "./dadsWeights.js";
