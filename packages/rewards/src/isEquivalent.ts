@@ -2,6 +2,7 @@ import { readAnswer } from "./internal/answer.js";
 import { extractChoiceLetter } from "./internal/choiceLetter.js";
 import { equivalent } from "./internal/equivalence.js";
 import type { ExtractionMode } from "./internal/extract.js";
+import { answerTagContent } from "./internal/extract.js";
 import { DEFAULT_MAX_INPUT_LENGTH, DEFAULT_RELATIVE_TOLERANCE } from "./internal/limits.js";
 
 /**
@@ -57,7 +58,7 @@ export const explainEquivalence = (
   const letters = options.choiceLetters ?? "ABCDE";
   const goldLetter = singleLetter.exec(gold)?.[1];
   if (goldLetter !== undefined && letters.includes(goldLetter)) {
-    const predictedLetter = extractChoiceLetter(predicted, letters);
+    const predictedLetter = extractChoiceLetter(answerTagContent(predicted) ?? predicted, letters);
     if (predictedLetter === undefined)
       return { equivalent: false, reason: "no-answer", goldAnswer: goldLetter };
     const same = predictedLetter === goldLetter;

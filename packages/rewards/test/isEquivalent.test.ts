@@ -10,6 +10,8 @@ describe("isEquivalent: extraction", () => {
     );
     expect(isEquivalent("7", "We get 3 then 5. The final answer is 7. I hope it is correct.")).toBe(true);
     expect(isEquivalent("7", "so x = 3 and the last number is 7")).toBe(true);
+    expect(isEquivalent("5", "<think>…</think><answer>The answer is 5.</answer>")).toBe(true);
+    expect(isEquivalent("5", "<answer>x = 5</answer>")).toBe(true);
   });
 
   it("reads $…$, $$…$$, \\(…\\) and \\[…\\]", () => {
@@ -120,6 +122,7 @@ describe("isEquivalent: comparison", () => {
       expect(isEquivalent("B", response)).toBe(true);
     }
     expect(isEquivalent("B", "The answer is C")).toBe(false);
+    expect(isEquivalent("B", "<think>the answer is A? no</think><answer>B</answer>")).toBe(true);
     expect(isEquivalent("B", "I cannot decide")).toBe(false);
   });
 });

@@ -221,8 +221,10 @@ export const extractAnswer = (raw: string, modes: ReadonlyArray<ExtractionMode>)
       };
     }
   }
-  if (tagged !== undefined && text.trim() !== "" && mathSpans.length === 0)
+  // A bare answer inside <answer> is the answer; prose inside it goes through the rules below.
+  if (tagged !== undefined && text.trim() !== "" && mathSpans.length === 0 && !proseWord.test(text)) {
     return { text, source: "answer-tag" };
+  }
   const final = afterFinalAnswer(text, modes);
   if (final !== undefined) return final;
   const bare = text.trim();
