@@ -50,6 +50,41 @@ describe.each(backends)("kernels and gradients on %s", (backend) => {
     });
   });
 
+  it("differentiates an embedding lookup at Qwen's vocabulary size (V = 151,936) in one pass", async () => {
+    const vocabulary = 151_936;
+    const hidden = 4;
+    const ids = [151_935, 7, 151_935, 0, 99_999];
+    const weights = seededValues(ids.length * hidden, 5);
+    await withoutLeaks(async () => {
+      const started = performance.now();
+      const gradient = tf.tidy(() => {
+        const embedding = tf.zeros([vocabulary, hidden]);
+        const weight = tf.tensor2d(weights, [ids.length, hidden]);
+        return tf.grad((matrix: tf.Tensor) =>
+          tf.sum(tf.mul(tf.gather(matrix, tf.tensor1d(ids, "int32")), weight)),
+        )(embedding);
+      });
+      const values = await gradient.data();
+      // tfjs's own cpu kernel loops over all 151,936 segments (minutes); the replacement is one pass.
+      expect(performance.now() - started).toBeLessThan(20_000);
+      const row = (id: number) => Array.from(values.slice(id * hidden, (id + 1) * hidden));
+      const weightRow = (i: number) => weights.slice(i * hidden, (i + 1) * hidden);
+      expectClose(
+        row(151_935),
+        weightRow(0).map((value, k) => value + (weightRow(2)[k] as number)),
+        1e-6,
+      );
+      expectClose(row(7), weightRow(1), 1e-6);
+      expectClose(row(0), weightRow(3), 1e-6);
+      expectClose(row(99_999), weightRow(4), 1e-6);
+      // Every other row is zero.
+      const touched = [151_935, 7, 0, 99_999].flatMap(row).reduce((sum, value) => sum + Math.abs(value), 0);
+      const total = values.reduce((sum, value) => sum + Math.abs(value), 0);
+      expect(Math.abs(total - touched)).toBeLessThan(1e-6);
+      gradient.dispose();
+    });
+  });
+
   it("differentiates a batched lookup gather(table, ids [B, T]) and gatherV2 with batchDims", async () => {
     const ids = [
       [2, 0, 2],

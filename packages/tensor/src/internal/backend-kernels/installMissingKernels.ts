@@ -1,28 +1,45 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { conv2dBackpropFilterWasm } from "./conv2dBackpropFilterWasm.js";
 import { einsumComposite } from "./einsumComposite.js";
+import { unsortedSegmentSumCpu } from "./unsortedSegmentSumCpu.js";
 import { unsortedSegmentSumWasm } from "./unsortedSegmentSumWasm.js";
 
-/** Kernels apo-rl adds per tfjs backend, because tfjs does not ship them there. */
-const missingKernels: Readonly<Record<string, ReadonlyArray<tf.KernelConfig>>> = {
-  wasm: [
-    unsortedSegmentSumWasm,
-    { kernelName: "Einsum", backendName: "wasm", kernelFunc: einsumComposite("wasm") },
-    conv2dBackpropFilterWasm,
-  ],
+/**
+ * Kernels apo-rl supplies per tfjs backend: `missing` ones tfjs does not ship there, `replaced` ones
+ * whose tfjs version is unusably slow at training sizes.
+ */
+const kernels: Readonly<
+  Record<string, { missing: ReadonlyArray<tf.KernelConfig>; replaced: ReadonlyArray<tf.KernelConfig> }>
+> = {
+  wasm: {
+    missing: [
+      unsortedSegmentSumWasm,
+      { kernelName: "Einsum", backendName: "wasm", kernelFunc: einsumComposite("wasm") },
+      conv2dBackpropFilterWasm,
+    ],
+    replaced: [],
+  },
+  cpu: { missing: [], replaced: [unsortedSegmentSumCpu] },
+};
+
+const install = (config: tf.KernelConfig, replace: boolean): boolean => {
+  const existing = tf.getKernel(config.kernelName, config.backendName);
+  if (existing?.kernelFunc === config.kernelFunc) return true;
+  if (existing !== undefined && !replace) return false;
+  if (existing !== undefined) tf.unregisterKernel(config.kernelName, config.backendName);
+  tf.registerKernel(config);
+  return true;
 };
 
 /**
- * Registers the kernels a backend lacks (only those tfjs has not registered itself) and returns
- * the names of the kernels apo-rl provides on it.
+ * Registers the kernels apo-rl supplies for a backend and returns their names. A missing kernel
+ * that tfjs (a later version) does register is left alone.
  */
 export const installMissingKernels = (tfjsName: string): ReadonlyArray<string> => {
-  const configs = missingKernels[tfjsName] ?? [];
-  const provided: Array<string> = [];
-  for (const config of configs) {
-    const existing = tf.getKernel(config.kernelName, tfjsName);
-    if (existing === undefined) tf.registerKernel(config);
-    if (existing === undefined || existing.kernelFunc === config.kernelFunc) provided.push(config.kernelName);
-  }
-  return provided;
+  const entry = kernels[tfjsName];
+  if (entry === undefined) return [];
+  return [
+    ...entry.missing.filter((config) => install(config, false)),
+    ...entry.replaced.filter((config) => install(config, true)),
+  ].map((config) => config.kernelName);
 };

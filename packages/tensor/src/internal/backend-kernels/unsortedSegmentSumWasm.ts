@@ -1,4 +1,5 @@
 import type * as tf from "@tensorflow/tfjs-core";
+import { accumulateSegments, segmentShape } from "./segmentSum.js";
 
 /** The part of tfjs-backend-wasm's `BackendWasm` this kernel uses. */
 interface WasmHeapBackend {
@@ -16,21 +17,18 @@ const unsortedSegmentSum: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
   const numSegments = (attrs as { numSegments: number }).numSegments;
   const heap = backend as unknown as WasmHeapBackend;
-  const rowShape = x.shape.slice(segmentIds.shape.length);
-  const rowSize = rowShape.reduce((product, size) => product * size, 1);
+  const { shape, rowSize } = segmentShape(x.shape, segmentIds.shape.length, numSegments);
   // Allocate first: growing the wasm memory detaches views taken earlier.
-  const output = heap.makeOutput([numSegments, ...rowShape], x.dtype);
-  const values = heap.typedArrayFromHeap(x);
-  const ids = heap.typedArrayFromHeap(segmentIds);
+  const output = heap.makeOutput(shape, x.dtype);
   const sums = heap.typedArrayFromHeap(output);
   sums.fill(0);
-  for (let row = 0; row < ids.length; row++) {
-    const segment = ids[row] as number;
-    if (segment < 0 || segment >= numSegments) continue;
-    const from = row * rowSize;
-    const to = segment * rowSize;
-    for (let k = 0; k < rowSize; k++) sums[to + k] = (sums[to + k] as number) + (values[from + k] as number);
-  }
+  accumulateSegments(
+    heap.typedArrayFromHeap(x),
+    heap.typedArrayFromHeap(segmentIds),
+    rowSize,
+    numSegments,
+    sums,
+  );
   return output;
 };
 
