@@ -6,7 +6,7 @@ import { Context, Effect, Layer } from "effect";
 import Tinypool from "tinypool";
 import { VerifierPoolError } from "./errors.js";
 import { tooLong } from "./internal/inputLimit.js";
-import { DEFAULT_MAX_INPUT_LENGTH } from "./internal/limits.js";
+import { DEFAULT_MAX_INPUT_LENGTH } from "./limits.js";
 import type { BuiltinVerifier } from "./VerifierSpec.js";
 
 /**

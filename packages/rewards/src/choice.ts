@@ -3,7 +3,7 @@ import { Schema } from "effect";
 import { extractChoiceLetter } from "./internal/choiceLetter.js";
 import { answerTagContent } from "./internal/extract.js";
 import { tooLong } from "./internal/inputLimit.js";
-import { DEFAULT_MAX_INPUT_LENGTH } from "./internal/limits.js";
+import { DEFAULT_MAX_INPUT_LENGTH } from "./limits.js";
 import type { BuiltinVerifier } from "./VerifierSpec.js";
 
 /**

@@ -2,8 +2,8 @@ import { decodeSync } from "@apo-rl/core";
 import { Schema } from "effect";
 import { answerTagContent } from "./internal/extract.js";
 import { tooLong } from "./internal/inputLimit.js";
-import { DEFAULT_MAX_INPUT_LENGTH } from "./internal/limits.js";
 import { lastCount } from "./internal/numberWords.js";
+import { DEFAULT_MAX_INPUT_LENGTH } from "./limits.js";
 import type { BuiltinVerifier } from "./VerifierSpec.js";
 
 /**

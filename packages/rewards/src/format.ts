@@ -1,7 +1,7 @@
 import { decodeSync } from "@apo-rl/core";
 import { Schema } from "effect";
 import { tooLong } from "./internal/inputLimit.js";
-import { DEFAULT_MAX_INPUT_LENGTH } from "./internal/limits.js";
+import { DEFAULT_MAX_INPUT_LENGTH } from "./limits.js";
 import type { BuiltinVerifier } from "./VerifierSpec.js";
 
 /**
@@ -38,7 +38,13 @@ const countOccurrences = (haystack: string, needle: string): number => {
   return count;
 };
 
-/** Why a response is not `<think>…</think><answer>…</answer>`, or `undefined` when it is. */
+/**
+ * Why a response is not `<think>…</think><answer>…</answer>` (e.g. `duplicated <answer>`,
+ * `empty <answer>`, `text after </answer>`), or `undefined` when it is.
+ *
+ * @since 0.1.0
+ * @category verifiers
+ */
 export const formatViolation = (response: string, requireThink: boolean): string | undefined => {
   const lower = response.toLowerCase();
   for (const tag of tags) {

@@ -2,7 +2,7 @@ import { decodeSync } from "@apo-rl/core";
 import { Schema } from "effect";
 import { answerTagContent } from "./internal/extract.js";
 import { tooLong } from "./internal/inputLimit.js";
-import { DEFAULT_MAX_INPUT_LENGTH } from "./internal/limits.js";
+import { DEFAULT_MAX_INPUT_LENGTH } from "./limits.js";
 import type { BuiltinVerifier } from "./VerifierSpec.js";
 
 /**

@@ -3,7 +3,7 @@ import { extractChoiceLetter } from "./internal/choiceLetter.js";
 import { equivalent } from "./internal/equivalence.js";
 import type { ExtractionMode } from "./internal/extract.js";
 import { answerTagContent } from "./internal/extract.js";
-import { DEFAULT_MAX_INPUT_LENGTH, DEFAULT_RELATIVE_TOLERANCE } from "./internal/limits.js";
+import { DEFAULT_MAX_INPUT_LENGTH, DEFAULT_RELATIVE_TOLERANCE } from "./limits.js";
 
 /**
  * Options of {@link isEquivalent} and of the `mathAnswer` verifier.

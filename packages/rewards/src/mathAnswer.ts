@@ -1,8 +1,8 @@
 import { decodeSync } from "@apo-rl/core";
 import { Schema } from "effect";
 import { tooLong } from "./internal/inputLimit.js";
-import { DEFAULT_MAX_INPUT_LENGTH } from "./internal/limits.js";
 import { explainEquivalence } from "./isEquivalent.js";
+import { DEFAULT_MAX_INPUT_LENGTH } from "./limits.js";
 import type { BuiltinVerifier } from "./VerifierSpec.js";
 
 /**

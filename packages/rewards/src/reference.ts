@@ -2,7 +2,7 @@ import { Effect } from "effect";
 import { InvalidReferenceError } from "./errors.js";
 import { readAnswer } from "./internal/answer.js";
 import type { ExtractionMode } from "./internal/extract.js";
-import { DEFAULT_MAX_INPUT_LENGTH } from "./internal/limits.js";
+import { DEFAULT_MAX_INPUT_LENGTH } from "./limits.js";
 
 /**
  * Options of {@link parseReference}.
