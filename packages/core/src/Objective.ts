@@ -58,4 +58,9 @@ export interface ObjectiveV1<Tensor = unknown> {
   readonly name: string;
   readonly metricNames: ReadonlyArray<string>;
   loss(input: ObjectiveInput<Tensor>, context: ObjectiveContext): ObjectiveOutput<Tensor>;
+  /**
+   * Whether `loss` needs `logpRef` at this point of training. A trainer skips the reference
+   * policy's forward pass when this returns `false`; when the method is absent, assume `true`.
+   */
+  usesReference?(context: ObjectiveContext): boolean;
 }

@@ -107,6 +107,7 @@ export const gspo = (options: typeof GspoOptions.Encoded = {}): ObjectiveV1<tf.T
     specificationVersion: "v1",
     name: "gspo",
     metricNames: gspoMetricNames,
+    usesReference: () => settings.beta > 0,
     loss(input: ObjectiveInput<tf.Tensor>, _context: ObjectiveContext) {
       checkInput(input);
       if (settings.beta > 0 && input.logpRef === undefined)

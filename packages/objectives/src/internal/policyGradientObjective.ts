@@ -92,6 +92,7 @@ export const policyGradientObjective = (config: PolicyGradientConfig): Objective
   specificationVersion: "v1",
   name: config.name,
   metricNames: objectiveMetricNames,
+  usesReference: (context: ObjectiveContext) => config.beta(context) > 0,
   loss(input: ObjectiveInput<tf.Tensor>, context: ObjectiveContext) {
     const checked = checkInput(config.name, input);
     const beta = config.beta(context);
