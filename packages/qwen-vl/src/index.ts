@@ -4,6 +4,7 @@ export * from "./config/Qwen25VLConfig.js";
 export * from "./generation/errors.js";
 export * from "./generation/GenerateOptions.js";
 export * from "./generation/GenerationConfig.js";
+export type * from "./generation/GenerationPrompt.js";
 export * from "./generation/generateTokens.js";
 // LoRA (issue 7): adapters on the text decoder, PEFT save/load.
 export * from "./lora/errors.js";

@@ -9,7 +9,8 @@ import type {
 import type * as tf from "@tensorflow/tfjs-core";
 import { PromptTooLongError } from "../generation/errors.js";
 import { decodeSamplingOptions } from "../generation/GenerateOptions.js";
-import { type GenerationPrompt, generateTokens } from "../generation/generateTokens.js";
+import type { GenerationPrompt } from "../generation/GenerationPrompt.js";
+import { generateTokens } from "../generation/generateTokens.js";
 import { logprobTemperature } from "../internal/generation/sampleToken.js";
 import { scoreResponses } from "../internal/policy/scoreResponses.js";
 import { createLoraAdapter, LoraAdapter } from "../lora/LoraAdapter.js";
@@ -100,10 +101,8 @@ export const createQwenVLPolicy = (options: QwenVLPolicyOptions): QwenVLPolicy =
         ? options.lora
         : createLoraAdapter(model, options.lora);
   if (adapter !== undefined) model.linearAdapter = adapter;
-  const trainable =
-    adapter === undefined
-      ? markTrainable(options, false)
-      : (markTrainable(options, true), adapter.variables());
+  const trainableWeights = markTrainable(options, adapter !== undefined);
+  const trainable = adapter === undefined ? trainableWeights : adapter.variables();
   const eosTokenIds = eosIdsOf(options);
   const padTokenId = padIdOf(options);
   const limit = options.maxContextLength ?? model.config.text.maxPositionEmbeddings;

@@ -1,4 +1,4 @@
-import type { GenerationPrompt } from "../../generation/generateTokens.js";
+import type { GenerationPrompt } from "../../generation/GenerationPrompt.js";
 
 /** Prompts left-padded into one batch, their images concatenated in row order. */
 export interface PromptBatch {

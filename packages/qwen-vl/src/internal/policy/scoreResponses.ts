@@ -1,7 +1,7 @@
 import type { PolicyLogprobs } from "@apo-rl/core";
 import { linearTokenLogprobs } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
-import type { GenerationPrompt } from "../../generation/generateTokens.js";
+import type { GenerationPrompt } from "../../generation/GenerationPrompt.js";
 import type { LinearAdapter } from "../../model/LinearAdapter.js";
 import type { Qwen25VLModel } from "../../model/Qwen25VLModel.js";
 import { concatImages, leftPad } from "../generation/promptBatch.js";
