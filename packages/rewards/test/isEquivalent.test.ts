@@ -14,6 +14,11 @@ describe("isEquivalent: extraction", () => {
     expect(isEquivalent("5", "<answer>x = 5</answer>")).toBe(true);
   });
 
+  it("treats a lone $ before a sentence as currency", () => {
+    expect(isEquivalent("7", "It costs $5 and the answer is $7$.")).toBe(true);
+    expect(isEquivalent("5", "It costs $5 and the answer is $7$.")).toBe(false);
+  });
+
   it("reads $…$, $$…$$, \\(…\\) and \\[…\\]", () => {
     for (const response of ["so $12$", "so $$12$$", "so \\(12\\)", "so \\[12\\]"]) {
       expect(isEquivalent("12", response)).toBe(true);

@@ -92,15 +92,13 @@ const findMathSpans = (text: string): Span[] => {
       const double = text[index + 1] === "$";
       const delimiter = double ? "$$" : "$";
       const close = find(delimiter, index + delimiter.length);
-      if (close === -1) {
+      const content = close === -1 ? "" : text.slice(index + delimiter.length, close);
+      // `costs $5 and the answer is $7$`: a "span" holding a sentence starts at a currency sign.
+      if (close === -1 || (!double && isSentence(content))) {
         index += delimiter.length;
         continue;
       }
-      spans.push({
-        start: index,
-        end: close + delimiter.length,
-        content: text.slice(index + delimiter.length, close),
-      });
+      spans.push({ start: index, end: close + delimiter.length, content });
       index = close + delimiter.length;
       continue;
     }
@@ -119,6 +117,10 @@ const findMathSpans = (text: string): Span[] => {
   }
   return spans;
 };
+
+/** Three words in a row outside `\text{}`: prose, not math. */
+const isSentence = (content: string): boolean =>
+  /(?<![\\A-Za-z])[A-Za-z]{2,}\s+[A-Za-z]{2,}\s+[A-Za-z]{2,}/.test(content.replace(/\\text\{[^{}]*\}/g, " "));
 
 const findUnescaped = (text: string, delimiter: string, from: number): number => {
   let index = text.indexOf(delimiter, from);
