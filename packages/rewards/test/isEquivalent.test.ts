@@ -122,6 +122,14 @@ describe("isEquivalent: comparison", () => {
     expect(isEquivalent(gold, "$\\begin{pmatrix} 2 & 0 \\\\ 0 & 3 \\end{pmatrix}$")).toBe(false);
   });
 
+  it("does not reward hedged answers", () => {
+    expect(isEquivalent("5", "$\\boxed{1, 2, 3, 4, 5}$")).toBe(false);
+    expect(isEquivalent("5", "\\boxed{4} \\boxed{5}")).toBe(false);
+    expect(isEquivalent("5", "$\\pm 5$")).toBe(false);
+    expect(isEquivalent("5", "$5 \\text{ or } 6$")).toBe(false);
+    expect(isEquivalent("5", "\\boxed{5} \\boxed{4}")).toBe(false);
+  });
+
   it("reads multiple-choice letters in their usual spellings", () => {
     for (const response of ["B", "(B)", "B.", "The answer is B", "answer: (B)", "\\boxed{B}"]) {
       expect(isEquivalent("B", response)).toBe(true);
