@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Qwen25VLConfig } from "../config/Qwen25VLConfig.js";
-import { applyLinear, parameter } from "../internal/model/linear.js";
+import { applyLinear, parameter, projectRows } from "../internal/model/linear.js";
 import { tidyStructured } from "../internal/model/ops.js";
 import { decoderMask, mropeTables, runDecoder } from "../internal/model/textDecoder.js";
 import { encodeVision } from "../internal/model/visionTower.js";
@@ -367,11 +367,9 @@ export class Qwen25VLModel {
     if (mode === undefined || mode === false) return undefined;
     const [batch, length, size] = hidden.shape;
     const rows = mode === "last" ? tf.slice(hidden, [0, length - 1, 0], [batch, 1, size]) : hidden;
-    const product = tf.matMul(
+    const product = projectRows(
       tf.reshape(rows, [-1, size]) as tf.Tensor2D,
       this.lmHeadWeight as tf.Tensor as tf.Tensor2D,
-      false,
-      true,
     );
     return mode === "last" ? product : tf.reshape(product, [batch, length, -1]);
   }

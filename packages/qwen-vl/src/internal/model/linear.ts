@@ -12,6 +12,15 @@ export const parameter = (parameters: ParameterMap, name: string): tf.Variable =
 };
 
 /**
+ * `x·Wᵀ` for `x` `[N, in]` and `W` `[out, in]`, computed as `(W·xᵀ)ᵀ`. On the wasm backend this is
+ * an order of magnitude faster than `matMul(x, W, false, true)` (whose transposed-operand path is
+ * not vectorised) and, unlike `x·(Wᵀ)` with a stored transposed weight, XNNPACK does not keep a
+ * packed copy of every weight on the 4 GiB heap. Numerically the same product.
+ */
+export const projectRows = (x: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D =>
+  tf.tidy(() => tf.transpose(tf.matMul(weight, tf.transpose(x))));
+
+/**
  * The one place every linear layer of the model is applied: `y = x·Wᵀ + b` with the weight
  * `${moduleName}.weight` (`[out, in]`, PyTorch layout) and the bias `${moduleName}.bias` when the
  * checkpoint has one, then the adapter (LoRA) hook.
@@ -27,7 +36,7 @@ export const applyLinear = (
     const bias = parameters.get(`${moduleName}.bias`);
     const inner = x.shape[x.shape.length - 1]!;
     const flat = tf.reshape(x, [-1, inner]) as tf.Tensor2D;
-    const product = tf.matMul(flat, weight as tf.Tensor2D, false, true);
+    const product = projectRows(flat, weight as tf.Tensor as tf.Tensor2D);
     const withBias = bias === undefined ? product : tf.add(product, bias);
     const output = tf.reshape(withBias, [...x.shape.slice(0, -1), weight.shape[0]!]);
     return adapter === undefined ? output : adapter.apply(moduleName, x, output);
