@@ -18,7 +18,7 @@ export const parameter = (parameters: ParameterMap, name: string): tf.Variable =
  * packed copy of every weight on the 4 GiB heap. Numerically the same product.
  */
 export const projectRows = (x: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D =>
-  tf.tidy(() => tf.transpose(tf.matMul(weight, tf.transpose(x))));
+  tf.tidy(() => tf.transpose(tf.matMul(weight, tf.transpose(x))) as tf.Tensor2D);
 
 /**
  * The one place every linear layer of the model is applied: `y = x·Wᵀ + b` with the weight
