@@ -36,25 +36,39 @@ export type Box = readonly [number, number, number, number];
 const decodeOptions = decodeSync(GroundingIouOptions, "groundingIou options");
 
 const numberPattern = "-?\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?";
+/** Qwen2-VL style `(x1,y1),(x2,y2)`. */
+const pointPairPattern = new RegExp(
+  `\\(\\s*(${numberPattern})\\s*,\\s*(${numberPattern})\\s*\\)\\s{0,8},?\\s{0,8}\\(\\s*(${numberPattern})\\s*,\\s*(${numberPattern})\\s*\\)`,
+  "g",
+);
+/** `{"x1": 1, "y1": 2, "x2": 3, "y2": 4}` (keys in this order). */
+const keyedPattern = new RegExp(
+  ["x1", "y1", "x2", "y2"].map((key) => `"${key}"\\s*:\\s*(${numberPattern})`).join("\\s*,\\s*"),
+  "g",
+);
 const boxPattern = new RegExp(
   `\\[\\s*(${numberPattern})\\s*,\\s*(${numberPattern})\\s*,\\s*(${numberPattern})\\s*,\\s*(${numberPattern})\\s*\\]`,
   "g",
 );
 
 /**
- * The last `[x1, y1, x2, y2]` in a text (JSON such as `{"bbox_2d": [1, 2, 3, 4]}` included), or
- * `undefined`. Boxes with `x2 < x1` or `y2 < y1` are rejected.
+ * The last box in a text: `[x1, y1, x2, y2]` (JSON such as `{"bbox_2d": [1, 2, 3, 4]}` included),
+ * `(x1,y1),(x2,y2)`, or `{"x1": …, "y1": …, "x2": …, "y2": …}`; `undefined` when there is none.
+ * Boxes with `x2 < x1` or `y2 < y1` are rejected.
  *
  * @since 0.1.0
  * @category verifiers
  */
 export const parseBox = (text: string): Box | undefined => {
-  let last: Box | undefined;
-  for (const match of text.matchAll(boxPattern)) {
-    const box = [Number(match[1]), Number(match[2]), Number(match[3]), Number(match[4])] as const;
-    if (box.every(Number.isFinite) && box[2] >= box[0] && box[3] >= box[1]) last = box;
+  let last: { box: Box; at: number } | undefined;
+  for (const pattern of [boxPattern, pointPairPattern, keyedPattern]) {
+    for (const match of text.matchAll(pattern)) {
+      const box = [Number(match[1]), Number(match[2]), Number(match[3]), Number(match[4])] as const;
+      const valid = box.every(Number.isFinite) && box[2] >= box[0] && box[3] >= box[1];
+      if (valid && (last === undefined || match.index > last.at)) last = { box, at: match.index };
+    }
   }
-  return last;
+  return last?.box;
 };
 
 /**

@@ -132,6 +132,9 @@ describe("groundingIou", () => {
     expect(parseBox('{"bbox_2d": [10, 20, 30, 40], "label": "cat"}')).toEqual([10, 20, 30, 40]);
     expect(parseBox("the box is [1.5, 2, 3, 4.25].")).toEqual([1.5, 2, 3, 4.25]);
     expect(parseBox("[3, 3, 1, 1]")).toBeUndefined();
+    expect(parseBox("<|box_start|>(10,20),(30,40)<|box_end|>")).toEqual([10, 20, 30, 40]);
+    expect(parseBox('{"x1": 1, "y1": 2, "x2": 5, "y2": 6}')).toEqual([1, 2, 5, 6]);
+    expect(parseBox("first [0, 0, 1, 1] then (2,2),(3,3)")).toEqual([2, 2, 3, 3]);
   });
 
   it("computes IoU by hand-worked example", () => {
