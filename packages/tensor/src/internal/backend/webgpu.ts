@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { exportOf, importOptional } from "./packages.js";
+import { missingVulkanLoader } from "./vulkanLoader.js";
 
 // Minimal structural types of the WebGPU objects touched here (the `webgpu` package ships full ones,
 // but it is an optional peer dependency, so this file must compile without it).
@@ -35,6 +36,8 @@ const describe = (adapter: Adapter): string => {
 };
 
 const requestAdapter = async (): Promise<Adapter> => {
+  const noLoader = missingVulkanLoader();
+  if (noLoader !== undefined) throw new Error(noLoader);
   const module = await importOptional("webgpu");
   const create = exportOf(module, "create") as (flags: ReadonlyArray<string>) => Gpu;
   const globals = exportOf(module, "globals") as Record<string, unknown>;
