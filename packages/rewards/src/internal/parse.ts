@@ -211,7 +211,7 @@ class Parser {
           continue;
         }
       }
-      if (minimumPower < 40 && this.skipUnit()) continue;
+      if (minimumPower < 40 && this.skipUnit(left)) continue;
       if (minimumPower < 40 && this.startsOperand(token)) {
         const mixed = token.type === "command" && token.name.endsWith("frac") && isIntegerLiteral(left);
         const right = this.parseExpression(41);
@@ -242,11 +242,14 @@ class Parser {
   }
 
   /** Units after a quantity (`5 cm`, `15\mbox{ cm}^2`) are dropped. */
-  private skipUnit(): boolean {
+  private skipUnit(quantity: MathNode): boolean {
     const token = this.peek();
-    if (token === undefined) return false;
+    if (token === undefined || this.isSeparator()) return false;
     const isUnit =
-      (token.type === "word" && isUnitWord(token.text)) || (token.type === "text" && isUnitText(token.text));
+      (token.type === "word" && isUnitWord(token.text)) ||
+      (token.type === "text" &&
+        (isUnitText(token.text) ||
+          (isNumeric(quantity) && /^[\sA-Za-z'-]*[A-Za-z][\sA-Za-z'-]*$/.test(token.text))));
     if (!isUnit) return false;
     this.position += 1;
     if (this.isOperator("^")) {
@@ -564,6 +567,22 @@ class Parser {
     return { kind: "matrix", rows: filled };
   }
 }
+
+/** A constant built from numbers only (`5`, `-3`, `\\frac{1}{2}`, `2\\sqrt{3}`). */
+const isNumeric = (node: MathNode): boolean => {
+  switch (node.kind) {
+    case "number":
+      return true;
+    case "negate":
+      return isNumeric(node.operand);
+    case "binary":
+      return isNumeric(node.left) && isNumeric(node.right);
+    case "apply":
+      return node.name === "sqrt" && node.args.every(isNumeric);
+    default:
+      return false;
+  }
+};
 
 const isIntegerLiteral = (node: MathNode): boolean => node.kind === "number" && node.value.denominator === 1n;
 
