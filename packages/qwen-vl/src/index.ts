@@ -26,8 +26,10 @@ export type { TrainableOption } from "./model/variables.js";
 export * from "./policy/createQwenVLPolicy.js";
 export * from "./policy/errors.js";
 export type * from "./policy/QwenVLPolicyOptions.js";
+export * from "./policy/QwenVLPolicyService.js";
 export * from "./policy/qwen25VLConfigJson.js";
 export * from "./policy/saveQwen25VLCheckpoint.js";
+export * from "./policy/scoreResponses.js";
 export * from "./policy/writeSafetensors.js";
 // Processor (issue 7): image loading, smart_resize, Pillow-exact bicubic resize, tokenizer, chat template.
 export type { ChatTemplate, ChatTemplateOptions } from "./processor/chatTemplate.js";

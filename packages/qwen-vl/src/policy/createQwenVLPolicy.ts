@@ -12,13 +12,13 @@ import { decodeSamplingOptions } from "../generation/GenerateOptions.js";
 import type { GenerationPrompt } from "../generation/GenerationPrompt.js";
 import { generateTokens } from "../generation/generateTokens.js";
 import { logprobTemperature } from "../internal/generation/sampleToken.js";
-import { scoreResponses } from "../internal/policy/scoreResponses.js";
 import { createLoraAdapter, LoraAdapter } from "../lora/LoraAdapter.js";
 import { readLoraWeightsInto, saveLoraAdapter } from "../lora/peftFormat.js";
 import type { Qwen25VLModel } from "../model/Qwen25VLModel.js";
 import { PolicyBatchError, ReferencePolicyError } from "./errors.js";
 import type { QwenVLPolicyOptions } from "./QwenVLPolicyOptions.js";
 import { readQwen25VLWeightsInto, saveQwen25VLCheckpoint } from "./saveQwen25VLCheckpoint.js";
+import { scoreResponses } from "./scoreResponses.js";
 
 /**
  * A Qwen2.5-VL policy: the core {@link PolicyV1} plus what it is made of.

@@ -1,17 +1,28 @@
 import type { PolicyLogprobs } from "@apo-rl/core";
 import { linearTokenLogprobs } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
-import type { GenerationPrompt } from "../../generation/GenerationPrompt.js";
-import type { LinearAdapter } from "../../model/LinearAdapter.js";
-import type { Qwen25VLModel } from "../../model/Qwen25VLModel.js";
-import { concatImages, leftPad } from "../generation/promptBatch.js";
-import { responseLayout } from "./responseLayout.js";
+import type { GenerationPrompt } from "../generation/GenerationPrompt.js";
+import { concatImages, leftPad } from "../internal/generation/promptBatch.js";
+import { responseLayout } from "../internal/policy/responseLayout.js";
+import type { LinearAdapter } from "../model/LinearAdapter.js";
+import type { Qwen25VLModel } from "../model/Qwen25VLModel.js";
 
-export interface ScoreOptions {
+/**
+ * Options of {@link scoreResponses}.
+ *
+ * @since 0.1.0
+ * @category policy
+ */
+export interface ScoreResponsesOptions {
+  /** Divide the logits by this (use 1 for greedy rollouts). */
   readonly temperature: number;
+  /** Left-padding id (masked out). */
   readonly padTokenId: number;
-  readonly adapter: LinearAdapter | null | undefined;
+  /** Overrides the model's adapter; `null` scores the base weights; `undefined` keeps the model's. */
+  readonly adapter?: LinearAdapter | null | undefined;
+  /** Also return the per-token entropy of the tempered distribution. */
   readonly entropy: boolean;
+  /** Tokens per chunk of `linearTokenLogprobs`. */
   readonly chunkSize?: number;
 }
 
@@ -26,13 +37,17 @@ const scatterRows = (values: tf.Tensor1D, scatter: Int32Array, rows: number, wid
  * Differentiable per-token log-probabilities `[S, T]` of each row's response given its prompt,
  * at `temperature`: one forward over the left-padded `prompt ++ response` rows, then
  * `linearTokenLogprobs(h / T, W_lm, targets)` on the response positions only (the `[N, V]`
- * logits are never materialised at once).
+ * logits are never materialised at once). Runs in one `tf.tidy`: only the returned tensors
+ * survive. This is what `policy.logprobs` calls, for token-level callers (benchmarks, custom loops).
+ *
+ * @since 0.1.0
+ * @category policy
  */
 export const scoreResponses = (
   model: Qwen25VLModel,
   prompts: ReadonlyArray<GenerationPrompt>,
   responses: ReadonlyArray<ReadonlyArray<number>>,
-  options: ScoreOptions,
+  options: ScoreResponsesOptions,
 ): PolicyLogprobs<tf.Tensor> => {
   const sequences = prompts.map((prompt, k) => [...Array.from(prompt.inputIds), ...responses[k]!]);
   const { inputIds, attentionMask } = leftPad(sequences, options.padTokenId);
