@@ -79,7 +79,7 @@ describe.each(backends)("kernels and gradients on %s", (backend) => {
       expectClose(row(99_999), weightRow(4), 1e-6);
       // Every other row is zero.
       const touched = [151_935, 7, 0, 99_999].flatMap(row).reduce((sum, value) => sum + Math.abs(value), 0);
-      const total = values.reduce((sum, value) => sum + Math.abs(value), 0);
+      const total = Array.from(values).reduce((sum, value) => sum + Math.abs(value), 0);
       expect(Math.abs(total - touched)).toBeLessThan(1e-6);
       gradient.dispose();
     });
