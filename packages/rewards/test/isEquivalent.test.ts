@@ -146,3 +146,51 @@ describe("isEquivalent: comparison", () => {
     expect(isEquivalent("B", "I cannot decide")).toBe(false);
   });
 });
+
+/** Typical MATH-style answers, each verdict worked out by hand. */
+const handWorked: ReadonlyArray<readonly [string, string, boolean]> = [
+  ["C", "The answer is $\\boxed{\\text{(C)}}$", true],
+  ["\\frac{\\sqrt{3}}{3}", "\\frac{1}{\\sqrt{3}}", true],
+  ["x^2+7x+10", "$(x+2)(x+5)$", true],
+  ["\\dfrac{7}{2}", "3.5", true],
+  ["-\\frac{1}{2}", "$- \\frac 12$", true],
+  ["6\\sqrt{2}", "$6 \\sqrt 2$", true],
+  ["[-2,7]", "$-2 \\le x \\le 7$", true],
+  ["2, -3", "$x = 2 \\text{ or } x = -3$", true],
+  ["\\left( \\frac{1}{2}, 3 \\right)", "$(0.5, 3)$", true],
+  ["4", "The answer is 4.", true],
+  ["17", "so there are 17 ways.\n\nFinal answer: 17", true],
+  ["\\$18.90", "18.90", true],
+  ["10^\\circ", "10", true],
+  ["\\text{odd}", "<answer>odd</answer>", true],
+  ["\\text{odd}", "<answer>even</answer>", false],
+  ["\\pi", "3.14159265", true],
+  ["e", "2.718281828", true],
+  ["3", "<answer>3</answer>", true],
+  ["\\frac{1}{2}", "$\\frac{1}{2}$ and $\\frac{1}{3}$", false],
+  ["(1,2)", "(1, 2)", true],
+  ["\\sqrt{2}", "2^{1/2}", true],
+  ["\\sqrt[3]{2}", "2^{1/3}", true],
+  ["\\log_2 8", "3", true],
+  ["\\binom{5}{2}", "10", true],
+  ["5!", "120", true],
+  ["0.1", "10\\%", false],
+  ["y=2x+1", "$y = 1 + 2x$", true],
+  ["\\{1,2\\}", "$\\{2, 1\\}$", true],
+  ["2+3i", "$3i + 2$", true],
+  ["\\text{Monday}", "Monday", true],
+  ["\\frac{a}{b}", "$a/b$", true],
+  ["\\frac{a+b}{2}", "$\\frac{b+a}{2}$", true],
+  ["\\sin(2x)", "$2\\sin x\\cos x$", true],
+  ["k = 3", "The value is $k=3$.", true],
+  ["x \\in [1, 2)", "$[1,2)$", true],
+  ["1000", "1,000", true],
+  ["3/4", "0.75", true],
+  ["3/4", "0.7", false],
+];
+
+describe("isEquivalent: hand-worked answers", () => {
+  it.each(handWorked)("%s vs %s → %s", (gold, predicted, expected) => {
+    expect(isEquivalent(gold, predicted)).toBe(expected);
+  });
+});

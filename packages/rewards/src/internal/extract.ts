@@ -157,6 +157,15 @@ const lastGroup = (text: string, spans: ReadonlyArray<Span>, sameMath: ReadonlyA
 const proseWord =
   /(?<![\\A-Za-z])(?!(?:and|or|pct|percent|cm|mm|km|miles?|meters?|inch(?:es)?|feet|units?|degrees?|dollars?|cents?|sin|cos|tan|log|ln|sqrt|pi|infty|e)(?![A-Za-z]))[A-Za-z]{2,}/;
 
+/** A text that is an answer by itself: one short token (`odd`, `12`), or math without prose words. */
+const isBareAnswer = (text: string): boolean => {
+  const trimmed = text.trim();
+  if (/^[^\s$]{1,30}$/.test(trimmed)) return true;
+  return !proseWord.test(
+    trimmed.replace(/\\(?:text|textbf|textit|textnormal|mathrm|mbox)\s*\{[^{}]*\}/g, " "),
+  );
+};
+
 const plainNumber =
   /(?<![A-Za-z\d.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*\/\s*\d+(?:\.\d+)?)?(?![A-Za-z\d])/g;
 
@@ -224,13 +233,13 @@ export const extractAnswer = (raw: string, modes: ReadonlyArray<ExtractionMode>)
     }
   }
   // A bare answer inside <answer> is the answer; prose inside it goes through the rules below.
-  if (tagged !== undefined && text.trim() !== "" && mathSpans.length === 0 && !proseWord.test(text)) {
+  if (tagged !== undefined && text.trim() !== "" && mathSpans.length === 0 && isBareAnswer(text)) {
     return { text, source: "answer-tag" };
   }
   const final = afterFinalAnswer(text, modes);
   if (final !== undefined) return final;
   const bare = text.trim();
-  if (mathSpans.length === 0 && bare !== "" && !proseWord.test(bare) && (usesExpr || /\\[a-z]/i.test(bare))) {
+  if (mathSpans.length === 0 && bare !== "" && isBareAnswer(bare) && (usesExpr || /\\[a-z]/i.test(bare))) {
     return { text: bare, source: usesExpr && !/\\[a-z]/i.test(bare) ? "plain" : "whole" };
   }
   const lastMath = mathSpans.length > 0 ? lastGroup(text, mathSpans, []) : undefined;
