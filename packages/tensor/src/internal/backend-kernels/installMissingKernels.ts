@@ -19,7 +19,14 @@ const kernels: Readonly<
     ],
     replaced: [],
   },
-  cpu: { missing: [], replaced: [unsortedSegmentSumCpu] },
+  cpu: {
+    missing: [],
+    // tfjs's cpu Einsum drops an operand that holds none of the summed indices ("i,jk->ij").
+    replaced: [
+      unsortedSegmentSumCpu,
+      { kernelName: "Einsum", backendName: "cpu", kernelFunc: einsumComposite("cpu") },
+    ],
+  },
 };
 
 const install = (config: tf.KernelConfig, replace: boolean): boolean => {
