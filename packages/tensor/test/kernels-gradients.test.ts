@@ -154,6 +154,8 @@ describe.each(backends)("kernels and gradients on %s", (backend) => {
     { equation: "ij->ji", shapes: [[3, 4]] },
     { equation: "ij->i", shapes: [[3, 4]] },
     { equation: "i,j->ij", shapes: [[3], [4]] },
+    // The first operand holds no summed index (tfjs's own cpu kernel ignores it).
+    { equation: "i,jk->ij", shapes: [[3], [4, 2]] },
     // k occurs only in the second operand: its gradient is broadcast along k.
     {
       equation: "ij,jk->i",
