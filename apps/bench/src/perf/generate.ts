@@ -1,4 +1,5 @@
 import {
+  assertFitsBackend,
   createLoraAdapter,
   decodeQwen25VLConfig,
   estimateQwen25VLMemory,
@@ -82,12 +83,16 @@ const qwen05BConfig = decodeQwen25VLConfig({
   vision_config: { out_hidden_size: 896 },
 });
 
+/** wasm when the float32 weights fit its 4 GiB heap (with room for activations), else cpu. */
 const chooseBackend = async (config: Qwen25VLConfig): Promise<string> => {
-  // The wasm heap is 4 GiB; leave room for the KV cache and activations of 64 rollouts.
-  const bytes = estimateQwen25VLMemory(config, "text").weightBytes;
-  const backend = bytes < 1.5 * 2 ** 30 ? "wasm" : "cpu";
-  await initBackend(backend);
-  return backend;
+  try {
+    assertFitsBackend("wasm", estimateQwen25VLMemory(config, "text").weightBytes);
+    await initBackend("wasm");
+    return "wasm";
+  } catch {
+    await initBackend("cpu");
+    return "cpu";
+  }
 };
 
 const prompt = (length: number, seed: number): GenerationPrompt => ({
@@ -129,8 +134,8 @@ const timed = <T>(run: () => T): { value: T; seconds: number } => {
   return { value, seconds: (performance.now() - start) / 1000 };
 };
 
-/** One `generate` call, then the training log-prob pass over its rollouts (forward, then with gradient). */
-const cases = (context: Context, prompts: number, samples: number): GeneratePerfRow[] => {
+/** One `generate` call, then (if `score`) the training log-prob pass over its rollouts (forward, then with gradient). */
+const cases = (context: Context, prompts: number, samples: number, score: boolean): GeneratePerfRow[] => {
   const inputs = Array.from({ length: prompts }, (_, index) => prompt(context.promptLength, index + 1));
   const generation = timed(() =>
     generateTokens(context.model, inputs, {
@@ -145,12 +150,13 @@ const cases = (context: Context, prompts: number, samples: number): GeneratePerf
   const sequences = generation.value;
   const generated = sequences.reduce((sum, sequence) => sum + sequence.tokenIds.length, 0);
   const rows = [rowOf(context, "generate", prompts, samples, generated, generation.seconds)];
+  if (!score) return rows;
   const scoredPrompts = sequences.map((sequence) => inputs[sequence.promptIndex]!);
   const responses = sequences.map((sequence) => sequence.tokenIds);
-  const score = () =>
+  const scoreAll = () =>
     scoreResponses(context.model, scoredPrompts, responses, { temperature: 1, padTokenId: 0, entropy: true });
   const forward = timed(() => {
-    const result = score();
+    const result = scoreAll();
     result.logp.dataSync();
     tf.dispose([result.logp, result.mask, result.entropy!]);
   });
@@ -158,7 +164,7 @@ const cases = (context: Context, prompts: number, samples: number): GeneratePerf
   const variables = [...(context.model.linearAdapter as { variables(): tf.Variable[] }).variables()];
   const backward = timed(() => {
     const { value, grads } = tf.variableGrads(() => {
-      const result = score();
+      const result = scoreAll();
       return tf.sum(tf.mul(result.logp, result.mask)) as tf.Scalar;
     }, variables);
     value.dataSync();
@@ -182,7 +188,8 @@ const table = (rows: ReadonlyArray<GeneratePerfRow>): string =>
  * Rollout throughput of the KV-cached sampler (`generateTokens`, temperature 1, no EOS so every
  * rollout runs to the budget) for 1 prompt × 8 samples and 8 prompts × 8 samples, and the cost per
  * response token of the training log-prob pass over those rollouts (`scoreResponses`: forward, and
- * forward + gradient of rank-8 LoRA adapters on every projection). Models: the fixture's tiny
+ * forward + gradient of rank-8 LoRA adapters on every projection; with `quick`, measured on the
+ * 1 × 8 batch only for the 0.5B model). Models: the fixture's tiny
  * Qwen2.5-VL and a Qwen2.5-0.5B-sized text decoder, random weights, wasm when the weights fit.
  *
  * @since 0.1.0
@@ -206,12 +213,14 @@ export const runGeneratePerf = async (options: GeneratePerfOptions = {}): Promis
     const adapter = createLoraAdapter(model, { rank: 8, alpha: 16, seed: 0 });
     try {
       const context = { name, model, backend, promptLength, maxNewTokens };
-      if (!quick) cases({ ...context, maxNewTokens: 2 }, 1, 2); // warm-up: kernels compiled, buffers allocated
+      if (!quick) cases({ ...context, maxNewTokens: 2 }, 1, 2, true); // warm-up: kernels compiled, buffers allocated
       for (const [prompts, samples] of [
         [1, 8],
         [8, 8],
       ] as const) {
-        for (const row of cases(context, prompts, samples)) {
+        // The training pass costs the same per token at any batch; quick mode measures it on 1 × 8 only.
+        const score = !quick || prompts === 1 || key === "fixture";
+        for (const row of cases(context, prompts, samples, score)) {
           rows.push(row);
           progress(`${name} ${row.kind} ${prompts}×${samples}: ${row.seconds.toFixed(2)} s on ${backend}`);
         }

@@ -98,7 +98,9 @@ describe.each(testBackendNames)("generateTokens (%s)", (backend) => {
     }
   });
 
-  it("sampled tokens' log-probabilities equal an uncached forward's, re-derived in float64", ({ skip }) => {
+  it("cached logits and sampled log-probabilities equal an uncached forward's (float64 re-derivation)", ({
+    skip,
+  }) => {
     if (!available) skip();
     const temperature = 0.7;
     const sequences = generateTokens(model, [imagePrompt, textPrompt], {
@@ -108,6 +110,7 @@ describe.each(testBackendNames)("generateTokens (%s)", (backend) => {
       topK: 50,
       maxNewTokens: 5,
       seed: 99,
+      keepLogits: true,
     });
     for (const sequence of sequences.slice(0, 3)) {
       const prompt = sequence.promptIndex === 0 ? imagePrompt : textPrompt;
@@ -128,6 +131,8 @@ describe.each(testBackendNames)("generateTokens (%s)", (backend) => {
         expect(
           Math.abs(sequence.logprobs[step]! - logSoftmax64(logits[0]![position]!, token, temperature)),
         ).toBeLessThan(1e-5);
+        // Cached (decoding) and uncached logits agree.
+        expect(maxAbsDiff(sequence.stepLogits![step]!, logits[0]![position]!)).toBeLessThan(1e-5);
       });
     }
   });

@@ -53,7 +53,12 @@ describe("policy input errors name the sample", () => {
       ...imageRequest("empty-7"),
       images: [{ width: 0, height: 0, data: new Uint8Array(0) }],
     };
-    await expect(policy.generate([request], options)).rejects.toThrow(/empty-7/);
+    const error = await policy.generate([request], options).then(
+      () => undefined,
+      (caught: unknown) => caught as { _tag: string; sample: string },
+    );
+    expect(error?._tag).toMatch(/^(InvalidImageError|ImageSizeError)$/);
+    expect(error?.sample).toBe("empty-7");
   });
 
   it("more image placeholders than images", async () => {
