@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Qwen25VLConfig } from "../config/Qwen25VLConfig.js";
+import { seededNormal } from "../internal/model/seededNormal.js";
 import { weightSpecs } from "../internal/model/weightSpec.js";
 import { assertFitsBackend, estimateQwen25VLMemory } from "./memory.js";
 import { Qwen25VLModel } from "./Qwen25VLModel.js";
@@ -38,13 +39,13 @@ export const initQwen25VL = (config: Qwen25VLConfig, options: InitQwen25VLOption
   const makeVariable = variableFactory(options.trainable);
   weightSpecs(config, parts).forEach((spec, index) => {
     const shape = [...spec.shape];
-    const value = tf.tidy(() =>
+    const size = shape.reduce((a, b) => a * b, 1);
+    const value =
       spec.init === "normal"
-        ? tf.randomNormal(shape, 0, std, "float32", options.seed * 100_003 + index)
+        ? tf.tensor(seededNormal(size, std, options.seed * 100_003 + index), shape, "float32")
         : spec.init === "ones"
           ? tf.ones(shape)
-          : tf.zeros(shape),
-    );
+          : tf.zeros(shape);
     parameters.set(spec.name, makeVariable(value, spec.name));
   });
   return new Qwen25VLModel(config, parameters, parts);
