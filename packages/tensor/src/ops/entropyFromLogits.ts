@@ -7,7 +7,7 @@ import {
   requirePositiveInteger,
   requireRank,
 } from "../internal/ops/invalidInput.js";
-import { logitsGradient, rowStatistics } from "../internal/ops/rowStatistics.js";
+import { entropyDirection, rowStatistics } from "../internal/ops/rowStatistics.js";
 
 /**
  * Options of {@link entropyFromLogits}.
@@ -66,21 +66,30 @@ export const entropyFromLogits = (
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: Array<tf.Tensor>) => {
-        const [savedLogits, savedShift, savedLogTotal, savedEntropy] = saved as Array<
-          tf.Tensor2D & tf.Tensor1D
-        >;
-        return assembleRows(rows, vocabulary, chunks, ({ start, size }) =>
-          tf.tidy(() =>
-            logitsGradient(sliceRows(savedLogits!, start, size), {
-              shift: sliceRows(savedShift!, start, size),
-              logTotal: sliceRows(savedLogTotal!, start, size),
-              entropyTerms: {
-                entropy: sliceRows(savedEntropy!, start, size),
-                dEntropy: sliceRows(dy as tf.Tensor1D, start, size),
-              },
-            }),
-          ),
+        const [savedLogits, savedShift, savedLogTotal, savedEntropy] = saved as [
+          tf.Tensor2D,
+          tf.Tensor1D,
+          tf.Tensor1D,
+          tf.Tensor1D,
+        ];
+        const shift = tf.reshape(savedShift, [-1, 1]) as tf.Tensor2D;
+        const logTotal = tf.reshape(savedLogTotal, [-1, 1]) as tf.Tensor2D;
+        const entropy = tf.reshape(savedEntropy, [-1, 1]) as tf.Tensor2D;
+        const upstream = tf.reshape(tf.neg(dy), [-1, 1]) as tf.Tensor2D;
+        // dH/dx = -p (log p + H), scaled by the upstream gradient.
+        const gradient = assembleRows(rows, vocabulary, chunks, ({ start, size }) =>
+          tf.tidy(() => {
+            const direction = entropyDirection(
+              sliceRows(savedLogits, start, size),
+              sliceRows(shift, start, size),
+              sliceRows(logTotal, start, size),
+              sliceRows(entropy, start, size),
+            );
+            return tf.mul(direction, sliceRows(upstream, start, size)) as tf.Tensor2D;
+          }),
         );
+        tf.dispose([shift, logTotal, entropy, upstream]);
+        return gradient;
       },
     };
   });

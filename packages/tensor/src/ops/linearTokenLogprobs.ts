@@ -8,7 +8,7 @@ import {
   requireRank,
   requireTargets,
 } from "../internal/ops/invalidInput.js";
-import { logitsGradient, rowStatistics, targetLogprobs } from "../internal/ops/rowStatistics.js";
+import { rowStatistics, targetLogprobs, vocabularyChunkGradient } from "../internal/ops/rowStatistics.js";
 
 /**
  * Options of {@link linearTokenLogprobs}.
@@ -118,10 +118,13 @@ interface SavedForward {
 }
 
 /**
- * Backward, one vocabulary chunk `W_k` (rows `[k, k + size)` of `weight`) at a time: recompute
- * `logits_k = hidden · W_kᵀ` `[N, size]`, form `G_k = dL/dlogits_k`, then
- * `dW_k = G_kᵀ · hidden` (rows of the weight gradient, assembled without a `[V, H]` temporary) and
- * `dHidden += G_k · W_k`.
+ * Backward, one vocabulary chunk `W_k` (rows `[k, k + size)` of `weight`) at a time, vocabulary-major:
+ * recompute `logitsᵀ_k = W_k · hiddenᵀ` `[size, N]`, form `Gᵀ_k = (dL/dlogits_k)ᵀ`, then
+ * `dW_k = Gᵀ_k · hidden` (rows of the weight gradient, assembled without a `[V, H]` temporary) and
+ * `dHidden += (Gᵀ_k)ᵀ · W_k`.
+ *
+ * Without entropy, `G_k = diag(dLogprob) · (onehot - p)`: the token scale is folded into the small
+ * `[N, H]` operands (`dW_k = (onehot - p)ᵀ · (dLogprob ⊙ hidden)`, `dHidden = dLogprob ⊙ Σ_k …`).
  */
 const backward = (
   saved: SavedForward,
@@ -129,37 +132,44 @@ const backward = (
   dEntropy: tf.Tensor1D | undefined,
   layout: Layout,
 ): [tf.Tensor2D, tf.Tensor2D] => {
-  let dHidden = tf.zeros([layout.tokens, layout.hiddenSize]) as tf.Tensor2D;
+  const tokenScale = tf.reshape(dLogprob, [-1, 1]) as tf.Tensor2D;
+  const entropyTerms =
+    dEntropy !== undefined && saved.entropy !== undefined
+      ? { entropy: saved.entropy, dLogprob, dEntropy }
+      : undefined;
+  // Without entropy the chunk gradient is (onehot - p)ᵀ and dLogprob scales the hidden side.
+  const rightFactor = entropyTerms === undefined ? tf.mul(saved.hidden, tokenScale) : saved.hidden;
+  let hiddenSum = tf.zeros([layout.tokens, layout.hiddenSize]) as tf.Tensor2D;
   const dWeight = assembleRows(
     layout.vocabulary,
     layout.hiddenSize,
     layout.vocabularyChunks,
     ({ start, size }) => {
-      const [rows, nextHidden] = tf.tidy(() => {
+      const [rows, nextSum] = tf.tidy(() => {
         const weightRows = sliceRows(saved.weight, start, size);
-        const logits = tf.matMul(saved.hidden, weightRows, false, true) as tf.Tensor2D;
-        const gradient = logitsGradient(
-          logits,
-          {
-            shift: saved.shift,
-            logTotal: saved.logTotal,
-            logprobTerms: { targets: saved.targets, dLogprob },
-            ...(dEntropy !== undefined && saved.entropy !== undefined
-              ? { entropyTerms: { entropy: saved.entropy, dEntropy } }
-              : {}),
-          },
+        const logitsT = tf.matMul(weightRows, saved.hidden, false, true) as tf.Tensor2D;
+        const gradientT = vocabularyChunkGradient(
+          logitsT,
+          saved.shift,
+          saved.logTotal,
+          saved.targets,
           start,
+          entropyTerms,
         );
         return [
-          tf.matMul(gradient, saved.hidden, true, false),
-          tf.add(dHidden, tf.matMul(gradient, weightRows)),
+          tf.matMul(gradientT, rightFactor),
+          tf.add(hiddenSum, tf.matMul(gradientT, weightRows, true, false)),
         ];
       });
-      dHidden.dispose();
-      dHidden = nextHidden as tf.Tensor2D;
+      hiddenSum.dispose();
+      hiddenSum = nextSum as tf.Tensor2D;
       return rows as tf.Tensor2D;
     },
   );
+  const dHidden = entropyTerms === undefined ? (tf.mul(hiddenSum, tokenScale) as tf.Tensor2D) : hiddenSum;
+  if (dHidden !== hiddenSum) hiddenSum.dispose();
+  if (rightFactor !== saved.hidden) rightFactor.dispose();
+  tokenScale.dispose();
   return [dHidden, dWeight];
 };
 

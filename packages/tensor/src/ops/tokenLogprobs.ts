@@ -8,7 +8,7 @@ import {
   requireRank,
   requireTargets,
 } from "../internal/ops/invalidInput.js";
-import { logitsGradient, rowStatistics, targetLogprobs } from "../internal/ops/rowStatistics.js";
+import { logprobDirection, rowStatistics, targetLogprobs } from "../internal/ops/rowStatistics.js";
 
 /**
  * Options of {@link tokenLogprobs}.
@@ -83,18 +83,23 @@ export const tokenLogprobs = (
           tf.Tensor1D,
           tf.Tensor1D,
         ];
-        return assembleRows(rows, vocabulary, chunks, ({ start, size }) =>
-          tf.tidy(() =>
-            logitsGradient(sliceRows(savedLogits, start, size), {
-              shift: sliceRows(savedShift, start, size),
-              logTotal: sliceRows(savedLogTotal, start, size),
-              logprobTerms: {
-                targets: sliceRows(savedTargets, start, size),
-                dLogprob: sliceRows(dy as tf.Tensor1D, start, size),
-              },
-            }),
-          ),
+        const shift = tf.reshape(savedShift, [-1, 1]) as tf.Tensor2D;
+        const logTotal = tf.reshape(savedLogTotal, [-1, 1]) as tf.Tensor2D;
+        const upstream = tf.reshape(dy, [-1, 1]) as tf.Tensor2D;
+        // d log p(target) / d logits = onehot(target) - softmax, scaled by the upstream gradient.
+        const gradient = assembleRows(rows, vocabulary, chunks, ({ start, size }) =>
+          tf.tidy(() => {
+            const direction = logprobDirection(
+              sliceRows(savedLogits, start, size),
+              sliceRows(shift, start, size),
+              sliceRows(logTotal, start, size),
+              sliceRows(savedTargets, start, size),
+            );
+            return tf.mul(direction, sliceRows(upstream, start, size)) as tf.Tensor2D;
+          }),
         );
+        tf.dispose([shift, logTotal, upstream]);
+        return gradient;
       },
     };
   });

@@ -98,55 +98,107 @@ export const targetLogprobs = (
     () => tf.sub(tf.sub(pickTargets(logits, targets), statistics.shift), statistics.logTotal) as tf.Tensor1D,
   );
 
-/** Forward statistics of a chunk and the upstream gradients of the per-row outputs. */
-export interface RowGradientInputs {
-  readonly shift: tf.Tensor1D;
-  readonly logTotal: tf.Tensor1D;
-  /** Target ids `[rows]` and d loss / d log p(target) `[rows]`, when the log-prob is an output. */
-  readonly logprobTerms?: { readonly targets: tf.Tensor1D; readonly dLogprob: tf.Tensor1D };
-  /** Entropy `[rows]` and d loss / d entropy `[rows]`, when the entropy is an output. */
-  readonly entropyTerms?: { readonly entropy: tf.Tensor1D; readonly dEntropy: tf.Tensor1D };
+/**
+ * `onehot(target - offset)` for a chunk of `width` vocabulary columns starting at `offset`; rows
+ * whose target lies outside the chunk are all zero.
+ */
+const chunkOneHot = (targets: tf.Tensor1D, width: number, offset: number): tf.Tensor2D =>
+  tf.tidy(() => {
+    const local = offset === 0 ? targets : tf.sub(targets, tf.scalar(offset, "int32"));
+    // int32 then cast: the wasm OneHot kernel ignores a float32 dtype and writes int32 bits.
+    if (width >= 2) return tf.cast(tf.oneHot(local as tf.Tensor1D, width), "float32") as tf.Tensor2D;
+    // tf.oneHot needs a depth ≥ 2: a one-column chunk is a comparison.
+    return tf.cast(tf.equal(tf.reshape(local, [-1, 1]), tf.zeros([1, 1], "int32")), "float32") as tf.Tensor2D;
+  });
+
+/** `log p = (logits - shift) - logTotal` for a row chunk, consuming `logits`; columns are `[rows, 1]`. */
+const chunkLogProbabilities = (
+  logits: tf.Tensor2D,
+  shift: tf.Tensor2D,
+  logTotal: tf.Tensor2D,
+): tf.Tensor2D => {
+  const centred = replace(logits, tf.sub(logits, shift));
+  return replace(centred, tf.sub(centred, logTotal) as tf.Tensor2D);
+};
+
+/**
+ * `onehot(target) - p` for a chunk of logits `[rows, V]`: the gradient of `log p(target)` with
+ * respect to the chunk per unit of upstream gradient. `shift`, `logTotal` are `[rows, 1]`.
+ * Consumes (disposes) `logits`; at most two chunk-sized tensors exist next to it.
+ */
+export const logprobDirection = (
+  logits: tf.Tensor2D,
+  shift: tf.Tensor2D,
+  logTotal: tf.Tensor2D,
+  targets: tf.Tensor1D,
+): tf.Tensor2D =>
+  tf.tidy(() => {
+    const logProbabilities = chunkLogProbabilities(logits, shift, logTotal);
+    const probabilities = replace(logProbabilities, tf.exp(logProbabilities));
+    const oneHot = chunkOneHot(targets, logits.shape[1], 0);
+    return replace(oneHot, replace(probabilities, tf.sub(oneHot, probabilities) as tf.Tensor2D));
+  });
+
+/** `-dH/dx = p·(log p + H)` per unit upstream gradient, for a row chunk; `[rows, 1]` columns. Consumes `logits`. */
+export const entropyDirection = (
+  logits: tf.Tensor2D,
+  shift: tf.Tensor2D,
+  logTotal: tf.Tensor2D,
+  entropy: tf.Tensor2D,
+): tf.Tensor2D =>
+  tf.tidy(() => {
+    const logProbabilities = chunkLogProbabilities(logits, shift, logTotal);
+    const probabilities = tf.exp(logProbabilities);
+    const floored = replace(logProbabilities, tf.maximum(logProbabilities, NEGATIVE_FLOOR));
+    const surprise = replace(floored, tf.add(floored, entropy));
+    return replace(surprise, replace(probabilities, tf.mul(surprise, probabilities) as tf.Tensor2D));
+  });
+
+/** Per-token terms of the backward through the entropy output. */
+export interface EntropyGradientTerms {
+  /** Forward entropy `[N]`. */
+  readonly entropy: tf.Tensor1D;
+  /** d loss / d log p(target) `[N]`. */
+  readonly dLogprob: tf.Tensor1D;
+  /** d loss / d entropy `[N]`. */
+  readonly dEntropy: tf.Tensor1D;
 }
 
 /**
- * The gradient of `Σ_r dLogprob[r]·log p(target_r) + dEntropy[r]·H_r` with respect to a chunk of
- * logits `[rows, width]`: `dLogprob·(onehot - p) - dEntropy·p·(log p + H)`.
- * `vocabularyOffset` is the vocabulary index of the chunk's first column (for vocabulary chunks):
- * targets outside the chunk contribute no one-hot entry. Consumes (disposes) `logits`, and keeps
- * at most three chunk-sized tensors alive.
+ * The transposed chunk gradient for a vocabulary chunk: `logitsT [width, N]` are the logits of
+ * vocabulary ids `[offset, offset + width)` for all `N` tokens (`W_k · hiddenᵀ`). Working
+ * vocabulary-major makes every per-token vector (`shift`, `logTotal`, the upstream gradients
+ * `[N]`) a trailing-axis broadcast, which every backend — tfjs-cpu included — runs on its fast
+ * path. Returns `(onehot - p)ᵀ` (the caller scales tokens by `dLogprob`), or with `entropyTerms`
+ * the full `Gᵀ = ((onehot - p)·dLogprob - p·(log p + H)·dEntropy)ᵀ`. Consumes `logitsT`.
  */
-export const logitsGradient = (
-  logits: tf.Tensor2D,
-  inputs: RowGradientInputs,
-  vocabularyOffset = 0,
+export const vocabularyChunkGradient = (
+  logitsT: tf.Tensor2D,
+  shift: tf.Tensor1D,
+  logTotal: tf.Tensor1D,
+  targets: tf.Tensor1D,
+  offset: number,
+  entropyTerms?: EntropyGradientTerms,
 ): tf.Tensor2D =>
   tf.tidy(() => {
-    const [rows, width] = logits.shape;
-    const column = (vector: tf.Tensor1D) => tf.reshape(vector, [rows, 1]);
-    const centred = replace(logits, tf.sub(logits, column(inputs.shift)));
-    const logProbabilities = replace(centred, tf.sub(centred, column(inputs.logTotal)));
+    const [width, tokens] = logitsT.shape;
+    const centred = replace(logitsT, tf.sub(logitsT, shift));
+    const logProbabilities = replace(centred, tf.sub(centred, logTotal));
     const probabilities = tf.exp(logProbabilities);
-    if (inputs.entropyTerms === undefined) logProbabilities.dispose();
-    let gradient: tf.Tensor | undefined;
-    if (inputs.logprobTerms !== undefined) {
-      const { targets, dLogprob } = inputs.logprobTerms;
-      // onehot(target - offset) as a comparison with the chunk's column ids (no depth ≥ 2 limit).
-      const columns = tf.range(vocabularyOffset, vocabularyOffset + width, 1, "int32");
-      const oneHot = tf.cast(tf.equal(column(targets as tf.Tensor1D), columns), "float32");
-      const difference = replace(oneHot, tf.sub(oneHot, probabilities));
-      gradient = replace(difference, tf.mul(difference, column(dLogprob)));
-      if (inputs.entropyTerms === undefined) probabilities.dispose();
+    // onehotᵀ: a 1 at (target_n - offset, n) for the tokens whose target is in this chunk.
+    const local = tf.sub(targets, tf.scalar(offset, "int32"));
+    const inside = tf.logicalAnd(tf.greaterEqual(local, 0), tf.less(local, width));
+    const indices = tf.stack([tf.clipByValue(local, 0, width - 1), tf.range(0, tokens, 1, "int32")], 1);
+    const oneHot = tf.scatterND(indices, tf.cast(inside, "float32"), [width, tokens]);
+    const direction = replace(oneHot, tf.sub(oneHot, probabilities));
+    if (entropyTerms === undefined) {
+      tf.dispose([logProbabilities, probabilities]);
+      return direction as tf.Tensor2D;
     }
-    if (inputs.entropyTerms !== undefined) {
-      const { entropy, dEntropy } = inputs.entropyTerms;
-      const floored = replace(logProbabilities, tf.maximum(logProbabilities, NEGATIVE_FLOOR));
-      const surprise = replace(floored, tf.add(floored, column(entropy)));
-      const weighted = replace(surprise, replace(probabilities, tf.mul(surprise, probabilities)));
-      const entropyPart = replace(weighted, tf.mul(weighted, column(tf.neg(dEntropy))));
-      gradient =
-        gradient === undefined
-          ? entropyPart
-          : replace(gradient, replace(entropyPart, tf.add(gradient, entropyPart)));
-    }
-    return gradient as tf.Tensor2D;
+    const logprobPart = replace(direction, tf.mul(direction, entropyTerms.dLogprob));
+    const floored = replace(logProbabilities, tf.maximum(logProbabilities, NEGATIVE_FLOOR));
+    const surprise = replace(floored, tf.add(floored, entropyTerms.entropy));
+    const weighted = replace(surprise, replace(probabilities, tf.mul(surprise, probabilities)));
+    const entropyPart = replace(weighted, tf.mul(weighted, entropyTerms.dEntropy));
+    return replace(logprobPart, replace(entropyPart, tf.sub(logprobPart, entropyPart) as tf.Tensor2D));
   });
