@@ -1,5 +1,14 @@
 #!/usr/bin/env node
-import { packageName } from "./index.js";
+import { runBenchCli } from "./runBenchCli.js";
 
-process.stdout.write(`${packageName}: not yet implemented\n`);
-process.exitCode = 1;
+runBenchCli(process.argv.slice(2)).then(
+  (status) => {
+    process.exitCode = status;
+  },
+  (error: unknown) => {
+    process.stderr.write(
+      `apo-bench: unexpected failure\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exitCode = 1;
+  },
+);

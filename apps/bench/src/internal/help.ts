@@ -1,0 +1,94 @@
+/** The help texts of `apo-bench` and its subcommands. */
+export const mainHelp = `apo-bench — benchmarks of apo-rl: quality evals, algorithm comparisons, performance
+
+Usage:
+  apo-bench eval [options]            evaluate a policy on a dataset (accuracy, format, lengths, pass@k)
+  apo-bench compare [options]         train grpo / grpoD / apo / apo ablations under identical seeds
+  apo-bench perf <suite>|all [options]  performance suites: tensor, rewards, model, generate, train-step
+  apo-bench <subcommand> --help       the subcommand's options
+  apo-bench --help | --version
+
+Every run writes <out>/<name>.json (machine, versions, settings, results), <out>/<name>.md (a
+markdown table) and <out>/<name>-<chart>.svg. Default <out>: bench-results.
+Exit status: 0 done, 1 the benchmark failed, 2 bad command line. See docs/benchmarks.md.`;
+
+const common = `  --out <dir>              output directory (default bench-results)
+  --name <name>            output file name (default: the subcommand's)
+  -q, --quiet              no progress lines on stderr
+  -h, --help               this help`;
+
+export const evalHelp = `apo-bench eval — evaluate a policy on a dataset
+
+Usage: apo-bench eval [--policy demo|demo-init|<checkpoint dir>] [--dataset synthetic|<file>] [options]
+
+Policy and data:
+  --policy <source>        demo (the demo's SFT checkpoint, default), demo-init (demo architecture,
+                           random weights), or a Qwen2.5-VL checkpoint directory
+  --lora-rank <r>          evaluate through fresh LoRA adapters (B = 0: same outputs; default off)
+  --dataset <source>       synthetic (the counting task's fixed held-out split, default) or a
+                           View-R1 JSON / JSONL file
+  --format <f>             view-r1 | jsonl (default: .jsonl files are JSONL, others View-R1)
+  --size <n>               synthetic: held-out prompts (default 64)
+  --variant <v>            synthetic: count | sum | mixed (default count)
+  --difficulty <d>         synthetic: 0–1 (default 0.5)
+  --limit <n>              files: the first n items only
+  --skip-invalid           files: skip bad rows instead of failing
+  --allow-outside-root     files: allow image paths outside the dataset's directory
+Sampling:
+  --samples <n>            responses per prompt (default 1; > 1 needs --temperature > 0)
+  --temperature <t>        0 = greedy (default), else sampled
+  --max-new-tokens <n>     response budget (default 64)
+  --pass-at-k <list>       k values, e.g. 1,4,8 (default 1, 2, 4, … up to --samples)
+  --batch-size <n>         prompts per generate call (default 16)
+  --seed <s>               sampling seed (default 0)
+Scoring (the trainer's reward settings):
+  --reward <preset>        view-r1 (accuracy + 0.5 · format, default) | accuracy
+  --accuracy <verifier>    counting (default for synthetic) | math (default for files) | choice
+  --workers <n>            verifier worker threads, 0 = in this thread (default 1)
+  --backend <name>         tfjs backend: auto (default), wasm, cpu, …
+${common}`;
+
+export const compareHelp = `apo-bench compare — train several objectives under identical seeds and budgets
+
+Usage: apo-bench compare [--objectives grpo,grpoD,apo,apo-no-dads,apo-no-stcr] [--seeds 3] [--steps 40] [options]
+
+Every objective trains once per seed from the same policy on the synthetic counting task with the
+same config; the table reports held-out accuracy before/after (mean ± std over seeds), the policy
+entropy, the mean length of incorrect responses and the KL to the reference over the last quarter
+of the steps, and wall time; charts show the per-step trajectories.
+
+  --objectives <list>      labels: grpo, grpoD, apo, apo-no-dads, apo-no-stcr (default all five),
+                           or any registered objective name (its default options)
+  --seeds <n>              seeds 0 … n−1 (default 3)
+  --seed-list <list>       explicit seeds, e.g. 0,1,2 (overrides --seeds)
+  --steps <n>              training steps per run (default 40)
+  --policy <source>        demo (default), demo-init, or a checkpoint directory
+  --config <file>          a trainer YAML/JSON config as the base (default: the built-in one, see docs)
+  --set <key=value>        a trainer config override for every run (repeatable), e.g.
+                           --set optimizer.lr=5e-5 --set rollout.groupSize=4
+  --runs-dir <dir>         where the run directories go (default <out>/compare-runs)
+${common}`;
+
+export const perfHelp = `apo-bench perf — performance suites
+
+Usage: apo-bench perf <suite>|all [--quick] [--repeats n] [options]
+
+Suites:
+  tensor       fused vs naive log-prob ops of @apo-rl/tensor (time, extra peak memory), V = 151,936
+  rewards      verifier throughput (math answers, LaTeX), one thread and the worker pool, p50/p99
+  model        Qwen2.5-VL forward / decode / vision throughput and peak memory (random weights)
+  generate     rollout engine: batched generate and the training log-prob passes
+  train-step   one full RL step by phase (rollout, reward, reference log-probs, forward, backward,
+               update) on the demo model and a Qwen2.5-0.5B-sized decoder
+  all          every suite, one after the other
+
+  --quick                  tiny shapes, one timed run: a smoke run, not a measurement
+  --repeats <n>            timed runs per case (median reported); the suite's default otherwise
+train-step only:
+  --models <list>          demo, qwen2.5-0.5b (default both; --quick: demo)
+  --prompts <n>            prompts per step (default 4 demo, 2 for 0.5B)
+  --group-size <n>         responses per prompt (default 4 demo, 2 for 0.5B)
+  --max-new-tokens <n>     response budget (default 32 demo, 8 for 0.5B)
+  --lora-rank <r>          LoRA rank of the 0.5B model, 0 = full fine-tuning (default 16)
+  --warmup <n>             untimed steps first (default 1)
+${common}`;

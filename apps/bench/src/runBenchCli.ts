@@ -1,0 +1,328 @@
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { readConfigFile } from "@apo-rl/trainer";
+import { selectVariants } from "./compare/objectiveVariants.js";
+import { defaultCompareConfig, runCompare } from "./compare/runCompare.js";
+import { BenchUsageError } from "./errors.js";
+import type { EvaluationDataset } from "./eval/evaluationData.js";
+import { runEval } from "./eval/runEval.js";
+import {
+  choiceOption,
+  flag,
+  integerListOption,
+  integerOption,
+  listOption,
+  numberOption,
+  type ParsedArguments,
+  parseArguments,
+  repeatedOption,
+  stringOption,
+} from "./internal/arguments.js";
+import { compareHelp, evalHelp, mainHelp, perfHelp } from "./internal/help.js";
+import { type BenchmarkOutcome, writeBenchmark } from "./output.js";
+import { perfSuites } from "./perf/perfSuites.js";
+import type { TrainStepModel } from "./perf/trainStep.js";
+
+/**
+ * Where the CLI writes: result lines to `stdout`, progress and errors to `stderr`.
+ *
+ * @since 0.1.0
+ * @category cli
+ */
+export interface BenchCliOutput {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+const processOutput: BenchCliOutput = {
+  stdout: (text) => process.stdout.write(`${text}\n`),
+  stderr: (text) => process.stderr.write(`${text}\n`),
+};
+
+const commonOptions = {
+  out: { type: "string" },
+  name: { type: "string" },
+  quiet: { type: "boolean", short: "q" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const evalOptions = {
+  ...commonOptions,
+  policy: { type: "string" },
+  "lora-rank": { type: "string" },
+  dataset: { type: "string" },
+  format: { type: "string" },
+  size: { type: "string" },
+  variant: { type: "string" },
+  difficulty: { type: "string" },
+  limit: { type: "string" },
+  "skip-invalid": { type: "boolean" },
+  "allow-outside-root": { type: "boolean" },
+  samples: { type: "string" },
+  temperature: { type: "string" },
+  "max-new-tokens": { type: "string" },
+  "pass-at-k": { type: "string" },
+  "batch-size": { type: "string" },
+  seed: { type: "string" },
+  reward: { type: "string" },
+  accuracy: { type: "string" },
+  workers: { type: "string" },
+  backend: { type: "string" },
+} as const;
+
+const compareOptions = {
+  ...commonOptions,
+  objectives: { type: "string" },
+  seeds: { type: "string" },
+  "seed-list": { type: "string" },
+  steps: { type: "string" },
+  policy: { type: "string" },
+  config: { type: "string" },
+  set: { type: "string", multiple: true },
+  "runs-dir": { type: "string" },
+} as const;
+
+const perfOptions = {
+  ...commonOptions,
+  quick: { type: "boolean" },
+  repeats: { type: "string" },
+  models: { type: "string" },
+  prompts: { type: "string" },
+  "group-size": { type: "string" },
+  "max-new-tokens": { type: "string" },
+  "lora-rank": { type: "string" },
+  warmup: { type: "string" },
+} as const;
+
+interface Run {
+  readonly name: string;
+  readonly settings: unknown;
+  readonly outcome: () => Promise<BenchmarkOutcome>;
+}
+
+const version = (): string =>
+  (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
+    .version;
+
+const evalDataset = (parsed: ParsedArguments): EvaluationDataset => {
+  const source = stringOption(parsed, "dataset", "synthetic");
+  if (source === "synthetic")
+    return {
+      kind: "synthetic",
+      size: integerOption(parsed, "size", 64, 1),
+      variant: choiceOption(parsed, "variant", ["count", "sum", "mixed"], "count"),
+      difficulty: numberOption(parsed, "difficulty", 0.5, 0, 1),
+    };
+  const format = parsed.values["format"];
+  const limit = parsed.values["limit"];
+  return {
+    kind: "file",
+    path: resolve(source),
+    ...(format === undefined
+      ? {}
+      : { format: choiceOption(parsed, "format", ["view-r1", "jsonl"], "view-r1") }),
+    skipInvalid: flag(parsed, "skip-invalid"),
+    allowOutsideRoot: flag(parsed, "allow-outside-root"),
+    ...(limit === undefined ? {} : { limit: integerOption(parsed, "limit", 0, 1) }),
+  };
+};
+
+const evalRun = (parsed: ParsedArguments, progress: (line: string) => void): Run => {
+  const dataset = evalDataset(parsed);
+  const temperature = numberOption(parsed, "temperature", 0, 0);
+  const samples = integerOption(parsed, "samples", 1, 1);
+  if (temperature === 0 && samples > 1)
+    throw new BenchUsageError({
+      option: "--samples",
+      reason:
+        "greedy decoding (--temperature 0) gives identical samples: sample with --temperature > 0 for pass@k",
+    });
+  const passAtK = integerListOption(parsed, "pass-at-k", undefined, 1);
+  const tooLarge = passAtK?.find((k) => k > samples);
+  if (tooLarge !== undefined)
+    throw new BenchUsageError({
+      option: "--pass-at-k",
+      reason: `k = ${tooLarge} exceeds --samples ${samples}`,
+    });
+  const loraRank = integerOption(parsed, "lora-rank", 0, 0);
+  const settings = {
+    policy: stringOption(parsed, "policy", "demo"),
+    ...(loraRank > 0 ? { policyOptions: { lora: { rank: loraRank, alpha: 2 * loraRank } } } : {}),
+    dataset,
+    reward: {
+      preset: choiceOption(parsed, "reward", ["view-r1", "accuracy"], "view-r1"),
+      accuracy: choiceOption(
+        parsed,
+        "accuracy",
+        ["math", "counting", "choice"],
+        dataset.kind === "synthetic" ? "counting" : "math",
+      ),
+      workers: integerOption(parsed, "workers", 1, 0),
+    },
+    backend: stringOption(parsed, "backend", "auto"),
+    samples,
+    temperature,
+    maxNewTokens: integerOption(parsed, "max-new-tokens", 64, 1),
+    seed: integerOption(parsed, "seed", 0, 0),
+    batchSize: integerOption(parsed, "batch-size", 16, 1),
+    ...(passAtK === undefined ? {} : { passAtK }),
+  } as const;
+  progress(
+    `eval: ${settings.policy} on ${dataset.kind === "synthetic" ? "the synthetic task" : dataset.path}`,
+  );
+  return { name: "eval", settings, outcome: () => runEval(settings) };
+};
+
+const compareRun = (parsed: ParsedArguments, out: string, progress: (line: string) => void): Run => {
+  const seedList = integerListOption(parsed, "seed-list", undefined, 0);
+  const seeds = seedList ?? Array.from({ length: integerOption(parsed, "seeds", 3, 1) }, (_, index) => index);
+  const configFile = parsed.values["config"];
+  const baseConfig =
+    typeof configFile === "string"
+      ? (readConfigFile(configFile) as Readonly<Record<string, unknown>>)
+      : defaultCompareConfig();
+  const variants = selectVariants(
+    listOption(parsed, "objectives", ["grpo", "grpoD", "apo", "apo-no-dads", "apo-no-stcr"]),
+  );
+  const settings = {
+    variants,
+    seeds,
+    steps: integerOption(parsed, "steps", 40, 1),
+    policy: stringOption(parsed, "policy", "demo"),
+    runsDirectory: resolve(stringOption(parsed, "runs-dir", join(out, "compare-runs"))),
+    baseConfig,
+    overrides: repeatedOption(parsed, "set"),
+  };
+  return { name: "compare", settings, outcome: () => runCompare({ ...settings, onProgress: progress }) };
+};
+
+const perfRuns = (parsed: ParsedArguments, progress: (line: string) => void): ReadonlyArray<Run> => {
+  const suite = parsed.positionals[0];
+  if (suite === undefined)
+    throw new BenchUsageError({
+      option: "suite",
+      reason: `name a suite: ${[...perfSuites.map((entry) => entry.name), "all"].join(", ")}`,
+    });
+  const selected = suite === "all" ? perfSuites : perfSuites.filter((entry) => entry.name === suite);
+  if (selected.length === 0)
+    throw new BenchUsageError({
+      option: "suite",
+      reason: `unknown suite ${JSON.stringify(suite)}: one of ${[...perfSuites.map((entry) => entry.name), "all"].join(", ")}`,
+    });
+  const models = listOption(parsed, "models", []);
+  const unknownModel = models.find((model) => model !== "demo" && model !== "qwen2.5-0.5b");
+  if (unknownModel !== undefined)
+    throw new BenchUsageError({
+      option: "--models",
+      reason: `unknown model ${JSON.stringify(unknownModel)}: demo, qwen2.5-0.5b`,
+    });
+  const optional = (option: string, minimum: number) =>
+    parsed.values[option] === undefined ? undefined : integerOption(parsed, option, 0, minimum);
+  const trainStep = Object.fromEntries(
+    Object.entries({
+      models: models.length === 0 ? undefined : (models as ReadonlyArray<TrainStepModel>),
+      prompts: optional("prompts", 1),
+      groupSize: optional("group-size", 2),
+      maxNewTokens: optional("max-new-tokens", 1),
+      loraRank: optional("lora-rank", 0),
+      warmup: optional("warmup", 0),
+    }).filter(([, value]) => value !== undefined),
+  );
+  const repeats = optional("repeats", 1);
+  const settings = { quick: flag(parsed, "quick"), ...(repeats === undefined ? {} : { repeats }), trainStep };
+  return selected.map((entry) => ({
+    name: `perf-${entry.name}`,
+    settings: { suite: entry.name, ...settings },
+    outcome: () => entry.run({ ...settings, onProgress: progress }),
+  }));
+};
+
+const subcommands = {
+  eval: { help: evalHelp, options: evalOptions },
+  compare: { help: compareHelp, options: compareOptions },
+  perf: { help: perfHelp, options: perfOptions },
+} as const;
+
+const execute = async (
+  runs: ReadonlyArray<Run>,
+  parsed: ParsedArguments,
+  out: string,
+  output: BenchCliOutput,
+): Promise<void> => {
+  const customName = parsed.values["name"];
+  for (const run of runs) {
+    const startedAt = new Date();
+    const outcome = await run.outcome();
+    const name =
+      typeof customName === "string"
+        ? runs.length === 1
+          ? customName
+          : `${customName}-${run.name}`
+        : run.name;
+    const written = writeBenchmark(out, name, run.settings, startedAt, outcome);
+    output.stdout(`${outcome.table}\n`);
+    output.stdout(`wrote ${written.join(", ")}`);
+  }
+};
+
+/**
+ * `apo-bench` without the process: parse `argv` (without `node` and the script), run, write the
+ * outputs, and resolve to the exit status (0 done, 1 failed, 2 bad command line).
+ *
+ * @since 0.1.0
+ * @category cli
+ */
+export const runBenchCli = async (
+  argv: ReadonlyArray<string>,
+  output: BenchCliOutput = processOutput,
+): Promise<number> => {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    output.stdout(mainHelp);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === "--version") {
+    output.stdout(version());
+    return 0;
+  }
+  if (!(command in subcommands)) {
+    output.stderr(`apo-bench: unknown subcommand ${JSON.stringify(command)}\n\n${mainHelp}`);
+    return 2;
+  }
+  const subcommand = subcommands[command as keyof typeof subcommands];
+  let parsed: ParsedArguments;
+  let runs: ReadonlyArray<Run>;
+  let out: string;
+  try {
+    parsed = parseArguments(rest, subcommand.options);
+    if (flag(parsed, "help")) {
+      output.stdout(subcommand.help);
+      return 0;
+    }
+    out = resolve(stringOption(parsed, "out", "bench-results"));
+    const progress = flag(parsed, "quiet") ? () => {} : output.stderr;
+    if (command !== "perf" && parsed.positionals.length > 0)
+      throw new BenchUsageError({
+        option: "arguments",
+        reason: `unexpected ${parsed.positionals.join(" ")}`,
+      });
+    runs =
+      command === "eval"
+        ? [evalRun(parsed, progress)]
+        : command === "compare"
+          ? [compareRun(parsed, out, progress)]
+          : perfRuns(parsed, progress);
+  } catch (error) {
+    // A bad option, or a --config file that cannot be read: the command line is at fault.
+    const message = error instanceof Error ? error.message : String(error);
+    output.stderr(`apo-bench ${command}: ${message}\n\n${subcommand.help}`);
+    return 2;
+  }
+  try {
+    await execute(runs, parsed, out, output);
+    return 0;
+  } catch (error) {
+    output.stderr(`apo-bench ${command}: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+};

@@ -1,0 +1,69 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { initBackend } from "@apo-rl/tensor";
+import * as tf from "@tensorflow/tfjs-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { TrainStepPerfRow } from "../src/perf/trainStep.js";
+import { bench, outputDirectory, readRecord, tableRows } from "./support/cli.js";
+
+describe("apo-bench perf", () => {
+  beforeAll(async () => {
+    await initBackend("wasm");
+  });
+
+  it("train-step --quick times every phase of one RL step on the demo model", async () => {
+    const out = outputDirectory();
+    const before = tf.memory().numTensors;
+    const run = await bench(["perf", "train-step", "--quick", "--repeats", "2", "--out", out, "-q"]);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(existsSync(join(out, "perf-train-step.md"))).toBe(true);
+    const record = readRecord(out, "perf-train-step");
+    expect(record.settings).toMatchObject({ suite: "train-step", quick: true, repeats: 2 });
+    const rows = (record.results as { rows: ReadonlyArray<TrainStepPerfRow> }).rows;
+    expect(rows).toHaveLength(1);
+    const row = rows[0]!;
+    expect(row.backend).toBe("wasm");
+    expect(row.fineTuning).toBe("full");
+    expect(row.runs).toHaveLength(2);
+    expect(row.trainableParameters).toBeGreaterThan(0);
+    expect(row.trainableParameters).toBeLessThanOrEqual(row.parameters);
+    expect(row.generatedTokens).toBeGreaterThan(0);
+    expect(row.generatedTokens).toBeLessThanOrEqual(row.prompts * row.groupSize * row.maxNewTokens);
+    for (const run of row.runs) {
+      for (const value of Object.values(run)) expect(value).toBeGreaterThanOrEqual(0);
+      const total = run.rollout + run.reward + run.referenceLogprobs + run.forwardBackward + run.update;
+      expect(run.step).toBeCloseTo(total, 9);
+      expect(run.backward).toBeCloseTo(Math.max(0, run.forwardBackward - run.forward), 9);
+    }
+    // The median of two runs is their mean.
+    expect(row.phases.step).toBeCloseTo((row.runs[0]!.step + row.runs[1]!.step) / 2, 9);
+    const table = tableRows(out, "perf-train-step");
+    expect(table).toHaveLength(1);
+    expect(table[0]![1]).toBe("wasm");
+  });
+
+  it("runs an existing suite through the same writer", async () => {
+    const out = outputDirectory();
+    const run = await bench(["perf", "rewards", "--quick", "--out", out, "--name", "smoke", "-q"]);
+    expect(run.status).toBe(0);
+    const record = readRecord(out, "smoke");
+    const rows = (
+      record.results as { rows: ReadonlyArray<{ pairs: number; verificationsPerSecond: number }> }
+    ).rows;
+    expect(rows.length).toBeGreaterThan(0);
+    expect(tableRows(out, "smoke")).toHaveLength(rows.length);
+    for (const row of rows) expect(row.verificationsPerSecond).toBeGreaterThan(0);
+  });
+
+  it("names the suites when the suite is missing or unknown", async () => {
+    const missing = await bench(["perf"]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain("name a suite: tensor, rewards, model, generate, train-step, all");
+    const unknown = await bench(["perf", "gpu"]);
+    expect(unknown.stderr).toContain('unknown suite "gpu"');
+    const badModel = await bench(["perf", "train-step", "--models", "llama"]);
+    expect(badModel.stderr).toContain('unknown model "llama"');
+  });
+});
