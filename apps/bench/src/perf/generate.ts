@@ -3,9 +3,11 @@ import {
   createLoraAdapter,
   decodeQwen25VLConfig,
   estimateQwen25VLMemory,
+  type GeneratedSequence,
   type GenerationPrompt,
   generateTokens,
   initQwen25VL,
+  type LoraAdapter,
   type Qwen25VLConfig,
   type Qwen25VLModel,
   scoreResponses,
@@ -51,8 +53,10 @@ export interface GeneratePerfRow {
   readonly seconds: number;
   /** generate: generated tokens per second; logprobs: response tokens scored per second. */
   readonly tokensPerSecond: number;
-  /** logprobs: milliseconds per response token. */
+  /** Milliseconds per generated / scored response token. */
   readonly millisecondsPerToken: number;
+  /** Why the case could not run (its timings are then NaN). */
+  readonly error?: string;
 }
 
 const fixtureConfig = decodeQwen25VLConfig({
@@ -102,6 +106,7 @@ const prompt = (length: number, seed: number): GenerationPrompt => ({
 interface Context {
   readonly name: string;
   readonly model: Qwen25VLModel;
+  readonly adapter: LoraAdapter;
   readonly backend: string;
   readonly promptLength: number;
   readonly maxNewTokens: number;
@@ -134,8 +139,19 @@ const timed = <T>(run: () => T): { value: T; seconds: number } => {
   return { value, seconds: (performance.now() - start) / 1000 };
 };
 
-/** One `generate` call, then (if `score`) the training log-prob pass over its rollouts (forward, then with gradient). */
-const cases = (context: Context, prompts: number, samples: number, score: boolean): GeneratePerfRow[] => {
+interface Generated {
+  readonly prompts: ReadonlyArray<GenerationPrompt>;
+  readonly samples: number;
+  readonly sequences: ReadonlyArray<GeneratedSequence>;
+  readonly generated: number;
+}
+
+/** One timed `generate` call of `prompts × samples` rollouts. */
+const generateCase = (
+  context: Context,
+  prompts: number,
+  samples: number,
+): { row: GeneratePerfRow; run: Generated } => {
   const inputs = Array.from({ length: prompts }, (_, index) => prompt(context.promptLength, index + 1));
   const generation = timed(() =>
     generateTokens(context.model, inputs, {
@@ -147,31 +163,52 @@ const cases = (context: Context, prompts: number, samples: number, score: boolea
       padTokenId: 0,
     }),
   );
-  const sequences = generation.value;
-  const generated = sequences.reduce((sum, sequence) => sum + sequence.tokenIds.length, 0);
-  const rows = [rowOf(context, "generate", prompts, samples, generated, generation.seconds)];
-  if (!score) return rows;
-  const scoredPrompts = sequences.map((sequence) => inputs[sequence.promptIndex]!);
-  const responses = sequences.map((sequence) => sequence.tokenIds);
-  const scoreAll = () =>
-    scoreResponses(context.model, scoredPrompts, responses, { temperature: 1, padTokenId: 0, entropy: true });
-  const forward = timed(() => {
-    const result = scoreAll();
-    result.logp.dataSync();
-    tf.dispose([result.logp, result.mask, result.entropy!]);
-  });
-  rows.push(rowOf(context, "logprobs", prompts, samples, generated, forward.seconds));
-  const variables = [...(context.model.linearAdapter as { variables(): tf.Variable[] }).variables()];
-  const backward = timed(() => {
+  const generated = generation.value.reduce((sum, sequence) => sum + sequence.tokenIds.length, 0);
+  return {
+    row: rowOf(context, "generate", prompts, samples, generated, generation.seconds),
+    run: { prompts: inputs, samples, sequences: generation.value, generated },
+  };
+};
+
+/** The training log-prob pass over generated rollouts: forward only, or forward + LoRA gradient. */
+const scoreCase = (context: Context, run: Generated, gradient: boolean): GeneratePerfRow => {
+  const prompts = run.sequences.map((sequence) => run.prompts[sequence.promptIndex]!);
+  const responses = run.sequences.map((sequence) => sequence.tokenIds);
+  const score = () =>
+    scoreResponses(context.model, prompts, responses, { temperature: 1, padTokenId: 0, entropy: true });
+  const pass = timed(() => {
+    if (!gradient) {
+      const result = score();
+      result.logp.dataSync();
+      tf.dispose([result.logp, result.mask, result.entropy!]);
+      return;
+    }
     const { value, grads } = tf.variableGrads(() => {
-      const result = scoreAll();
+      const result = score();
       return tf.sum(tf.mul(result.logp, result.mask)) as tf.Scalar;
-    }, variables);
+    }, [...context.adapter.variables()]);
     value.dataSync();
     tf.dispose([value, ...Object.values(grads)]);
   });
-  rows.push(rowOf(context, "logprobs+gradient", prompts, samples, generated, backward.seconds));
-  return rows;
+  const kind = gradient ? "logprobs+gradient" : "logprobs";
+  return rowOf(context, kind, run.prompts.length, run.samples, run.generated, pass.seconds);
+};
+
+/** Run a case; a failure (e.g. the wasm heap running out) is recorded instead of ending the run. */
+const attempt = (
+  context: Context,
+  kind: GeneratePerfRow["kind"],
+  run: Generated,
+  body: () => GeneratePerfRow,
+): GeneratePerfRow => {
+  try {
+    return body();
+  } catch (error) {
+    return {
+      ...rowOf(context, kind, run.prompts.length, run.samples, run.generated, Number.NaN),
+      error: (error as Error).message,
+    };
+  }
 };
 
 const table = (rows: ReadonlyArray<GeneratePerfRow>): string =>
@@ -180,7 +217,7 @@ const table = (rows: ReadonlyArray<GeneratePerfRow>): string =>
     "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ...rows.map(
       (row) =>
-        `| ${row.model} (${(row.parameters / 1e6).toFixed(1)} M) | ${row.kind} | ${row.backend} | ${row.prompts} × ${row.samples} | ${row.promptLength} / ${row.newTokens} | ${row.seconds.toFixed(2)} | ${row.tokensPerSecond.toFixed(1)} | ${row.millisecondsPerToken.toFixed(2)} |`,
+        `| ${row.model} (${(row.parameters / 1e6).toFixed(1)} M) | ${row.kind} | ${row.backend} | ${row.prompts} × ${row.samples} | ${row.promptLength} / ${row.newTokens} | ${row.error === undefined ? row.seconds.toFixed(2) : `failed: ${row.error}`} | ${row.tokensPerSecond.toFixed(1)} | ${row.millisecondsPerToken.toFixed(2)} |`,
     ),
   ].join("\n");
 
@@ -202,6 +239,12 @@ export const runGeneratePerf = async (options: GeneratePerfOptions = {}): Promis
   const models = options.models ?? ["fixture", "qwen2.5-0.5b"];
   const progress = options.onProgress ?? (() => {});
   const rows: GeneratePerfRow[] = [];
+  const record = (row: GeneratePerfRow) => {
+    rows.push(row);
+    progress(
+      `${row.model} ${row.kind} ${row.prompts}×${row.samples}: ${row.error ?? `${row.seconds.toFixed(2)} s`} on ${row.backend}`,
+    );
+  };
   const configs = [
     ["fixture", "fixture", fixtureConfig],
     ["qwen2.5-0.5b", "Qwen2.5-0.5B text", qwen05BConfig],
@@ -212,19 +255,24 @@ export const runGeneratePerf = async (options: GeneratePerfOptions = {}): Promis
     const model = initQwen25VL(config, { seed: 0, parts: "text" });
     const adapter = createLoraAdapter(model, { rank: 8, alpha: 16, seed: 0 });
     try {
-      const context = { name, model, backend, promptLength, maxNewTokens };
-      if (!quick) cases({ ...context, maxNewTokens: 2 }, 1, 2, true); // warm-up: kernels compiled, buffers allocated
+      const context = { name, model, adapter, backend, promptLength, maxNewTokens };
+      if (!quick) generateCase({ ...context, maxNewTokens: 2 }, 1, 2); // warm-up: kernels compiled
+      const runs: Generated[] = [];
       for (const [prompts, samples] of [
         [1, 8],
         [8, 8],
       ] as const) {
-        // The training pass costs the same per token at any batch; quick mode measures it on 1 × 8 only.
-        const score = !quick || prompts === 1 || key === "fixture";
-        for (const row of cases(context, prompts, samples, score)) {
-          rows.push(row);
-          progress(`${name} ${row.kind} ${prompts}×${samples}: ${row.seconds.toFixed(2)} s on ${backend}`);
-        }
+        const { row, run } = generateCase(context, prompts, samples);
+        record(row);
+        runs.push(run);
       }
+      // The training pass costs about the same per token at any batch; quick mode scores 1 × 8 only
+      // for the 0.5B model. Gradients last: they need the most memory.
+      const scored = quick && key !== "fixture" ? runs.slice(0, 1) : runs;
+      for (const run of scored)
+        record(attempt(context, "logprobs", run, () => scoreCase(context, run, false)));
+      for (const run of scored)
+        record(attempt(context, "logprobs+gradient", run, () => scoreCase(context, run, true)));
     } finally {
       adapter.dispose();
       model.dispose();

@@ -83,3 +83,49 @@ describe("sampleToken with suppressed ids", () => {
     expect(Math.abs(counts[1]! / 10_000 - 0.6)).toBeLessThan(0.02);
   });
 });
+
+/** Brute force: sort the whole vocabulary, keep top-k then the top-p nucleus, draw with one uniform. */
+const naiveSample = (
+  values: ReadonlyArray<number>,
+  temperature: number,
+  topK: number,
+  topP: number,
+  u: number,
+) => {
+  const ids = values.map((_, id) => id).sort((a, b) => values[b]! - values[a]! || a - b);
+  const kept = topK > 0 ? ids.slice(0, topK) : ids;
+  const max = values[kept[0]!]! / temperature;
+  const weights = kept.map((id) => Math.exp(values[id]! / temperature - max));
+  const total = weights.reduce((sum, weight) => sum + weight, 0);
+  let count = 0;
+  let cumulative = 0;
+  while (count < weights.length && (count === 0 || cumulative < topP * total))
+    cumulative += weights[count++]!;
+  const mass = weights.slice(0, count).reduce((sum, weight) => sum + weight, 0);
+  let threshold = u * mass;
+  for (let index = 0; index < count; index++) {
+    threshold -= weights[index]!;
+    if (threshold < 0) return kept[index]!;
+  }
+  return kept[count - 1]!;
+};
+
+describe("sampleToken over a large vocabulary", () => {
+  it("matches a brute-force top-k/top-p sampler draw for draw", () => {
+    const source = makeRandom(21);
+    const values = Array.from({ length: 3000 }, () => (source.next() - 0.5) * 40);
+    for (const [temperature, topK, topP] of [
+      [1, 50, 1],
+      [0.7, 0, 0.9],
+      [1.3, 20, 0.5],
+      [1, 0, 0.999],
+    ] as const) {
+      const random = makeRandom(streamSeed(3, topK, 0));
+      const replay = makeRandom(streamSeed(3, topK, 0));
+      for (let draw = 0; draw < 200; draw++) {
+        const sampled = sampleToken(values, { temperature, topK, topP }, random).token;
+        expect(sampled).toBe(naiveSample(values, temperature, topK, topP, replay.next()));
+      }
+    }
+  });
+});

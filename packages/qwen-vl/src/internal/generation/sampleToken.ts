@@ -41,17 +41,76 @@ export const tokenLogprob = (row: ArrayLike<number>, token: number, temperature:
   return row[token]! / temperature - max - Math.log(sum);
 };
 
-const allowedIds = (row: ArrayLike<number>, suppress: ReadonlySet<number>): number[] => {
-  const ids: number[] = [];
-  for (let index = 0; index < row.length; index++) if (!suppress.has(index)) ids.push(index);
-  return ids;
+/** Largest `row[id] / temperature` over the ids that may be drawn. */
+const maxScaled = (row: ArrayLike<number>, temperature: number, suppress: ReadonlySet<number>): number => {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let id = 0; id < row.length; id++) if (!suppress.has(id)) max = Math.max(max, row[id]! / temperature);
+  return max;
 };
 
-/** Candidate token ids sorted by descending logit (ties by ascending id), truncated by top-k. */
-const rankedCandidates = (row: ArrayLike<number>, topK: number, suppress: ReadonlySet<number>): number[] => {
-  const ids = allowedIds(row, suppress);
-  ids.sort((a, b) => row[b]! - row[a]! || a - b);
-  return topK > 0 && topK < ids.length ? ids.slice(0, topK) : ids;
+/** `Σ exp(row[id] / temperature − max)` over the ids that may be drawn. */
+const allowedMass = (
+  row: ArrayLike<number>,
+  temperature: number,
+  max: number,
+  suppress: ReadonlySet<number>,
+): number => {
+  let total = 0;
+  for (let id = 0; id < row.length; id++)
+    if (!suppress.has(id)) total += Math.exp(row[id]! / temperature - max);
+  return total;
+};
+
+/** Inverse-CDF draw over every allowed id in ascending order, without allocating. */
+const drawUntruncated = (
+  row: ArrayLike<number>,
+  temperature: number,
+  suppress: ReadonlySet<number>,
+  random: Random,
+): number => {
+  const max = maxScaled(row, temperature, suppress);
+  const total = allowedMass(row, temperature, max, suppress);
+  let threshold = random.next() * total;
+  let last = -1;
+  for (let id = 0; id < row.length; id++) {
+    if (suppress.has(id)) continue;
+    last = id;
+    threshold -= Math.exp(row[id]! / temperature - max);
+    if (threshold < 0) return id;
+  }
+  return last;
+};
+
+/**
+ * The allowed ids in descending logit order (ties by ascending id), cut to the top-k, holding the
+ * top-p nucleus. Only ids within a growing logit gap of the maximum are sorted: a gap is wide enough
+ * once it holds `topK` ids, or (no top-k) a probability mass of at least `topP`.
+ */
+const rankedCandidates = (
+  row: ArrayLike<number>,
+  temperature: number,
+  settings: { readonly topK: number; readonly topP: number },
+  suppress: ReadonlySet<number>,
+): number[] => {
+  const max = maxScaled(row, temperature, suppress);
+  const total = allowedMass(row, temperature, max, suppress);
+  for (const gap of [8, 16, 32, 64, Number.POSITIVE_INFINITY]) {
+    const ids: number[] = [];
+    let mass = 0;
+    for (let id = 0; id < row.length; id++) {
+      const scaled = row[id]! / temperature - max;
+      if (!suppress.has(id) && scaled >= -gap) {
+        ids.push(id);
+        mass += Math.exp(scaled);
+      }
+    }
+    const enough = settings.topK > 0 ? ids.length >= settings.topK : mass >= settings.topP * total;
+    if (enough || gap === Number.POSITIVE_INFINITY) {
+      ids.sort((a, b) => row[b]! - row[a]! || a - b);
+      return settings.topK > 0 && settings.topK < ids.length ? ids.slice(0, settings.topK) : ids;
+    }
+  }
+  return [];
 };
 
 /**
@@ -73,14 +132,22 @@ export const sampleToken = (
   }
   const topK = settings.topK ?? 0;
   const topP = settings.topP ?? 1;
-  const truncated = topK > 0 || topP < 1;
-  const ids = truncated ? rankedCandidates(row, topK, suppress) : allowedIds(row, suppress);
+  if (topK === 0 && topP >= 1) {
+    const token = drawUntruncated(row, temperature, suppress, random);
+    return { token, logprob: tokenLogprob(row, token, temperature) };
+  }
+  const ids = rankedCandidates(row, temperature, { topK, topP }, suppress);
   let max = Number.NEGATIVE_INFINITY;
   for (const id of ids) max = Math.max(max, row[id]! / temperature);
   const weights = ids.map((id) => Math.exp(row[id]! / temperature - max));
   let kept = weights.length;
   if (topP < 1) {
-    const total = weights.reduce((sum, weight) => sum + weight, 0);
+    // The nucleus is measured against the mass of the top-k set, or of the whole vocabulary (whose
+    // maximum is `max`, as the most likely token is always a candidate).
+    const total =
+      topK > 0
+        ? weights.reduce((sum, weight) => sum + weight, 0)
+        : allowedMass(row, temperature, max, suppress);
     let cumulative = 0;
     kept = 0;
     while (kept < weights.length && (kept === 0 || cumulative < topP * total)) {
