@@ -1,5 +1,15 @@
 import * as tf from "@tensorflow/tfjs-core";
-import type { LayerCache } from "../internal/model/textDecoder.js";
+
+/**
+ * Rotated keys and values of one decoder layer, `[B, kvHeads, T, headDim]`.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Qwen25VLLayerCache {
+  readonly key: tf.Tensor4D;
+  readonly value: tf.Tensor4D;
+}
 
 /**
  * The key/value cache of an incremental decode. `length` positions are cached (padding
@@ -17,7 +27,7 @@ export interface Qwen25VLCache {
   /** `[B][length]`: 1 for attended positions, 0 for padding. */
   readonly attentionMask: ReadonlyArray<ReadonlyArray<number>>;
   readonly ropeDeltas: ReadonlyArray<number>;
-  readonly layers: ReadonlyArray<LayerCache>;
+  readonly layers: ReadonlyArray<Qwen25VLLayerCache>;
 }
 
 /**

@@ -1,14 +1,12 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Qwen25VLConfig } from "../../config/Qwen25VLConfig.js";
 import type { LinearAdapter } from "../../model/LinearAdapter.js";
+import type { Qwen25VLLayerCache } from "../../model/Qwen25VLCache.js";
 import { applyLinear, type ParameterMap, parameter } from "./linear.js";
 import { applyRotary, inverseFrequencies, maskedScore, rmsNorm, silu } from "./ops.js";
 
 /** Rotated keys and values of one decoder layer, `[B, kvHeads, T, headDim]`. */
-export interface LayerCache {
-  readonly key: tf.Tensor4D;
-  readonly value: tf.Tensor4D;
-}
+export type LayerCache = Qwen25VLLayerCache;
 
 /** True while a gradient is being recorded: intermediates must then stay alive. */
 export const recordingGradients = (): boolean =>
