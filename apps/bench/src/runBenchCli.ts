@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { createObjective } from "@apo-rl/objectives";
 import { readConfigFile } from "@apo-rl/trainer";
 import { selectVariants } from "./compare/objectiveVariants.js";
-import { defaultCompareConfig, runCompare } from "./compare/runCompare.js";
+import { compareRunConfig, defaultCompareConfig, runCompare } from "./compare/runCompare.js";
 import { BenchUsageError } from "./errors.js";
 import type { EvaluationDataset } from "./eval/evaluationData.js";
 import { runEval } from "./eval/runEval.js";
@@ -193,6 +194,11 @@ const compareRun = (parsed: ParsedArguments, out: string, progress: (line: strin
     baseConfig,
     overrides: repeatedOption(parsed, "set"),
   };
+  // Fail before any training: every run's config must decode and every objective must exist.
+  for (const variant of variants) {
+    compareRunConfig(settings, variant, seeds[0]!, settings.runsDirectory);
+    createObjective(variant.objective, variant.options);
+  }
   return { name: "compare", settings, outcome: () => runCompare({ ...settings, onProgress: progress }) };
 };
 

@@ -1,0 +1,99 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { initBackend } from "@apo-rl/tensor";
+import * as tf from "@tensorflow/tfjs-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { CompareRun, CompareSummary } from "../src/compare/runCompare.js";
+import { mean, standardDeviation } from "../src/statistics.js";
+import { bench, outputDirectory, readRecord, tableRows } from "./support/cli.js";
+
+const tiny = [
+  ...["--set", "rollout.groupSize=2", "--set", "rollout.maxNewTokens=4", "--set", "train.promptsPerStep=2"],
+  ...[
+    "--set",
+    "train.microBatchSize=2",
+    "--set",
+    "data.heldOutSize=3",
+    "--set",
+    "data.synthetic.trainSize=8",
+  ],
+];
+
+describe("apo-bench compare", () => {
+  beforeAll(async () => {
+    await initBackend("wasm");
+  });
+
+  it("trains each objective once per seed and summarises over seeds", async () => {
+    const out = outputDirectory();
+    const before = tf.memory().numTensors;
+    const run = await bench([
+      "compare",
+      ...["--objectives", "grpo,apo-no-stcr", "--seeds", "2", "--steps", "2", "--policy", "demo-init"],
+      ...tiny,
+      ...["--out", out, "-q"],
+    ]);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    for (const chart of ["entropy", "length-incorrect", "kl"])
+      expect(readFileSync(join(out, `compare-${chart}.svg`), "utf8")).toContain("<polyline");
+
+    const results = readRecord(out, "compare").results as {
+      config: { objective: { name: string }; train: { steps: number; evalEvery: number } };
+      summaries: ReadonlyArray<CompareSummary>;
+      runs: ReadonlyArray<CompareRun>;
+    };
+    expect(results.config.train).toMatchObject({ steps: 2, evalEvery: 2 });
+    expect(results.runs.map((entry) => `${entry.label}/${entry.seed}`)).toEqual([
+      "grpo/0",
+      "apo-no-stcr/0",
+      "grpo/1",
+      "apo-no-stcr/1",
+    ]);
+    for (const entry of results.runs) {
+      expect(entry.entropy).toHaveLength(2);
+      expect(entry.kl).toHaveLength(2);
+      expect(entry.heldOutAccuracyAfter).toBeGreaterThanOrEqual(0);
+      expect(entry.heldOutAccuracyAfter).toBeLessThanOrEqual(1);
+      expect(existsSync(join(entry.runDir, "summary.json"))).toBe(true);
+    }
+    // Both objectives start from the same policy for a seed: the same accuracy before training.
+    const bySeed = (seed: number) => results.runs.filter((entry) => entry.seed === seed);
+    for (const seed of [0, 1]) {
+      const [first, second] = bySeed(seed);
+      expect(first!.heldOutAccuracyBefore).toBe(second!.heldOutAccuracyBefore);
+    }
+    // The summary's mean ± std re-derive from the runs.
+    for (const summary of results.summaries) {
+      const runs = results.runs.filter((entry) => entry.label === summary.label);
+      const after = runs.map((entry) => entry.heldOutAccuracyAfter!);
+      expect(summary.heldOutAccuracyAfter.mean).toBeCloseTo(mean(after)!, 12);
+      expect(summary.heldOutAccuracyAfter.std).toBeCloseTo(standardDeviation(after)!, 12);
+      expect(summary.heldOutAccuracyAfter.n).toBe(2);
+      expect(summary.entropyTrajectory).toHaveLength(2);
+      expect(summary.entropyTrajectory[0]).toBeCloseTo(mean(runs.map((entry) => entry.entropy[0]!))!, 12);
+    }
+    const rows = tableRows(out, "compare");
+    expect(rows.map((row) => row[0])).toEqual(["grpo", "apo-no-stcr"]);
+    expect(rows[0]![3]).toBe(
+      `${results.summaries[0]!.heldOutAccuracyAfter.mean!.toFixed(3)} ± ${results.summaries[0]!.heldOutAccuracyAfter.std!.toFixed(3)}`,
+    );
+  });
+
+  it("rejects a bad trainer override or objective before training, with status 2", async () => {
+    const override = await bench([
+      "compare",
+      "--policy",
+      "demo-init",
+      "--set",
+      "optimizer.learningRate=1",
+      "-q",
+    ]);
+    expect(override.status).toBe(2);
+    expect(override.stderr).toContain("optimizer.learningRate: unknown key");
+    const objective = await bench(["compare", "--objectives", "apo,ppo-magic", "-q"]);
+    expect(objective.status).toBe(2);
+    expect(objective.stderr).toContain("ppo-magic");
+  });
+});
