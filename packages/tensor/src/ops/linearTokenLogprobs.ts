@@ -19,8 +19,8 @@ import { rowStatistics, targetLogprobs, vocabularyChunkGradient } from "../inter
 export interface LinearTokenLogprobsOptions {
   /**
    * Tokens per forward chunk: at most `chunkSize × V` logits exist at once. The backward works in
-   * vocabulary chunks of `⌊chunkSize · V / N⌋` rows of `weight`, so it keeps the same bound
-   * (`N × that` logits). Default: as many tokens as fit 2^22 logits (27 at V = 151,936).
+   * vocabulary chunks of `⌊chunkSize · V / max(N, H)⌋` rows of `weight`, so its logits `[rows, N]`
+   * and weight rows `[rows, H]` keep the same bound. Default: as many tokens as fit 2^22 logits (27 at V = 151,936).
    */
   readonly chunkSize?: number;
   /** Also return the entropy of each token's distribution (differentiable too). Default `false`. */
@@ -75,7 +75,8 @@ const layoutOf = (
   requireTargets(OP, targets, tokens, vocabulary);
   requirePositiveInteger(OP, "chunkSize", options.chunkSize);
   const tokenChunk = Math.min(tokens, options.chunkSize ?? defaultChunkRows(vocabulary));
-  const vocabularyChunk = Math.max(1, Math.floor((tokenChunk * vocabulary) / tokens));
+  // Backward chunks hold [rows, N] logits and [rows, H] weight rows: keep both within chunk × V.
+  const vocabularyChunk = Math.max(1, Math.floor((tokenChunk * vocabulary) / Math.max(tokens, hiddenSize)));
   return {
     tokens,
     hiddenSize,
@@ -146,7 +147,7 @@ const backward = (
     layout.vocabularyChunks,
     ({ start, size }) => {
       const [rows, nextSum] = tf.tidy(() => {
-        const weightRows = sliceRows(saved.weight, start, size);
+        const weightRows = size === layout.vocabulary ? saved.weight : sliceRows(saved.weight, start, size);
         const logitsT = tf.matMul(weightRows, saved.hidden, false, true) as tf.Tensor2D;
         const gradientT = vocabularyChunkGradient(
           logitsT,
@@ -180,7 +181,7 @@ const backward = (
  *
  * - Forward: token chunks of `chunkSize` rows; each chunk's logits `[chunkSize, V]` live only long
  *   enough to give the row's log-sum-exp (and entropy) and target logit.
- * - Backward (`tf.customGrad`): recomputes the logits in vocabulary chunks `[N, ⌊chunkSize·V/N⌋]`
+ * - Backward (`tf.customGrad`): recomputes the logits in vocabulary chunks `[⌊chunkSize·V/max(N, H)⌋, N]`
  *   from the saved per-row log-sum-exp, and accumulates `dHidden [N, H]` and the rows of
  *   `dWeight [V, H]`. Cost: one extra projection (4 matmul passes instead of 3).
  *
