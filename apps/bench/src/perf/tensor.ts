@@ -1,0 +1,438 @@
+/**
+ * `apo-bench perf tensor`: the memory-lean log-prob ops of `@apo-rl/tensor` against the naive tfjs
+ * paths, forward + backward, with Qwen's vocabulary.
+ *
+ * Memory method. Every measured run executes inside `tf.profile`, and the benchmark records, after
+ * every kernel, tfjs's live byte count (`numBytes`) together with the engine's tensor-id counter.
+ * The extra peak of a run is
+ *   max over those samples of (live bytes − bytes alive before the run − bytes of the returned
+ *   gradients that already exist at that sample),
+ * where "bytes alive before the run" are the inputs (hidden states, the lm_head weight, targets) and
+ * a returned gradient "exists" from the sample after its tensor was created. So what remains is
+ * exactly the working memory of the op: logits, softmax, chunk buffers, saved activations. The fused
+ * op assembles its `[V, H]` weight gradient on the host (cpu and wasm) and hands it to tfjs at the
+ * end; that buffer *is* the returned gradient, so it is not counted, while every tfjs-side chunk is.
+ */
+import { type BackendName, initBackend, linearTokenLogprobs, tokenLogprobs } from "@apo-rl/tensor";
+import * as tf from "@tensorflow/tfjs-core";
+
+/** Qwen2.5's vocabulary size (`lm_head.weight` has this many rows). */
+export const QWEN_VOCABULARY = 151_936;
+
+/**
+ * Options of {@link runTensorPerf}.
+ *
+ * @since 0.1.0
+ * @category perf
+ */
+export interface TensorPerfOptions {
+  /** Backends to measure (each initialised with `initBackend`). Default `["cpu", "wasm"]`. */
+  readonly backends?: ReadonlyArray<Extract<BackendName, "cpu" | "wasm">>;
+  /** Small shapes (N = 16, H = 64) for a CI smoke run, still with V = 151,936. Default `false`. */
+  readonly quick?: boolean;
+  /** Timed repetitions per case; the median is reported. Default 1 (quick: 2). */
+  readonly repetitions?: number;
+  /**
+   * On wasm, also try N = 512, H = 896 (Qwen2.5-0.5B's head): the fused op, then the naive path,
+   * which is expected to exhaust the 4 GB wasm heap. Default `true` unless `quick`.
+   */
+  readonly oversizedWasm?: boolean;
+  /** Which comparisons to run. Default both. */
+  readonly ops?: ReadonlyArray<"linearTokenLogprobs" | "tokenLogprobs">;
+  /** Progress lines (one per measured case). */
+  readonly onProgress?: (line: string) => void;
+}
+
+/**
+ * One measured case.
+ *
+ * @since 0.1.0
+ * @category perf
+ */
+export interface TensorPerfMeasurement {
+  readonly op: "linearTokenLogprobs" | "tokenLogprobs";
+  readonly path: "fused" | "naive";
+  /** How the path computes, in words. */
+  readonly description: string;
+  readonly backend: string;
+  readonly tokens: number;
+  /** `H`; 0 for `tokenLogprobs` (its input is logits). */
+  readonly hiddenSize: number;
+  readonly vocabulary: number;
+  readonly status: "ok" | "failed";
+  /** The error message when `status` is `failed` (e.g. the wasm heap is exhausted). */
+  readonly error?: string;
+  /** Forward + backward wall time per repetition (ms). */
+  readonly timesMs: ReadonlyArray<number>;
+  readonly medianMs?: number;
+  /** Bytes alive before the run: the inputs and the weight. */
+  readonly inputBytes: number;
+  /** Bytes of the returned gradients. */
+  readonly gradientBytes: number;
+  /** Extra peak bytes (see the module's memory method). */
+  readonly extraPeakBytes?: number;
+}
+
+/**
+ * Fused versus naive at one shape.
+ *
+ * @since 0.1.0
+ * @category perf
+ */
+export interface TensorPerfComparison {
+  readonly op: "linearTokenLogprobs" | "tokenLogprobs";
+  readonly backend: string;
+  readonly tokens: number;
+  readonly hiddenSize: number;
+  /** fused median time / naive median time. */
+  readonly timeRatio: number;
+  /** fused extra peak / naive extra peak. */
+  readonly memoryRatio: number;
+  /** Targets of issue 3 (linearTokenLogprobs only): time ≤ 1.35×, extra peak ≤ 15 %. */
+  readonly meetsTimeTarget?: boolean;
+  readonly meetsMemoryTarget?: boolean;
+}
+
+/**
+ * @since 0.1.0
+ * @category perf
+ */
+export interface TensorPerfResults {
+  readonly vocabulary: number;
+  readonly quick: boolean;
+  readonly repetitions: number;
+  readonly measurements: ReadonlyArray<TensorPerfMeasurement>;
+  readonly comparisons: ReadonlyArray<TensorPerfComparison>;
+  readonly memoryMethod: string;
+}
+
+/** Issue 3's targets for the fused linear log-prob. */
+export const TIME_TARGET = 1.35;
+export const MEMORY_TARGET = 0.15;
+
+const MEMORY_METHOD =
+  "tfjs live bytes sampled after every kernel (tf.profile); extra peak = max(live − bytes before the run − returned gradients already created)";
+
+interface Shape {
+  readonly tokens: number;
+  readonly hiddenSize: number;
+}
+
+interface Sample {
+  readonly bytes: number;
+  readonly nextTensorId: number;
+}
+
+/** The engine's next tensor id (a private static of tfjs's Engine; read-only use). */
+const nextTensorId = (): number => Reflect.get(tf.engine().constructor, "nextTensorId") as number;
+
+/**
+ * Run `body` under `tf.profile`, sampling live bytes after every kernel, and return its gradients
+ * with the extra peak (see the module comment).
+ */
+const profiled = async (
+  body: () => ReadonlyArray<tf.Tensor>,
+): Promise<{ gradients: ReadonlyArray<tf.Tensor>; extraPeakBytes: number; elapsedMs: number }> => {
+  const engine = tf.engine();
+  const before = tf.memory().numBytes;
+  const samples: Array<Sample> = [];
+  const started = performance.now();
+  const info = await tf.profile(() => {
+    const kernels = engine.state.activeProfile.kernels;
+    // Record one sample per kernel without keeping the (large) per-kernel records.
+    kernels.push = (..._items: Array<unknown>): number => {
+      samples.push({ bytes: engine.state.numBytes, nextTensorId: nextTensorId() });
+      return 0;
+    };
+    return [...body()];
+  });
+  const gradients = info.result as Array<tf.Tensor>;
+  // Make sure device backends have finished before the clock stops (cpu and wasm are synchronous).
+  for (const gradient of gradients)
+    tf.tidy(() =>
+      tf.slice(gradient, new Array(gradient.rank).fill(0), new Array(gradient.rank).fill(1)).dataSync(),
+    );
+  const elapsedMs = performance.now() - started;
+  samples.push({ bytes: tf.memory().numBytes, nextTensorId: nextTensorId() });
+  const bytesOf = (tensor: tf.Tensor) => tensor.size * 4;
+  let extraPeakBytes = 0;
+  for (const sample of samples) {
+    const created = gradients
+      .filter((gradient) => gradient.id < sample.nextTensorId)
+      .reduce((sum, g) => sum + bytesOf(g), 0);
+    extraPeakBytes = Math.max(extraPeakBytes, sample.bytes - before - created);
+  }
+  return { gradients, extraPeakBytes, elapsedMs };
+};
+
+const median = (values: ReadonlyArray<number>): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/** `log_softmax(x)[n, t_n]` the plain way: a flat gather from the full `[N, V]` log-softmax. */
+const naivePick = (logprobs: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D => {
+  const [rows, vocabulary] = logprobs.shape;
+  const flat = tf.add(tf.mul(tf.range(0, rows, 1, "int32"), tf.scalar(vocabulary, "int32")), targets);
+  return tf.gather(tf.reshape(logprobs, [rows * vocabulary]), flat) as tf.Tensor1D;
+};
+
+interface CaseDefinition {
+  readonly op: TensorPerfMeasurement["op"];
+  readonly path: TensorPerfMeasurement["path"];
+  readonly description: string;
+  readonly shape: Shape;
+  /** Creates the inputs; the first `differentiable` of them get gradients. */
+  readonly inputs: () => { readonly tensors: ReadonlyArray<tf.Tensor>; readonly differentiable: number };
+  readonly loss: (...tensors: Array<tf.Tensor>) => tf.Scalar;
+}
+
+const linearInputs = (shape: Shape, vocabulary: number) => () => ({
+  tensors: [
+    tf.randomNormal([shape.tokens, shape.hiddenSize], 0, 1, "float32", 1),
+    tf.randomNormal([vocabulary, shape.hiddenSize], 0, 0.02, "float32", 2),
+    tf.randomUniform([shape.tokens], 0, vocabulary, "int32", 3),
+  ],
+  differentiable: 2,
+});
+
+const logitsInputs = (shape: Shape, vocabulary: number) => () => ({
+  tensors: [
+    tf.randomNormal([shape.tokens, vocabulary], 0, 2, "float32", 4),
+    tf.randomUniform([shape.tokens], 0, vocabulary, "int32", 5),
+  ],
+  differentiable: 1,
+});
+
+const linearCases = (shape: Shape, vocabulary: number): ReadonlyArray<CaseDefinition> => [
+  {
+    op: "linearTokenLogprobs",
+    path: "fused",
+    description: "linearTokenLogprobs (token chunks forward, vocabulary chunks backward, logits recomputed)",
+    shape,
+    inputs: linearInputs(shape, vocabulary),
+    loss: (hidden, weight, targets) =>
+      tf.sum(linearTokenLogprobs(hidden as tf.Tensor2D, weight as tf.Tensor2D, targets as tf.Tensor1D)),
+  },
+  {
+    op: "linearTokenLogprobs",
+    path: "naive",
+    description: "matMul(hidden, weightᵀ) → logSoftmax → gather the target",
+    shape,
+    inputs: linearInputs(shape, vocabulary),
+    loss: (hidden, weight, targets) =>
+      tf.sum(
+        naivePick(
+          tf.logSoftmax(tf.matMul(hidden as tf.Tensor2D, weight as tf.Tensor2D, false, true)) as tf.Tensor2D,
+          targets as tf.Tensor1D,
+        ),
+      ),
+  },
+];
+
+const tokenCases = (shape: Shape, vocabulary: number): ReadonlyArray<CaseDefinition> => [
+  {
+    op: "tokenLogprobs",
+    path: "fused",
+    description: "tokenLogprobs (row-chunked logsumexp, chunked gradient)",
+    shape,
+    inputs: logitsInputs(shape, vocabulary),
+    loss: (logits, targets) => tf.sum(tokenLogprobs(logits as tf.Tensor2D, targets as tf.Tensor1D)),
+  },
+  {
+    op: "tokenLogprobs",
+    path: "naive",
+    description: "logSoftmax → gather the target",
+    shape,
+    inputs: logitsInputs(shape, vocabulary),
+    loss: (logits, targets) =>
+      tf.sum(naivePick(tf.logSoftmax(logits as tf.Tensor2D), targets as tf.Tensor1D)),
+  },
+];
+
+const measure = async (
+  definition: CaseDefinition,
+  backend: string,
+  vocabulary: number,
+  repetitions: number,
+): Promise<TensorPerfMeasurement> => {
+  const base = {
+    op: definition.op,
+    path: definition.path,
+    description: definition.description,
+    backend,
+    tokens: definition.shape.tokens,
+    hiddenSize: definition.op === "tokenLogprobs" ? 0 : definition.shape.hiddenSize,
+    vocabulary,
+  };
+  let inputs: ReadonlyArray<tf.Tensor> = [];
+  const timesMs: Array<number> = [];
+  let extraPeakBytes = 0;
+  let gradientBytes = 0;
+  let inputBytes = 0;
+  try {
+    const created = definition.inputs();
+    inputs = created.tensors;
+    inputBytes = inputs.reduce((sum, tensor) => sum + tensor.size * 4, 0);
+    const differentiable = inputs.slice(0, created.differentiable);
+    const constants = inputs.slice(created.differentiable);
+    for (let repetition = 0; repetition < repetitions; repetition++) {
+      const run = await profiled(() =>
+        tf.grads((...variables: Array<tf.Tensor>) => definition.loss(...variables, ...constants))([
+          ...differentiable,
+        ]),
+      );
+      timesMs.push(run.elapsedMs);
+      extraPeakBytes = Math.max(extraPeakBytes, run.extraPeakBytes);
+      gradientBytes = run.gradients.reduce((sum, tensor) => sum + tensor.size * 4, 0);
+      tf.dispose([...run.gradients]);
+    }
+    return {
+      ...base,
+      status: "ok",
+      timesMs,
+      medianMs: median(timesMs),
+      inputBytes,
+      gradientBytes,
+      extraPeakBytes,
+    };
+  } catch (error) {
+    return {
+      ...base,
+      status: "failed",
+      error: error instanceof Error ? error.message.split("\n")[0]! : String(error),
+      timesMs,
+      inputBytes,
+      gradientBytes,
+    };
+  } finally {
+    tf.dispose([...inputs]);
+  }
+};
+
+const compare = (measurements: ReadonlyArray<TensorPerfMeasurement>): ReadonlyArray<TensorPerfComparison> => {
+  const comparisons: Array<TensorPerfComparison> = [];
+  for (const fused of measurements.filter((m) => m.path === "fused" && m.status === "ok")) {
+    const naive = measurements.find(
+      (m) =>
+        m.path === "naive" &&
+        m.status === "ok" &&
+        m.op === fused.op &&
+        m.backend === fused.backend &&
+        m.tokens === fused.tokens &&
+        m.hiddenSize === fused.hiddenSize,
+    );
+    if (naive === undefined) continue;
+    const timeRatio = fused.medianMs! / naive.medianMs!;
+    const memoryRatio = fused.extraPeakBytes! / naive.extraPeakBytes!;
+    comparisons.push({
+      op: fused.op,
+      backend: fused.backend,
+      tokens: fused.tokens,
+      hiddenSize: fused.hiddenSize,
+      timeRatio,
+      memoryRatio,
+      ...(fused.op === "linearTokenLogprobs"
+        ? { meetsTimeTarget: timeRatio <= TIME_TARGET, meetsMemoryTarget: memoryRatio <= MEMORY_TARGET }
+        : {}),
+    });
+  }
+  return comparisons;
+};
+
+const mebibytes = (bytes: number | undefined): string =>
+  bytes === undefined ? "–" : (bytes / 2 ** 20).toFixed(1);
+const seconds = (ms: number | undefined): string => (ms === undefined ? "–" : (ms / 1000).toFixed(2));
+
+/**
+ * A markdown report: one row per measurement, then the fused/naive ratios.
+ *
+ * @since 0.1.0
+ * @category perf
+ */
+export const tensorPerfTable = (results: TensorPerfResults): string => {
+  const lines = [
+    `V = ${results.vocabulary.toLocaleString("en-US")}, forward + backward, median of ${results.repetitions}`,
+    "",
+    "| op | path | backend | N | H | time (s) | extra peak (MiB) | gradients (MiB) | status |",
+    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ...results.measurements.map(
+      (m) =>
+        `| ${m.op} | ${m.path} | ${m.backend} | ${m.tokens} | ${m.hiddenSize || "–"} | ${seconds(m.medianMs)} | ${mebibytes(m.extraPeakBytes)} | ${mebibytes(m.gradientBytes)} | ${m.status === "ok" ? "ok" : `failed: ${m.error}`} |`,
+    ),
+    "",
+    "| op | backend | N | H | time fused/naive | extra peak fused/naive | targets (≤ 1.35×, ≤ 15 %) |",
+    "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+    ...results.comparisons.map(
+      (c) =>
+        `| ${c.op} | ${c.backend} | ${c.tokens} | ${c.hiddenSize || "–"} | ${c.timeRatio.toFixed(2)}× | ${(100 * c.memoryRatio).toFixed(1)} % | ${
+          c.meetsTimeTarget === undefined
+            ? "–"
+            : `time ${c.meetsTimeTarget ? "met" : "missed"}, memory ${c.meetsMemoryTarget ? "met" : "missed"}`
+        } |`,
+    ),
+    "",
+    `Memory: ${results.memoryMethod}.`,
+  ];
+  return lines.join("\n");
+};
+
+/**
+ * Run the tensor benchmark. Full shapes: N = 512, H = 896 on cpu and N = 128, H = 256 on wasm
+ * (plus, unless disabled, the N = 512, H = 896 attempt on wasm), `tokenLogprobs` at the same N.
+ * Returns JSON-serialisable results and a markdown table. Leaves the last backend active.
+ *
+ * @example
+ * ```ts
+ * const { results, table } = await runTensorPerf({ quick: true });
+ * ```
+ * @since 0.1.0
+ * @category perf
+ */
+export const runTensorPerf = async (
+  options: TensorPerfOptions = {},
+): Promise<{ readonly results: TensorPerfResults; readonly table: string }> => {
+  const quick = options.quick === true;
+  const repetitions = options.repetitions ?? (quick ? 2 : 1);
+  const vocabulary = QWEN_VOCABULARY;
+  const backends = options.backends ?? ["cpu", "wasm"];
+  const oversized = options.oversizedWasm ?? !quick;
+  const measurements: Array<TensorPerfMeasurement> = [];
+  for (const backend of backends) {
+    await initBackend(backend);
+    const shape: Shape = quick
+      ? { tokens: 16, hiddenSize: 64 }
+      : backend === "cpu"
+        ? { tokens: 512, hiddenSize: 896 }
+        : { tokens: 128, hiddenSize: 256 };
+    const ops = options.ops ?? ["linearTokenLogprobs", "tokenLogprobs"];
+    const cases = [
+      ...(ops.includes("linearTokenLogprobs") ? linearCases(shape, vocabulary) : []),
+      ...(ops.includes("tokenLogprobs") ? tokenCases(shape, vocabulary) : []),
+    ];
+    // The naive path at Qwen2.5-0.5B's head shape needs more than wasm's 4 GB heap: run it last.
+    if (backend === "wasm" && oversized)
+      cases.push(...linearCases({ tokens: 512, hiddenSize: 896 }, vocabulary));
+    for (const definition of cases) {
+      const measurement = await measure(definition, backend, vocabulary, repetitions);
+      measurements.push(measurement);
+      options.onProgress?.(
+        `${measurement.op} ${measurement.path} on ${backend} N=${measurement.tokens} H=${measurement.hiddenSize}: ${
+          measurement.status === "ok"
+            ? `${seconds(measurement.medianMs)} s, extra peak ${mebibytes(measurement.extraPeakBytes)} MiB`
+            : `failed (${measurement.error})`
+        }`,
+      );
+    }
+  }
+  const results: TensorPerfResults = {
+    vocabulary,
+    quick,
+    repetitions,
+    measurements,
+    comparisons: compare(measurements),
+    memoryMethod: MEMORY_METHOD,
+  };
+  return { results, table: tensorPerfTable(results) };
+};
