@@ -1,6 +1,6 @@
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
-import { assertSpecificationVersion } from "@apo-rl/core";
 import { join } from "node:path";
+import { assertSpecificationVersion } from "@apo-rl/core";
 import { AdamW } from "./AdamW.js";
 import type { BatchVerifier } from "./BatchVerifier.js";
 import {
@@ -78,6 +78,8 @@ export interface TrainingSummary {
   readonly wallSeconds: number;
   readonly lastCheckpoint: string | null;
   readonly resumedFrom: number | null;
+  /** Invalid dataset rows skipped while loading (`--skip-invalid`). */
+  readonly skippedDataRows: number;
 }
 
 const stderrLine = (line: string) => {
@@ -135,6 +137,7 @@ export const runTrainingLoop = async (
   const resolved = `${JSON.stringify(config, null, 2)}\n`;
   await writeFile(join(runDirectory, "config.json"), resolved);
   log(`resolved config (saved to ${join(runDirectory, "config.json")}):\n${resolved}`);
+  if ((run.data.skipped ?? 0) > 0) log(`skipped ${run.data.skipped} invalid dataset rows (--skip-invalid)`);
 
   const optimizer = new AdamW(policy.trainableParameters(), {
     betas: config.optimizer.betas,
@@ -286,6 +289,7 @@ export const runTrainingLoop = async (
     wallSeconds: (performance.now() - started) / 1000,
     lastCheckpoint: lastCheckpoint?.path ?? null,
     resumedFrom,
+    skippedDataRows: run.data.skipped ?? 0,
   };
   await writeFile(join(runDirectory, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
   const report = await writeReport(runDirectory, { ...summary });

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../src/errors.js";
+import { ConfigError, TrainerSetupError } from "../src/errors.js";
 import { parseCliArguments } from "../src/internal/cliArguments.js";
 import { runCli } from "../src/runCli.js";
 import { samplerCursor } from "../src/TrainingData.js";
@@ -148,14 +148,23 @@ describe("runCli", () => {
     policy?.dispose();
   });
 
-  it("fails with 1 and a clear message when no policy factory is plugged in", async () => {
+  it("fails with 1 and the component's message when a component cannot be built", async () => {
     const directory = mkdtempSync(join(tmpdir(), "apo-cli-"));
     const file = join(directory, "run.yaml");
     writeFileSync(file, runYaml(join(directory, "run")));
     const run = capture();
-    expect(await runCli(["--config", file], run.output, { handleSignals: false })).toBe(1);
-    expect(run.out.stderr).toContain(
-      'Cannot set up policy: no policy factory for model.checkpoint "tabular"',
-    );
+    const status = await runCli(["--config", file], run.output, {
+      handleSignals: false,
+      hooks: {
+        createPolicy: async (config) => {
+          throw new TrainerSetupError({
+            component: "policy",
+            reason: `no checkpoint at ${config.model.checkpoint}`,
+          });
+        },
+      },
+    });
+    expect(status).toBe(1);
+    expect(run.out.stderr).toContain("apo-train: Cannot set up policy: no checkpoint at tabular\n");
   });
 });

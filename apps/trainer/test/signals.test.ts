@@ -1,12 +1,11 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { listCheckpoints } from "../src/checkpoint.js";
-
-const child = fileURLToPath(new URL("./support/interruptedRunChild.mjs", import.meta.url));
+import { runCli } from "../src/runCli.js";
+import { samplerCursor } from "../src/TrainingData.js";
+import { examples, makePolicy } from "./support/sayNumberTask.js";
 
 const config = (runDir: string) => `model: { checkpoint: tabular }
 data: { format: synthetic }
@@ -19,62 +18,69 @@ output: { runDir: ${JSON.stringify(runDir)} }
 backend: cpu
 `;
 
-/** Run apo-train in a child; send `signal` once `afterStep` steps are done. */
-const runChild = (
-  argv: ReadonlyArray<string>,
-  signal?: { readonly name: NodeJS.Signals; readonly afterStep: number },
-): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve, reject) => {
-    const process_ = spawn(process.execPath, [child, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    let sent = false;
-    process_.stdout.on("data", (data: Buffer) => {
-      stdout += data.toString();
-      if (signal !== undefined && !sent && stdout.includes(`step ${signal.afterStep}/`)) {
-        sent = true;
-        process_.kill(signal.name);
-      }
-    });
-    process_.stderr.on("data", (data: Buffer) => {
-      stderr += data.toString();
-    });
-    process_.on("error", reject);
-    process_.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
+// A real signal is sent to this test process. This guard listener keeps the process alive should
+// the signal arrive after the trainer removed its own handlers.
+const guard = () => {};
+beforeEach(() => {
+  process.on("SIGINT", guard);
+  process.on("SIGTERM", guard);
+});
+afterEach(async () => {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  process.removeListener("SIGINT", guard);
+  process.removeListener("SIGTERM", guard);
+});
+
+const cli = async (argv: ReadonlyArray<string>, signal?: { name: NodeJS.Signals; afterStep: number }) => {
+  const out = { stdout: "", stderr: "" };
+  const status = await runCli(
+    argv,
+    {
+      stdout: (text) => {
+        out.stdout += text;
+      },
+      stderr: (text) => {
+        out.stderr += text;
+      },
+    },
+    {
+      progress: (line) => {
+        if (signal !== undefined && line.startsWith(`step ${signal.afterStep}/`))
+          process.kill(process.pid, signal.name);
+      },
+      hooks: {
+        createPolicy: async () => makePolicy(),
+        createData: async () => ({ train: samplerCursor(examples, 2), heldOut: [] }),
+      },
+    },
+  );
+  return { status, ...out };
+};
 
 describe("signals", () => {
-  it("SIGINT finishes the step, writes a checkpoint, exits 130; --resume completes the run", async () => {
-    const directory = mkdtempSync(join(tmpdir(), "apo-signal-"));
-    const runDir = join(directory, "run");
-    const file = join(directory, "run.yaml");
-    writeFileSync(file, config(runDir));
+  for (const name of ["SIGINT", "SIGTERM"] as const)
+    it(`${name} finishes the step, writes a checkpoint, exits 130; --resume completes the run`, async () => {
+      const directory = mkdtempSync(join(tmpdir(), "apo-signal-"));
+      const runDir = join(directory, "run");
+      const file = join(directory, "run.yaml");
+      writeFileSync(file, config(runDir));
 
-    const interrupted = await runChild(["--config", file, "--set", "data.synthetic.trainSize=4"], {
-      name: "SIGINT",
-      afterStep: 3,
+      const interrupted = await cli(["--config", file], { name, afterStep: 3 });
+      expect(interrupted.stderr).toContain(`${name}: finishing the current step, then writing a checkpoint`);
+      expect(interrupted.status).toBe(130);
+      const saved = await listCheckpoints(join(runDir, "checkpoints"));
+      expect(saved).toHaveLength(1);
+      const stoppedAt = saved[0]!.step;
+      expect(stoppedAt).toBeGreaterThanOrEqual(3);
+      expect(stoppedAt).toBeLessThan(20);
+      expect(interrupted.stderr).toContain(`interrupted after step ${stoppedAt}; continue with --resume`);
+      expect(JSON.parse(interrupted.stdout)).toMatchObject({ interrupted: true, steps: stoppedAt });
+
+      const resumed = await cli(["--config", file, "--set", `train.steps=${stoppedAt + 2}`, "--resume"]);
+      expect(resumed.status).toBe(0);
+      expect(resumed.stderr).toContain(`resumed from ${saved[0]!.path} (step ${stoppedAt})`);
+      const summary = JSON.parse(readFileSync(join(runDir, "summary.json"), "utf8"));
+      expect(summary).toMatchObject({ steps: stoppedAt + 2, resumedFrom: stoppedAt, interrupted: false });
+      expect(process.listenerCount(name)).toBe(1); // only the guard: the trainer removed its handler
     });
-    expect(interrupted.stderr).toContain("SIGINT: finishing the current step, then writing a checkpoint");
-    expect(interrupted.code).toBe(130);
-    const saved = await listCheckpoints(join(runDir, "checkpoints"));
-    expect(saved).toHaveLength(1);
-    const stoppedAt = saved[0]!.step;
-    expect(stoppedAt).toBeGreaterThanOrEqual(3);
-    expect(stoppedAt).toBeLessThan(50);
-    expect(interrupted.stderr).toContain(`interrupted after step ${stoppedAt}; continue with --resume`);
-
-    const resumed = await runChild([
-      "--config",
-      file,
-      "--set",
-      "data.synthetic.trainSize=4",
-      "--set",
-      "train.steps=" + String(stoppedAt + 2),
-      "--resume",
-    ]);
-    expect(resumed.code).toBe(0);
-    expect(resumed.stderr).toContain(`resumed from ${saved[0]!.path} (step ${stoppedAt})`);
-    const summary = JSON.parse(readFileSync(join(runDir, "summary.json"), "utf8"));
-    expect(summary).toMatchObject({ steps: stoppedAt + 2, resumedFrom: stoppedAt, interrupted: false });
-  });
 });

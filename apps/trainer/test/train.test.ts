@@ -28,7 +28,7 @@ describe("train (end to end: tabular policy, apo objective, counting verifier in
   it("learns the trivial task: finite losses, weights change, metrics, report and summary written", async () => {
     await useBackend("cpu");
     const runDir = mkdtempSync(join(tmpdir(), "apo-train-"));
-    const base = taskConfig(runDir, { steps: 12, evalEvery: 6, saveEvery: 6 });
+    const base = taskConfig(runDir, { steps: 16, evalEvery: 8, saveEvery: 8 });
     // The verifier runs in @apo-rl/rewards' worker pool here (one thread).
     const config = {
       ...base,
@@ -48,7 +48,7 @@ describe("train (end to end: tabular policy, apo objective, counting verifier in
 
     const records = readRecords(runDir);
     const steps = records.filter((record): record is TrainStepRecord => record.kind === "train");
-    expect(steps.map((record) => record.step)).toEqual(Array.from({ length: 12 }, (_, index) => index + 1));
+    expect(steps.map((record) => record.step)).toEqual(Array.from({ length: 16 }, (_, index) => index + 1));
     for (const record of steps) {
       expect(Number.isFinite(record.loss)).toBe(true);
       expect(record.skipped).toBe(false);
@@ -61,31 +61,31 @@ describe("train (end to end: tabular policy, apo objective, counting verifier in
     }
     expect(Array.from(policy.table.dataSync())).not.toEqual(initial);
     const early = (steps[0]!.reward + steps[1]!.reward) / 2;
-    const late = (steps[10]!.reward + steps[11]!.reward) / 2;
+    const late = (steps[14]!.reward + steps[15]!.reward) / 2;
     expect(late).toBeGreaterThan(early + 0.4);
 
     const evaluations = records.filter((record) => record.kind === "eval");
-    expect(evaluations.map((record) => record.step)).toEqual([0, 6, 12]);
+    expect(evaluations.map((record) => record.step)).toEqual([0, 8, 16]);
     expect(summary.heldOutAccuracyBefore).toBe(evaluations[0]!.accuracy);
     expect(summary.heldOutAccuracyAfter).toBe(evaluations[2]!.accuracy);
     expect(summary.heldOutAccuracyAfter).toBeGreaterThan(summary.heldOutAccuracyBefore! + 0.5);
-    expect(summary.steps).toBe(12);
+    expect(summary.steps).toBe(16);
     expect(summary.objective).toBe("apo");
     expect(JSON.parse(readFileSync(join(runDir, "summary.json"), "utf8"))).toMatchObject({
-      steps: 12,
+      steps: 16,
       objective: "apo",
     });
     expect(JSON.parse(readFileSync(join(runDir, "config.json"), "utf8"))).toEqual(
       JSON.parse(JSON.stringify(config)),
     );
-    expect(lines[11]).toMatch(/^step 12\/12 \[=+>\] 100% ETA 0s \| reward /);
+    expect(lines[15]).toMatch(/^step 16\/16 \[=+>\] 100% ETA 0s \| reward /);
 
     const report = readFileSync(join(runDir, "report.html"), "utf8");
     expect(report).toContain("<svg");
     expect(report.match(/<polyline/g)?.length).toBeGreaterThan(10);
     expect(report).not.toMatch(/<script|<link|src=|href=/);
-    expect(existsSync(join(runDir, "checkpoints", "step-00000006", "checkpoint.json"))).toBe(true);
-    expect(existsSync(join(runDir, "checkpoints", "step-00000012", "checkpoint.json"))).toBe(true);
+    expect(existsSync(join(runDir, "checkpoints", "step-00000008", "checkpoint.json"))).toBe(true);
+    expect(existsSync(join(runDir, "checkpoints", "step-00000016", "checkpoint.json"))).toBe(true);
     policy.dispose();
   });
 });

@@ -12,11 +12,11 @@ import * as tf from "@tensorflow/tfjs-core";
 import { SeededRandom } from "../../src/internal/random.js";
 
 /**
- * A genuinely trainable tiny policy for tests: an autoregressive table of logits.
- * Row `c` (one per known prompt) gives the logits of the first response token; row
- * `contexts + previousToken` gives those of every later token. Sampling is real (seeded,
- * temperature, top-k, top-p), log-probs are differentiable through a tfjs `Variable`, and the
- * reference policy is a frozen copy of the initial table.
+ * A genuinely trainable tiny policy for tests: a table of logits with one row per (prompt,
+ * response position): row `prompt · maxLength + position` gives the distribution of the token at
+ * that position of a response to that prompt. Sampling is real (seeded, temperature, top-k,
+ * top-p), log-probs are differentiable through a tfjs `Variable`, and the reference policy is a
+ * frozen copy of the initial table.
  */
 export interface TabularPolicyOptions {
   readonly vocabulary: ReadonlyArray<string>;
@@ -27,6 +27,8 @@ export interface TabularPolicyOptions {
   readonly seed: number;
   /** Standard deviation of the random initial logits. */
   readonly initialScale?: number;
+  /** Longest response this policy can produce (default 4). */
+  readonly maxLength?: number;
 }
 
 const promptText = (request: GenerationRequest): string =>
@@ -50,12 +52,14 @@ export class TabularPolicy implements PolicyV1<tf.Tensor, tf.Variable> {
   readonly table: tf.Variable;
   readonly reference: tf.Tensor;
   readonly options: TabularPolicyOptions;
+  readonly maxLength: number;
   readonly #contexts: Map<string, number>;
 
   constructor(options: TabularPolicyOptions) {
     this.options = options;
     this.#contexts = new Map(options.prompts.map((prompt, index) => [prompt, index]));
-    const rows = options.prompts.length + options.vocabulary.length;
+    this.maxLength = options.maxLength ?? 4;
+    const rows = options.prompts.length * this.maxLength;
     const scale = options.initialScale ?? 0.1;
     this.table = tf.tidy(() =>
       tf.variable(
@@ -86,9 +90,9 @@ export class TabularPolicy implements PolicyV1<tf.Tensor, tf.Variable> {
       for (let groupIndex = 0; groupIndex < options.n; groupIndex++) {
         const tokenIds: number[] = [];
         const logprobs: number[] = [];
-        let row = context;
         let finishReason: "stop" | "length" = "length";
-        while (tokenIds.length < options.maxNewTokens) {
+        while (tokenIds.length < Math.min(options.maxNewTokens, this.maxLength)) {
+          const row = context * this.maxLength + tokenIds.length;
           const logits = table.slice(row * width, (row + 1) * width);
           const { token, logprob } = this.#sample(logits, options, random);
           tokenIds.push(token);
@@ -97,7 +101,6 @@ export class TabularPolicy implements PolicyV1<tf.Tensor, tf.Variable> {
             finishReason = "stop";
             break;
           }
-          row = this.options.prompts.length + token;
         }
         const text = tokenIds
           .filter((token) => token !== this.options.endOfSequence)
@@ -150,13 +153,16 @@ export class TabularPolicy implements PolicyV1<tf.Tensor, tf.Variable> {
     for (const rollout of batch.rollouts) {
       const request = requests.get(rollout.promptId);
       if (request === undefined) throw new Error(`TabularPolicy: no request for ${rollout.promptId}`);
-      let row = this.contextOf(request);
+      const context = this.contextOf(request);
+      if (rollout.tokenIds.length > this.maxLength)
+        throw new Error(
+          `TabularPolicy: a response of ${rollout.tokenIds.length} tokens exceeds maxLength ${this.maxLength}`,
+        );
       for (let position = 0; position < length; position++) {
         const token = rollout.tokenIds[position];
-        rows.push(token === undefined ? 0 : row);
+        rows.push(token === undefined ? 0 : context * this.maxLength + position);
         targets.push(token ?? 0);
         mask.push(token === undefined ? 0 : 1);
-        if (token !== undefined) row = this.options.prompts.length + token;
       }
     }
     const temperature = batch.temperature > 0 ? batch.temperature : 1;

@@ -1,7 +1,5 @@
-// Child process of checkpointCrash.test.ts: loads the TypeScript writer through Vite's module runner.
-import { fileURLToPath } from "node:url";
-import { runnerImport } from "vite";
+// Child process of checkpointCrash.test.ts.
+import { importTypeScript } from "./runTypeScript.mjs";
 
-const writer = fileURLToPath(new URL("./crashingCheckpointWriter.ts", import.meta.url));
-const { module } = await runnerImport(writer, { configFile: false, logLevel: "silent" });
-await module.run(process.argv[2]);
+const writer = await importTypeScript("./crashingCheckpointWriter.ts");
+await writer.run(process.argv[2]);

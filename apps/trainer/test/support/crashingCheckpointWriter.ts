@@ -1,6 +1,6 @@
 import { open } from "node:fs/promises";
 import { join } from "node:path";
-import { initBackend } from "@apo-rl/tensor";
+import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
 import { AdamW } from "../../src/AdamW.js";
 import { saveTrainingCheckpoint, writeCheckpoint } from "../../src/checkpoint.js";
@@ -11,7 +11,8 @@ import { makePolicy } from "./sayNumberTask.js";
  * weights), then start the checkpoint of step 2 and keep writing a large file into it until killed.
  */
 export const run = async (root: string): Promise<void> => {
-  await initBackend("cpu");
+  // Only the cpu kernels are needed here (no gradients), so the backend package is imported directly.
+  await tf.setBackend("cpu");
   const policy = makePolicy();
   const optimizer = new AdamW(policy.trainableParameters(), {
     betas: [0.9, 0.99],
