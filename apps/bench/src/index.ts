@@ -8,6 +8,7 @@
 
 export { type ObjectiveVariant, objectiveVariants, selectVariants } from "./compare/objectiveVariants.js";
 export {
+  builtinCompareConfig,
   type CompareOptions,
   type CompareRun,
   type CompareSummary,

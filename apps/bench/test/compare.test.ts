@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { initBackend } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
@@ -7,17 +7,23 @@ import type { CompareRun, CompareSummary } from "../src/compare/runCompare.js";
 import { mean, standardDeviation } from "../src/statistics.js";
 import { bench, outputDirectory, readRecord, tableRows } from "./support/cli.js";
 
-const tiny = [
-  ...["--set", "rollout.groupSize=2", "--set", "rollout.maxNewTokens=4", "--set", "train.promptsPerStep=2"],
-  ...[
-    "--set",
-    "train.microBatchSize=2",
-    "--set",
-    "data.heldOutSize=3",
-    "--set",
-    "data.synthetic.trainSize=8",
-  ],
-];
+/** A tiny base config (as a user's --config file would be), independent of the demo's own config. */
+const tinyConfig = (directory: string): string => {
+  const file = join(directory, "tiny.json");
+  writeFileSync(
+    file,
+    JSON.stringify({
+      model: { checkpoint: "demo" },
+      data: { format: "synthetic", heldOutSize: 3, synthetic: { variant: "count", trainSize: 8 } },
+      rollout: { groupSize: 2, maxNewTokens: 8 },
+      reward: { preset: "view-r1", accuracy: "counting", workers: 0 },
+      optimizer: { lr: 1e-3 },
+      train: { promptsPerStep: 2, microBatchSize: 2 },
+      backend: "wasm",
+    }),
+  );
+  return file;
+};
 
 describe("apo-bench compare", () => {
   beforeAll(async () => {
@@ -30,7 +36,7 @@ describe("apo-bench compare", () => {
     const run = await bench([
       "compare",
       ...["--objectives", "grpo,apo-no-stcr", "--seeds", "2", "--steps", "2", "--policy", "demo-init"],
-      ...tiny,
+      ...["--config", tinyConfig(out), "--set", "rollout.maxNewTokens=4"],
       ...["--out", out, "-q"],
     ]);
     expect(run.stderr).toBe("");
@@ -40,11 +46,12 @@ describe("apo-bench compare", () => {
       expect(readFileSync(join(out, `compare-${chart}.svg`), "utf8")).toContain("<polyline");
 
     const results = readRecord(out, "compare").results as {
-      config: { objective: { name: string }; train: { steps: number; evalEvery: number } };
+      config: { train: Record<string, number>; rollout: Record<string, number> };
       summaries: ReadonlyArray<CompareSummary>;
       runs: ReadonlyArray<CompareRun>;
     };
-    expect(results.config.train).toMatchObject({ steps: 2, evalEvery: 2 });
+    expect(results.config.train).toMatchObject({ steps: 2, evalEvery: 2, promptsPerStep: 2 });
+    expect(results.config.rollout).toMatchObject({ maxNewTokens: 4, groupSize: 2 });
     expect(results.runs.map((entry) => `${entry.label}/${entry.seed}`)).toEqual([
       "grpo/0",
       "apo-no-stcr/0",

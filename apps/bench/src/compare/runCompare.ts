@@ -1,9 +1,11 @@
+import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
   applyOverrides,
   type EvaluationRecord,
   lineChartSvg,
+  readConfigFile,
   readMetrics,
   resolveConfig,
   type TrainerConfig,
@@ -11,7 +13,13 @@ import {
   train,
 } from "@apo-rl/trainer";
 import type { BenchmarkOutcome } from "../output.js";
-import { type LoadedPolicy, type LoadPolicyOptions, loadPolicy, type PolicySource } from "../policySource.js";
+import {
+  demoDirectories,
+  type LoadedPolicy,
+  type LoadPolicyOptions,
+  loadPolicy,
+  type PolicySource,
+} from "../policySource.js";
 import { mean, standardDeviation } from "../statistics.js";
 import type { ObjectiveVariant } from "./objectiveVariants.js";
 
@@ -38,13 +46,13 @@ export interface CompareOptions {
 }
 
 /**
- * The base config of the comparison: the synthetic counting task on the demo policy, wasm,
- * in-thread verification, held-out evaluation before and after training.
+ * The built-in base config, used when the demo's `demo.yaml` is absent: the synthetic counting
+ * task on the demo policy, wasm, in-thread verification.
  *
  * @since 0.1.0
  * @category compare
  */
-export const defaultCompareConfig = (): Readonly<Record<string, unknown>> => ({
+export const builtinCompareConfig = (): Readonly<Record<string, unknown>> => ({
   model: { checkpoint: "demo" },
   data: {
     format: "synthetic",
@@ -119,6 +127,22 @@ export interface CompareSummary {
   readonly lengthIncorrectTrajectory: ReadonlyArray<number | null>;
   readonly klTrajectory: ReadonlyArray<number | null>;
 }
+
+/**
+ * The base config of the comparison: the embedded demo's own config (`assets/demo/demo.yaml` of
+ * @apo-rl/trainer) when it exists, so that `compare` measures the demo's setup; else
+ * {@link builtinCompareConfig}. The objective, seed, steps, evaluation schedule and run directory
+ * are set per run on top of it.
+ *
+ * @since 0.1.0
+ * @category compare
+ */
+export const defaultCompareConfig = (): Readonly<Record<string, unknown>> => {
+  const demoConfig = join(demoDirectories().base, "demo.yaml");
+  return existsSync(demoConfig)
+    ? (readConfigFile(demoConfig) as Readonly<Record<string, unknown>>)
+    : builtinCompareConfig();
+};
 
 const meanStd = (values: ReadonlyArray<number | null>): MeanStd => {
   const present = values.filter((value): value is number => value !== null && Number.isFinite(value));
