@@ -119,7 +119,9 @@ const microBatchGradients = (
     metrics = output.metrics;
     if (logpRef !== undefined) kl = maskedMean(k3(current.logp, logpRef), current.mask);
     if (current.entropy !== undefined) entropy = maskedMean(current.entropy, current.mask);
-    return tf.mul(output.loss, weight) as tf.Scalar;
+    // `+ 0 · Σ logp` keeps the loss connected to the parameters even when an objective returns a
+    // constant (e.g. every group has equal rewards and no KL term): its gradient is then exactly 0.
+    return tf.add(tf.mul(output.loss, weight), tf.mul(tf.sum(current.logp), 0)) as tf.Scalar;
   }, parameters);
   const loss = value.dataSync()[0]!;
   value.dispose();

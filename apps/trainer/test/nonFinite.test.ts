@@ -92,6 +92,31 @@ describe("non-finite losses", () => {
     policy.dispose();
   });
 
+  it("treats an objective that returns a constant loss as a zero gradient", async () => {
+    await useBackend("cpu");
+    const runDir = mkdtempSync(join(tmpdir(), "apo-constant-"));
+    const policy = makePolicy();
+    const initial = Array.from(policy.table.dataSync());
+    const constant: TensorObjective = {
+      specificationVersion: "v1",
+      name: "constant",
+      metricNames: [],
+      loss: () => ({ loss: tf.scalar(0.25), metrics: {} }),
+    };
+    const summary = await train(taskConfig(runDir, { steps: 1, promptsPerStep: 2 }), {
+      handleSignals: false,
+      log: () => {},
+      progress: () => {},
+      hooks: hooks(constant, policy),
+    });
+    const [record] = trainRecords(runDir);
+    expect(record).toMatchObject({ loss: 0.25, gradNorm: 0, skipped: false });
+    expect(summary.steps).toBe(1);
+    // AdamW with a zero gradient and no weight decay leaves the weights unchanged.
+    expect(Array.from(policy.table.dataSync())).toEqual(initial);
+    policy.dispose();
+  });
+
   it("refuses to write a checkpoint of non-finite weights", async () => {
     await useBackend("cpu");
     const root = mkdtempSync(join(tmpdir(), "apo-poisoned-"));
