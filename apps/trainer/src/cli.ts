@@ -1,7 +1,16 @@
 #!/usr/bin/env node
+import { runDemoCli } from "./demo/demoCli.js";
 import { runCli } from "./runCli.js";
+import { runSftCli } from "./sft/sftCli.js";
 
-runCli(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+const subcommands: Record<string, (rest: ReadonlyArray<string>) => Promise<number>> = {
+  sft: runSftCli,
+  demo: runDemoCli,
+};
+const subcommand = argv[0] === undefined ? undefined : subcommands[argv[0]];
+
+(subcommand === undefined ? runCli(argv) : subcommand(argv.slice(1))).then(
   (status) => {
     process.exitCode = status;
   },

@@ -11,7 +11,7 @@ import {
 import { initBackend } from "@apo-rl/tensor";
 import { type BatchVerifier, inProcessBatchVerifier } from "./BatchVerifier.js";
 import { createTrainingData } from "./createTrainingData.js";
-import { TrainerSetupError } from "./errors.js";
+import { qwenPolicyFromConfig } from "./qwen/qwenPolicyFromConfig.js";
 import type { TensorObjective, TrainablePolicy } from "./TrainablePolicy.js";
 import type { TrainerConfig } from "./TrainerConfig.js";
 import type { TrainerHooks } from "./TrainerHooks.js";
@@ -75,18 +75,14 @@ export const createVerifierFromConfig = async (config: TrainerConfig): Promise<B
 };
 
 /**
- * Build the policy of `config.model`. The Qwen2.5-VL policy (a checkpoint directory or `demo`) is
- * plugged in here; until then pass `hooks.createPolicy` to `train`.
+ * Build the policy of `config.model`: the Qwen2.5-VL policy of a checkpoint directory, or of the
+ * embedded demo's SFT checkpoint for `demo` (see `qwenPolicyFromConfig`).
  *
  * @since 0.1.0
  * @category hooks
  */
-export const createPolicyFromConfig = async (config: TrainerConfig): Promise<TrainablePolicy> => {
-  throw new TrainerSetupError({
-    component: "policy",
-    reason: `no policy factory for model.checkpoint ${JSON.stringify(config.model.checkpoint)} yet: pass hooks.createPolicy to train()`,
-  });
-};
+export const createPolicyFromConfig = (config: TrainerConfig): Promise<TrainablePolicy> =>
+  qwenPolicyFromConfig(config);
 
 /**
  * The hooks `train` uses for every hook not given.

@@ -1,0 +1,93 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import {
+  createQwenVLPolicy,
+  frozenCopyQwen25VL,
+  initQwen25VL,
+  loadQwen25VL,
+  loadQwenVLProcessor,
+  type Qwen25VLModel,
+  type QwenVLPolicy,
+  readQwen25VLConfig,
+} from "@apo-rl/qwen-vl";
+import { TrainerSetupError } from "../errors.js";
+import type { LoraConfig as LoraConfigSchema } from "../TrainerConfig.js";
+
+type LoraConfig = typeof LoraConfigSchema.Type;
+
+/** The trainer's short module names (`q`, `gate`, …) as Qwen2.5-VL's (`q_proj`, `gate_proj`, …). */
+const loraOptions = (lora: LoraConfig) => ({
+  rank: lora.rank,
+  alpha: lora.alpha,
+  dropout: lora.dropout,
+  targetModules: lora.targetModules.map((module) => `${module}_proj` as const),
+});
+
+/**
+ * Options of {@link loadQwenPolicy}.
+ *
+ * @since 0.1.0
+ * @category policies
+ */
+export interface LoadQwenPolicyOptions {
+  /**
+   * Start from random weights drawn with this seed (`initQwen25VL`) instead of the directory's
+   * `model.safetensors`: the directory then only needs `config.json` and the tokenizer files.
+   */
+  readonly initSeed?: number;
+  /** Keep a frozen copy of the initial weights as the reference policy (for a KL term). Default false. */
+  readonly reference?: boolean;
+  /** Train the vision tower too (full fine-tuning). Default true. */
+  readonly trainVisionTower?: boolean;
+  /** LoRA adapters instead of full fine-tuning (the reference is then the base model). */
+  readonly lora?: LoraConfig;
+  /** Compute per-token entropy in `logprobs` (default true). */
+  readonly entropy?: boolean;
+  /** `PolicyV1.name`. */
+  readonly name?: string;
+}
+
+const loadModel = async (directory: string, initSeed: number | undefined): Promise<Qwen25VLModel> => {
+  if (initSeed !== undefined) return initQwen25VL(await readQwen25VLConfig(directory), { seed: initSeed });
+  const single = join(directory, "model.safetensors");
+  const sharded = join(directory, "model.safetensors.index.json");
+  if (!existsSync(single) && !existsSync(sharded))
+    throw new TrainerSetupError({
+      component: "policy",
+      reason: `${directory} has no model.safetensors (or index): give a checkpoint directory, or an initialisation seed to start from random weights`,
+    });
+  return loadQwen25VL(directory);
+};
+
+/**
+ * A Qwen2.5-VL policy (`createQwenVLPolicy` of @apo-rl/qwen-vl) from a checkpoint directory:
+ * `config.json`, `model.safetensors` and the tokenizer / chat template / image processor files.
+ * Full fine-tuning by default (vision tower included), with a frozen reference copy when asked;
+ * `save` writes a checkpoint directory of the same layout (the side files copied from `directory`).
+ *
+ * @since 0.1.0
+ * @category policies
+ */
+export const loadQwenPolicy = async (
+  directory: string,
+  options: LoadQwenPolicyOptions = {},
+): Promise<QwenVLPolicy> => {
+  const model = await loadModel(directory, options.initSeed);
+  const processor = await loadQwenVLProcessor(directory);
+  const lora = options.lora;
+  return createQwenVLPolicy({
+    model,
+    processor,
+    checkpointSourceDirectory: directory,
+    ...(options.name === undefined ? {} : { name: options.name }),
+    ...(options.entropy === undefined ? {} : { entropy: options.entropy }),
+    ...(lora === undefined
+      ? {
+          trainVisionTower: options.trainVisionTower ?? true,
+          ...(options.reference === true ? { reference: frozenCopyQwen25VL(model) } : {}),
+        }
+      : {
+          lora: loraOptions(lora),
+        }),
+  });
+};

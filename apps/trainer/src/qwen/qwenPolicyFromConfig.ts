@@ -1,0 +1,30 @@
+import { demoCheckpointDirectory } from "../demo/demoAssets.js";
+import type { TrainablePolicy } from "../TrainablePolicy.js";
+import type { TrainerConfig } from "../TrainerConfig.js";
+import { objectiveUsesReference } from "../trainingLoop.js";
+import { loadQwenPolicy } from "./loadQwenPolicy.js";
+
+/**
+ * The checkpoint directory `model.checkpoint` names: `demo` is the committed SFT checkpoint of the
+ * embedded demo (`assets/demo-sft`), anything else a Qwen2.5-VL checkpoint directory.
+ *
+ * @since 0.1.0
+ * @category policies
+ */
+export const checkpointDirectoryOf = (config: TrainerConfig): string =>
+  config.model.checkpoint === "demo" ? demoCheckpointDirectory() : config.model.checkpoint;
+
+/**
+ * The Qwen2.5-VL policy of `config.model`: the checkpoint directory (or `demo`), LoRA adapters when
+ * `model.lora` is set (the reference is then the base model), else full fine-tuning with a frozen
+ * copy of the initial weights as the reference when the objective uses a KL term.
+ *
+ * @since 0.1.0
+ * @category policies
+ */
+export const qwenPolicyFromConfig = async (config: TrainerConfig): Promise<TrainablePolicy> =>
+  loadQwenPolicy(checkpointDirectoryOf(config), {
+    ...(config.model.lora === undefined
+      ? { reference: objectiveUsesReference(config) }
+      : { lora: config.model.lora }),
+  });
