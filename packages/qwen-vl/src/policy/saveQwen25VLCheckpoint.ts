@@ -2,11 +2,12 @@ import { existsSync } from "node:fs";
 import { copyFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
+import { openCheckpoint } from "../internal/model/checkpoint.js";
 import { checkpointShape, weightSpecs } from "../internal/model/weightSpec.js";
 import { writeTextAtomically } from "../internal/policy/atomicWrite.js";
 import type { LoraAdapter } from "../lora/LoraAdapter.js";
-import { loadQwen25VL } from "../model/loadQwen25VL.js";
 import { Qwen25VLModel } from "../model/Qwen25VLModel.js";
+import { MissingWeightError, WeightShapeError } from "../safetensors/errors.js";
 import { qwen25VLConfigJson } from "./qwen25VLConfigJson.js";
 import { writeSafetensors } from "./writeSafetensors.js";
 
@@ -87,25 +88,47 @@ export const saveQwen25VLCheckpoint = async (
 
 /**
  * Overwrite the model's weights with those of a checkpoint directory written by
- * {@link saveQwen25VLCheckpoint} (or any checkpoint of the same config): the variables keep their
- * identity, so an optimiser holding them keeps working.
+ * {@link saveQwen25VLCheckpoint} (or any checkpoint of the same config, single file or shards, either
+ * naming): the variables keep their identity, so an optimiser holding them keeps working. Tensors are
+ * read and assigned one at a time (no second copy of the model). A missing weight or a size
+ * mismatch fails with `MissingWeightError` / `WeightShapeError` before any weight is changed.
  *
  * @since 0.1.0
  * @category checkpoints
  */
 export const readQwen25VLWeightsInto = async (model: Qwen25VLModel, directory: string): Promise<void> => {
-  // Loading validates config, names and shapes; the copy is then moved into the model's variables.
-  const loaded = await loadQwen25VL(directory, { parts: model.parts });
+  const checkpoint = await openCheckpoint(directory);
   try {
-    for (const [name, variable] of model.parameters) {
-      const source = loaded.parameters.get(name);
-      if (source === undefined || source.shape.join() !== variable.shape.join()) {
-        throw new RangeError(`checkpoint ${directory}: weight ${name} is missing or has another shape`);
+    const specs = weightSpecs(model.config, model.parts);
+    for (const spec of specs) {
+      const location = checkpoint.weights.get(spec.name);
+      if (location === undefined) {
+        throw new MissingWeightError({
+          file: checkpoint.source,
+          tensor: spec.name,
+          reason: "the model has it, the checkpoint does not",
+        });
       }
-      variable.assign(source);
+      const actual = location.file.header.entries.get(location.stored)!.shape;
+      const expected = checkpointShape(model.config, spec);
+      if (actual.join() !== expected.join()) {
+        throw new WeightShapeError({
+          file: location.file.header.file,
+          tensor: location.stored,
+          expected: [...expected],
+          actual: [...actual],
+          reason: `stored as [${actual.join(", ")}], the model holds [${expected.join(", ")}]`,
+        });
+      }
+    }
+    for (const spec of specs) {
+      const location = checkpoint.weights.get(spec.name)!;
+      const variable = model.parameters.get(spec.name)!;
+      const data = await location.file.read(location.stored);
+      tf.tidy(() => variable.assign(tf.tensor(data, variable.shape, "float32")));
     }
   } finally {
-    loaded.dispose();
+    await checkpoint.close();
   }
 };
 

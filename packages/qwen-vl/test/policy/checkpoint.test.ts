@@ -8,11 +8,13 @@ import {
   decodeGenerationConfig,
   decodeQwen25VLConfig,
   loadQwen25VL,
+  MissingWeightError,
   type Qwen25VLModel,
   qwen25VLConfigJson,
   readGenerationConfig,
   readQwen25VLConfig,
   SafetensorsFile,
+  WeightShapeError,
   writeSafetensors,
 } from "../../src/index.js";
 import { useBackend } from "../model/support/backend.js";
@@ -142,5 +144,22 @@ describe("full checkpoints", () => {
     await policy.load(directory);
     expect(logitsOf(model)).toEqual(expected);
     expect(existsSync(join(directory, "model.safetensors"))).toBe(true);
+
+    // A checkpoint lacking a weight, or holding one of another shape, changes nothing.
+    const partial = temporary();
+    const embed = model.parameters.get("model.embed_tokens.weight")!;
+    await writeSafetensors(join(partial, "model.safetensors"), [
+      { name: "model.embed_tokens.weight", shape: embed.shape, values: () => new Float32Array(embed.size) },
+    ]);
+    await expect(policy.load(partial)).rejects.toThrow(MissingWeightError);
+    await writeSafetensors(join(partial, "model.safetensors"), [
+      ...image.weight_names.map((name) => ({
+        name,
+        shape: name === "model.norm.weight" ? [3] : model.parameters.get(name)!.shape,
+        values: () => new Float32Array(name === "model.norm.weight" ? 3 : model.parameters.get(name)!.size),
+      })),
+    ]);
+    await expect(policy.load(partial)).rejects.toThrow(WeightShapeError);
+    expect(logitsOf(model)).toEqual(expected);
   });
 });
