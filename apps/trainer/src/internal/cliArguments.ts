@@ -13,6 +13,8 @@ export const usage = `apo-train — reference RL trainer of apo-rl (APO and the 
 
 Usage:
   apo-train --config run.yaml [options]     train with a YAML or JSON config
+  apo-train sft --config sft.yaml           supervised warm-start (apo-train sft --help)
+  apo-train demo                            the embedded demo (apo-train demo --help)
   apo-train doctor                          Node version and the tfjs backends usable here
   apo-train --help | --version
 
