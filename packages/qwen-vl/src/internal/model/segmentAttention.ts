@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { maskedScore } from "./ops.js";
+import { batchedMatMul, maskedScore } from "./ops.js";
 
 /**
  * How a sequence split into contiguous segments is laid out for batched attention: every segment is
@@ -80,8 +80,8 @@ const attendInChunks = (
     parts.push(
       tf.tidy(() => {
         const block = rows === size ? q : tf.slice(q, [0, 0, start, 0], [segments, heads, size, dim]);
-        const scores = tf.mul(tf.matMul(block, k, false, true), 1 / Math.sqrt(dim));
-        return tf.matMul(tf.softmax(mask === undefined ? scores : tf.add(scores, mask)), v);
+        const scores = tf.mul(batchedMatMul(block, k, true), 1 / Math.sqrt(dim));
+        return batchedMatMul(tf.softmax(mask === undefined ? scores : tf.add(scores, mask)), v, false);
       }),
     );
   }

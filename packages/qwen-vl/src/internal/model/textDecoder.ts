@@ -3,7 +3,7 @@ import type { Qwen25VLConfig } from "../../config/Qwen25VLConfig.js";
 import type { LinearAdapter } from "../../model/LinearAdapter.js";
 import type { Qwen25VLLayerCache } from "../../model/Qwen25VLCache.js";
 import { applyLinear, type ParameterMap, parameter } from "./linear.js";
-import { applyRotary, inverseFrequencies, maskedScore, rmsNorm, silu } from "./ops.js";
+import { applyRotary, batchedMatMul, inverseFrequencies, maskedScore, rmsNorm, silu } from "./ops.js";
 
 /** Rotated keys and values of one decoder layer, `[B, kvHeads, T, headDim]`. */
 export type LayerCache = Qwen25VLLayerCache;
@@ -102,10 +102,10 @@ const attention = (context: LayerContext, prefix: string, x: tf.Tensor, index: n
   const total = key.shape[2];
   const groups = heads / kvHeads;
   const grouped = tf.reshape(q, [batch, kvHeads, groups * length, headDim]);
-  const products = tf.reshape(tf.matMul(grouped, key, false, true), [batch, heads, length, total]);
+  const products = tf.reshape(batchedMatMul(grouped, key, true), [batch, heads, length, total]);
   const scores = tf.add(tf.mul(products, 1 / Math.sqrt(headDim)), inputs.mask);
   const probabilities = tf.reshape(tf.softmax(scores), [batch, kvHeads, groups * length, total]);
-  const context4 = tf.reshape(tf.matMul(probabilities, value), [batch, heads, length, headDim]);
+  const context4 = tf.reshape(batchedMatMul(probabilities, value, false), [batch, heads, length, headDim]);
   const merged = tf.reshape(tf.transpose(context4, [0, 2, 1, 3]), [batch, length, heads * headDim]);
   return { output: applyLinear(context.parameters, context.adapter, `${prefix}.o_proj`, merged), key, value };
 };
