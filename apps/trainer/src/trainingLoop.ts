@@ -9,6 +9,7 @@ import {
   loadTrainingCheckpoint,
   removeStaleTemporaries,
   saveTrainingCheckpoint,
+  type TrainerState,
 } from "./checkpoint.js";
 import { CheckpointError, NonFiniteTrainingError } from "./errors.js";
 import { evaluate } from "./evaluation.js";
@@ -112,6 +113,58 @@ const prepareRunDirectory = async (runDirectory: string, checkpoints: string, re
     if (["metrics.jsonl", "report.html", "summary.json"].includes(entry)) await rm(join(runDirectory, entry));
 };
 
+/** Restore policy, optimizer and data cursor from the newest checkpoint; returns its trainer state. */
+const resumeFromLatest = async (
+  checkpoints: string,
+  run: TrainingRun,
+  optimizer: AdamW,
+  log: (line: string) => void,
+): Promise<TrainerState> => {
+  const location = await latestCheckpoint(checkpoints);
+  if (location === undefined)
+    throw new CheckpointError({
+      path: checkpoints,
+      reason: "--resume given but there is no complete checkpoint",
+    });
+  const state = await loadTrainingCheckpoint(location, { policy: run.policy, optimizer });
+  run.data.train.restore(state.dataCursor);
+  log(`resumed from ${location.path} (step ${state.step})`);
+  return state;
+};
+
+/** Whether SIGINT/SIGTERM (or the abort signal) asked the loop to stop; `release` removes the handlers. */
+const listenForStop = (options: TrainingLoopOptions, log: (line: string) => void) => {
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signalled = true;
+    log(`${signal}: finishing the current step, then writing a checkpoint (send again to abort at once)`);
+  };
+  if (options.handleSignals !== false) {
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+  }
+  return {
+    requested: () => signalled || options.stopSignal?.aborted === true,
+    release: () => {
+      process.removeListener("SIGINT", onSignal);
+      process.removeListener("SIGTERM", onSignal);
+    },
+  };
+};
+
+/** Held-out accuracy of the evaluation before training (step 0) and of the last one after it. */
+const heldOutAccuracies = async (metricsFile: string) => {
+  const evaluations = (await readMetrics(metricsFile)).filter(
+    (record): record is EvaluationRecord => record.kind === "eval",
+  );
+  const before = evaluations.find((record) => record.step === 0);
+  const after = evaluations.at(-1);
+  return {
+    heldOutAccuracyBefore: before?.accuracy ?? null,
+    heldOutAccuracyAfter: after !== undefined && after !== before ? after.accuracy : null,
+  };
+};
+
 /**
  * The training loop over built components: resume, steps with metrics, periodic evaluation and
  * checkpoints, NaN/Inf guarding, signals, and at the end a checkpoint, `report.html` and
@@ -149,32 +202,15 @@ export const runTrainingLoop = async (
   let consecutiveNonFinite = 0;
   let resumedFrom: number | null = null;
   if (options.resume === true) {
-    const location = await latestCheckpoint(checkpoints);
-    if (location === undefined)
-      throw new CheckpointError({
-        path: checkpoints,
-        reason: "--resume given but there is no complete checkpoint",
-      });
-    const state = await loadTrainingCheckpoint(location, { policy, optimizer });
+    const state = await resumeFromLatest(checkpoints, run, optimizer, log);
     step = state.step;
     random.restore(state.randomState);
-    run.data.train.restore(state.dataCursor);
     consecutiveNonFinite = state.consecutiveNonFinite;
     resumedFrom = step;
     await truncateMetrics(metricsFile, step);
-    log(`resumed from ${location.path} (step ${step})`);
   }
 
-  const stopRequested = { value: false, signal: "" };
-  const onSignal = (signal: NodeJS.Signals) => {
-    stopRequested.value = true;
-    stopRequested.signal = signal;
-    log(`${signal}: finishing the current step, then writing a checkpoint (send again to abort at once)`);
-  };
-  if (options.handleSignals !== false) {
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
-  }
+  const stop = listenForStop(options, log);
 
   const state = () => ({
     step,
@@ -219,7 +255,7 @@ export const runTrainingLoop = async (
     const loopStarted = performance.now();
     const firstStep = step;
     while (step < totalSteps) {
-      if (stopRequested.value || options.stopSignal?.aborted === true) {
+      if (stop.requested()) {
         interrupted = true;
         break;
       }
@@ -260,21 +296,13 @@ export const runTrainingLoop = async (
       if (config.train.saveEvery > 0 && step % config.train.saveEvery === 0 && consecutiveNonFinite === 0)
         await checkpoint();
     }
-    if (stopRequested.value || options.stopSignal?.aborted === true)
-      interrupted = interrupted || step < totalSteps;
     if (lastCheckpoint?.step !== step) await checkpoint();
     if (!interrupted && config.train.evalEvery > 0) await evaluateNow();
   } finally {
-    process.removeListener("SIGINT", onSignal);
-    process.removeListener("SIGTERM", onSignal);
+    stop.release();
     optimizer.dispose();
   }
 
-  const allEvaluations = (await readMetrics(metricsFile)).filter(
-    (record): record is EvaluationRecord => record.kind === "eval",
-  );
-  const before = allEvaluations.find((record) => record.step === 0);
-  const after = allEvaluations.at(-1);
   const summary: TrainingSummary = {
     runDir: runDirectory,
     objective: run.objective.name,
@@ -284,8 +312,7 @@ export const runTrainingLoop = async (
     plannedSteps: totalSteps,
     interrupted,
     skippedSteps,
-    heldOutAccuracyBefore: before?.accuracy ?? null,
-    heldOutAccuracyAfter: after !== undefined && after !== before ? after.accuracy : null,
+    ...(await heldOutAccuracies(metricsFile)),
     wallSeconds: (performance.now() - started) / 1000,
     lastCheckpoint: lastCheckpoint?.path ?? null,
     resumedFrom,
