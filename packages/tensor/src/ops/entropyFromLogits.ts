@@ -53,7 +53,7 @@ export const entropyFromLogits = (
   const compute = tf.customGrad((input, save) => {
     const x = input as tf.Tensor2D;
     const pieces = chunks.map(({ start, size }) =>
-      tf.tidy(() => rowStatistics(sliceRows(x, start, size), true)),
+      tf.tidy(() => rowStatistics(sliceRows(x, start, size), { entropy: true })),
     );
     const gather = (key: "entropy" | "shift" | "logTotal") =>
       tf.concat(pieces.map((piece) => piece[key] as tf.Tensor1D));

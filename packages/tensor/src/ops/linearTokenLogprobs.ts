@@ -8,7 +8,7 @@ import {
   requireRank,
   requireTargets,
 } from "../internal/ops/invalidInput.js";
-import { rowStatistics, targetLogprobs, vocabularyChunkGradient } from "../internal/ops/rowStatistics.js";
+import { rowStatistics, vocabularyChunkGradient } from "../internal/ops/rowStatistics.js";
 
 /**
  * Options of {@link linearTokenLogprobs}.
@@ -92,9 +92,8 @@ const forward = (hidden: tf.Tensor2D, weight: tf.Tensor2D, targets: tf.Tensor1D,
   const pieces = layout.tokenChunks.map(({ start, size }) =>
     tf.tidy(() => {
       const logits = tf.matMul(sliceRows(hidden, start, size), weight, false, true) as tf.Tensor2D;
-      const statistics = rowStatistics(logits, layout.withEntropy);
-      const logprob = targetLogprobs(logits, sliceRows(targets, start, size), statistics);
-      return { ...statistics, logprob };
+      const targetsChunk = sliceRows(targets, start, size);
+      return rowStatistics(logits, { entropy: layout.withEntropy, targets: targetsChunk });
     }),
   );
   const gather = (key: "logprob" | "shift" | "logTotal" | "entropy") =>

@@ -8,7 +8,7 @@ import {
   requireRank,
   requireTargets,
 } from "../internal/ops/invalidInput.js";
-import { logprobDirection, rowStatistics, targetLogprobs } from "../internal/ops/rowStatistics.js";
+import { logprobDirection, rowStatistics } from "../internal/ops/rowStatistics.js";
 
 /**
  * Options of {@link tokenLogprobs}.
@@ -62,9 +62,11 @@ export const tokenLogprobs = (
     const pieces = chunks.map(({ start, size }) =>
       tf.tidy(() => {
         const part = sliceRows(x, start, size);
-        const statistics = rowStatistics(part, false);
-        const logprob = targetLogprobs(part, sliceRows(targets, start, size), statistics);
-        return { logprob, shift: statistics.shift, logTotal: statistics.logTotal };
+        const { logprob, shift, logTotal } = rowStatistics(part, {
+          entropy: false,
+          targets: sliceRows(targets, start, size),
+        });
+        return { logprob: logprob!, shift, logTotal };
       }),
     );
     const gather = (key: "logprob" | "shift" | "logTotal") => tf.concat(pieces.map((piece) => piece[key]));

@@ -50,24 +50,51 @@ const replace = <T extends tf.Tensor>(tensor: tf.Tensor, next: T): T => {
   return next;
 };
 
+/** `values[r, targets[r]]` for each row `r` of `values [rows, V]`, without a one-hot matrix. */
+const pickTargets = (values: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D =>
+  tf.tidy(() => {
+    const [rows, vocabulary] = values.shape;
+    const rowOffsets = tf.mul(tf.range(0, rows, 1, "int32"), tf.scalar(vocabulary, "int32"));
+    const flatIndices = tf.add(rowOffsets, targets);
+    return tf.gather(tf.reshape(values, [rows * vocabulary]), flatIndices) as tf.Tensor1D;
+  });
+
+/** What {@link rowStatistics} computes besides the log-sum-exp parts. */
+export interface RowStatisticsRequest {
+  /** Also the entropy of each row. */
+  readonly entropy: boolean;
+  /** Also `log p(target_r)` for these `[rows]` token ids. */
+  readonly targets?: tf.Tensor1D;
+}
+
 /**
- * Row-wise log-sum-exp parts (and optionally entropy) of `logits [rows, V]`, shifted by the row
- * maximum so no `exp` overflows. A row whose maximum is not finite (all `-inf`) is shifted by 0
- * instead, so `-inf` masks never produce `-inf - -inf`. Chunk-sized intermediates are disposed as
- * soon as they are used: at most two exist next to `logits`.
+ * Row-wise log-sum-exp parts of `logits [rows, V]` — and, on request, each row's entropy and the
+ * log-probability of its target — shifted by the row maximum so no `exp` overflows. A row whose
+ * maximum is not finite (all `-inf`) is shifted by 0 instead, so `-inf` masks never produce
+ * `-inf - -inf`. `log p(target) = (x_t - shift) - logTotal` never subtracts two large rounded
+ * numbers. Consumes (disposes) `logits`; at most two chunk-sized tensors exist at once (three with
+ * entropy).
  */
-export const rowStatistics = (logits: tf.Tensor2D, withEntropy: boolean): RowStatistics =>
+export const rowStatistics = (
+  logits: tf.Tensor2D,
+  request: RowStatisticsRequest,
+): RowStatistics & { readonly logprob?: tf.Tensor1D } =>
   tf.tidy(() => {
     const max = tf.max(logits, 1, true);
     const shift = tf.where(tf.isFinite(max), max, tf.zerosLike(max));
-    const shifted = tf.sub(logits, shift);
+    const shifted = replace(logits, tf.sub(logits, shift) as tf.Tensor2D);
     const exponentials = tf.exp(shifted);
     const total = rowSum(exponentials as tf.Tensor2D);
     const logTotal = tf.log(total) as tf.Tensor1D;
     const flatShift = tf.reshape(shift, [-1]) as tf.Tensor1D;
-    if (!withEntropy) {
+    const logprob =
+      request.targets === undefined
+        ? undefined
+        : (tf.sub(pickTargets(shifted, request.targets), logTotal) as tf.Tensor1D);
+    const picked = logprob === undefined ? {} : { logprob };
+    if (!request.entropy) {
       tf.dispose([shifted, exponentials]);
-      return { shift: flatShift, logTotal };
+      return { shift: flatShift, logTotal, ...picked };
     }
     // H = log s - Σ e·z / s with z = x - shift, e = exp(z), s = Σ e.
     const floored = replace(shifted, tf.maximum(shifted, NEGATIVE_FLOOR));
@@ -76,27 +103,8 @@ export const rowStatistics = (logits: tf.Tensor2D, withEntropy: boolean): RowSta
     const weighted = rowSum(products as tf.Tensor2D);
     products.dispose();
     const entropy = tf.sub(logTotal, tf.div(weighted, total)) as tf.Tensor1D;
-    return { shift: flatShift, logTotal, entropy };
+    return { shift: flatShift, logTotal, entropy, ...picked };
   });
-
-/** `logits[r, targets[r]]` for each row `r` of `logits [rows, V]`, without a one-hot matrix. */
-export const pickTargets = (logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D =>
-  tf.tidy(() => {
-    const [rows, vocabulary] = logits.shape;
-    const rowOffsets = tf.mul(tf.range(0, rows, 1, "int32"), tf.scalar(vocabulary, "int32"));
-    const flatIndices = tf.add(rowOffsets, targets);
-    return tf.gather(tf.reshape(logits, [rows * vocabulary]), flatIndices) as tf.Tensor1D;
-  });
-
-/** `log p(target_r) = (x[r, target_r] - shift_r) - logTotal_r`. */
-export const targetLogprobs = (
-  logits: tf.Tensor2D,
-  targets: tf.Tensor1D,
-  statistics: RowStatistics,
-): tf.Tensor1D =>
-  tf.tidy(
-    () => tf.sub(tf.sub(pickTargets(logits, targets), statistics.shift), statistics.logTotal) as tf.Tensor1D,
-  );
 
 /**
  * `onehot(target - offset)` for a chunk of `width` vocabulary columns starting at `offset`; rows
@@ -185,16 +193,15 @@ export const vocabularyChunkGradient = (
     const centred = replace(logitsT, tf.sub(logitsT, shift));
     const logProbabilities = replace(centred, tf.sub(centred, logTotal));
     const probabilities = tf.exp(logProbabilities);
+    if (entropyTerms === undefined) logProbabilities.dispose();
     // onehotᵀ: a 1 at (target_n - offset, n) for the tokens whose target is in this chunk.
     const local = tf.sub(targets, tf.scalar(offset, "int32"));
-    const inside = tf.logicalAnd(tf.greaterEqual(local, 0), tf.less(local, width));
+    const inside = tf.cast(tf.logicalAnd(tf.greaterEqual(local, 0), tf.less(local, width)), "float32");
     const indices = tf.stack([tf.clipByValue(local, 0, width - 1), tf.range(0, tokens, 1, "int32")], 1);
-    const oneHot = tf.scatterND(indices, tf.cast(inside, "float32"), [width, tokens]);
+    const oneHot = tf.scatterND(indices, inside, [width, tokens]);
     const direction = replace(oneHot, tf.sub(oneHot, probabilities));
-    if (entropyTerms === undefined) {
-      tf.dispose([logProbabilities, probabilities]);
-      return direction as tf.Tensor2D;
-    }
+    if (entropyTerms === undefined) probabilities.dispose();
+    if (entropyTerms === undefined) return direction as tf.Tensor2D;
     const logprobPart = replace(direction, tf.mul(direction, entropyTerms.dLogprob));
     const floored = replace(logProbabilities, tf.maximum(logProbabilities, NEGATIVE_FLOOR));
     const surprise = replace(floored, tf.add(floored, entropyTerms.entropy));
