@@ -39,6 +39,8 @@ export interface LoadPolicyOptions {
   readonly lora?: LoraOptions;
   /** Seed of the random weights of `demo-init`. Default 0. */
   readonly seed?: number;
+  /** Full fine-tuning: train the vision tower too, as `apo-train` does. Default `false`. */
+  readonly trainVisionTower?: boolean;
 }
 
 const trainerPackageDirectory = (): string => {
@@ -85,6 +87,7 @@ const fromModel = async (
     generationConfig,
     checkpointSourceDirectory: directory,
     name,
+    ...(options.trainVisionTower === undefined ? {} : { trainVisionTower: options.trainVisionTower }),
     ...(options.lora === undefined ? {} : { lora: options.lora }),
     ...(reference === undefined ? {} : { reference }),
   });

@@ -1,25 +1,22 @@
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
+import type { QwenVLPolicy } from "@apo-rl/qwen-vl";
 import {
   applyOverrides,
+  defaultTrainerHooks,
   type EvaluationRecord,
   lineChartSvg,
   readConfigFile,
   readMetrics,
   resolveConfig,
+  type TrainablePolicy,
   type TrainerConfig,
   type TrainStepRecord,
   train,
 } from "@apo-rl/trainer";
 import type { BenchmarkOutcome } from "../output.js";
-import {
-  demoDirectories,
-  type LoadedPolicy,
-  type LoadPolicyOptions,
-  loadPolicy,
-  type PolicySource,
-} from "../policySource.js";
+import { demoDirectories, type LoadPolicyOptions, loadPolicy, type PolicySource } from "../policySource.js";
 import { mean, standardDeviation } from "../statistics.js";
 import type { ObjectiveVariant } from "./objectiveVariants.js";
 
@@ -196,7 +193,8 @@ const oneRun = async (
   const runDir = join(options.runsDirectory, variant.label, `seed-${seed}`);
   await rm(runDir, { recursive: true, force: true });
   const config = compareRunConfig(options, variant, seed, runDir);
-  let loaded: LoadedPolicy | undefined;
+  let created: TrainablePolicy | undefined;
+  let release = () => {};
   try {
     const summary = await train(config, {
       handleSignals: false,
@@ -204,8 +202,18 @@ const oneRun = async (
       progress: (line) => options.onProgress?.(`${variant.label} seed ${seed}: ${line}`),
       hooks: {
         createPolicy: async (runConfig) => {
-          loaded = await loadPolicy(runConfig.model.checkpoint, { ...options.policyOptions, seed });
-          return loaded.policy;
+          if (runConfig.model.checkpoint === "demo-init") {
+            const loaded = await loadPolicy("demo-init", {
+              ...options.policyOptions,
+              seed,
+              trainVisionTower: true,
+            });
+            release = loaded.dispose;
+            return loaded.policy;
+          }
+          // `demo` and checkpoint directories: exactly the policy `apo-train` builds.
+          created = await defaultTrainerHooks.createPolicy(runConfig);
+          return created;
         },
       },
     });
@@ -225,8 +233,17 @@ const oneRun = async (
       wallSeconds: summary.wallSeconds,
     };
   } finally {
-    loaded?.dispose();
+    release();
+    releaseTrainerPolicy(created);
   }
+};
+
+/** Release what a trainer-built Qwen policy holds that we can reach: its adapters and its model. */
+const releaseTrainerPolicy = (policy: TrainablePolicy | undefined): void => {
+  if (policy === undefined) return;
+  const qwen = policy as Partial<QwenVLPolicy>;
+  qwen.dispose?.();
+  qwen.model?.dispose();
 };
 
 const summarise = (variant: ObjectiveVariant, runs: ReadonlyArray<CompareRun>): CompareSummary => ({
