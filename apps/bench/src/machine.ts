@@ -1,5 +1,7 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { arch, cpus, platform, release, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /**
  * What a benchmark ran on, recorded with every result.
@@ -18,13 +20,30 @@ export interface MachineInfo {
   readonly packages: Readonly<Record<string, string>>;
 }
 
-const packageVersion = (name: string): string => {
-  try {
-    const manifestUrl = import.meta.resolve(`${name}/package.json`);
-    return (JSON.parse(readFileSync(new URL(manifestUrl), "utf8")) as { version: string }).version;
-  } catch {
-    return "not installed";
+/** The version in `node_modules/<name>/package.json` of `directory` or its nearest ancestor that has one. */
+const installedVersion = (directory: string, name: string): string | undefined => {
+  for (let current = directory; ; current = dirname(current)) {
+    const manifest = join(current, "node_modules", name, "package.json");
+    if (existsSync(manifest))
+      return (JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version;
+    if (dirname(current) === current) return undefined;
   }
+};
+
+/**
+ * The installed version of `name`, as Node would find it from this package, else from
+ * @apo-rl/tensor (which owns the tfjs backends).
+ */
+const packageVersion = (name: string): string => {
+  const directories = [dirname(fileURLToPath(import.meta.url))];
+  try {
+    directories.push(dirname(fileURLToPath(import.meta.resolve("@apo-rl/tensor/package.json"))));
+  } catch {}
+  for (const directory of directories) {
+    const version = installedVersion(directory, name);
+    if (version !== undefined) return version;
+  }
+  return "not installed";
 };
 
 /**
