@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createObjective } from "@apo-rl/objectives";
+import { BACKEND_NAMES } from "@apo-rl/tensor";
 import { readConfigFile } from "@apo-rl/trainer";
 import { selectVariants } from "./compare/objectiveVariants.js";
 import { compareRunConfig, defaultCompareConfig, runCompare } from "./compare/runCompare.js";
@@ -160,7 +161,7 @@ const evalRun = (parsed: ParsedArguments, progress: (line: string) => void): Run
       ),
       workers: integerOption(parsed, "workers", 1, 0),
     },
-    backend: stringOption(parsed, "backend", "auto"),
+    backend: choiceOption(parsed, "backend", ["auto", ...BACKEND_NAMES], "auto"),
     samples,
     temperature,
     maxNewTokens: integerOption(parsed, "max-new-tokens", 64, 1),

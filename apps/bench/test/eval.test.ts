@@ -131,6 +131,10 @@ describe("apo-bench eval", () => {
     expect(greedyPassAtK.stderr).toContain("--samples: greedy decoding");
     const badK = await bench(["eval", "--samples", "2", "--temperature", "1", "--pass-at-k", "1,4"]);
     expect(badK.stderr).toContain("--pass-at-k: k = 4 exceeds --samples 2");
+    const backend = await bench(["eval", "--backend", "gpu"]);
+    expect(backend.stderr).toContain(
+      '--backend: expected one of auto, tfjs-node-gpu, tfjs-node, webgpu, wasm, cpu, got "gpu"',
+    );
     const unknown = await bench(["eval", "--bogus"]);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain("apo-bench eval — evaluate a policy");

@@ -1,4 +1,4 @@
-import { initBackend } from "@apo-rl/tensor";
+import { type BackendName, initBackend } from "@apo-rl/tensor";
 import { lineChartSvg } from "@apo-rl/trainer";
 import type { BenchmarkOutcome } from "../output.js";
 import { type LoadPolicyOptions, loadPolicy, type PolicySource } from "../policySource.js";
@@ -22,8 +22,8 @@ export interface EvalOptions extends EvaluationSettings {
   readonly policyOptions?: LoadPolicyOptions;
   readonly dataset: EvaluationDataset;
   readonly reward: RewardSettings;
-  /** A tfjs backend name, or `auto`. */
-  readonly backend: string;
+  /** A tfjs backend, or `auto` (@apo-rl/tensor's order: the fastest usable one). */
+  readonly backend: BackendName | "auto";
 }
 
 const cell = (value: number | null, digits = 3) => (value === null ? "—" : value.toFixed(digits));
@@ -67,7 +67,7 @@ const passAtKChart = (results: EvaluationResults): string =>
  * @category eval
  */
 export const runEval = async (options: EvalOptions): Promise<BenchmarkOutcome> => {
-  const backend = await initBackend(options.backend === "auto" ? undefined : (options.backend as never));
+  const backend = await initBackend(options.backend === "auto" ? undefined : options.backend);
   const items = await loadEvaluationItems(options.dataset);
   const loaded = await loadPolicy(options.policy, options.policyOptions);
   const policy = loaded.policy;
