@@ -167,7 +167,8 @@ interface Subject {
 
 const demoSubject = async (prompts: number): Promise<Subject> => {
   await initBackend("wasm");
-  const loaded = await loadPolicy("demo-init");
+  // Full fine-tuning with the vision tower trained too, as `apo-train` trains the demo.
+  const loaded = await loadPolicy("demo-init", { trainVisionTower: true });
   const task = syntheticCountingTask({ trainSize: prompts, heldOutSize: 0, variant: "mixed" });
   return {
     name: "demo (Qwen2.5-VL architecture, 2 layers × 96)",
@@ -175,7 +176,7 @@ const demoSubject = async (prompts: number): Promise<Subject> => {
     examples: task.train.map(toTrainingExample),
     backend: "wasm",
     backendReason: "the demo runs on wasm",
-    fineTuning: "full",
+    fineTuning: "full (vision tower included)",
     parameters: [...loaded.policy.model.parameters.values()].reduce((sum, v) => sum + v.size, 0),
   };
 };
@@ -439,7 +440,7 @@ export const trainStepTable = (rows: ReadonlyArray<TrainStepPerfRow>): string =>
     `|${" --- |".repeat(14)}`,
     ...rows.map(
       (row) =>
-        `| ${row.model} | ${row.backend} | ${row.fineTuning} | ${(row.parameters / 1e6).toFixed(1)} M | ${(row.trainableParameters / 1e6).toFixed(2)} M | ${row.prompts} × ${row.groupSize} | ${row.generatedTokens} | ${format(row.phases.rollout)} | ${format(row.phases.reward)} | ${format(row.phases.referenceLogprobs)} | ${format(row.phases.forward)} | ${format(row.phases.backward)} | ${format(row.phases.update)} | ${format(row.phases.step)} |`,
+        `| ${row.model} | ${row.backend} | ${row.fineTuning} | ${(row.parameters / 1e6).toFixed(2)} M | ${(row.trainableParameters / 1e6).toFixed(2)} M | ${row.prompts} × ${row.groupSize} | ${row.generatedTokens} | ${format(row.phases.rollout)} | ${format(row.phases.reward)} | ${format(row.phases.referenceLogprobs)} | ${format(row.phases.forward)} | ${format(row.phases.backward)} | ${format(row.phases.update)} | ${format(row.phases.step)} |`,
     ),
   ].join("\n");
 
