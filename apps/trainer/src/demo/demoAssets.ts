@@ -25,8 +25,8 @@ const tokenId = (token: string): number => {
 
 /**
  * The demo model's `config.json`: a Qwen2.5-VL of the real architecture at toy size — a 2-layer
- * decoder of width 64 with grouped-query attention (4 query heads, 2 key/value heads, M-RoPE
- * sections 2/3/3) and a 2-block vision tower of width 32 (one windowed block, one full-attention
+ * decoder of width 96 with grouped-query attention (4 query heads, 2 key/value heads, M-RoPE
+ * sections 4/4/4) and a 2-block vision tower of width 64 (one windowed block, one full-attention
  * block), tied embeddings, and the demo tokenizer's vocabulary and special token ids. A 56×56
  * image is 4×4 patches of 14 px, merged 2×2 into 4 image tokens.
  *
@@ -37,14 +37,14 @@ export const demoModelConfig = (vocabularySize: number) => ({
   architectures: ["Qwen2_5_VLForConditionalGeneration"],
   model_type: "qwen2_5_vl",
   hidden_act: "silu",
-  hidden_size: 64,
-  intermediate_size: 192,
+  hidden_size: 96,
+  intermediate_size: 256,
   num_hidden_layers: 2,
   num_attention_heads: 4,
   num_key_value_heads: 2,
   rms_norm_eps: 1e-6,
   rope_theta: 10000,
-  rope_scaling: { type: "mrope", rope_type: "default", mrope_section: [2, 3, 3] },
+  rope_scaling: { type: "mrope", rope_type: "default", mrope_section: [4, 4, 4] },
   max_position_embeddings: 256,
   tie_word_embeddings: true,
   use_sliding_window: false,
@@ -59,9 +59,9 @@ export const demoModelConfig = (vocabularySize: number) => ({
   vision_end_token_id: tokenId("<|vision_end|>"),
   vision_config: {
     depth: 2,
-    hidden_size: 32,
-    intermediate_size: 64,
-    num_heads: 2,
+    hidden_size: 64,
+    intermediate_size: 128,
+    num_heads: 4,
     hidden_act: "silu",
     in_channels: 3,
     patch_size: 14,
@@ -69,7 +69,7 @@ export const demoModelConfig = (vocabularySize: number) => ({
     spatial_merge_size: 2,
     window_size: 56,
     fullatt_block_indexes: [1],
-    out_hidden_size: 64,
+    out_hidden_size: 96,
     tokens_per_second: 2,
   },
 });
