@@ -196,9 +196,12 @@ export const vocabularyChunkGradient = (
     if (entropyTerms === undefined) logProbabilities.dispose();
     // onehotᵀ: a 1 at (target_n - offset, n) for the tokens whose target is in this chunk.
     const local = tf.sub(targets, tf.scalar(offset, "int32"));
-    const inside = tf.cast(tf.logicalAnd(tf.greaterEqual(local, 0), tf.less(local, width)), "float32");
-    const indices = tf.stack([tf.clipByValue(local, 0, width - 1), tf.range(0, tokens, 1, "int32")], 1);
-    const oneHot = tf.scatterND(indices, inside, [width, tokens]);
+    const inside = tf.logicalAnd(tf.greaterEqual(local, 0), tf.less(local, width));
+    // Tokens outside the chunk write a 0 at row 0. (`where`, not `clipByValue`: the wasm
+    // ClipByValue kernel does not clip int32 tensors.)
+    const rows = tf.where(inside, local, tf.zerosLike(local));
+    const indices = tf.stack([rows, tf.range(0, tokens, 1, "int32")], 1);
+    const oneHot = tf.scatterND(indices, tf.cast(inside, "float32"), [width, tokens]);
     const direction = replace(oneHot, tf.sub(oneHot, probabilities));
     if (entropyTerms === undefined) probabilities.dispose();
     if (entropyTerms === undefined) return direction as tf.Tensor2D;
