@@ -42,7 +42,7 @@ describe("apo-bench compare", () => {
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     expect(tf.memory().numTensors).toBe(before);
-    for (const chart of ["entropy", "length-incorrect", "kl"])
+    for (const chart of ["held-out-accuracy", "entropy", "length-incorrect", "kl"])
       expect(readFileSync(join(out, `compare-${chart}.svg`), "utf8")).toContain("<polyline");
 
     const results = readRecord(out, "compare").results as {
@@ -79,6 +79,8 @@ describe("apo-bench compare", () => {
       expect(summary.heldOutAccuracyAfter.std).toBeCloseTo(standardDeviation(after)!, 12);
       expect(summary.heldOutAccuracyAfter.n).toBe(2);
       expect(summary.entropyTrajectory).toHaveLength(2);
+      expect(summary.heldOutTrajectory.map(([step]) => step)).toEqual([0, 2]);
+      expect(summary.heldOutTrajectory[1]![1]).toBeCloseTo(mean(after)!, 12);
       expect(summary.entropyTrajectory[0]).toBeCloseTo(mean(runs.map((entry) => entry.entropy[0]!))!, 12);
     }
     const rows = tableRows(out, "compare");

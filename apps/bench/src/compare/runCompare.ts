@@ -123,6 +123,8 @@ export interface CompareSummary {
   readonly entropyTrajectory: ReadonlyArray<number | null>;
   readonly lengthIncorrectTrajectory: ReadonlyArray<number | null>;
   readonly klTrajectory: ReadonlyArray<number | null>;
+  /** Held-out accuracy at each evaluation, mean over seeds: `[step, accuracy]`. */
+  readonly heldOutTrajectory: ReadonlyArray<readonly [number, number]>;
 }
 
 /**
@@ -266,7 +268,18 @@ const summarise = (variant: ObjectiveVariant, runs: ReadonlyArray<CompareRun>): 
   entropyTrajectory: perStepMean(runs.map((run) => run.entropy)),
   lengthIncorrectTrajectory: perStepMean(runs.map((run) => run.lengthIncorrect)),
   klTrajectory: perStepMean(runs.map((run) => run.kl)),
+  heldOutTrajectory: heldOutMean(runs),
 });
+
+const heldOutMean = (runs: ReadonlyArray<CompareRun>): ReadonlyArray<readonly [number, number]> => {
+  const steps = [...new Set(runs.flatMap((run) => run.heldOut.map(([step]) => step)))].sort((a, b) => a - b);
+  return steps.map((step) => {
+    const values = runs.flatMap((run) =>
+      run.heldOut.filter(([at]) => at === step).map(([, accuracy]) => accuracy),
+    );
+    return [step, mean(values) ?? 0] as const;
+  });
+};
 
 const formatMeanStd = (value: MeanStd, digits: number) =>
   value.mean === null ? "—" : `${value.mean.toFixed(digits)} ± ${(value.std ?? 0).toFixed(digits)}`;
@@ -327,6 +340,11 @@ export const runCompare = async (options: CompareOptions): Promise<BenchmarkOutc
     results: { config: exampleConfig, summaries, runs },
     table: compareTable(summaries, options.seeds.length),
     charts: {
+      "held-out-accuracy": lineChartSvg({
+        title: "held-out accuracy (mean over seeds)",
+        xLabel: "step",
+        series: summaries.map((summary) => ({ name: summary.label, points: summary.heldOutTrajectory })),
+      }),
       entropy: trajectoryChart(
         "policy entropy (mean over seeds)",
         summaries,
