@@ -59,6 +59,7 @@ describe("apo-bench compare", () => {
       "apo-no-stcr/1",
     ]);
     for (const entry of results.runs) {
+      expect(entry.backend).toBe("wasm");
       expect(entry.entropy).toHaveLength(2);
       expect(entry.kl).toHaveLength(2);
       expect(entry.heldOutAccuracyAfter).toBeGreaterThanOrEqual(0);

@@ -73,6 +73,8 @@ export interface CompareRun {
   readonly label: string;
   readonly seed: number;
   readonly runDir: string;
+  /** The tfjs backend the run trained on. */
+  readonly backend: string | null;
   readonly heldOutAccuracyBefore: number | null;
   readonly heldOutAccuracyAfter: number | null;
   /** Mean per-token policy entropy of each step's samples. */
@@ -226,6 +228,7 @@ const oneRun = async (
       label: variant.label,
       seed,
       runDir,
+      backend: summary.backend,
       heldOutAccuracyBefore: summary.heldOutAccuracyBefore,
       heldOutAccuracyAfter: summary.heldOutAccuracyAfter,
       entropy: steps.map((record) => record.entropy),
