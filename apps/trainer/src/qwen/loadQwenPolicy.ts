@@ -37,7 +37,7 @@ export interface LoadQwenPolicyOptions {
   readonly initSeed?: number;
   /** Keep a frozen copy of the initial weights as the reference policy (for a KL term). Default false. */
   readonly reference?: boolean;
-  /** Train the vision tower too (full fine-tuning). Default true. */
+  /** Train the vision tower too (full fine-tuning). Default false: the vision tower stays frozen. */
   readonly trainVisionTower?: boolean;
   /** LoRA adapters instead of full fine-tuning (the reference is then the base model). */
   readonly lora?: LoraConfig;
@@ -62,7 +62,8 @@ const loadModel = async (directory: string, initSeed: number | undefined): Promi
 /**
  * A Qwen2.5-VL policy (`createQwenVLPolicy` of @apo-rl/qwen-vl) from a checkpoint directory:
  * `config.json`, `model.safetensors` and the tokenizer / chat template / image processor files.
- * Full fine-tuning by default (vision tower included), with a frozen reference copy when asked;
+ * Full fine-tuning of the text decoder by default (the vision tower frozen unless asked), with a
+ * frozen reference copy when asked;
  * `save` writes a checkpoint directory of the same layout (the side files copied from `directory`).
  *
  * @since 0.1.0
@@ -83,7 +84,7 @@ export const loadQwenPolicy = async (
     ...(options.entropy === undefined ? {} : { entropy: options.entropy }),
     ...(lora === undefined
       ? {
-          trainVisionTower: options.trainVisionTower ?? true,
+          trainVisionTower: options.trainVisionTower ?? false,
           ...(options.reference === true ? { reference: frozenCopyQwen25VL(model) } : {}),
         }
       : {

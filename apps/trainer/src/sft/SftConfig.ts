@@ -20,8 +20,8 @@ export const SftModelConfig = Schema.Struct({
   base: Schema.String.check(Schema.isNonEmpty()).pipe(withDefault("demo")),
   /** Start from random weights drawn with this seed instead of the base directory's weights. */
   initSeed: Schema.optionalKey(NonNegativeInt),
-  /** Train the vision tower too (default true). */
-  trainVisionTower: Schema.Boolean.pipe(withDefault(true)),
+  /** Train the vision tower too (default false: it stays as initialised or loaded). */
+  trainVisionTower: Schema.Boolean.pipe(withDefault(false)),
 });
 
 /**
