@@ -25,11 +25,12 @@ describe("apo-bench perf", () => {
     expect(rows).toHaveLength(1);
     const row = rows[0]!;
     expect(row.backend).toBe("wasm");
-    expect(row.fineTuning).toBe("full (vision tower included)");
+    expect(row.fineTuning).toBe("full (vision tower frozen)");
     expect(row.runs).toHaveLength(2);
     expect(row.trainableParameters).toBeGreaterThan(0);
-    // Full fine-tuning with the vision tower: every weight of the demo model trains.
-    expect(row.trainableParameters).toBe(row.parameters);
+    // The decoder trains, the vision tower (part of the parameters) does not.
+    expect(row.trainableParameters).toBeGreaterThan(0);
+    expect(row.trainableParameters).toBeLessThan(row.parameters);
     expect(row.generatedTokens).toBeGreaterThan(0);
     expect(row.generatedTokens).toBeLessThanOrEqual(row.prompts * row.groupSize * row.maxNewTokens);
     for (const run of row.runs) {

@@ -207,11 +207,7 @@ const oneRun = async (
       hooks: {
         createPolicy: async (runConfig) => {
           if (runConfig.model.checkpoint === "demo-init") {
-            const loaded = await loadPolicy("demo-init", {
-              ...options.policyOptions,
-              seed,
-              trainVisionTower: true,
-            });
+            const loaded = await loadPolicy("demo-init", { ...options.policyOptions, seed });
             release = loaded.dispose;
             return loaded.policy;
           }
