@@ -85,7 +85,12 @@ export const scoreResponses = (
       options.temperature === 1 ? picked : (tf.mul(picked, 1 / options.temperature) as tf.Tensor2D);
     const targets = tf.tensor1d(layout.targets, "int32");
     const weight = model.lmHeadWeight as tf.Tensor as tf.Tensor2D;
-    const chunk = options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize };
+    // A frozen lm_head (LoRA, frozen tied embedding) skips the [V, H] weight gradient entirely.
+    const weightGradient = !(weight instanceof tf.Variable) || weight.trainable;
+    const chunk = {
+      weightGradient,
+      ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
+    };
     if (options.entropy) {
       const result = linearTokenLogprobs(scaled, weight, targets, { ...chunk, entropy: true });
       return {

@@ -25,6 +25,12 @@ export interface LinearTokenLogprobsOptions {
   readonly chunkSize?: number;
   /** Also return the entropy of each token's distribution (differentiable too). Default `false`. */
   readonly entropy?: boolean;
+  /**
+   * Differentiate with respect to `weight` too. Default `true`. Set `false` when the lm_head is
+   * frozen (LoRA, a frozen tied embedding): the backward then never builds the `[V, H]` weight
+   * gradient, and `weight` is not an input of the gradient tape (no saved copy of it either).
+   */
+  readonly weightGradient?: boolean;
 }
 
 /**
@@ -131,7 +137,8 @@ const backward = (
   dLogprob: tf.Tensor1D,
   dEntropy: tf.Tensor1D | undefined,
   layout: Layout,
-): [tf.Tensor2D, tf.Tensor2D] => {
+  weightGradient: boolean,
+): [tf.Tensor2D, tf.Tensor2D | undefined] => {
   const tokenScale = tf.reshape(dLogprob, [-1, 1]) as tf.Tensor2D;
   const entropyTerms =
     dEntropy !== undefined && saved.entropy !== undefined
@@ -140,32 +147,36 @@ const backward = (
   // Without entropy the chunk gradient is (onehot - p)ᵀ and dLogprob scales the hidden side.
   const rightFactor = entropyTerms === undefined ? tf.mul(saved.hidden, tokenScale) : saved.hidden;
   let hiddenSum = tf.zeros([layout.tokens, layout.hiddenSize]) as tf.Tensor2D;
-  const dWeight = assembleRows(
-    layout.vocabulary,
-    layout.hiddenSize,
-    layout.vocabularyChunks,
-    ({ start, size }) => {
-      const [rows, nextSum] = tf.tidy(() => {
-        const weightRows = size === layout.vocabulary ? saved.weight : sliceRows(saved.weight, start, size);
-        const logitsT = tf.matMul(weightRows, saved.hidden, false, true) as tf.Tensor2D;
-        const gradientT = vocabularyChunkGradient(
-          logitsT,
-          saved.shift,
-          saved.logTotal,
-          saved.targets,
-          start,
-          entropyTerms,
-        );
-        return [
-          tf.matMul(gradientT, rightFactor),
-          tf.add(hiddenSum, tf.matMul(gradientT, weightRows, true, false)),
-        ];
-      });
-      hiddenSum.dispose();
-      hiddenSum = nextSum as tf.Tensor2D;
-      return rows as tf.Tensor2D;
-    },
-  );
+  const weightRowsOf = ({ start, size }: Chunk): tf.Tensor2D | undefined => {
+    const [rows, nextSum] = tf.tidy(() => {
+      const weightRows = size === layout.vocabulary ? saved.weight : sliceRows(saved.weight, start, size);
+      const logitsT = tf.matMul(weightRows, saved.hidden, false, true) as tf.Tensor2D;
+      const gradientT = vocabularyChunkGradient(
+        logitsT,
+        saved.shift,
+        saved.logTotal,
+        saved.targets,
+        start,
+        entropyTerms,
+      );
+      return [
+        weightGradient ? tf.matMul(gradientT, rightFactor) : undefined,
+        tf.add(hiddenSum, tf.matMul(gradientT, weightRows, true, false)),
+      ];
+    });
+    hiddenSum.dispose();
+    hiddenSum = nextSum as tf.Tensor2D;
+    return rows as tf.Tensor2D | undefined;
+  };
+  let dWeight: tf.Tensor2D | undefined;
+  if (weightGradient)
+    dWeight = assembleRows(
+      layout.vocabulary,
+      layout.hiddenSize,
+      layout.vocabularyChunks,
+      (chunk) => weightRowsOf(chunk)!,
+    );
+  else for (const chunk of layout.vocabularyChunks) weightRowsOf(chunk);
   const dHidden = entropyTerms === undefined ? (tf.mul(hiddenSum, tokenScale) as tf.Tensor2D) : hiddenSum;
   if (dHidden !== hiddenSum) hiddenSum.dispose();
   if (rightFactor !== saved.hidden) rightFactor.dispose();
@@ -184,7 +195,8 @@ const backward = (
  *   from the saved per-row log-sum-exp, and accumulates `dHidden [N, H]` and the rows of
  *   `dWeight [V, H]`. Cost: one extra projection (4 matmul passes instead of 3).
  *
- * Differentiable in `hidden` and `weight` (and through `entropy` when asked).
+ * Differentiable in `hidden` and `weight` (and through `entropy` when asked); `weightGradient: false`
+ * makes it differentiable in `hidden` alone, for a frozen lm_head.
  *
  * @param hidden - `[N, H]` float32 final hidden states.
  * @param weight - `[V, H]` float32, laid out as HF's `lm_head.weight` (tied embeddings: the embedding matrix).
@@ -218,37 +230,55 @@ export function linearTokenLogprobs(
   options: LinearTokenLogprobsOptions = {},
 ): tf.Tensor1D | LinearTokenLogprobsWithEntropy {
   const layout = layoutOf(hidden, weight, targets, options);
-  const compute = tf.customGrad((hiddenInput, weightInput, save) => {
-    const h = hiddenInput as tf.Tensor2D;
-    const w = weightInput as tf.Tensor2D;
+  const weightGradient = options.weightGradient ?? true;
+  const gradientOf = (dy: tf.Tensor, forwardState: SavedForward): Array<tf.Tensor> => {
+    const keep = (grads: [tf.Tensor2D, tf.Tensor2D | undefined]) =>
+      grads[1] === undefined ? [grads[0]] : [grads[0], grads[1]];
+    if (forwardState.entropy === undefined)
+      return keep(backward(forwardState, dy as tf.Tensor1D, undefined, layout, weightGradient));
+    const [dLogprob, dEntropy] = tf.unstack(dy) as [tf.Tensor1D, tf.Tensor1D];
+    const grads = keep(backward(forwardState, dLogprob, dEntropy, layout, weightGradient));
+    tf.dispose([dLogprob, dEntropy]);
+    return grads;
+  };
+  const run = (h: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
     const { logprob, shift, logTotal, entropy } = forward(h, w, targets, layout);
     const value = entropy === undefined ? logprob : tf.stack([logprob, entropy]);
-    (save as tf.GradSaveFunc)([h, w, targets, shift, logTotal, ...(entropy === undefined ? [] : [entropy])]);
+    // A frozen weight is read from the closure in the backward: it is not saved (no copy).
+    save([
+      h,
+      ...(weightGradient ? [w] : []),
+      targets,
+      shift,
+      logTotal,
+      ...(entropy === undefined ? [] : [entropy]),
+    ]);
     tf.dispose([shift, logTotal]);
     if (entropy !== undefined) tf.dispose([logprob, entropy]);
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: Array<tf.Tensor>) => {
-        const [savedHidden, savedWeight, savedTargets, savedShift, savedLogTotal, savedEntropy] = saved;
-        const forwardState: SavedForward = {
+        const [savedHidden, ...rest] = saved;
+        const savedWeight = weightGradient ? rest.shift() : w;
+        const [savedTargets, savedShift, savedLogTotal, savedEntropy] = rest;
+        return gradientOf(dy, {
           hidden: savedHidden as tf.Tensor2D,
           weight: savedWeight as tf.Tensor2D,
           targets: savedTargets as tf.Tensor1D,
           shift: savedShift as tf.Tensor1D,
           logTotal: savedLogTotal as tf.Tensor1D,
           entropy: savedEntropy as tf.Tensor1D | undefined,
-        };
-        if (savedEntropy === undefined) return backward(forwardState, dy as tf.Tensor1D, undefined, layout);
-        const [dLogprob, dEntropy] = tf.unstack(dy) as [tf.Tensor1D, tf.Tensor1D];
-        const grads = backward(forwardState, dLogprob, dEntropy, layout);
-        tf.dispose([dLogprob, dEntropy]);
-        return grads;
+        });
       },
     };
-  });
-  if (!layout.withEntropy) return compute(hidden, weight) as tf.Tensor1D;
+  };
+  const compute = weightGradient
+    ? tf.customGrad((h, w, save) => run(h as tf.Tensor2D, w as tf.Tensor2D, save as tf.GradSaveFunc))
+    : tf.customGrad((h, save) => run(h as tf.Tensor2D, weight, save as tf.GradSaveFunc));
+  const call = () => (weightGradient ? compute(hidden, weight) : compute(hidden));
+  if (!layout.withEntropy) return call() as tf.Tensor1D;
   return tf.tidy(() => {
-    const [logprobs, entropy] = tf.unstack(compute(hidden, weight)) as [tf.Tensor1D, tf.Tensor1D];
+    const [logprobs, entropy] = tf.unstack(call()) as [tf.Tensor1D, tf.Tensor1D];
     return { logprobs, entropy };
   });
 }

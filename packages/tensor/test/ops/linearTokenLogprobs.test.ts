@@ -152,6 +152,43 @@ describe.each(await opsBackends())("linearTokenLogprobs on %s", (backend) => {
     },
   );
 
+  it.each([false, true])(
+    "with weightGradient: false gives the same hidden gradient and no weight gradient (entropy %s)",
+    (entropy) => {
+      const a = uniform(random, 7, -1, 1);
+      const b = uniform(random, 7, -1, 1);
+      const hidden = tf.tensor2d(hiddenValues, [7, 5]);
+      const weight = tf.variable(tf.tensor2d(weightValues, [11, 5]), true);
+      const scale = tf.variable(tf.scalar(1), true);
+      const targets = tf.tensor1d(small.targets, "int32");
+      const [ta, tb] = [tf.tensor1d(a), tf.tensor1d(b)];
+      const loss = (h: tf.Tensor) => {
+        const options = { chunkSize: 2, weightGradient: false } as const;
+        if (!entropy)
+          return tf.sum(tf.mul(linearTokenLogprobs(h as tf.Tensor2D, weight, targets, options), ta));
+        const out = linearTokenLogprobs(h as tf.Tensor2D, weight, targets, { ...options, entropy: true });
+        return tf.add(tf.sum(tf.mul(out.logprobs, ta)), tf.sum(tf.mul(out.entropy, tb)));
+      };
+      const [gradHidden] = withoutLeaks(() => gradients(loss, [hidden]));
+      const f = objective(small, a, entropy ? b : new Array(7).fill(0));
+      expectClose(
+        gradHidden!,
+        finiteDifferences((h) => f(h, weightValues), hiddenValues),
+        1e-4,
+        1e-5,
+      );
+      // Even a trainable weight gets no gradient: it is not on the tape (only `scale` is).
+      const { grads } = withoutLeaks(() => {
+        const result = tf.variableGrads(() => loss(tf.mul(hidden, scale)) as tf.Scalar, [weight, scale]);
+        const names = Object.keys(result.grads);
+        tf.dispose([result.value, ...Object.values(result.grads)]);
+        return { grads: names };
+      });
+      expect(grads).toEqual([scale.name]);
+      tf.dispose([hidden, weight, scale, targets, ta, tb]);
+    },
+  );
+
   it("handles Qwen's vocabulary (V = 151,936) in value and gradient at small N", () => {
     const problem: Problem = {
       tokens: 3,
