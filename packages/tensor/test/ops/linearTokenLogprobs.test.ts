@@ -162,7 +162,7 @@ describe.each(await opsBackends())("linearTokenLogprobs on %s", (backend) => {
       const scale = tf.variable(tf.scalar(1), true);
       const targets = tf.tensor1d(small.targets, "int32");
       const [ta, tb] = [tf.tensor1d(a), tf.tensor1d(b)];
-      const loss = (h: tf.Tensor) => {
+      const loss = (h: tf.Tensor): tf.Scalar => {
         const options = { chunkSize: 2, weightGradient: false } as const;
         if (!entropy)
           return tf.sum(tf.mul(linearTokenLogprobs(h as tf.Tensor2D, weight, targets, options), ta));
@@ -179,7 +179,7 @@ describe.each(await opsBackends())("linearTokenLogprobs on %s", (backend) => {
       );
       // Even a trainable weight gets no gradient: it is not on the tape (only `scale` is).
       const { grads } = withoutLeaks(() => {
-        const result = tf.variableGrads(() => loss(tf.mul(hidden, scale)) as tf.Scalar, [weight, scale]);
+        const result = tf.variableGrads(() => loss(tf.mul(hidden, scale)), [weight, scale]);
         const names = Object.keys(result.grads);
         tf.dispose([result.value, ...Object.values(result.grads)]);
         return { grads: names };
