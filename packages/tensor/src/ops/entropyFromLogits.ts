@@ -1,13 +1,12 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { assembleRows } from "../internal/ops/assembleRows.js";
-import { chunkRanges, defaultChunkRows, sliceRows } from "../internal/ops/chunks.js";
 import {
-  invalidInput,
-  requireFloat,
-  requirePositiveInteger,
-  requireRank,
-} from "../internal/ops/invalidInput.js";
-import { entropyDirection, rowStatistics } from "../internal/ops/rowStatistics.js";
+  chunkedRowGradient,
+  chunkedRowStatistics,
+  column,
+  logitsLayout,
+} from "../internal/ops/chunkedRows.js";
+import { sliceRows } from "../internal/ops/chunks.js";
+import { entropyDirection } from "../internal/ops/rowStatistics.js";
 
 /**
  * Options of {@link entropyFromLogits}.
@@ -42,53 +41,28 @@ export const entropyFromLogits = (
   logits: tf.Tensor2D,
   options: EntropyFromLogitsOptions = {},
 ): tf.Tensor1D => {
-  requireRank(OP, "logits", logits, 2);
-  requireFloat(OP, "logits", logits);
-  const [rows, vocabulary] = logits.shape;
-  if (rows === 0 || vocabulary === 0)
-    throw invalidInput(OP, "logits", "expected at least one row and one column");
-  requirePositiveInteger(OP, "chunkSize", options.chunkSize);
-  const chunks = chunkRanges(rows, options.chunkSize ?? defaultChunkRows(vocabulary));
-
+  const layout = logitsLayout(OP, logits, options.chunkSize);
   const compute = tf.customGrad((input, save) => {
     const x = input as tf.Tensor2D;
-    const pieces = chunks.map(({ start, size }) =>
-      tf.tidy(() => rowStatistics(sliceRows(x, start, size), { entropy: true })),
-    );
-    const gather = (key: "entropy" | "shift" | "logTotal") =>
-      tf.concat(pieces.map((piece) => piece[key] as tf.Tensor1D));
-    const value = gather("entropy");
-    const shift = gather("shift");
-    const logTotal = gather("logTotal");
-    tf.dispose(pieces.map((piece) => [piece.entropy!, piece.shift, piece.logTotal]));
-    (save as tf.GradSaveFunc)([x, shift, logTotal, value]);
+    const { entropy, shift, logTotal } = chunkedRowStatistics(x, layout.chunks, { entropy: true });
+    (save as tf.GradSaveFunc)([x, shift, logTotal, entropy!]);
     tf.dispose([shift, logTotal]);
     return {
-      value,
+      value: entropy!,
       gradFunc: (dy: tf.Tensor, saved: Array<tf.Tensor>) => {
-        const [savedLogits, savedShift, savedLogTotal, savedEntropy] = saved as [
-          tf.Tensor2D,
-          tf.Tensor1D,
-          tf.Tensor1D,
-          tf.Tensor1D,
-        ];
-        const shift = tf.reshape(savedShift, [-1, 1]) as tf.Tensor2D;
-        const logTotal = tf.reshape(savedLogTotal, [-1, 1]) as tf.Tensor2D;
-        const entropy = tf.reshape(savedEntropy, [-1, 1]) as tf.Tensor2D;
-        const upstream = tf.reshape(tf.neg(dy), [-1, 1]) as tf.Tensor2D;
+        const [savedLogits, ...perRow] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+        const [shiftColumn, logTotalColumn, entropyColumn] = perRow.map(column);
+        const upstream = tf.neg(dy);
         // dH/dx = -p (log p + H), scaled by the upstream gradient.
-        const gradient = assembleRows(rows, vocabulary, chunks, ({ start, size }) =>
-          tf.tidy(() => {
-            const direction = entropyDirection(
-              sliceRows(savedLogits, start, size),
-              sliceRows(shift, start, size),
-              sliceRows(logTotal, start, size),
-              sliceRows(entropy, start, size),
-            );
-            return tf.mul(direction, sliceRows(upstream, start, size)) as tf.Tensor2D;
-          }),
+        const gradient = chunkedRowGradient(layout, upstream, ({ start, size }) =>
+          entropyDirection(
+            sliceRows(savedLogits, start, size),
+            sliceRows(shiftColumn!, start, size),
+            sliceRows(logTotalColumn!, start, size),
+            sliceRows(entropyColumn!, start, size),
+          ),
         );
-        tf.dispose([shift, logTotal, entropy, upstream]);
+        tf.dispose([shiftColumn!, logTotalColumn!, entropyColumn!, upstream]);
         return gradient;
       },
     };

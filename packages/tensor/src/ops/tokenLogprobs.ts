@@ -1,14 +1,13 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { assembleRows } from "../internal/ops/assembleRows.js";
-import { chunkRanges, defaultChunkRows, sliceRows } from "../internal/ops/chunks.js";
 import {
-  invalidInput,
-  requireFloat,
-  requirePositiveInteger,
-  requireRank,
-  requireTargets,
-} from "../internal/ops/invalidInput.js";
-import { logprobDirection, rowStatistics } from "../internal/ops/rowStatistics.js";
+  chunkedRowGradient,
+  chunkedRowStatistics,
+  column,
+  logitsLayout,
+} from "../internal/ops/chunkedRows.js";
+import { sliceRows } from "../internal/ops/chunks.js";
+import { requireTargets } from "../internal/ops/invalidInput.js";
+import { logprobDirection } from "../internal/ops/rowStatistics.js";
 
 /**
  * Options of {@link tokenLogprobs}.
@@ -48,59 +47,33 @@ export const tokenLogprobs = (
   targets: tf.Tensor1D,
   options: TokenLogprobsOptions = {},
 ): tf.Tensor1D => {
-  requireRank(OP, "logits", logits, 2);
-  requireFloat(OP, "logits", logits);
-  const [rows, vocabulary] = logits.shape;
-  if (rows === 0 || vocabulary === 0)
-    throw invalidInput(OP, "logits", "expected at least one row and one column");
-  requireTargets(OP, targets, rows, vocabulary);
-  requirePositiveInteger(OP, "chunkSize", options.chunkSize);
-  const chunks = chunkRanges(rows, options.chunkSize ?? defaultChunkRows(vocabulary));
-
+  const layout = logitsLayout(OP, logits, options.chunkSize);
+  requireTargets(OP, targets, layout.rows, layout.vocabulary);
   const compute = tf.customGrad((input, save) => {
     const x = input as tf.Tensor2D;
-    const pieces = chunks.map(({ start, size }) =>
-      tf.tidy(() => {
-        const part = sliceRows(x, start, size);
-        const { logprob, shift, logTotal } = rowStatistics(part, {
-          entropy: false,
-          targets: sliceRows(targets, start, size),
-        });
-        return { logprob: logprob!, shift, logTotal };
-      }),
-    );
-    const gather = (key: "logprob" | "shift" | "logTotal") => tf.concat(pieces.map((piece) => piece[key]));
-    const value = gather("logprob");
-    const shift = gather("shift");
-    const logTotal = gather("logTotal");
-    tf.dispose(pieces.map((piece) => [piece.logprob, piece.shift, piece.logTotal]));
+    const { logprob, shift, logTotal } = chunkedRowStatistics(x, layout.chunks, { entropy: false, targets });
     (save as tf.GradSaveFunc)([x, targets, shift, logTotal]);
     tf.dispose([shift, logTotal]);
     return {
-      value,
+      value: logprob!,
       gradFunc: (dy: tf.Tensor, saved: Array<tf.Tensor>) => {
-        const [savedLogits, savedTargets, savedShift, savedLogTotal] = saved as [
+        const [savedLogits, savedTargets, ...perRow] = saved as [
           tf.Tensor2D,
           tf.Tensor1D,
           tf.Tensor1D,
           tf.Tensor1D,
         ];
-        const shift = tf.reshape(savedShift, [-1, 1]) as tf.Tensor2D;
-        const logTotal = tf.reshape(savedLogTotal, [-1, 1]) as tf.Tensor2D;
-        const upstream = tf.reshape(dy, [-1, 1]) as tf.Tensor2D;
+        const [shiftColumn, logTotalColumn] = perRow.map(column);
         // d log p(target) / d logits = onehot(target) - softmax, scaled by the upstream gradient.
-        const gradient = assembleRows(rows, vocabulary, chunks, ({ start, size }) =>
-          tf.tidy(() => {
-            const direction = logprobDirection(
-              sliceRows(savedLogits, start, size),
-              sliceRows(shift, start, size),
-              sliceRows(logTotal, start, size),
-              sliceRows(savedTargets, start, size),
-            );
-            return tf.mul(direction, sliceRows(upstream, start, size)) as tf.Tensor2D;
-          }),
+        const gradient = chunkedRowGradient(layout, dy, ({ start, size }) =>
+          logprobDirection(
+            sliceRows(savedLogits, start, size),
+            sliceRows(shiftColumn!, start, size),
+            sliceRows(logTotalColumn!, start, size),
+            sliceRows(savedTargets, start, size),
+          ),
         );
-        tf.dispose([shift, logTotal, upstream]);
+        tf.dispose([shiftColumn!, logTotalColumn!]);
         return gradient;
       },
     };
