@@ -66,7 +66,13 @@ describe("initBackend", () => {
       status: "skipped",
       reason: "not tried: wasm comes first in the order",
     });
-    expect(report.addedKernels).toEqual(["UnsortedSegmentSum", "Einsum", "Conv2DBackpropFilter"]);
+    expect(report.addedKernels).toEqual([
+      "UnsortedSegmentSum",
+      "Einsum",
+      "Conv2DBackpropFilter",
+      "Identity",
+      "BatchMatMul",
+    ]);
   });
 
   it("honours a preference, and APO_BACKEND when no preference is given", async () => {

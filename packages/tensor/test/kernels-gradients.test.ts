@@ -349,6 +349,105 @@ describe.each(backends)("kernels and gradients on %s", (backend) => {
       gradient.dispose();
     });
   });
+
+  it.each([
+    [2, 5, 3],
+    [9, 7, 11],
+    [16, 4, 40],
+  ])(
+    "multiplies with transposed operands like a float64 product (M = %i, K = %i, N = %i)",
+    async (rows, inner, columns) => {
+      const a = seededValues(2 * rows * inner, 21);
+      const b = seededValues(2 * inner * columns, 22);
+      // Batched a [2, M, K] · b [2, K, N], element (p, i, j) = Σ_k a[p, i, k] · b[p, k, j].
+      const expected = Array.from({ length: 2 * rows * columns }, (_, index) => {
+        const p = Math.floor(index / (rows * columns));
+        const i = Math.floor(index / columns) % rows;
+        const j = index % columns;
+        let sum = 0;
+        for (let k = 0; k < inner; k++)
+          sum += a[(p * rows + i) * inner + k]! * b[(p * inner + k) * columns + j]!;
+        return sum;
+      });
+      await withoutLeaks(async () => {
+        const products = tf.tidy(() => {
+          const left = tf.tensor3d(a, [2, rows, inner]);
+          const right = tf.tensor3d(b, [2, inner, columns]);
+          const leftT = tf.transpose(left, [0, 2, 1]);
+          const rightT = tf.transpose(right, [0, 2, 1]);
+          return [
+            tf.matMul(left, right),
+            tf.matMul(leftT, right, true, false),
+            tf.matMul(left, rightT, false, true),
+            tf.matMul(leftT, rightT, true, true),
+          ];
+        });
+        for (const product of products) {
+          expect(product.shape).toEqual([2, rows, columns]);
+          expectClose(await product.data(), expected, 1e-5);
+        }
+        tf.dispose(products);
+      });
+    },
+  );
+
+  it("differentiates a matmul (its gradient multiplies transposed operands) like a float64 re-derivation", async () => {
+    const rows = 12;
+    const inner = 6;
+    const columns = 10;
+    const x = seededValues(rows * inner, 31);
+    const w = seededValues(columns * inner, 32);
+    const dy = seededValues(rows * columns, 33);
+    // y = x · wᵀ; with L = Σ dy ⊙ y: dL/dx = dy · w, dL/dw = dyᵀ · x.
+    const expectedX = Array.from({ length: rows * inner }, (_, index) => {
+      const i = Math.floor(index / inner);
+      const k = index % inner;
+      let sum = 0;
+      for (let j = 0; j < columns; j++) sum += dy[i * columns + j]! * w[j * inner + k]!;
+      return sum;
+    });
+    const expectedW = Array.from({ length: columns * inner }, (_, index) => {
+      const j = Math.floor(index / inner);
+      const k = index % inner;
+      let sum = 0;
+      for (let i = 0; i < rows; i++) sum += dy[i * columns + j]! * x[i * inner + k]!;
+      return sum;
+    });
+    await withoutLeaks(async () => {
+      const [dx, dw] = tf.tidy(() => {
+        const upstream = tf.tensor2d(dy, [rows, columns]);
+        return tf.grads((input: tf.Tensor, weight: tf.Tensor) =>
+          tf.sum(tf.mul(tf.matMul(input as tf.Tensor2D, weight as tf.Tensor2D, false, true), upstream)),
+        )([tf.tensor2d(x, [rows, inner]), tf.tensor2d(w, [columns, inner])]);
+      });
+      expectClose(await dx!.data(), expectedX, 1e-5);
+      expectClose(await dw!.data(), expectedW, 1e-5);
+      tf.dispose([dx!, dw!]);
+    });
+  });
+
+  it("saves tensors for the backward without copying their buffers (Identity shares data)", async () => {
+    const values = seededValues(6 * 4, 11);
+    const target = seededValues(3 * 4, 12);
+    await withoutLeaks(async () => {
+      const weight = tf.tensor2d(values, [6, 4]);
+      const buffersBefore = tf.memory().numDataBuffers;
+      const copy = tf.clone(weight);
+      // A clone is a new tensor over the same buffer: no buffer is added, and it outlives its source.
+      expect(tf.memory().numDataBuffers).toBe(buffersBefore);
+      weight.dispose();
+      expectClose(await copy.data(), values.map(Math.fround), 0);
+      // The gradient of a matmul saves its inputs through the same kernel; its value is unchanged.
+      const inputs = tf.tensor2d(target, [3, 4]);
+      const gradient = tf.grad((w: tf.Tensor) => tf.sum(tf.matMul(inputs, w as tf.Tensor2D, false, true)))(
+        copy,
+      );
+      // d/dW Σ_{n,v} x_n · w_v = Σ_n x_n for every row v.
+      const columnSums = [0, 1, 2, 3].map((h) => target[h]! + target[4 + h]! + target[8 + h]!);
+      expectClose(await gradient.data(), Array.from({ length: 6 }, () => columnSums).flat(), 1e-6);
+      tf.dispose([copy, inputs, gradient]);
+    });
+  });
 });
 
 describe("backends agree", () => {

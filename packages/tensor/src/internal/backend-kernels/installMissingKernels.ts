@@ -1,6 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { installTransposingBatchMatMul } from "./batchMatMulWasm.js";
 import { conv2dBackpropFilterWasm } from "./conv2dBackpropFilterWasm.js";
 import { einsumComposite } from "./einsumComposite.js";
+import { identityWasm } from "./identityWasm.js";
 import { unsortedSegmentSumCpu } from "./unsortedSegmentSumCpu.js";
 import { unsortedSegmentSumWasm } from "./unsortedSegmentSumWasm.js";
 
@@ -17,7 +19,8 @@ const kernels: Readonly<
       { kernelName: "Einsum", backendName: "wasm", kernelFunc: einsumComposite("wasm") },
       conv2dBackpropFilterWasm,
     ],
-    replaced: [],
+    // tfjs's wasm Identity copies the buffer; every tensor a gradient saves goes through it.
+    replaced: [identityWasm],
   },
   cpu: {
     missing: [],
@@ -45,8 +48,11 @@ const install = (config: tf.KernelConfig, replace: boolean): boolean => {
 export const installMissingKernels = (tfjsName: string): ReadonlyArray<string> => {
   const entry = kernels[tfjsName];
   if (entry === undefined) return [];
+  const wrapped = tfjsName === "wasm" && installTransposingBatchMatMul() ? ["BatchMatMul"] : [];
   return [
     ...entry.missing.filter((config) => install(config, false)),
     ...entry.replaced.filter((config) => install(config, true)),
-  ].map((config) => config.kernelName);
+  ]
+    .map((config) => config.kernelName)
+    .concat(wrapped);
 };
