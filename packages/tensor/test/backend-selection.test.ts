@@ -72,6 +72,7 @@ describe("initBackend", () => {
       "Conv2DBackpropFilter",
       "Identity",
       "BatchMatMul",
+      "Slice",
     ]);
   });
 

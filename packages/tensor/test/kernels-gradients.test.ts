@@ -426,6 +426,41 @@ describe.each(backends)("kernels and gradients on %s", (backend) => {
     });
   });
 
+  it.each([
+    { shape: [7, 5], begin: [2, 0], size: [3, 5] },
+    { shape: [7, 5], begin: [1, 2], size: [4, 2] },
+    { shape: [3, 4, 5], begin: [1, 1, 2], size: [2, 3, 3] },
+    { shape: [2, 3, 4, 5], begin: [0, 1, 0, 1], size: [2, 2, 4, 3] },
+    { shape: [2, 3, 2, 2, 3], begin: [1, 0, 1, 0, 1], size: [1, 3, 1, 2, 2] },
+    { shape: [6], begin: [2], size: [0] },
+  ])("slices $shape at $begin size $size like an index walk", async ({ shape, begin, size }) => {
+    const total = shape.reduce((product, extent) => product * extent, 1);
+    const values = Array.from({ length: total }, (_, index) => index * 3 - 7);
+    // Expected: every index of the block, read through the source's row-major strides.
+    const strides = shape.map((_, axis) =>
+      shape.slice(axis + 1).reduce((product, extent) => product * extent, 1),
+    );
+    const expected: Array<number> = [];
+    const walk = (axis: number, offset: number) => {
+      if (axis === shape.length) {
+        expected.push(values[offset]!);
+        return;
+      }
+      for (let i = 0; i < size[axis]!; i++) walk(axis + 1, offset + (begin[axis]! + i) * strides[axis]!);
+    };
+    walk(0, 0);
+    await withoutLeaks(async () => {
+      const [floats, integers] = tf.tidy(() => [
+        tf.slice(tf.tensor(values, shape, "float32"), begin, size),
+        tf.slice(tf.tensor(values, shape, "int32"), begin, size),
+      ]);
+      expect(floats!.shape).toEqual(size);
+      expect(Array.from(await floats!.data())).toEqual(expected);
+      expect(Array.from(await integers!.data())).toEqual(expected);
+      tf.dispose([floats!, integers!]);
+    });
+  });
+
   it("saves tensors for the backward without copying their buffers (Identity shares data)", async () => {
     const values = seededValues(6 * 4, 11);
     const target = seededValues(3 * 4, 12);

@@ -128,7 +128,7 @@ export const TIME_TARGET = 1.35;
 export const MEMORY_TARGET = 0.15;
 
 const MEMORY_METHOD =
-  "tfjs live bytes sampled after every kernel (tf.profile); extra peak = max(live − bytes before the run − returned gradients already created)";
+  "bytes of live tfjs data buffers (each once, views not counted again) sampled after every kernel (tf.profile); extra peak = max(live − bytes before the run − returned gradients already created)";
 
 /**
  * Tokens `N` and hidden size `H` of a case.

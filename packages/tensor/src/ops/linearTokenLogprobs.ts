@@ -8,7 +8,8 @@ import {
   requireRank,
   requireTargets,
 } from "../internal/ops/invalidInput.js";
-import { rowStatistics, vocabularyChunkGradient } from "../internal/ops/rowStatistics.js";
+import { foldChunk, type OnlineRowState, stateTensors } from "../internal/ops/onlineRowStatistics.js";
+import { vocabularyChunkGradient } from "../internal/ops/rowStatistics.js";
 
 /**
  * Options of {@link linearTokenLogprobs}.
@@ -18,9 +19,10 @@ import { rowStatistics, vocabularyChunkGradient } from "../internal/ops/rowStati
  */
 export interface LinearTokenLogprobsOptions {
   /**
-   * Tokens per forward chunk: at most `chunkSize × V` logits exist at once. The backward works in
-   * vocabulary chunks of `⌊chunkSize · V / max(N, H)⌋` rows of `weight`, so its logits `[rows, N]`
-   * and weight rows `[rows, H]` keep the same bound. Default: as many tokens as fit 2^22 logits (27 at V = 151,936).
+   * The memory bound, in tokens' worth of logits: at most `chunkSize × V` logits exist at once.
+   * Forward and backward work in vocabulary chunks of `⌊chunkSize · V / max(N, H)⌋` rows of
+   * `weight`, so a chunk's logits (`[N, rows]`) and weight rows (`[rows, H]`) keep that bound.
+   * Default: 2^22 logits (27 tokens at V = 151,936).
    */
   readonly chunkSize?: number;
   /** Also return the entropy of each token's distribution (differentiable too). Default `false`. */
@@ -52,7 +54,6 @@ interface Layout {
   readonly tokens: number;
   readonly hiddenSize: number;
   readonly vocabulary: number;
-  readonly tokenChunks: ReadonlyArray<Chunk>;
   readonly vocabularyChunks: ReadonlyArray<Chunk>;
   readonly withEntropy: boolean;
 }
@@ -81,36 +82,46 @@ const layoutOf = (
   requireTargets(OP, targets, tokens, vocabulary);
   requirePositiveInteger(OP, "chunkSize", options.chunkSize);
   const tokenChunk = Math.min(tokens, options.chunkSize ?? defaultChunkRows(vocabulary));
-  // Backward chunks hold [rows, N] logits and [rows, H] weight rows: keep both within chunk × V.
+  // Chunks hold [N, rows] logits and [rows, H] weight rows: keep both within chunk × V.
   const vocabularyChunk = Math.max(1, Math.floor((tokenChunk * vocabulary) / Math.max(tokens, hiddenSize)));
   return {
     tokens,
     hiddenSize,
     vocabulary,
-    tokenChunks: chunkRanges(tokens, tokenChunk),
     vocabularyChunks: chunkRanges(vocabulary, vocabularyChunk),
     withEntropy: options.entropy === true,
   };
 };
 
-/** Forward: per token chunk, `logits = h_c · Wᵀ`, then the statistics; returns `[N]` vectors. */
+/**
+ * Forward, one vocabulary chunk `W_k` at a time: `logits_k = hidden · W_kᵀ` `[N, size]` for all
+ * tokens, folded into a streaming log-sum-exp (running maximum, rescaled sums; see `foldChunk`).
+ * Each token's statistics are those of its whole row of logits; returns `[N]` vectors.
+ */
 const forward = (hidden: tf.Tensor2D, weight: tf.Tensor2D, targets: tf.Tensor1D, layout: Layout) => {
-  const pieces = layout.tokenChunks.map(({ start, size }) =>
-    tf.tidy(() => {
-      const logits = tf.matMul(sliceRows(hidden, start, size), weight, false, true) as tf.Tensor2D;
-      const targetsChunk = sliceRows(targets, start, size);
-      return rowStatistics(logits, { entropy: layout.withEntropy, targets: targetsChunk });
-    }),
-  );
-  const gather = (key: "logprob" | "shift" | "logTotal" | "entropy") =>
-    tf.concat(pieces.map((piece) => piece[key] as tf.Tensor1D));
-  const result = {
-    logprob: gather("logprob"),
-    shift: gather("shift"),
-    logTotal: gather("logTotal"),
-    entropy: layout.withEntropy ? gather("entropy") : undefined,
-  };
-  tf.dispose(pieces);
+  let state: OnlineRowState | undefined;
+  for (const { start, size } of layout.vocabularyChunks) {
+    const next = tf.tidy(() => {
+      const rows = size === layout.vocabulary ? weight : sliceRows(weight, start, size);
+      const logits = tf.matMul(hidden, rows, false, true) as tf.Tensor2D;
+      // A plain object of tensors (one may be undefined): tidy keeps every tensor in it.
+      return foldChunk(state, logits, targets, start, layout.withEntropy) as unknown as tf.TensorContainer;
+    }) as unknown as OnlineRowState;
+    if (state !== undefined) tf.dispose(stateTensors(state));
+    state = next;
+  }
+  const final = state!;
+  const result = tf.tidy(() => {
+    const shift = tf.reshape(final.safeShift, [-1]) as tf.Tensor1D;
+    const logTotal = tf.reshape(tf.log(final.total), [-1]) as tf.Tensor1D;
+    const logprob = tf.sub(tf.sub(final.targetLogit, shift), logTotal) as tf.Tensor1D;
+    const entropy =
+      final.weighted === undefined
+        ? undefined
+        : (tf.sub(logTotal, tf.reshape(tf.div(final.weighted, final.total), [-1])) as tf.Tensor1D);
+    return { logprob, shift, logTotal, entropy };
+  });
+  tf.dispose(stateTensors(final));
   return result;
 };
 
@@ -189,8 +200,9 @@ const backward = (
  * fused with {@link tokenLogprobs} so the `[N, V]` logits never exist:
  * `logprob_n = (hidden_n · w_{t_n}) - logsumexp_v(hidden_n · w_v)`.
  *
- * - Forward: token chunks of `chunkSize` rows; each chunk's logits `[chunkSize, V]` live only long
- *   enough to give the row's log-sum-exp (and entropy) and target logit.
+ * - Forward: vocabulary chunks `W_k` of `⌊chunkSize·V/max(N, H)⌋` rows; each chunk's logits
+ *   `[N, rows]` live only long enough to be folded into a streaming log-sum-exp (running maximum,
+ *   rescaled sums), the entropy sums and the target logits.
  * - Backward (`tf.customGrad`): recomputes the logits in vocabulary chunks `[⌊chunkSize·V/max(N, H)⌋, N]`
  *   from the saved per-row log-sum-exp, and accumulates `dHidden [N, H]` and the rows of
  *   `dWeight [V, H]`. Cost: one extra projection (4 matmul passes instead of 3).

@@ -36,7 +36,8 @@ interface BatchMatMulAttributes {
  */
 export const transposingBatchMatMul =
   (original: tf.KernelFunc): tf.KernelFunc =>
-  ({ inputs, backend, attrs }) => {
+  (args) => {
+    const { inputs, backend, attrs } = args;
     const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = attrs as unknown as BatchMatMulAttributes;
     const rowsOfA = transposeA ? a.shape[a.shape.length - 1]! : a.shape[a.shape.length - 2]!;
@@ -44,7 +45,7 @@ export const transposingBatchMatMul =
     const kernelBackend = backend as tf.KernelBackend;
     const swapA = transposeA && columnsOfB >= TRANSPOSE_FROM_ROWS;
     const swapB = transposeB && rowsOfA >= TRANSPOSE_FROM_ROWS;
-    if (!swapA && !swapB) return original({ inputs, backend, attrs });
+    if (!swapA && !swapB) return original(args);
     const left = swapA ? swapLastAxes(a, kernelBackend) : a;
     const right = swapB ? swapLastAxes(b, kernelBackend) : b;
     try {
@@ -58,20 +59,3 @@ export const transposingBatchMatMul =
       if (swapB) kernelBackend.disposeData(right.dataId);
     }
   };
-
-const wrappers = new WeakSet<tf.KernelFunc>();
-
-/**
- * Registers {@link transposingBatchMatMul} around the wasm `BatchMatMul` tfjs registered (once: an
- * already wrapped kernel is left alone). Returns whether the kernel is wrapped.
- */
-export const installTransposingBatchMatMul = (): boolean => {
-  const existing = tf.getKernel("BatchMatMul", "wasm");
-  if (existing === undefined) return false;
-  if (wrappers.has(existing.kernelFunc)) return true;
-  const wrapped = transposingBatchMatMul(existing.kernelFunc);
-  wrappers.add(wrapped);
-  tf.unregisterKernel("BatchMatMul", "wasm");
-  tf.registerKernel({ ...existing, kernelFunc: wrapped });
-  return true;
-};

@@ -1,10 +1,12 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { installTransposingBatchMatMul } from "./batchMatMulWasm.js";
+import { transposingBatchMatMul } from "./batchMatMulWasm.js";
 import { conv2dBackpropFilterWasm } from "./conv2dBackpropFilterWasm.js";
 import { einsumComposite } from "./einsumComposite.js";
 import { identityWasm } from "./identityWasm.js";
+import { inPlaceSlice } from "./sliceWasm.js";
 import { unsortedSegmentSumCpu } from "./unsortedSegmentSumCpu.js";
 import { unsortedSegmentSumWasm } from "./unsortedSegmentSumWasm.js";
+import { wrapWasmKernel } from "./wrapWasmKernel.js";
 
 /**
  * Kernels apo-rl supplies per tfjs backend: `missing` ones tfjs does not ship there, `replaced` ones
@@ -32,6 +34,12 @@ const kernels: Readonly<
   },
 };
 
+/** tfjs wasm kernels wrapped (their slow cases rerouted, the rest passed through). */
+const wasmWrappers: ReadonlyArray<readonly [string, (original: tf.KernelFunc) => tf.KernelFunc]> = [
+  ["BatchMatMul", transposingBatchMatMul],
+  ["Slice", inPlaceSlice],
+];
+
 const install = (config: tf.KernelConfig, replace: boolean): boolean => {
   const existing = tf.getKernel(config.kernelName, config.backendName);
   if (existing?.kernelFunc === config.kernelFunc) return true;
@@ -48,7 +56,10 @@ const install = (config: tf.KernelConfig, replace: boolean): boolean => {
 export const installMissingKernels = (tfjsName: string): ReadonlyArray<string> => {
   const entry = kernels[tfjsName];
   if (entry === undefined) return [];
-  const wrapped = tfjsName === "wasm" && installTransposingBatchMatMul() ? ["BatchMatMul"] : [];
+  const wrapped =
+    tfjsName === "wasm"
+      ? wasmWrappers.filter(([name, wrap]) => wrapWasmKernel(name, wrap)).map(([name]) => name)
+      : [];
   return [
     ...entry.missing.filter((config) => install(config, false)),
     ...entry.replaced.filter((config) => install(config, true)),

@@ -1,0 +1,21 @@
+import * as tf from "@tensorflow/tfjs-core";
+
+const wrappers = new WeakSet<tf.KernelFunc>();
+
+/**
+ * Registers `wrap(tfjs's kernel)` in place of the wasm kernel `kernelName` (once: an already wrapped
+ * kernel is left alone). Returns whether the kernel is wrapped.
+ */
+export const wrapWasmKernel = (
+  kernelName: string,
+  wrap: (original: tf.KernelFunc) => tf.KernelFunc,
+): boolean => {
+  const existing = tf.getKernel(kernelName, "wasm");
+  if (existing === undefined) return false;
+  if (wrappers.has(existing.kernelFunc)) return true;
+  const wrapped = wrap(existing.kernelFunc);
+  wrappers.add(wrapped);
+  tf.unregisterKernel(kernelName, "wasm");
+  tf.registerKernel({ ...existing, kernelFunc: wrapped });
+  return true;
+};
