@@ -1,3 +1,4 @@
+import { SHAPE_COLORS } from "@apo-rl/datasets";
 import { BACKEND_NAMES } from "@apo-rl/tensor";
 import { Effect, Schema } from "effect";
 
@@ -53,6 +54,8 @@ export const SyntheticDataConfig = Schema.Struct({
   imageSize: Schema.Int.check(Schema.isGreaterThanOrEqualTo(32), Schema.isLessThanOrEqualTo(512)).pipe(
     withDefault(56),
   ),
+  /** The colours a question asks about (default: all five). */
+  targetColors: Schema.optional(Schema.Array(Schema.Literals(SHAPE_COLORS)).check(Schema.isMinLength(1))),
 });
 
 /**

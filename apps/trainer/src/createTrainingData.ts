@@ -34,6 +34,7 @@ export const createTrainingData = async (config: TrainerConfig): Promise<Trainin
       difficulty: data.synthetic.difficulty,
       variant: data.synthetic.variant,
       imageSize: data.synthetic.imageSize,
+      ...(data.synthetic.targetColors === undefined ? {} : { targetColors: data.synthetic.targetColors }),
     });
     return {
       train: samplerCursor(task.train.map(toTrainingExample), seed),

@@ -65,4 +65,17 @@ describe("training data from the config", () => {
     data.train.restore(saved);
     expect(data.train.next(5).map((example) => example.request.promptId)).toEqual(next);
   });
+  it("asks only about the configured target colours", async () => {
+    const data = await createTrainingData(
+      configFor({
+        format: "synthetic",
+        heldOutSize: 6,
+        synthetic: { trainSize: 8, difficulty: 0.25, targetColors: ["red"] },
+      }),
+    );
+    const questions = [...data.train.next(8), ...data.heldOut].map((example) =>
+      JSON.stringify(example.request.messages),
+    );
+    expect(questions.every((question) => question.includes("How many red shapes are there?"))).toBe(true);
+  });
 });

@@ -37,8 +37,11 @@ export interface LoadQwenPolicyOptions {
   readonly initSeed?: number;
   /** Keep a frozen copy of the initial weights as the reference policy (for a KL term). Default false. */
   readonly reference?: boolean;
-  /** Train the vision tower too (full fine-tuning). Default false: the vision tower stays frozen. */
-  readonly trainVisionTower?: boolean;
+  /**
+   * Train the vision tower too (full fine-tuning), or only its patch merger (`"merger"`). Default
+   * false: the vision tower stays frozen.
+   */
+  readonly trainVisionTower?: boolean | "merger";
   /** LoRA adapters instead of full fine-tuning (the reference is then the base model). */
   readonly lora?: LoraConfig;
   /** Compute per-token entropy in `logprobs` (default true). */

@@ -1,3 +1,4 @@
+import { SHAPE_COLORS } from "@apo-rl/datasets";
 import { BACKEND_NAMES } from "@apo-rl/tensor";
 import { Effect, Schema } from "effect";
 import { OptimizerConfig } from "../TrainerConfig.js";
@@ -20,8 +21,11 @@ export const SftModelConfig = Schema.Struct({
   base: Schema.String.check(Schema.isNonEmpty()).pipe(withDefault("demo")),
   /** Start from random weights drawn with this seed instead of the base directory's weights. */
   initSeed: Schema.optionalKey(NonNegativeInt),
-  /** Train the vision tower too (default false: it stays as initialised or loaded). */
-  trainVisionTower: Schema.Boolean.pipe(withDefault(false)),
+  /**
+   * Train the vision tower too (`true`), only its patch merger (`merger`: the projection into the
+   * decoder), or none of it (default `false`: it stays as initialised or loaded).
+   */
+  trainVisionTower: Schema.Union([Schema.Boolean, Schema.Literal("merger")]).pipe(withDefault(false)),
 });
 
 /**
@@ -42,6 +46,8 @@ export const SftDataConfig = Schema.Struct({
   imageSize: Schema.Int.check(Schema.isGreaterThanOrEqualTo(32), Schema.isLessThanOrEqualTo(512)).pipe(
     withDefault(56),
   ),
+  /** The colours a question asks about (default: all five). */
+  targetColors: Schema.optional(Schema.Array(Schema.Literals(SHAPE_COLORS)).check(Schema.isMinLength(1))),
 });
 
 /**

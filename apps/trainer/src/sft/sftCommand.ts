@@ -56,6 +56,7 @@ export const runSftFromConfig = async (
       variant: config.data.variant,
       difficulty: config.data.difficulty,
       imageSize: config.data.imageSize,
+      ...(config.data.targetColors === undefined ? {} : { targetColors: config.data.targetColors }),
     });
     return await runSft(
       {

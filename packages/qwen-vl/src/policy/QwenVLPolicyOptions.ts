@@ -25,8 +25,12 @@ export interface QwenVLPolicyOptions {
    * by `logprobs(batch, { reference: true })`. LoRA policies use the base weights instead.
    */
   readonly reference?: Qwen25VLModel;
-  /** Full fine-tuning only: also train the vision tower (default `false`: frozen). */
-  readonly trainVisionTower?: boolean;
+  /**
+   * Full fine-tuning only: also train the vision tower (`true`), only its patch merger — the MLP
+   * that projects vision features into the decoder's width (`"merger"`, the usual first stage of
+   * adapting a language model to a frozen vision encoder) — or none of it (`false`, the default).
+   */
+  readonly trainVisionTower?: boolean | "merger";
   /** Context limit in tokens (default the model's `max_position_embeddings`). */
   readonly maxContextLength?: number;
   /** Tokens per chunk of the LM-head log-prob computation (see `linearTokenLogprobs`). */

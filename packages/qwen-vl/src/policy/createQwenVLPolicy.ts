@@ -40,6 +40,13 @@ export interface QwenVLPolicy extends PolicyV1<tf.Tensor, tf.Variable> {
 }
 
 const isVisionWeight = (name: string) => name.startsWith("visual.");
+const isMergerWeight = (name: string) => name.startsWith("visual.merger.");
+
+/** Whether full fine-tuning trains weight `name` under the `trainVisionTower` option. */
+const trainsWeight = (name: string, trainVisionTower: boolean | "merger" | undefined): boolean =>
+  !isVisionWeight(name) ||
+  trainVisionTower === true ||
+  (trainVisionTower === "merger" && isMergerWeight(name));
 
 /** EOS ids: the tokenizer's (`<|im_end|>`, `<|endoftext|>`), the model config's and the generation config's. */
 const eosIdsOf = (options: QwenVLPolicyOptions): number[] => {
@@ -60,7 +67,7 @@ const padIdOf = (options: QwenVLPolicyOptions): number => {
 const markTrainable = (options: QwenVLPolicyOptions, lora: boolean): tf.Variable[] => {
   const trainable: tf.Variable[] = [];
   for (const [name, variable] of options.model.parameters) {
-    const trains = !lora && (options.trainVisionTower === true || !isVisionWeight(name));
+    const trains = !lora && trainsWeight(name, options.trainVisionTower);
     variable.trainable = trains;
     if (trains) trainable.push(variable);
   }

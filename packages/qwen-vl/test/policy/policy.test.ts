@@ -134,6 +134,21 @@ describe.each(testBackendNames)("createQwenVLPolicy, full fine-tuning (%s)", (ba
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it("trains the decoder and the patch merger only with trainVisionTower: merger", async ({ skip }) => {
+    if (!available) skip();
+    const names = [...model.parameters.keys()];
+    const expected = names.filter((name) => !name.startsWith("visual.") || name.startsWith("visual.merger."));
+    expect(expected.some((name) => name.startsWith("visual.merger."))).toBe(true);
+    const merger = createQwenVLPolicy({ model, processor, trainVisionTower: "merger" });
+    expect(merger.trainableParameters().map((variable) => variable.name.replace(/^[^/]*\//, ""))).toEqual(
+      expected,
+    );
+    expect(model.parameters.get("visual.merger.mlp.0.weight")!.trainable).toBe(true);
+    expect(model.parameters.get("visual.blocks.0.attn.qkv.weight")!.trainable).toBe(false);
+    // Creating a policy sets the flags of the shared model: restore the default (decoder only).
+    createQwenVLPolicy({ model, processor });
+    expect(model.parameters.get("visual.merger.mlp.0.weight")!.trainable).toBe(false);
+  });
   it("needs a frozen copy for the reference; the copy keeps the initial weights", async ({ skip }) => {
     if (!available) skip();
     const requests = [textRequest()];
