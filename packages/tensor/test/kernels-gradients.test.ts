@@ -433,6 +433,11 @@ describe.each(backends)("kernels and gradients on %s", (backend) => {
     { shape: [2, 3, 4, 5], begin: [0, 1, 0, 1], size: [2, 2, 4, 3] },
     { shape: [2, 3, 2, 2, 3], begin: [1, 0, 1, 0, 1], size: [1, 3, 1, 2, 2] },
     { shape: [6], begin: [2], size: [0] },
+    // Whole trailing axes: copied as one run per block of the partial axis before them.
+    { shape: [3, 4, 5], begin: [1, 2, 0], size: [2, 2, 5] },
+    { shape: [4, 3, 5], begin: [1, 0, 0], size: [2, 3, 5] },
+    { shape: [2, 3, 4], begin: [0, 0, 0], size: [2, 3, 4] },
+    { shape: [3, 2, 4, 5], begin: [1, 1, 1, 0], size: [2, 1, 3, 5] },
   ])("slices $shape at $begin size $size like an index walk", async ({ shape, begin, size }) => {
     const total = shape.reduce((product, extent) => product * extent, 1);
     const values = Array.from({ length: total }, (_, index) => index * 3 - 7);

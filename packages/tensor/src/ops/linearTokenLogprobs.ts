@@ -9,7 +9,7 @@ import {
   requireTargets,
 } from "../internal/ops/invalidInput.js";
 import { foldChunk, type OnlineRowState, stateTensors } from "../internal/ops/onlineRowStatistics.js";
-import { vocabularyChunkGradient } from "../internal/ops/rowStatistics.js";
+import { vocabularyChunkProbabilities } from "../internal/ops/rowStatistics.js";
 
 /**
  * Options of {@link linearTokenLogprobs}.
@@ -100,16 +100,23 @@ const layoutOf = (
  */
 const forward = (hidden: tf.Tensor2D, weight: tf.Tensor2D, targets: tf.Tensor1D, layout: Layout) => {
   let state: OnlineRowState | undefined;
+  const hiddenT = tf.transpose(hidden) as tf.Tensor2D;
   for (const { start, size } of layout.vocabularyChunks) {
     const next = tf.tidy(() => {
       const rows = size === layout.vocabulary ? weight : sliceRows(weight, start, size);
-      const logits = tf.matMul(hidden, rows, false, true) as tf.Tensor2D;
+      // W_k · hiddenᵀ then one transpose of the [size, N] product: both plain (untransposed)
+      // products, which tfjs-cpu and tfjs-wasm run ~1.3–2× faster than hidden · W_kᵀ.
+      const logitsT = tf.matMul(rows, hiddenT) as tf.Tensor2D;
+      if (rows !== weight) rows.dispose();
+      const logits = tf.transpose(logitsT) as tf.Tensor2D;
+      logitsT.dispose();
       // A plain object of tensors (one may be undefined): tidy keeps every tensor in it.
       return foldChunk(state, logits, targets, start, layout.withEntropy) as unknown as tf.TensorContainer;
     }) as unknown as OnlineRowState;
     if (state !== undefined) tf.dispose(stateTensors(state));
     state = next;
   }
+  hiddenT.dispose();
   const final = state!;
   const result = tf.tidy(() => {
     const shift = tf.reshape(final.safeShift, [-1]) as tf.Tensor1D;
@@ -136,12 +143,15 @@ interface SavedForward {
 
 /**
  * Backward, one vocabulary chunk `W_k` (rows `[k, k + size)` of `weight`) at a time, vocabulary-major:
- * recompute `logitsᵀ_k = W_k · hiddenᵀ` `[size, N]`, form `Gᵀ_k = (dL/dlogits_k)ᵀ`, then
- * `dW_k = Gᵀ_k · hidden` (rows of the weight gradient, assembled without a `[V, H]` temporary) and
- * `dHidden += (Gᵀ_k)ᵀ · W_k`.
+ * recompute `logitsᵀ_k = W_k · hiddenᵀ` `[size, N]` and the chunk's probabilities. The gradient of
+ * the logits is `G = onehot·dLogprob − Q` with `Q = p·dLogprob (+ p·(log p + H)·dEntropy)`. Only
+ * `Q` is spread over the vocabulary: per chunk, `dW_k = −Qᵀ_k · hidden` (rows of the weight
+ * gradient, assembled without a `[V, H]` temporary) and `Sᵀ += W_kᵀ · Qᵀ_k` (`S = Σ_k Q_k · W_k`).
+ * The one-hot part touches one row per token and is added once: `dHidden = dLogprob ⊙ W[t] − S`,
+ * `dW[t_n] += dLogprob_n · hidden_n` (no one-hot matrix per chunk).
  *
- * Without entropy, `G_k = diag(dLogprob) · (onehot - p)`: the token scale is folded into the small
- * `[N, H]` operands (`dW_k = (onehot - p)ᵀ · (dLogprob ⊙ hidden)`, `dHidden = dLogprob ⊙ Σ_k …`).
+ * Without entropy, `Q = diag(dLogprob) · p`: the token scale is folded into the small `[N, H]`
+ * operands (`dW_k = pᵀ_k · (−dLogprob ⊙ hidden)`, `dHidden = dLogprob ⊙ (W[t] − Σ_k p_k · W_k)`).
  */
 const backward = (
   saved: SavedForward,
@@ -155,43 +165,51 @@ const backward = (
     dEntropy !== undefined && saved.entropy !== undefined
       ? { entropy: saved.entropy, dLogprob, dEntropy }
       : undefined;
-  // Without entropy the chunk gradient is (onehot - p)ᵀ and dLogprob scales the hidden side.
-  const rightFactor = entropyTerms === undefined ? tf.mul(saved.hidden, tokenScale) : saved.hidden;
-  let hiddenSum = tf.zeros([layout.tokens, layout.hiddenSize]) as tf.Tensor2D;
+  const hiddenT = tf.transpose(saved.hidden) as tf.Tensor2D;
+  // dW_k = Qᵀ_k · rightFactor; without entropy Q = p and dLogprob scales the hidden side.
+  const rightFactor = tf.tidy(() =>
+    entropyTerms === undefined ? tf.neg(tf.mul(saved.hidden, tokenScale)) : tf.neg(saved.hidden),
+  ) as tf.Tensor2D;
+  // Sᵀ = Σ_k W_kᵀ · Qᵀ_k [H, N]: the chunk's weight rows enter as the (transposed) left operand. On
+  // wasm that is ~1.6× faster than Q_k · W_k (95 vs 157 ms per [16024, 256] chunk at N = 128):
+  // XNNPACK packs a product's right operand on every call, and W_k is the larger of the two.
+  let hiddenSumT = tf.zeros([layout.hiddenSize, layout.tokens]) as tf.Tensor2D;
   const weightRowsOf = ({ start, size }: Chunk): tf.Tensor2D | undefined => {
     const [rows, nextSum] = tf.tidy(() => {
       const weightRows = size === layout.vocabulary ? saved.weight : sliceRows(saved.weight, start, size);
-      const logitsT = tf.matMul(weightRows, saved.hidden, false, true) as tf.Tensor2D;
-      const gradientT = vocabularyChunkGradient(
-        logitsT,
-        saved.shift,
-        saved.logTotal,
-        saved.targets,
-        start,
-        entropyTerms,
-      );
+      const logitsT = tf.matMul(weightRows, hiddenT) as tf.Tensor2D;
+      const chunkQT = vocabularyChunkProbabilities(logitsT, saved.shift, saved.logTotal, entropyTerms);
       return [
-        weightGradient ? tf.matMul(gradientT, rightFactor) : undefined,
-        tf.add(hiddenSum, tf.matMul(gradientT, weightRows, true, false)),
+        weightGradient ? tf.matMul(chunkQT, rightFactor) : undefined,
+        tf.add(hiddenSumT, tf.matMul(weightRows, chunkQT, true, false)),
       ];
     });
-    hiddenSum.dispose();
-    hiddenSum = nextSum as tf.Tensor2D;
+    hiddenSumT.dispose();
+    hiddenSumT = nextSum as tf.Tensor2D;
     return rows as tf.Tensor2D | undefined;
   };
   let dWeight: tf.Tensor2D | undefined;
-  if (weightGradient)
+  if (weightGradient) {
+    // dW[t_n] += dLogprob_n · hidden_n: the one-hot part, for all chunks at once.
+    const targetRows = tf.mul(saved.hidden, tokenScale) as tf.Tensor2D;
     dWeight = assembleRows(
       layout.vocabulary,
       layout.hiddenSize,
       layout.vocabularyChunks,
       (chunk) => weightRowsOf(chunk)!,
+      { indices: saved.targets, rows: targetRows },
     );
-  else for (const chunk of layout.vocabularyChunks) weightRowsOf(chunk);
-  const dHidden = entropyTerms === undefined ? (tf.mul(hiddenSum, tokenScale) as tf.Tensor2D) : hiddenSum;
-  if (dHidden !== hiddenSum) hiddenSum.dispose();
-  if (rightFactor !== saved.hidden) rightFactor.dispose();
-  tokenScale.dispose();
+    targetRows.dispose();
+  } else for (const chunk of layout.vocabularyChunks) weightRowsOf(chunk);
+  const dHidden = tf.tidy(() => {
+    // dLogprob ⊙ W[t] − S, with S = Σ_k Q_k · W_k (without entropy: dLogprob ⊙ (W[t] − Σ_k p_k · W_k)).
+    const targetWeights = tf.gather(saved.weight, saved.targets);
+    const hiddenSum = tf.transpose(hiddenSumT);
+    return entropyTerms === undefined
+      ? tf.mul(tf.sub(targetWeights, hiddenSum), tokenScale)
+      : tf.sub(tf.mul(targetWeights, tokenScale), hiddenSum);
+  }) as tf.Tensor2D;
+  tf.dispose([hiddenSumT, hiddenT, rightFactor, tokenScale]);
   return [dHidden, dWeight];
 };
 

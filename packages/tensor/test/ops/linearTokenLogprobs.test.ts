@@ -1,6 +1,7 @@
 import { InvalidInputError } from "@apo-rl/core";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
+import { chunkAdditions } from "../../src/internal/ops/assembleRows.js";
 import { linearTokenLogprobs } from "../../src/ops/linearTokenLogprobs.js";
 import {
   entropy64,
@@ -151,6 +152,85 @@ describe.each(await opsBackends())("linearTokenLogprobs on %s", (backend) => {
       tf.dispose([hidden, weight, targets, ta, tb]);
     },
   );
+
+  it.each([
+    { chunkSize: 1, entropy: false },
+    { chunkSize: 2, entropy: true },
+    { chunkSize: 7, entropy: false },
+  ])(
+    "adds the target rows of repeated targets to the weight gradient (chunkSize $chunkSize, entropy $entropy)",
+    ({ chunkSize, entropy }) => {
+      // Targets repeat (3 three times, 7 twice) and sit at both ends of the vocabulary.
+      const repeated: Problem = { ...small, targets: [3, 3, 0, 10, 3, 7, 7] };
+      const a = uniform(random, 7, -1, 1);
+      const b = entropy ? uniform(random, 7, -1, 1) : new Array<number>(7).fill(0);
+      const hidden = tf.tensor2d(hiddenValues, [7, 5]);
+      const weight = tf.tensor2d(weightValues, [11, 5]);
+      const targets = tf.tensor1d(repeated.targets, "int32");
+      const [ta, tb] = [tf.tensor1d(a), tf.tensor1d(b)];
+      const [gradHidden, gradWeight] = withoutLeaks(() =>
+        gradients(
+          (h, w) => {
+            if (!entropy)
+              return tf.sum(
+                tf.mul(linearTokenLogprobs(h as tf.Tensor2D, w as tf.Tensor2D, targets, { chunkSize }), ta),
+              );
+            const out = linearTokenLogprobs(h as tf.Tensor2D, w as tf.Tensor2D, targets, {
+              chunkSize,
+              entropy: true,
+            });
+            return tf.add(tf.sum(tf.mul(out.logprobs, ta)), tf.sum(tf.mul(out.entropy, tb)));
+          },
+          [hidden, weight],
+        ),
+      );
+      const f = objective(repeated, a, b);
+      expectClose(
+        gradHidden!,
+        finiteDifferences((h) => f(h, weightValues), hiddenValues),
+        1e-4,
+        1e-5,
+      );
+      expectClose(
+        gradWeight!,
+        finiteDifferences((w) => f(hiddenValues, w), weightValues),
+        1e-4,
+        1e-5,
+      );
+      tf.dispose([hidden, weight, targets, ta, tb]);
+    },
+  );
+
+  it("splits sparse row additions over chunks as device backends add them (chunkAdditions)", () => {
+    // result[indices[m]] += rows[m] over 9 rows of width 2, in chunks [0, 4), [4, 8), [8, 9).
+    const indices = [8, 0, 3, 4, 3, 8, 7];
+    const rowValues = indices.map((_, m) => [m + 1, -(m + 1) / 2]);
+    const expected = new Array<number>(9 * 2).fill(0);
+    indices.forEach((index, m) => {
+      expected[index * 2]! += rowValues[m]![0]!;
+      expected[index * 2 + 1]! += rowValues[m]![1]!;
+    });
+    const actual = withoutLeaks(() =>
+      tf.tidy(() => {
+        const additions = {
+          indices: tf.tensor1d(indices, "int32"),
+          rows: tf.tensor2d(rowValues.flat(), [indices.length, 2]),
+        };
+        const parts = [
+          { start: 0, size: 4 },
+          { start: 4, size: 4 },
+          { start: 8, size: 1 },
+        ].map((chunk) => chunkAdditions(additions, chunk));
+        expect(parts.map((part) => part.shape)).toEqual([
+          [4, 2],
+          [4, 2],
+          [1, 2],
+        ]);
+        return Array.from(tf.concat(parts, 0).dataSync());
+      }),
+    );
+    expectClose(actual, expected, 0, 0);
+  });
 
   it.each([false, true])(
     "with weightGradient: false gives the same hidden gradient and no weight gradient (entropy %s)",

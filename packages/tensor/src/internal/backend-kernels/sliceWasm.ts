@@ -6,7 +6,11 @@ interface WasmHeapBackend {
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
-/** Copy the block `begin + [0, size)` of `source` (row-major `shape`) into `target`, innermost runs at once. */
+/**
+ * Copy the block `begin + [0, size)` of `source` (row-major `shape`) into `target`. Trailing axes
+ * the block spans whole are merged with the first partial one before them into one contiguous run
+ * (rows of a matrix: a single copy), so the loop runs once per run, not once per innermost row.
+ */
 const copyBlock = (
   source: Float32Array | Int32Array | Uint8Array,
   target: Float32Array | Int32Array | Uint8Array,
@@ -16,15 +20,19 @@ const copyBlock = (
 ): void => {
   const strides = tf.util.computeStrides(shape as Array<number>);
   const rank = shape.length;
-  const run = size[rank - 1]!;
-  const outer = size.slice(0, -1);
+  // `inner`: the first axis of the contiguous run (every axis after it is taken whole).
+  let inner = rank - 1;
+  while (inner > 0 && size[inner] === shape[inner] && begin[inner] === 0) inner--;
+  const run = size.slice(inner).reduce((product, extent) => product * extent, 1);
+  const outer = size.slice(0, inner);
   const count = outer.reduce((product, extent) => product * extent, 1);
-  const index = new Array<number>(rank - 1).fill(0);
+  const index = new Array<number>(inner).fill(0);
+  const innerStride = inner === rank - 1 ? 1 : strides[inner]!;
   for (let written = 0; written < count; written++) {
-    let offset = begin[rank - 1]!;
-    for (let axis = 0; axis < rank - 1; axis++) offset += (begin[axis]! + index[axis]!) * strides[axis]!;
+    let offset = begin[inner]! * innerStride;
+    for (let axis = 0; axis < inner; axis++) offset += (begin[axis]! + index[axis]!) * strides[axis]!;
     target.set(source.subarray(offset, offset + run), written * run);
-    for (let axis = rank - 2; axis >= 0; axis--) {
+    for (let axis = inner - 1; axis >= 0; axis--) {
       index[axis]! += 1;
       if (index[axis]! < outer[axis]!) break;
       index[axis] = 0;

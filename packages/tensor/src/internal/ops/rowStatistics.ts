@@ -173,42 +173,36 @@ export interface EntropyGradientTerms {
 }
 
 /**
- * The transposed chunk gradient for a vocabulary chunk: `logitsT [width, N]` are the logits of
- * vocabulary ids `[offset, offset + width)` for all `N` tokens (`W_k · hiddenᵀ`). Working
- * vocabulary-major makes every per-token vector (`shift`, `logTotal`, the upstream gradients
- * `[N]`) a trailing-axis broadcast, which every backend — tfjs-cpu included — runs on its fast
- * path. Returns `(onehot - p)ᵀ` (the caller scales tokens by `dLogprob`), or with `entropyTerms`
- * the full `Gᵀ = ((onehot - p)·dLogprob - p·(log p + H)·dEntropy)ᵀ`. Consumes `logitsT`.
+ * The probability part of the transposed chunk gradient for a vocabulary chunk: `logitsT [width, N]`
+ * are the logits of vocabulary ids `[offset, offset + width)` for all `N` tokens (`W_k · hiddenᵀ`).
+ * The full chunk gradient is `G = onehot·dLogprob − Q` with `Q = p·dLogprob + p·(log p + H)·dEntropy`;
+ * its one-hot part touches one logit per token, so the caller adds it once for all chunks
+ * (`dHidden += dLogprob ⊙ W[t]`, `dW[t] += dLogprob ⊙ hidden`) and each chunk only needs `Qᵀ`.
+ * Returns `pᵀ` (the caller scales tokens by `dLogprob`), or with `entropyTerms` the whole `Qᵀ`.
+ * Working vocabulary-major makes every per-token vector (`shift`, `logTotal`, the upstream
+ * gradients `[N]`) a trailing-axis broadcast, which every backend — tfjs-cpu included — runs on its
+ * fast path. Consumes `logitsT`.
  */
-export const vocabularyChunkGradient = (
+export const vocabularyChunkProbabilities = (
   logitsT: tf.Tensor2D,
   shift: tf.Tensor1D,
   logTotal: tf.Tensor1D,
-  targets: tf.Tensor1D,
-  offset: number,
   entropyTerms?: EntropyGradientTerms,
 ): tf.Tensor2D =>
   tf.tidy(() => {
-    const [width, tokens] = logitsT.shape;
     const centred = replace(logitsT, tf.sub(logitsT, shift));
     const logProbabilities = replace(centred, tf.sub(centred, logTotal));
     const probabilities = tf.exp(logProbabilities);
-    if (entropyTerms === undefined) logProbabilities.dispose();
-    // onehotᵀ: a 1 at (target_n - offset, n) for the tokens whose target is in this chunk.
-    const local = tf.sub(targets, tf.scalar(offset, "int32"));
-    const inside = tf.logicalAnd(tf.greaterEqual(local, 0), tf.less(local, width));
-    // Tokens outside the chunk write a 0 at row 0. (`where`, not `clipByValue`: the wasm
-    // ClipByValue kernel does not clip int32 tensors.)
-    const rows = tf.where(inside, local, tf.zerosLike(local));
-    const indices = tf.stack([rows, tf.range(0, tokens, 1, "int32")], 1);
-    const oneHot = tf.scatterND(indices, tf.cast(inside, "float32"), [width, tokens]);
-    const direction = replace(oneHot, tf.sub(oneHot, probabilities));
-    if (entropyTerms === undefined) probabilities.dispose();
-    if (entropyTerms === undefined) return direction as tf.Tensor2D;
-    const logprobPart = replace(direction, tf.mul(direction, entropyTerms.dLogprob));
+    if (entropyTerms === undefined) {
+      logProbabilities.dispose();
+      return probabilities as tf.Tensor2D;
+    }
+    // p·(log p + H)·dEntropy + p·dLogprob; p·(max(log p, floor) + H) first, so a zero probability
+    // makes a 0 (never 0 · ±inf) whatever dEntropy is.
     const floored = replace(logProbabilities, tf.maximum(logProbabilities, NEGATIVE_FLOOR));
     const surprise = replace(floored, tf.add(floored, entropyTerms.entropy));
-    const weighted = replace(surprise, replace(probabilities, tf.mul(surprise, probabilities)));
+    const weighted = replace(surprise, tf.mul(surprise, probabilities));
     const entropyPart = replace(weighted, tf.mul(weighted, entropyTerms.dEntropy));
-    return replace(logprobPart, replace(entropyPart, tf.sub(logprobPart, entropyPart) as tf.Tensor2D));
+    const logprobPart = replace(probabilities, tf.mul(probabilities, entropyTerms.dLogprob));
+    return replace(entropyPart, replace(logprobPart, tf.add(entropyPart, logprobPart) as tf.Tensor2D));
   });
