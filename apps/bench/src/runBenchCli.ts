@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { SHAPE_COLORS, type ShapeColor } from "@apo-rl/datasets";
 import { createObjective } from "@apo-rl/objectives";
 import { BACKEND_NAMES } from "@apo-rl/tensor";
 import { readConfigFile } from "@apo-rl/trainer";
@@ -57,6 +58,7 @@ const evalOptions = {
   size: { type: "string" },
   variant: { type: "string" },
   difficulty: { type: "string" },
+  "target-colors": { type: "string" },
   limit: { type: "string" },
   "skip-invalid": { type: "boolean" },
   "allow-outside-root": { type: "boolean" },
@@ -106,6 +108,22 @@ const version = (): string =>
   (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
     .version;
 
+/** `--target-colors red,blue`: the colours synthetic questions ask about. */
+const targetColorsOption = (parsed: ParsedArguments): { targetColors?: ReadonlyArray<ShapeColor> } => {
+  const raw = parsed.values["target-colors"];
+  if (raw === undefined) return {};
+  const colors = String(raw)
+    .split(",")
+    .map((color) => color.trim());
+  const unknown = colors.filter((color) => !(SHAPE_COLORS as ReadonlyArray<string>).includes(color));
+  if (colors.length === 0 || unknown.length > 0)
+    throw new BenchUsageError({
+      option: "--target-colors",
+      reason: `expected a comma-separated list of ${SHAPE_COLORS.join(", ")}, got ${JSON.stringify(raw)}`,
+    });
+  return { targetColors: colors as ReadonlyArray<ShapeColor> };
+};
+
 const evalDataset = (parsed: ParsedArguments): EvaluationDataset => {
   const source = stringOption(parsed, "dataset", "synthetic");
   if (source === "synthetic")
@@ -114,6 +132,7 @@ const evalDataset = (parsed: ParsedArguments): EvaluationDataset => {
       size: integerOption(parsed, "size", 64, 1),
       variant: choiceOption(parsed, "variant", ["count", "sum", "mixed"], "count"),
       difficulty: numberOption(parsed, "difficulty", 0.5, 0, 1),
+      ...targetColorsOption(parsed),
     };
   const format = parsed.values["format"];
   const limit = parsed.values["limit"];

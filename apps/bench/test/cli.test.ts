@@ -32,6 +32,10 @@ describe("apo-bench command line", () => {
     const run = await bench(["compare", "--steps", "zero"]);
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('--steps: expected a number in [1, Infinity], got "zero"');
+    const colours = await bench(["eval", "--target-colors", "red,crimson"]);
+    expect(colours.status).toBe(2);
+    expect(colours.stderr).toContain("--target-colors");
+    expect(colours.stderr).toContain('"red,crimson"');
     const version = await bench(["--version"]);
     expect(version.stdout).toMatch(/^\d+\.\d+\.\d+$/);
   });

@@ -5,6 +5,7 @@ import { initBackend } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { EvaluationSummary } from "../src/eval/evaluatePolicy.js";
+import { loadEvaluationItems } from "../src/eval/evaluationData.js";
 import { bench, outputDirectory, readRecord, tableRows } from "./support/cli.js";
 
 interface EvalResults {
@@ -148,5 +149,17 @@ describe("apo-bench eval", () => {
     ]);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain("has no config.json");
+  });
+
+  it("limits the synthetic prompts to the target colours", async () => {
+    const items = await loadEvaluationItems({
+      kind: "synthetic",
+      size: 12,
+      variant: "count",
+      difficulty: 0.25,
+      targetColors: ["red"],
+    });
+    expect(items).toHaveLength(12);
+    expect(items.every((item) => JSON.stringify(item.messages).includes("How many red shapes"))).toBe(true);
   });
 });

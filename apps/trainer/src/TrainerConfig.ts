@@ -36,6 +36,11 @@ export const LoraConfig = Schema.Struct({
 export const ModelConfig = Schema.Struct({
   checkpoint: Schema.String.check(Schema.isNonEmpty()),
   lora: Schema.optionalKey(LoraConfig),
+  /**
+   * Full fine-tuning: also train the vision tower (`true`), only its patch merger (`merger`), or
+   * none of it (default `false`). Ignored with `lora`.
+   */
+  trainVisionTower: Schema.Union([Schema.Boolean, Schema.Literal("merger")]).pipe(withDefault(false)),
 });
 
 /**

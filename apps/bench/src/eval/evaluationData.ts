@@ -1,4 +1,4 @@
-import { type DatasetItem, readDataset, syntheticCountingTask } from "@apo-rl/datasets";
+import { type DatasetItem, readDataset, type ShapeColor, syntheticCountingTask } from "@apo-rl/datasets";
 import { BenchSetupError } from "../errors.js";
 
 /**
@@ -16,6 +16,8 @@ export type EvaluationDataset =
       readonly variant: "count" | "sum" | "mixed";
       readonly difficulty: number;
       readonly imageSize?: number;
+      /** The colours questions ask about (default: all). */
+      readonly targetColors?: ReadonlyArray<ShapeColor>;
     }
   | {
       readonly kind: "file";
@@ -45,6 +47,7 @@ export const loadEvaluationItems = async (
       variant: dataset.variant,
       difficulty: dataset.difficulty,
       ...(dataset.imageSize === undefined ? {} : { imageSize: dataset.imageSize }),
+      ...(dataset.targetColors === undefined ? {} : { targetColors: dataset.targetColors }),
     }).heldOut;
   try {
     const loaded = await readDataset(dataset.path, {

@@ -31,6 +31,7 @@ Policy and data:
   --size <n>               synthetic: held-out prompts (default 64)
   --variant <v>            synthetic: count | sum | mixed (default count)
   --difficulty <d>         synthetic: 0–1 (default 0.5)
+  --target-colors <list>   synthetic: the colours questions ask about, e.g. red (default all)
   --limit <n>              files: the first n items only
   --skip-invalid           files: skip bad rows instead of failing
   --allow-outside-root     files: allow image paths outside the dataset's directory

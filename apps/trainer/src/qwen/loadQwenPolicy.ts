@@ -3,6 +3,7 @@ import { join } from "node:path";
 import {
   createQwenVLPolicy,
   frozenCopyQwen25VL,
+  type InitStd,
   initQwen25VL,
   loadQwen25VL,
   loadQwenVLProcessor,
@@ -35,6 +36,8 @@ export interface LoadQwenPolicyOptions {
    * `model.safetensors`: the directory then only needs `config.json` and the tokenizer files.
    */
   readonly initSeed?: number;
+  /** With `initSeed`: the patch merger's initial standard deviation (`initQwen25VL`'s `mergerStd`). */
+  readonly initMergerStd?: InitStd;
   /** Keep a frozen copy of the initial weights as the reference policy (for a KL term). Default false. */
   readonly reference?: boolean;
   /**
@@ -50,8 +53,16 @@ export interface LoadQwenPolicyOptions {
   readonly name?: string;
 }
 
-const loadModel = async (directory: string, initSeed: number | undefined): Promise<Qwen25VLModel> => {
-  if (initSeed !== undefined) return initQwen25VL(await readQwen25VLConfig(directory), { seed: initSeed });
+const loadModel = async (
+  directory: string,
+  initSeed: number | undefined,
+  initMergerStd: InitStd | undefined,
+): Promise<Qwen25VLModel> => {
+  if (initSeed !== undefined)
+    return initQwen25VL(await readQwen25VLConfig(directory), {
+      seed: initSeed,
+      ...(initMergerStd === undefined ? {} : { mergerStd: initMergerStd }),
+    });
   const single = join(directory, "model.safetensors");
   const sharded = join(directory, "model.safetensors.index.json");
   if (!existsSync(single) && !existsSync(sharded))
@@ -76,7 +87,7 @@ export const loadQwenPolicy = async (
   directory: string,
   options: LoadQwenPolicyOptions = {},
 ): Promise<QwenVLPolicy> => {
-  const model = await loadModel(directory, options.initSeed);
+  const model = await loadModel(directory, options.initSeed, options.initMergerStd);
   const processor = await loadQwenVLProcessor(directory);
   const lora = options.lora;
   return createQwenVLPolicy({

@@ -25,6 +25,6 @@ export const checkpointDirectoryOf = (config: TrainerConfig): string =>
 export const qwenPolicyFromConfig = async (config: TrainerConfig): Promise<TrainablePolicy> =>
   loadQwenPolicy(checkpointDirectoryOf(config), {
     ...(config.model.lora === undefined
-      ? { reference: objectiveUsesReference(config) }
+      ? { reference: objectiveUsesReference(config), trainVisionTower: config.model.trainVisionTower }
       : { lora: config.model.lora }),
   });

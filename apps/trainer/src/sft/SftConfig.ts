@@ -22,6 +22,13 @@ export const SftModelConfig = Schema.Struct({
   /** Start from random weights drawn with this seed instead of the base directory's weights. */
   initSeed: Schema.optionalKey(NonNegativeInt),
   /**
+   * With `initSeed`: the standard deviation of the patch merger's random weights — a number, or
+   * `fan-in` for `1/√fan_in` per weight (default: 0.02 like the decoder's). See `initQwen25VL`.
+   */
+  initMergerStd: Schema.optionalKey(
+    Schema.Union([Schema.Finite.check(Schema.isGreaterThan(0)), Schema.Literal("fan-in")]),
+  ),
+  /**
    * Train the vision tower too (`true`), only its patch merger (`merger`: the projection into the
    * decoder), or none of it (default `false`: it stays as initialised or loaded).
    */

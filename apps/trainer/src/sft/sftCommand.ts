@@ -45,6 +45,7 @@ export const runSftFromConfig = async (
   const base = config.model.base === "demo" ? demoBaseDirectory() : config.model.base;
   const policy = await loadQwenPolicy(base, {
     ...(config.model.initSeed === undefined ? {} : { initSeed: config.model.initSeed }),
+    ...(config.model.initMergerStd === undefined ? {} : { initMergerStd: config.model.initMergerStd }),
     trainVisionTower: config.model.trainVisionTower,
     entropy: false,
   });

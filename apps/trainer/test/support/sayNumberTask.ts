@@ -22,7 +22,7 @@ export const taskConfig = (
   runDir: string,
   overrides: Partial<TrainerConfig["train"]> = {},
 ): TrainerConfig => ({
-  model: { checkpoint: "tabular" },
+  model: { checkpoint: "tabular", trainVisionTower: false },
   data: {
     format: "synthetic",
     heldOutSize: 4,

@@ -51,6 +51,22 @@ describe("initQwen25VL", () => {
     for (const model of [a, b, c]) model.dispose();
   });
 
+  it("draws the patch merger at 1/√fan_in with mergerStd: fan-in, the rest at std", () => {
+    const model = initQwen25VL(config, { seed: 3, mergerStd: "fan-in" });
+    const rms = (name: string) => {
+      const values = model.parameters.get(name)!.dataSync();
+      return Math.sqrt(Array.from(values).reduce((sum, v) => sum + v * v, 0) / values.length);
+    };
+    for (const name of ["visual.merger.mlp.0.weight", "visual.merger.mlp.2.weight"]) {
+      const shape = model.parameters.get(name)!.shape;
+      const expected = 1 / Math.sqrt(shape[shape.length - 1]!);
+      expect(Math.abs(rms(name) / expected - 1)).toBeLessThan(0.1);
+    }
+    for (const name of ["model.layers.0.mlp.up_proj.weight", "visual.blocks.0.attn.qkv.weight"])
+      expect(Math.abs(rms(name) / 0.02 - 1)).toBeLessThan(0.1);
+    model.dispose();
+  });
+
   it("builds only the text decoder with parts: text", () => {
     const model = initQwen25VL(config, { seed: 1, parts: "text" });
     expect(() => model.forward({ inputIds: [[1, 64]] })).toThrow(/inputIds\[0\]\[1\]/);
