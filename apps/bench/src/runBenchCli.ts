@@ -208,7 +208,7 @@ const compareRun = (parsed: ParsedArguments, out: string, progress: (line: strin
   const settings = {
     variants,
     seeds,
-    steps: integerOption(parsed, "steps", 40, 1),
+    steps: integerOption(parsed, "steps", 100, 1),
     policy: stringOption(parsed, "policy", "demo"),
     runsDirectory: resolve(stringOption(parsed, "runs-dir", join(out, "compare-runs"))),
     baseConfig,

@@ -43,8 +43,9 @@ export interface CompareOptions {
 }
 
 /**
- * The built-in base config, used when the demo's `demo.yaml` is absent: the synthetic counting
- * task on the demo policy, wasm, in-thread verification.
+ * The built-in base config, used when the demo's `demo.yaml` is absent: the same settings as the
+ * demo (the synthetic counting task with red targets on the demo policy, wasm, in-thread
+ * verification).
  *
  * @since 0.1.0
  * @category compare
@@ -53,13 +54,13 @@ export const builtinCompareConfig = (): Readonly<Record<string, unknown>> => ({
   model: { checkpoint: "demo" },
   data: {
     format: "synthetic",
-    heldOutSize: 64,
-    synthetic: { variant: "count", difficulty: 0.5, trainSize: 2048 },
+    heldOutSize: 128,
+    synthetic: { variant: "count", difficulty: 0.25, trainSize: 2048, targetColors: ["red"] },
   },
-  rollout: { groupSize: 8, temperature: 1, maxNewTokens: 32 },
+  rollout: { groupSize: 8, temperature: 1, maxNewTokens: 12 },
   reward: { preset: "view-r1", accuracy: "counting", workers: 0 },
-  optimizer: { lr: 1e-4, warmupSteps: 2, schedule: "cosine", weightDecay: 0 },
-  train: { promptsPerStep: 8, microBatchSize: 8 },
+  optimizer: { lr: 1e-4, warmupSteps: 0, schedule: "constant", weightDecay: 0, gradClip: 1 },
+  train: { promptsPerStep: 4, microBatchSize: 4 },
   backend: "wasm",
 });
 

@@ -51,7 +51,7 @@ ${common}`;
 
 export const compareHelp = `apo-bench compare — train several objectives under identical seeds and budgets
 
-Usage: apo-bench compare [--objectives grpo,grpoD,apo,apo-no-dads,apo-no-stcr] [--seeds 3] [--steps 40] [options]
+Usage: apo-bench compare [--objectives grpo,grpoD,apo,apo-no-dads,apo-no-stcr] [--seeds 3] [--steps 100] [options]
 
 Every objective trains once per seed from the same policy on the synthetic counting task with the
 same config; the table reports held-out accuracy before/after (mean ± std over seeds), the policy
@@ -62,7 +62,7 @@ of the steps, and wall time; charts show the per-step trajectories.
                            or any registered objective name (its default options)
   --seeds <n>              seeds 0 … n−1 (default 3)
   --seed-list <list>       explicit seeds, e.g. 0,1,2 (overrides --seeds)
-  --steps <n>              training steps per run (default 40)
+  --steps <n>              training steps per run (default 100, as the demo)
   --policy <source>        demo (default), demo-init, or a checkpoint directory
   --config <file>          a trainer YAML/JSON config as the base (default: the built-in one, see docs)
   --set <key=value>        a trainer config override for every run (repeatable), e.g.
