@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { initBackend } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
+import { type GeneratePerfRow, runGeneratePerf } from "../src/perf/generate.js";
 import type { TrainStepPerfRow } from "../src/perf/trainStep.js";
 import { bench, outputDirectory, readRecord, tableRows } from "./support/cli.js";
 
@@ -44,6 +45,29 @@ describe("apo-bench perf", () => {
     const table = tableRows(out, "perf-train-step");
     expect(table).toHaveLength(1);
     expect(table[0]![1]).toBe("wasm");
+  });
+
+  it("generate scores rollouts in micro-batches, every rollout once, without leaking tensors", async () => {
+    const before = tf.memory().numTensors;
+    const outcome = await runGeneratePerf({ quick: true, models: ["fixture"], trainingMicroBatch: 3 });
+    expect(tf.memory().numTensors).toBe(before);
+    const rows = (outcome.results as { rows: ReadonlyArray<GeneratePerfRow> }).rows;
+    const training = rows.filter((row) => row.kind !== "generate");
+    // logprobs and logprobs+gradient over the 1 × 8 and 8 × 8 rollouts.
+    expect(training.map((row) => [row.kind, row.prompts * row.samples])).toEqual([
+      ["logprobs", 8],
+      ["logprobs", 64],
+      ["logprobs+gradient", 8],
+      ["logprobs+gradient", 64],
+    ]);
+    for (const row of training) {
+      expect(row.error).toBeUndefined();
+      expect(row.microBatch).toBe(3);
+      // Per response token: 8 new tokens for each rollout of the pass.
+      expect(row.tokensPerSecond * row.seconds).toBeCloseTo(row.prompts * row.samples * 8, 6);
+    }
+    for (const row of rows.filter((row) => row.kind === "generate")) expect(row.microBatch).toBeUndefined();
+    expect(outcome.table).toContain("| rollouts per pass |");
   });
 
   it("runs an existing suite through the same writer", async () => {

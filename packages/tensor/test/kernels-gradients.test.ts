@@ -427,6 +427,60 @@ describe.each(backends)("kernels and gradients on %s", (backend) => {
   });
 
   it.each([
+    // rows × inner × columns, transposeA, transposeB, batch of A, batch of B.
+    { m: 1, k: 9, n: 40, ta: false, tb: true, batchA: [], batchB: [] }, // decoding: (B · Aᵀ)ᵀ on wasm
+    { m: 5, k: 9, n: 40, ta: false, tb: true, batchA: [], batchB: [] },
+    { m: 30, k: 4, n: 6, ta: false, tb: true, batchA: [], batchB: [] }, // B transposed first
+    { m: 3, k: 4, n: 6, ta: false, tb: true, batchA: [2, 3], batchB: [2, 3] },
+    { m: 20, k: 4, n: 20, ta: false, tb: true, batchA: [2, 3], batchB: [2, 3] },
+    { m: 2, k: 7, n: 30, ta: false, tb: true, batchA: [3], batchB: [1] }, // broadcast batch of B
+    { m: 2, k: 7, n: 30, ta: false, tb: true, batchA: [1], batchB: [3] }, // broadcast batch of A
+    { m: 12, k: 7, n: 9, ta: true, tb: false, batchA: [], batchB: [] }, // A transposed first
+    { m: 3, k: 7, n: 4, ta: true, tb: true, batchA: [2], batchB: [2] },
+    { m: 6, k: 11, n: 5, ta: false, tb: false, batchA: [], batchB: [] },
+  ])(
+    "multiplies [$batchA]×$m×$k by [$batchB]×$k×$n (transposeA $ta, transposeB $tb) like float64",
+    async ({ m, k, n, ta, tb, batchA, batchB }) => {
+      const batches = Math.max(
+        batchA.reduce((p, e) => p * e, 1),
+        batchB.reduce((p, e) => p * e, 1),
+      );
+      const countA = batchA.reduce((p, e) => p * e, 1);
+      const countB = batchB.reduce((p, e) => p * e, 1);
+      const a = seededValues(countA * m * k, 41 + m);
+      const b = seededValues(countB * k * n, 42 + n);
+      // Element (i, j) of batch t: Σ_l A_t[i, l] · B_t[l, j], reading the stored (maybe transposed) layouts.
+      const readA = (t: number, i: number, l: number) =>
+        a[(countA === 1 ? 0 : t) * m * k + (ta ? l * m + i : i * k + l)]!;
+      const readB = (t: number, l: number, j: number) =>
+        b[(countB === 1 ? 0 : t) * k * n + (tb ? j * k + l : l * n + j)]!;
+      const expected: Array<number> = [];
+      for (let t = 0; t < batches; t++)
+        for (let i = 0; i < m; i++)
+          for (let j = 0; j < n; j++) {
+            let sum = 0;
+            for (let l = 0; l < k; l++) sum += readA(t, i, l) * readB(t, l, j);
+            expected.push(sum);
+          }
+      await withoutLeaks(async () => {
+        const product = tf.tidy(() =>
+          tf.matMul(
+            tf.tensor(a, [...batchA, ...(ta ? [k, m] : [m, k])]),
+            tf.tensor(b, [...batchB, ...(tb ? [n, k] : [k, n])]),
+            ta,
+            tb,
+          ),
+        );
+        const batchShape =
+          batchA.length === 0 ? [] : batchA.map((extent, axis) => Math.max(extent, batchB[axis]!));
+        expect(product.shape).toEqual([...batchShape, m, n]);
+        expectClose(await product.data(), expected, 1e-5);
+        product.dispose();
+      });
+    },
+  );
+
+  it.each([
     { shape: [7, 5], begin: [2, 0], size: [3, 5] },
     { shape: [7, 5], begin: [1, 2], size: [4, 2] },
     { shape: [3, 4, 5], begin: [1, 1, 2], size: [2, 3, 3] },

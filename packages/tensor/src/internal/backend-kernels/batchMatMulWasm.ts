@@ -21,18 +21,99 @@ const swapLastAxes = (x: tf.TensorInfo, backend: tf.KernelBackend): tf.TensorInf
   return kernelFunc("Transpose")({ inputs: { x }, backend, attrs: { perm } }) as tf.TensorInfo;
 };
 
+/** The parts of tfjs-backend-wasm 4.22's `BackendWasm` an alias needs (its buffer registry). */
+interface WasmBufferRegistry {
+  readonly dataIdMap: {
+    get(dataId: tf.DataId): { readonly memoryOffset: number } | undefined;
+    set(dataId: tf.DataId, data: object): void;
+    delete(dataId: tf.DataId): void;
+  };
+  dataIdNextNumber: number;
+  readonly wasm: {
+    readonly tfjs: {
+      registerTensor(id: number, size: number, memoryOffset: number): void;
+      disposeData(id: number): void;
+    };
+  };
+}
+
+/**
+ * A second backend id for `x`'s buffer (no copy), and how to drop it again without freeing the
+ * buffer. XNNPACK packs a product's right operand and tfjs-backend-wasm caches the packed copy under
+ * that operand's id until the id is disposed: for a long-lived weight (`dY · W` in every linear
+ * layer's backward) that is a second copy of every weight for the model's lifetime — 1.9 GiB more
+ * for Qwen2.5-0.5B, which then overflows the 4 GiB heap. Under a temporary id the packed copy is
+ * freed right after the product.
+ */
+const temporaryAlias = (x: tf.TensorInfo, backend: tf.KernelBackend) => {
+  const registry = backend as unknown as WasmBufferRegistry;
+  const data = registry.dataIdMap.get(x.dataId);
+  if (data === undefined) return { alias: x, release: () => {} };
+  const id = registry.dataIdNextNumber++;
+  const dataId = { id };
+  const size = x.shape.reduce((product, extent) => product * extent, 1);
+  registry.dataIdMap.set(dataId, {
+    id,
+    memoryOffset: data.memoryOffset,
+    shape: x.shape,
+    dtype: x.dtype,
+    refCount: 1,
+  });
+  registry.wasm.tfjs.registerTensor(id, size, data.memoryOffset);
+  return {
+    alias: { dataId, shape: x.shape, dtype: x.dtype } as tf.TensorInfo,
+    release: () => {
+      registry.wasm.tfjs.disposeData(id); // runs the disposal callbacks: the cached packed operand
+      registry.dataIdMap.delete(dataId);
+    },
+  };
+};
+
 interface BatchMatMulAttributes {
   readonly transposeA: boolean;
   readonly transposeB: boolean;
 }
 
 /**
+ * `A · Bᵀ` as `(B · Aᵀ)ᵀ`: `B` becomes the left operand, which XNNPACK reads in place (only the
+ * right operand is packed), so the weight of a linear layer (`x · Wᵀ`, HF's layout) is neither
+ * copied nor packed — only `A` and the `[M, N]` output are transposed, which is cheap while `A` has
+ * few rows (decoding, micro-batches).
+ */
+const flippedProduct = (
+  original: tf.KernelFunc,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  backend: tf.KernelBackend,
+) => {
+  const aTransposed = swapLastAxes(a, backend);
+  let product: tf.TensorInfo | undefined;
+  try {
+    product = original({
+      inputs: { a: b, b: aTransposed },
+      backend,
+      attrs: { transposeA: false, transposeB: false },
+    }) as tf.TensorInfo;
+    return swapLastAxes(product, backend);
+  } finally {
+    backend.disposeData(aTransposed.dataId);
+    if (product !== undefined) backend.disposeData(product.dataId);
+  }
+};
+
+/**
  * Wraps tfjs-backend-wasm's `BatchMatMul`, whose transposed-operand path (`transposeA` or
- * `transposeB`) runs at about 1 GFLOP/s against ~20 for the plain one: when the other operand has
- * at least {@link TRANSPOSE_FROM_ROWS} rows, the operand is transposed first (one copy, freed before
- * returning) and the plain product is taken. Every matmul gradient takes that path
- * (`dA = dY·Bᵀ`, `dB = Aᵀ·dY`), so this speeds up training on wasm by up to ~10×; results are
- * the same products, summed in the same order by the same kernel.
+ * `transposeB`) runs at about 1 GFLOP/s against ~20 for the plain one, so that every product runs
+ * on the plain path:
+ *
+ * - `A · Bᵀ` (every linear layer in HF's layout, and `dA = dY·Bᵀ`) as `(B · Aᵀ)ᵀ` when copying `A`
+ *   and the output costs no more than copying and packing `B` (see `flippedProduct`);
+ * - otherwise a transposed operand is transposed first (one copy, freed before returning) when the
+ *   other operand has at least {@link TRANSPOSE_FROM_ROWS} rows (`dB = Aᵀ·dY`).
+ *
+ * This speeds up training on wasm by up to ~10×; results are the same dot products. The right
+ * operand goes in under a temporary id (see `temporaryAlias`), so no packed copy of it outlives the
+ * product.
  */
 export const transposingBatchMatMul =
   (original: tf.KernelFunc): tf.KernelFunc =>
@@ -41,21 +122,26 @@ export const transposingBatchMatMul =
     const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = attrs as unknown as BatchMatMulAttributes;
     const rowsOfA = transposeA ? a.shape[a.shape.length - 1]! : a.shape[a.shape.length - 2]!;
+    const inner = transposeA ? a.shape[a.shape.length - 2]! : a.shape[a.shape.length - 1]!;
     const columnsOfB = transposeB ? b.shape[b.shape.length - 2]! : b.shape[b.shape.length - 1]!;
     const kernelBackend = backend as tf.KernelBackend;
+    if (transposeB && !transposeA && rowsOfA * (inner + columnsOfB) <= 2 * columnsOfB * inner)
+      return flippedProduct(original, a, b, kernelBackend);
     const swapA = transposeA && columnsOfB >= TRANSPOSE_FROM_ROWS;
     const swapB = transposeB && rowsOfA >= TRANSPOSE_FROM_ROWS;
-    if (!swapA && !swapB) return original(args);
     const left = swapA ? swapLastAxes(a, kernelBackend) : a;
-    const right = swapB ? swapLastAxes(b, kernelBackend) : b;
+    const right = swapB
+      ? { alias: swapLastAxes(b, kernelBackend), release: () => {} }
+      : temporaryAlias(b, kernelBackend);
     try {
       return original({
-        inputs: { a: left, b: right },
+        inputs: { a: left, b: right.alias },
         backend,
         attrs: { ...attrs, transposeA: transposeA && !swapA, transposeB: transposeB && !swapB },
       });
     } finally {
+      right.release();
       if (swapA) kernelBackend.disposeData(left.dataId);
-      if (swapB) kernelBackend.disposeData(right.dataId);
+      if (swapB) kernelBackend.disposeData(right.alias.dataId);
     }
   };
