@@ -37,7 +37,9 @@ export interface TensorPerfOptions {
   readonly repetitions?: number;
   /**
    * On wasm, also try N = 512, H = 896 (Qwen2.5-0.5B's head): the fused op, then the naive path,
-   * which is expected to exhaust the 4 GB wasm heap. Default `true` unless `quick`.
+   * which needs ~1.5 GiB of working memory next to the weight and its gradient in the 4 GB wasm
+   * heap (it overflowed it before apo-rl's wasm kernels; a failure is recorded, not thrown).
+   * Default `true` unless `quick`.
    */
   readonly oversizedWasm?: boolean;
   /** Override the shape per backend (defaults: cpu N = 512, H = 896; wasm N = 128, H = 256). */
