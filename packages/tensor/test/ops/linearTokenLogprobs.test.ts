@@ -101,55 +101,54 @@ describe.each(await opsBackends())("linearTokenLogprobs on %s", (backend) => {
     tf.dispose([hidden, weight, targets]);
   });
 
+  /**
+   * ∂/∂hidden and ∂/∂weight of `Σ a·logprob (+ Σ b·entropy)` against float64 central differences;
+   * without `b` the op runs without entropy.
+   */
+  const expectFloat64Gradients = (
+    problem: Problem,
+    a: ReadonlyArray<number>,
+    b: ReadonlyArray<number> | undefined,
+    chunkSize: number,
+  ) => {
+    const hidden = tf.tensor2d(hiddenValues, [7, 5]);
+    const weight = tf.tensor2d(weightValues, [11, 5]);
+    const targets = tf.tensor1d(problem.targets, "int32");
+    const [ta, tb] = [tf.tensor1d([...a]), tf.tensor1d([...(b ?? a)])];
+    const [gradHidden, gradWeight] = withoutLeaks(() =>
+      gradients(
+        (h, w) => {
+          const [h2, w2] = [h as tf.Tensor2D, w as tf.Tensor2D];
+          if (b === undefined) return tf.sum(tf.mul(linearTokenLogprobs(h2, w2, targets, { chunkSize }), ta));
+          const out = linearTokenLogprobs(h2, w2, targets, { chunkSize, entropy: true });
+          return tf.add(tf.sum(tf.mul(out.logprobs, ta)), tf.sum(tf.mul(out.entropy, tb)));
+        },
+        [hidden, weight],
+      ),
+    );
+    const f = objective(problem, a, b ?? new Array<number>(a.length).fill(0));
+    expectClose(
+      gradHidden!,
+      finiteDifferences((h) => f(h, weightValues), hiddenValues),
+      1e-4,
+      1e-5,
+    );
+    expectClose(
+      gradWeight!,
+      finiteDifferences((w) => f(hiddenValues, w), weightValues),
+      1e-4,
+      1e-5,
+    );
+    tf.dispose([hidden, weight, targets, ta, tb]);
+  };
+
   it.each([1, 2, 7])(
     "has the float64 gradient in hidden and weight, through log-prob and entropy (chunkSize %i)",
     (chunkSize) => {
       const a = uniform(random, 7, -1, 1);
-      const b = uniform(random, 7, -1, 1);
-      const hidden = tf.tensor2d(hiddenValues, [7, 5]);
-      const weight = tf.tensor2d(weightValues, [11, 5]);
-      const targets = tf.tensor1d(small.targets, "int32");
-      const [ta, tb] = [tf.tensor1d(a), tf.tensor1d(b)];
-      const [gradHidden, gradWeight] = withoutLeaks(() =>
-        gradients(
-          (h, w) => {
-            const out = linearTokenLogprobs(h as tf.Tensor2D, w as tf.Tensor2D, targets, {
-              chunkSize,
-              entropy: true,
-            });
-            return tf.add(tf.sum(tf.mul(out.logprobs, ta)), tf.sum(tf.mul(out.entropy, tb)));
-          },
-          [hidden, weight],
-        ),
-      );
-      const f = objective(small, a, b);
-      expectClose(
-        gradHidden!,
-        finiteDifferences((h) => f(h, weightValues), hiddenValues),
-        1e-4,
-        1e-5,
-      );
-      expectClose(
-        gradWeight!,
-        finiteDifferences((w) => f(hiddenValues, w), weightValues),
-        1e-4,
-        1e-5,
-      );
+      expectFloat64Gradients(small, a, uniform(random, 7, -1, 1), chunkSize);
       // Without entropy the gradient is that of the log-prob alone.
-      const [onlyHidden] = withoutLeaks(() =>
-        gradients(
-          (h) => tf.sum(tf.mul(linearTokenLogprobs(h as tf.Tensor2D, weight, targets, { chunkSize }), ta)),
-          [hidden],
-        ),
-      );
-      const g = objective(small, a, new Array(7).fill(0));
-      expectClose(
-        onlyHidden!,
-        finiteDifferences((h) => g(h, weightValues), hiddenValues),
-        1e-4,
-        1e-5,
-      );
-      tf.dispose([hidden, weight, targets, ta, tb]);
+      expectFloat64Gradients(small, a, undefined, chunkSize);
     },
   );
 
@@ -163,41 +162,7 @@ describe.each(await opsBackends())("linearTokenLogprobs on %s", (backend) => {
       // Targets repeat (3 three times, 7 twice) and sit at both ends of the vocabulary.
       const repeated: Problem = { ...small, targets: [3, 3, 0, 10, 3, 7, 7] };
       const a = uniform(random, 7, -1, 1);
-      const b = entropy ? uniform(random, 7, -1, 1) : new Array<number>(7).fill(0);
-      const hidden = tf.tensor2d(hiddenValues, [7, 5]);
-      const weight = tf.tensor2d(weightValues, [11, 5]);
-      const targets = tf.tensor1d(repeated.targets, "int32");
-      const [ta, tb] = [tf.tensor1d(a), tf.tensor1d(b)];
-      const [gradHidden, gradWeight] = withoutLeaks(() =>
-        gradients(
-          (h, w) => {
-            if (!entropy)
-              return tf.sum(
-                tf.mul(linearTokenLogprobs(h as tf.Tensor2D, w as tf.Tensor2D, targets, { chunkSize }), ta),
-              );
-            const out = linearTokenLogprobs(h as tf.Tensor2D, w as tf.Tensor2D, targets, {
-              chunkSize,
-              entropy: true,
-            });
-            return tf.add(tf.sum(tf.mul(out.logprobs, ta)), tf.sum(tf.mul(out.entropy, tb)));
-          },
-          [hidden, weight],
-        ),
-      );
-      const f = objective(repeated, a, b);
-      expectClose(
-        gradHidden!,
-        finiteDifferences((h) => f(h, weightValues), hiddenValues),
-        1e-4,
-        1e-5,
-      );
-      expectClose(
-        gradWeight!,
-        finiteDifferences((w) => f(hiddenValues, w), weightValues),
-        1e-4,
-        1e-5,
-      );
-      tf.dispose([hidden, weight, targets, ta, tb]);
+      expectFloat64Gradients(repeated, a, entropy ? uniform(random, 7, -1, 1) : undefined, chunkSize);
     },
   );
 
