@@ -33,6 +33,13 @@ export interface Qwen25VLInput {
   readonly attentionMask?: TokenMatrix;
   readonly pixelValues?: tf.Tensor2D | Float32Array;
   readonly imageGridThw?: ReadonlyArray<ReadonlyArray<number>> | tf.Tensor;
+  /**
+   * Image features computed beforehand ({@link Qwen25VLModel.encodeImages}'s `imageEmbeds`, one row
+   * per `<|image_pad|>` token in reading order), instead of `pixelValues` — e.g. once per prompt
+   * for all of its rollouts. `imageGridThw` is still needed (for the M-RoPE positions). The caller
+   * keeps ownership.
+   */
+  readonly imageEmbeds?: tf.Tensor2D;
 }
 
 /**
@@ -219,7 +226,11 @@ export class Qwen25VLModel {
     const past = typeof options.cache === "object" ? options.cache : undefined;
     const { newMask, fullMask } = this.masks(ids, input.attentionMask, past);
     const grids = input.imageGridThw === undefined ? [] : toRows(input.imageGridThw, "imageGridThw");
-    if (past !== undefined && input.pixelValues !== undefined && past.length > 0) {
+    if (
+      past !== undefined &&
+      (input.pixelValues !== undefined || input.imageEmbeds !== undefined) &&
+      past.length > 0
+    ) {
       throw new ForwardInputError({
         field: "pixelValues",
         reason: "images can only be given at prefill (empty cache)",
@@ -228,6 +239,14 @@ export class Qwen25VLModel {
     const rope =
       past === undefined ? getRopeIndex(ids, grids, this.config, newMask) : this.decodePositions(past, ids);
     const adapter = options.adapter === undefined ? this.linearAdapter : (options.adapter ?? undefined);
+    if (input.imageEmbeds !== undefined && input.pixelValues !== undefined) {
+      throw new ForwardInputError({
+        field: "imageEmbeds",
+        reason: "give pixelValues or precomputed imageEmbeds, not both",
+      });
+    }
+    if (input.imageEmbeds !== undefined)
+      return this.decode(ids, rope, fullMask, past, input.imageEmbeds, adapter, options);
     const imageEmbeds =
       input.pixelValues === undefined ? undefined : this.imageFeatures(input.pixelValues, grids, adapter);
     try {

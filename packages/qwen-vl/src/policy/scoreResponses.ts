@@ -2,8 +2,9 @@ import type { PolicyLogprobs } from "@apo-rl/core";
 import { linearTokenLogprobs } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
 import type { GenerationPrompt } from "../generation/GenerationPrompt.js";
-import { concatImages, leftPad } from "../internal/generation/promptBatch.js";
+import { leftPad } from "../internal/generation/promptBatch.js";
 import { responseLayout } from "../internal/policy/responseLayout.js";
+import { sharedImages } from "../internal/policy/sharedImages.js";
 import type { LinearAdapter } from "../model/LinearAdapter.js";
 import type { Qwen25VLModel } from "../model/Qwen25VLModel.js";
 
@@ -34,8 +35,27 @@ const scatterRows = (values: tf.Tensor1D, scatter: Int32Array, rows: number, wid
   ]) as tf.Tensor2D;
 
 /**
+ * The image part of the forward's input: every row's patches, or — when rows share a prompt's image
+ * (the `n` rollouts of one request) — the vision tower run once per distinct image and its features
+ * gathered for every row (differentiable: gradients of shared rows add up).
+ */
+const imageInput = (
+  model: Qwen25VLModel,
+  prompts: ReadonlyArray<GenerationPrompt>,
+  adapter: { readonly adapter?: LinearAdapter | null },
+) => {
+  const images = sharedImages(prompts, model.config.vision.spatialMergeSize);
+  if (images === undefined) return {};
+  if (!images.repeated) return { pixelValues: images.pixelValues, imageGridThw: images.imageGridThw };
+  const distinct = model.encodeImages(images.pixelValues, images.distinctGrids, adapter).imageEmbeds;
+  const imageEmbeds = tf.gather(distinct, tf.tensor1d(images.featureRows, "int32")) as tf.Tensor2D;
+  return { imageGridThw: images.imageGridThw, imageEmbeds };
+};
+
+/**
  * Differentiable per-token log-probabilities `[S, T]` of each row's response given its prompt,
- * at `temperature`: one forward over the left-padded `prompt ++ response` rows, then
+ * at `temperature`: one forward over the left-padded `prompt ++ response` rows (the vision tower
+ * once per distinct image), then
  * `linearTokenLogprobs(h / T, W_lm, targets)` on the response positions only (the `[N, V]`
  * logits are never materialised at once). Runs in one `tf.tidy`: only the returned tensors
  * survive. This is what `policy.logprobs` calls, for token-level callers (benchmarks, custom loops).
@@ -67,16 +87,10 @@ export const scoreResponses = (
         ...(options.entropy ? { entropy: tf.zeros([layout.rows, layout.width]) } : {}),
       };
     }
-    const images = concatImages(prompts);
+    const adapter = options.adapter === undefined ? {} : { adapter: options.adapter };
     const output = model.forward(
-      {
-        inputIds,
-        attentionMask,
-        ...(images.pixelValues === undefined
-          ? {}
-          : { pixelValues: images.pixelValues, imageGridThw: images.imageGridThw }),
-      },
-      options.adapter === undefined ? {} : { adapter: options.adapter },
+      { inputIds, attentionMask, ...imageInput(model, prompts, adapter) },
+      adapter,
     );
     const hiddenSize = output.hiddenStates.shape[2];
     const flat = tf.reshape(output.hiddenStates, [-1, hiddenSize]) as tf.Tensor2D;

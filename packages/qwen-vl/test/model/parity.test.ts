@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadQwen25VL, type Qwen25VLModel } from "../../src/index.js";
+import { ForwardInputError, loadQwen25VL, type Qwen25VLModel } from "../../src/index.js";
 import { testBackendNames, useBackend } from "./support/backend.js";
 import { fixtureDirectory, loadFixture, maxAbsDiff } from "./support/fixtures.js";
 
@@ -91,5 +91,26 @@ describe.each(testBackendNames)("Qwen2.5-VL parity with transformers (%s)", (bac
     expect(output.ropeDeltas).toEqual([image.rope_deltas]);
     expect(output.positionIds.map((row) => row[0])).toEqual(image.position_ids);
     tf.dispose([output.hiddenStates, output.logits!, ...states]);
+  });
+
+  it("takes precomputed image features (imageEmbeds) in place of pixelValues, with the fixture's logits", ({
+    skip,
+  }) => {
+    if (!available) skip();
+    const pixelValues = new Float32Array(image.inputs.pixel_values!.flat());
+    const imageGridThw = image.inputs.image_grid_thw!;
+    const { imageEmbeds } = model.encodeImages(pixelValues, imageGridThw);
+    const output = model.forward(
+      { inputIds: [image.inputs.input_ids], imageGridThw, imageEmbeds },
+      { logits: true },
+    );
+    expect(maxAbsDiff(output.logits!.dataSync(), image.logits)).toBeLessThan(1e-5);
+    expect(output.ropeDeltas).toEqual([image.rope_deltas]);
+    // The caller keeps the features; both inputs at once are refused.
+    expect(imageEmbeds.isDisposed).toBe(false);
+    expect(() =>
+      model.forward({ inputIds: [image.inputs.input_ids], imageGridThw, imageEmbeds, pixelValues }),
+    ).toThrow(ForwardInputError);
+    tf.dispose([imageEmbeds, output.hiddenStates, output.logits!]);
   });
 });

@@ -149,6 +149,56 @@ describe.each(testBackendNames)("createQwenVLPolicy, full fine-tuning (%s)", (ba
     createQwenVLPolicy({ model, processor });
     expect(model.parameters.get("visual.merger.mlp.0.weight")!.trainable).toBe(false);
   });
+  it("runs the vision tower once per prompt: shared-image scoring equals scoring each rollout alone", async ({
+    skip,
+  }) => {
+    if (!available) skip();
+    const merger = createQwenVLPolicy({ model, processor, trainVisionTower: "merger" });
+    try {
+      const requests = [imageRequest(), textRequest()];
+      const rollouts = await merger.generate(requests, { n: 3, temperature: 1, maxNewTokens: 4, seed: 5 });
+      const trainable = merger.trainableParameters() as tf.Variable[];
+      const mergerWeight = trainable.find((variable) =>
+        variable.name.endsWith("visual.merger.mlp.0.weight"),
+      )!;
+      const before = tf.memory().numTensors;
+      const objective = (batchRollouts: typeof rollouts) => () => {
+        const scored = merger.logprobs({ requests, rollouts: batchRollouts, temperature: 1 });
+        return tf.sum(tf.mul(scored.logp, scored.mask)) as tf.Scalar;
+      };
+      // Together: 3 image rows share one run of the vision tower, features gathered per row.
+      const together = tf.variableGrads(objective(rollouts), [mergerWeight]);
+      // Alone: every rollout in its own batch, so every image goes through the tower on its own.
+      let value = 0;
+      let gradient = tf.zerosLike(mergerWeight);
+      for (const rollout of rollouts) {
+        if (rollout.promptId === "text") {
+          // No image: no path to the merger, only a value.
+          const scalar = tf.tidy(objective([rollout]));
+          value += scalar.dataSync()[0]!;
+          scalar.dispose();
+          continue;
+        }
+        const alone = tf.variableGrads(objective([rollout]), [mergerWeight]);
+        value += alone.value.dataSync()[0]!;
+        const next = tf.add(gradient, alone.grads[mergerWeight.name]!);
+        tf.dispose([gradient, alone.value, ...Object.values(alone.grads)]);
+        gradient = next;
+      }
+      expect(Math.abs(together.value.dataSync()[0]! - value)).toBeLessThan(1e-4);
+      const shared = together.grads[mergerWeight.name]!;
+      const scale = tf.tidy(() => tf.max(tf.abs(gradient)).dataSync()[0]!);
+      expect(scale).toBeGreaterThan(0);
+      expect(tf.tidy(() => tf.max(tf.abs(tf.sub(shared, gradient))).dataSync()[0]!)).toBeLessThan(
+        1e-4 * scale,
+      );
+      tf.dispose([together.value, ...Object.values(together.grads), gradient]);
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      createQwenVLPolicy({ model, processor }); // restore the default (decoder only)
+    }
+  });
+
   it("needs a frozen copy for the reference; the copy keeps the initial weights", async ({ skip }) => {
     if (!available) skip();
     const requests = [textRequest()];
