@@ -46,25 +46,35 @@ interface WasmBufferRegistry {
  * freed right after the product.
  */
 const temporaryAlias = (x: tf.TensorInfo, backend: tf.KernelBackend) => {
-  const registry = backend as unknown as WasmBufferRegistry;
-  const data = registry.dataIdMap.get(x.dataId);
-  if (data === undefined) return { alias: x, release: () => {} };
+  const registry = backend as unknown as Partial<WasmBufferRegistry>;
+  const tfjs = registry.wasm?.tfjs;
+  const data = registry.dataIdMap?.get(x.dataId);
+  // Another tfjs-backend-wasm layout: multiply the operand itself (correct, only without the saving).
+  if (
+    data === undefined ||
+    tfjs === undefined ||
+    typeof tfjs.registerTensor !== "function" ||
+    typeof tfjs.disposeData !== "function" ||
+    typeof registry.dataIdNextNumber !== "number"
+  )
+    return { alias: x, release: () => {} };
   const id = registry.dataIdNextNumber++;
   const dataId = { id };
+  const map = registry.dataIdMap!;
   const size = x.shape.reduce((product, extent) => product * extent, 1);
-  registry.dataIdMap.set(dataId, {
+  map.set(dataId, {
     id,
     memoryOffset: data.memoryOffset,
     shape: x.shape,
     dtype: x.dtype,
     refCount: 1,
   });
-  registry.wasm.tfjs.registerTensor(id, size, data.memoryOffset);
+  tfjs.registerTensor(id, size, data.memoryOffset);
   return {
     alias: { dataId, shape: x.shape, dtype: x.dtype } as tf.TensorInfo,
     release: () => {
-      registry.wasm.tfjs.disposeData(id); // runs the disposal callbacks: the cached packed operand
-      registry.dataIdMap.delete(dataId);
+      tfjs.disposeData(id); // runs the disposal callbacks: the cached packed operand
+      map.delete(dataId);
     },
   };
 };
