@@ -170,7 +170,7 @@ describe.each(testBackendNames)("createQwenVLPolicy, full fine-tuning (%s)", (ba
       const together = tf.variableGrads(objective(rollouts), [mergerWeight]);
       // Alone: every rollout in its own batch, so every image goes through the tower on its own.
       let value = 0;
-      let gradient = tf.zerosLike(mergerWeight);
+      let gradient: tf.Tensor = tf.zerosLike(mergerWeight);
       for (const rollout of rollouts) {
         if (rollout.promptId === "text") {
           // No image: no path to the merger, only a value.
