@@ -40,10 +40,11 @@ interface WasmBufferRegistry {
 /**
  * A second backend id for `x`'s buffer (no copy), and how to drop it again without freeing the
  * buffer. XNNPACK packs a product's right operand and tfjs-backend-wasm caches the packed copy under
- * that operand's id until the id is disposed: for a long-lived weight (`dY · W` in every linear
- * layer's backward) that is a second copy of every weight for the model's lifetime — 1.9 GiB more
- * for Qwen2.5-0.5B, which then overflows the 4 GiB heap. Under a temporary id the packed copy is
- * freed right after the product.
+ * that operand's id until the id is disposed: for a long-lived weight as the plain right operand
+ * (`dY · W`, the backward of `matMul(x, W, false, true)`; `x · W` with `[in, out]` weights) that is a
+ * second copy of the weight for its lifetime — 519 MiB for Qwen2.5-0.5B's `[151936, 896]` LM head
+ * in a naive log-prob backward. Under a temporary id the packed copy is freed right after the
+ * product.
  */
 const temporaryAlias = (x: tf.TensorInfo, backend: tf.KernelBackend) => {
   const registry = backend as unknown as Partial<WasmBufferRegistry>;
