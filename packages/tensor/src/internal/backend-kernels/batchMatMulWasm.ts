@@ -8,6 +8,21 @@ import * as tf from "@tensorflow/tfjs-core";
  */
 const TRANSPOSE_FROM_ROWS = 8;
 
+/**
+ * Below this many multiply-adds (per batch) a transposed product stays on tfjs-wasm's own path: the
+ * two extra transposes of {@link flippedProduct} cost more kernel calls than its speed saves (e.g.
+ * the per-head attention scores of one decoded token).
+ */
+const FLIP_FROM_MULTIPLY_ADDS = 2 ** 16;
+
+/**
+ * Right operands smaller than this (1 MiB of float32) keep tfjs-wasm's cached packing: their packed
+ * copies cost little memory, and a small product is dominated by per-call work.
+ */
+const ALIAS_FROM_ELEMENTS = 2 ** 18;
+
+const sizeOf = (x: tf.TensorInfo): number => x.shape.reduce((product, extent) => product * extent, 1);
+
 const kernelFunc = (kernelName: string): tf.KernelFunc => {
   const kernel = tf.getKernel(kernelName, "wasm");
   if (kernel === undefined) throw new Error(`BatchMatMul on wasm needs the wasm ${kernelName} kernel`);
@@ -62,7 +77,7 @@ const temporaryAlias = (x: tf.TensorInfo, backend: tf.KernelBackend) => {
   const id = registry.dataIdNextNumber++;
   const dataId = { id };
   const map = registry.dataIdMap!;
-  const size = x.shape.reduce((product, extent) => product * extent, 1);
+  const size = sizeOf(x);
   map.set(dataId, {
     id,
     memoryOffset: data.memoryOffset,
@@ -136,14 +151,20 @@ export const transposingBatchMatMul =
     const inner = transposeA ? a.shape[a.shape.length - 2]! : a.shape[a.shape.length - 1]!;
     const columnsOfB = transposeB ? b.shape[b.shape.length - 2]! : b.shape[b.shape.length - 1]!;
     const kernelBackend = backend as tf.KernelBackend;
-    if (transposeB && !transposeA && rowsOfA * (inner + columnsOfB) <= 2 * columnsOfB * inner)
-      return flippedProduct(original, a, b, kernelBackend);
+    const flip =
+      transposeB &&
+      !transposeA &&
+      rowsOfA * inner * columnsOfB >= FLIP_FROM_MULTIPLY_ADDS &&
+      rowsOfA * (inner + columnsOfB) <= 2 * columnsOfB * inner;
+    if (flip) return flippedProduct(original, a, b, kernelBackend);
     const swapA = transposeA && columnsOfB >= TRANSPOSE_FROM_ROWS;
     const swapB = transposeB && rowsOfA >= TRANSPOSE_FROM_ROWS;
     const left = swapA ? swapLastAxes(a, kernelBackend) : a;
     const right = swapB
       ? { alias: swapLastAxes(b, kernelBackend), release: () => {} }
-      : temporaryAlias(b, kernelBackend);
+      : sizeOf(b) >= ALIAS_FROM_ELEMENTS
+        ? temporaryAlias(b, kernelBackend)
+        : { alias: b, release: () => {} };
     try {
       return original({
         inputs: { a: left, b: right.alias },
