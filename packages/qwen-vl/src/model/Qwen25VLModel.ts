@@ -245,14 +245,12 @@ export class Qwen25VLModel {
         reason: "give pixelValues or precomputed imageEmbeds, not both",
       });
     }
-    if (input.imageEmbeds !== undefined)
-      return this.decode(ids, rope, fullMask, past, input.imageEmbeds, adapter, options);
-    const imageEmbeds =
+    const computed =
       input.pixelValues === undefined ? undefined : this.imageFeatures(input.pixelValues, grids, adapter);
     try {
-      return this.decode(ids, rope, fullMask, past, imageEmbeds, adapter, options);
+      return this.decode(ids, rope, fullMask, past, input.imageEmbeds ?? computed, adapter, options);
     } finally {
-      imageEmbeds?.dispose();
+      computed?.dispose();
     }
   }
 

@@ -1,4 +1,5 @@
 import type { GenerationPrompt } from "../../generation/GenerationPrompt.js";
+import { concatImages } from "../generation/promptBatch.js";
 
 type Grid = readonly [number, number, number];
 
@@ -49,15 +50,10 @@ export const sharedImages = (
     }
     for (let row = 0; row < count; row++) featureRows.push(start + row);
   }
-  const pixelValues = new Float32Array(distinct.reduce((sum, prompt) => sum + prompt.pixelValues!.length, 0));
-  let offset = 0;
-  for (const prompt of distinct) {
-    pixelValues.set(prompt.pixelValues!, offset);
-    offset += prompt.pixelValues!.length;
-  }
+  const { pixelValues, imageGridThw: distinctGrids } = concatImages(distinct);
   return {
-    pixelValues,
-    distinctGrids: distinct.flatMap((prompt) => prompt.imageGridThw!),
+    pixelValues: pixelValues!,
+    distinctGrids,
     imageGridThw: withImages.flatMap((prompt) => prompt.imageGridThw!),
     featureRows: Int32Array.from(featureRows),
     repeated: distinct.length < withImages.length,

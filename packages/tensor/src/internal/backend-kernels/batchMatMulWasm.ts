@@ -36,6 +36,20 @@ const swapLastAxes = (x: tf.TensorInfo, backend: tf.KernelBackend): tf.TensorInf
   return kernelFunc("Transpose")({ inputs: { x }, backend, attrs: { perm } }) as tf.TensorInfo;
 };
 
+/** An operand handed to the kernel, and how to free what was made for it (nothing when it is the input). */
+interface Operand {
+  readonly info: tf.TensorInfo;
+  readonly release: () => void;
+}
+
+const asGiven = (info: tf.TensorInfo): Operand => ({ info, release: () => {} });
+
+/** The operand with its last two axes swapped, freed on release. */
+const transposedCopy = (x: tf.TensorInfo, backend: tf.KernelBackend): Operand => {
+  const info = swapLastAxes(x, backend);
+  return { info, release: () => backend.disposeData(info.dataId) };
+};
+
 /** The parts of tfjs-backend-wasm 4.22's `BackendWasm` an alias needs (its buffer registry). */
 interface WasmBufferRegistry {
   readonly dataIdMap: {
@@ -61,7 +75,7 @@ interface WasmBufferRegistry {
  * in a naive log-prob backward. Under a temporary id the packed copy is freed right after the
  * product.
  */
-const temporaryAlias = (x: tf.TensorInfo, backend: tf.KernelBackend) => {
+const temporaryAlias = (x: tf.TensorInfo, backend: tf.KernelBackend): Operand => {
   const registry = backend as unknown as Partial<WasmBufferRegistry>;
   const tfjs = registry.wasm?.tfjs;
   const data = registry.dataIdMap?.get(x.dataId);
@@ -73,7 +87,7 @@ const temporaryAlias = (x: tf.TensorInfo, backend: tf.KernelBackend) => {
     typeof tfjs.disposeData !== "function" ||
     typeof registry.dataIdNextNumber !== "number"
   )
-    return { alias: x, release: () => {} };
+    return asGiven(x);
   const id = registry.dataIdNextNumber++;
   const dataId = { id };
   const map = registry.dataIdMap!;
@@ -87,7 +101,7 @@ const temporaryAlias = (x: tf.TensorInfo, backend: tf.KernelBackend) => {
   });
   tfjs.registerTensor(id, size, data.memoryOffset);
   return {
-    alias: { dataId, shape: x.shape, dtype: x.dtype } as tf.TensorInfo,
+    info: { dataId, shape: x.shape, dtype: x.dtype } as tf.TensorInfo,
     release: () => {
       tfjs.disposeData(id); // runs the disposal callbacks: the cached packed operand
       map.delete(dataId);
@@ -137,9 +151,9 @@ const flippedProduct = (
  * - otherwise a transposed operand is transposed first (one copy, freed before returning) when the
  *   other operand has at least {@link TRANSPOSE_FROM_ROWS} rows (`dB = Aᵀ·dY`).
  *
- * This speeds up training on wasm by up to ~10×; results are the same dot products. The right
- * operand goes in under a temporary id (see `temporaryAlias`), so no packed copy of it outlives the
- * product.
+ * This speeds up training on wasm by up to ~10×; results are the same dot products. A right operand
+ * of at least {@link ALIAS_FROM_ELEMENTS} goes in under a temporary id (see `temporaryAlias`), so no
+ * packed copy of it outlives the product.
  */
 export const transposingBatchMatMul =
   (original: tf.KernelFunc): tf.KernelFunc =>
@@ -159,21 +173,20 @@ export const transposingBatchMatMul =
     if (flip) return flippedProduct(original, a, b, kernelBackend);
     const swapA = transposeA && columnsOfB >= TRANSPOSE_FROM_ROWS;
     const swapB = transposeB && rowsOfA >= TRANSPOSE_FROM_ROWS;
-    const left = swapA ? swapLastAxes(a, kernelBackend) : a;
+    const left = swapA ? transposedCopy(a, kernelBackend) : asGiven(a);
     const right = swapB
-      ? { alias: swapLastAxes(b, kernelBackend), release: () => {} }
+      ? transposedCopy(b, kernelBackend)
       : sizeOf(b) >= ALIAS_FROM_ELEMENTS
         ? temporaryAlias(b, kernelBackend)
-        : { alias: b, release: () => {} };
+        : asGiven(b);
     try {
       return original({
-        inputs: { a: left, b: right.alias },
+        inputs: { a: left.info, b: right.info },
         backend,
         attrs: { ...attrs, transposeA: transposeA && !swapA, transposeB: transposeB && !swapB },
       });
     } finally {
+      left.release();
       right.release();
-      if (swapA) kernelBackend.disposeData(left.dataId);
-      if (swapB) kernelBackend.disposeData(right.alias.dataId);
     }
   };
