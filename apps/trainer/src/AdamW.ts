@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { CheckpointError } from "./errors.js";
+import { readCheckpointJson } from "./internal/readCheckpointJson.js";
 
 /**
  * AdamW hyper-parameters (learning rate is given per step, from the schedule).
@@ -167,13 +168,8 @@ export class AdamW {
   /** Restore from a directory written by {@link AdamW.save}. */
   async load(directory: string): Promise<void> {
     const statePath = join(directory, STATE_FILE);
-    const header = await readFile(statePath, "utf8").then(
-      (text) => JSON.parse(text) as OptimizerHeader,
-      (cause: Error) => {
-        throw new CheckpointError({ path: statePath, reason: cause.message });
-      },
-    );
-    if (header.format !== "apo-rl/adamw" || header.version !== 1)
+    const header = (await readCheckpointJson(statePath)) as OptimizerHeader;
+    if (header?.format !== "apo-rl/adamw" || header.version !== 1)
       throw new CheckpointError({ path: statePath, reason: "not an apo-rl AdamW state (format/version)" });
     const bytes = await readFile(join(directory, MOMENTS_FILE));
     const floats = new Float32Array(

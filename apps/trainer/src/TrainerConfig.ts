@@ -76,6 +76,15 @@ export const DataConfig = Schema.Struct({
   heldOutSize: NonNegativeInt.pipe(withDefault(64)),
   allowOutsideRoot: Schema.Boolean.pipe(withDefault(false)),
   skipInvalid: Schema.Boolean.pipe(withDefault(false)),
+  /**
+   * Most tokens of a prompt (chat template applied, images expanded) checked at load; default: the
+   * model's `max_position_embeddings` (Qwen2.5-VL checkpoints).
+   */
+  maxPromptTokens: Schema.optionalKey(PositiveInt),
+  /** Most images in one prompt, checked at load. */
+  maxImagesPerPrompt: PositiveInt.pipe(withDefault(8)),
+  /** Most pixels (width · height in the file's header) of one source image, checked at load. */
+  maxImagePixels: PositiveInt.pipe(withDefault(89_478_485)),
   synthetic: SyntheticDataConfig.pipe(withDefault({})),
 }).check(
   Schema.makeFilter((data) =>

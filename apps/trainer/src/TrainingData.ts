@@ -1,5 +1,6 @@
 import type { GenerationRequest } from "@apo-rl/core";
 import { type DatasetItem, DatasetSampler, decodeDatasetCursor, toGenerationRequest } from "@apo-rl/datasets";
+import type { SkippedRow } from "./rowValidation.js";
 
 /**
  * One prompt with its verifiable reference answer.
@@ -11,6 +12,8 @@ export interface TrainingExample {
   readonly request: GenerationRequest;
   /** The reference the verifier compares responses with. */
   readonly answer: string;
+  /** Where the example comes from (file datasets): named in `skipped-row` events. */
+  readonly source?: { readonly file: string; readonly row: number };
 }
 
 /**
@@ -37,6 +40,13 @@ export interface TrainingData {
   readonly heldOut: ReadonlyArray<TrainingExample>;
   /** Rows skipped as invalid while loading (`--skip-invalid`). */
   readonly skipped?: number;
+  /** The rows counted in `skipped`, with their reasons (logged as `skipped-row` events). */
+  readonly skippedRows?: ReadonlyArray<SkippedRow>;
+  /**
+   * Why an example cannot be used when it is drawn (e.g. an image that does not fully decode), or
+   * `undefined` when it can: such examples are skipped and logged, never fatal.
+   */
+  readonly checkExample?: (example: TrainingExample) => string | undefined;
 }
 
 /**

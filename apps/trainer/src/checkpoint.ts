@@ -4,6 +4,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type { AdamW } from "./AdamW.js";
 import { CheckpointError } from "./errors.js";
+import { readCheckpointJson } from "./internal/readCheckpointJson.js";
 import type { TrainablePolicy } from "./TrainablePolicy.js";
 
 /**
@@ -172,6 +173,8 @@ export const saveTrainingCheckpoint = async (
     readonly optimizer: AdamW;
     readonly state: TrainerState;
     readonly keepLast: number;
+    /** The run's resolved config, saved as `trainer-config.json` (what `--resume` compares with). */
+    readonly config?: unknown;
   },
 ): Promise<CheckpointLocation> => {
   if (!parametersAreFinite(parts.policy.trainableParameters()))
@@ -186,9 +189,31 @@ export const saveTrainingCheckpoint = async (
       await parts.policy.save(join(directory, "policy"));
       await parts.optimizer.save(join(directory, "optimizer"));
       await writeFile(join(directory, "trainer-state.json"), `${JSON.stringify(parts.state, null, 2)}\n`);
+      if (parts.config !== undefined)
+        await writeFile(join(directory, CONFIG_FILE), `${JSON.stringify(parts.config, null, 2)}\n`);
     },
     { keepLast: parts.keepLast },
   );
+};
+
+const CONFIG_FILE = "trainer-config.json";
+
+/**
+ * The resolved trainer config a checkpoint was written with (`trainer-config.json`), or
+ * `undefined` for checkpoints written before it was saved there.
+ *
+ * @since 0.1.0
+ * @category checkpoints
+ */
+export const readCheckpointConfig = async (
+  location: CheckpointLocation,
+): Promise<{ readonly path: string; readonly config: unknown } | undefined> => {
+  const path = join(location.path, CONFIG_FILE);
+  const exists = await stat(path).then(
+    () => true,
+    () => false,
+  );
+  return exists ? { path, config: await readCheckpointJson(path) } : undefined;
 };
 
 /**
@@ -202,16 +227,11 @@ export const loadTrainingCheckpoint = async (
   parts: { readonly policy: TrainablePolicy; readonly optimizer: AdamW },
 ): Promise<TrainerState> => {
   const statePath = join(location.path, "trainer-state.json");
-  const state = await readFile(statePath, "utf8").then(
-    (text) => JSON.parse(text) as TrainerState,
-    (cause: Error) => {
-      throw new CheckpointError({ path: statePath, reason: cause.message });
-    },
-  );
-  if (state.step !== location.step)
+  const state = (await readCheckpointJson(statePath)) as TrainerState | null;
+  if (state?.step !== location.step)
     throw new CheckpointError({
       path: statePath,
-      reason: `holds step ${state.step}, the directory says ${location.step}`,
+      reason: `holds step ${state?.step}, the directory says ${location.step}`,
     });
   try {
     await parts.policy.load(join(location.path, "policy"));

@@ -1,17 +1,35 @@
 import { dirname } from "node:path";
 import { type DatasetItem, epochOrder, readDataset, syntheticCountingTask } from "@apo-rl/datasets";
+import { qwenPromptLimits } from "./qwen/qwenRowLimits.js";
+import { decodeFailure, type RowLimits, validateRows } from "./rowValidation.js";
 import type { TrainerConfig } from "./TrainerConfig.js";
-import { samplerCursor, type TrainingData, toTrainingExample } from "./TrainingData.js";
+import { samplerCursor, type TrainingData, type TrainingExample, toTrainingExample } from "./TrainingData.js";
 
-const read = async (path: string, config: TrainerConfig["data"]) => {
+const read = async (path: string, config: TrainerConfig["data"], limits: RowLimits) => {
   const format = config.format === "synthetic" ? undefined : config.format;
-  return readDataset(path, {
+  const loaded = await readDataset(path, {
     ...(format === undefined ? {} : { format }),
     root: dirname(path),
     allowOutsideRoot: config.allowOutsideRoot,
     skipInvalid: config.skipInvalid,
   });
+  return validateRows(loaded, limits, config.skipInvalid);
 };
+
+/** The limits rows are checked against at load (see `validateRows`). */
+const rowLimits = async (config: TrainerConfig): Promise<RowLimits> => {
+  const qwen = await qwenPromptLimits(config);
+  return {
+    maxPromptTokens: config.data.maxPromptTokens ?? qwen?.longestPrompt,
+    maxImagesPerPrompt: config.data.maxImagesPerPrompt,
+    maxImagePixels: config.data.maxImagePixels,
+    measure: qwen?.measure,
+  };
+};
+
+const withSource =
+  (file: string) =>
+  (item: DatasetItem): TrainingExample => ({ ...toTrainingExample(item), source: { file, row: item.row } });
 
 /**
  * Build the data of a run from `config.data` with @apo-rl/datasets:
@@ -42,14 +60,19 @@ export const createTrainingData = async (config: TrainerConfig): Promise<Trainin
       skipped: 0,
     };
   }
-  const loaded = await read(data.path!, data);
+  const limits = await rowLimits(config);
+  const loaded = await read(data.path!, data, limits);
   let train: ReadonlyArray<DatasetItem> = loaded.items;
   let heldOut: ReadonlyArray<DatasetItem>;
   let skipped = loaded.skippedRows;
+  const skippedRows = [...loaded.skippedDetails];
+  let heldOutFile = loaded.path;
   if (data.heldOutPath !== undefined) {
-    const loadedHeldOut = await read(data.heldOutPath, data);
+    const loadedHeldOut = await read(data.heldOutPath, data, limits);
     heldOut = loadedHeldOut.items;
+    heldOutFile = loadedHeldOut.path;
     skipped += loadedHeldOut.skippedRows;
+    skippedRows.push(...loadedHeldOut.skippedDetails);
   } else {
     const order = epochOrder(loaded.items.length, seed, 0);
     const size = Math.min(data.heldOutSize, Math.max(0, loaded.items.length - 1));
@@ -58,8 +81,10 @@ export const createTrainingData = async (config: TrainerConfig): Promise<Trainin
     train = loaded.items.filter((_, index) => !heldOutIndexes.has(index));
   }
   return {
-    train: samplerCursor(train.map(toTrainingExample), seed),
-    heldOut: heldOut.map(toTrainingExample),
+    train: samplerCursor(train.map(withSource(loaded.path)), seed),
+    heldOut: heldOut.map(withSource(heldOutFile)),
     skipped,
+    skippedRows,
+    checkExample: (example) => decodeFailure(example.request.images ?? []),
   };
 };

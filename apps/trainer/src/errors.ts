@@ -66,3 +66,55 @@ export class TrainerSetupError extends Schema.TaggedError<TrainerSetupError>()("
     return `Cannot set up ${this.component}: ${this.reason}`;
   }
 }
+
+/**
+ * The run directory is locked by another run (or the lock cannot be taken).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RunLockError extends Schema.TaggedError<RunLockError>()("RunLockError", {
+  /** The lock file. */
+  path: Schema.String,
+  reason: Schema.String,
+}) {
+  override get message(): string {
+    return `Run directory lock ${this.path}: ${this.reason}`;
+  }
+}
+
+/**
+ * The run directory or its `checkpoints/` cannot be written, or the disk has no room for a
+ * checkpoint: found before the first step.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class PreflightError extends Schema.TaggedError<PreflightError>()("PreflightError", {
+  path: Schema.String,
+  reason: Schema.String,
+}) {
+  override get message(): string {
+    return `Preflight check failed for ${this.path}: ${this.reason}`;
+  }
+}
+
+/**
+ * `--resume` with a config that differs from the checkpoint's in keys that change the training
+ * trajectory (pass `--allow-config-change` to accept them), or asks for fewer steps than done.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ResumeConfigError extends Schema.TaggedError<ResumeConfigError>()("ResumeConfigError", {
+  /** The run's saved `config.json`. */
+  path: Schema.String,
+  reason: Schema.String,
+  differences: Schema.Array(Schema.String),
+}) {
+  override get message(): string {
+    return `Cannot resume with this config (${this.path}): ${this.reason}${this.differences
+      .map((difference) => `\n  ${difference}`)
+      .join("")}`;
+  }
+}

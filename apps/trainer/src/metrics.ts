@@ -111,12 +111,31 @@ export interface EvaluationRecord {
 }
 
 /**
+ * A dataset row left out of the run: at load (`load`: a bad header, too many pixels or tokens, with
+ * `--skip-invalid`), for the held-out set (`held-out`: an image that does not fully decode), or when
+ * drawn for a step (`draw`: the same; another row takes its place).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export interface SkippedRowRecord {
+  readonly kind: "skipped-row";
+  /** The step the row was drawn for (0 at load). */
+  readonly step: number;
+  readonly phase: "load" | "held-out" | "draw";
+  readonly promptId?: string;
+  readonly file?: string;
+  readonly row?: number;
+  readonly reason: string;
+}
+
+/**
  * A line of `metrics.jsonl`.
  *
  * @since 0.1.0
  * @category metrics
  */
-export type MetricsRecord = TrainStepRecord | EvaluationRecord;
+export type MetricsRecord = TrainStepRecord | EvaluationRecord | SkippedRowRecord;
 
 /**
  * Names under which objectives report the headline metrics, first match wins: @apo-rl/objectives'

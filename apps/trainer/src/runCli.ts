@@ -1,6 +1,7 @@
 import { InvalidInputError } from "@apo-rl/core";
+import { UnknownObjectiveError } from "@apo-rl/objectives";
 import { doctor } from "@apo-rl/tensor";
-import { ConfigError } from "./errors.js";
+import { ConfigError, ResumeConfigError } from "./errors.js";
 import { parseCliArguments, usage } from "./internal/cliArguments.js";
 import { loadConfig } from "./loadConfig.js";
 import { type TrainOptions, train } from "./train.js";
@@ -39,6 +40,21 @@ export const describeFailure = (error: unknown): string => {
 };
 
 /**
+ * The exit status of a failed run: 2 for a bad config (core's `InvalidInputError`, an unknown
+ * objective, a config that differs from the checkpoint's on `--resume`), 1 for anything else.
+ *
+ * @since 0.1.0
+ * @category cli
+ */
+export const exitStatusOf = (error: unknown): number =>
+  error instanceof InvalidInputError ||
+  error instanceof UnknownObjectiveError ||
+  error instanceof ResumeConfigError ||
+  error instanceof ConfigError
+    ? 2
+    : 1;
+
+/**
  * `apo-train` without the process: parses `argv`, runs the command and resolves to the exit status
  * (0 done, 1 failed, 2 bad command line or config, 130 interrupted). `options.hooks` plugs in
  * component factories (e.g. a policy for `model.checkpoint`).
@@ -53,6 +69,7 @@ export const runCli = async (
 ): Promise<number> => {
   let config: ReturnType<typeof loadConfig>;
   let resume = false;
+  let allowConfigChange = false;
   try {
     const parsed = parseCliArguments(argv);
     if (parsed.command === "help") {
@@ -76,6 +93,7 @@ export const runCli = async (
       return 0;
     }
     resume = parsed.resume;
+    allowConfigChange = parsed.allowConfigChange;
   } catch (error) {
     if (error instanceof ConfigError || error instanceof InvalidInputError) {
       output.stderr(`apo-train: ${describeFailure(error)}\n`);
@@ -87,6 +105,7 @@ export const runCli = async (
     const summary = await train(config, {
       ...options,
       resume,
+      allowConfigChange,
       log: options.log ?? ((line) => output.stderr(`${line}\n`)),
     });
     output.stdout(`${JSON.stringify(summary, null, 2)}\n`);
@@ -97,6 +116,6 @@ export const runCli = async (
     return 0;
   } catch (error) {
     output.stderr(`apo-train: ${describeFailure(error)}\n`);
-    return error instanceof InvalidInputError ? 2 : 1;
+    return exitStatusOf(error);
   }
 };

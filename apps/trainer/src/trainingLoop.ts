@@ -7,6 +7,7 @@ import {
   type CheckpointLocation,
   latestCheckpoint,
   loadTrainingCheckpoint,
+  readCheckpointConfig,
   removeStaleTemporaries,
   saveTrainingCheckpoint,
   type TrainerState,
@@ -14,14 +15,19 @@ import {
 import { CheckpointError, NonFiniteTrainingError } from "./errors.js";
 import { evaluate } from "./evaluation.js";
 import { SeededRandom } from "./internal/random.js";
+import { readCheckpointJson } from "./internal/readCheckpointJson.js";
 import { learningRateAt } from "./learningRate.js";
 import type { EvaluationRecord } from "./metrics.js";
 import { appendMetrics, truncateMetrics } from "./metricsLog.js";
+import { createRunDirectory, directorySize, preflight } from "./preflight.js";
 import { formatEvaluationLine, formatProgressLine } from "./progress.js";
 import { readMetrics, writeReport } from "./report.js";
+import { checkResumeConfig } from "./resumeConfigCheck.js";
+import { acquireRunLock } from "./runLock.js";
+import { drawUsableExamples, skippedRowRecord } from "./skippedRows.js";
 import type { TensorObjective, TrainablePolicy } from "./TrainablePolicy.js";
 import type { TrainerConfig } from "./TrainerConfig.js";
-import type { TrainingData } from "./TrainingData.js";
+import type { TrainingData, TrainingExample } from "./TrainingData.js";
 import { runTrainingStep } from "./trainingStep.js";
 
 /**
@@ -56,6 +62,11 @@ export interface TrainingLoopOptions {
   readonly progress?: (line: string) => void;
   /** Stop (with a checkpoint) after the current step once this aborts. */
   readonly stopSignal?: AbortSignal;
+  /**
+   * With `resume`: accept config changes that alter the training trajectory (objective, seed, data,
+   * optimizer, …); they are logged. Default false: such changes are refused, listing each.
+   */
+  readonly allowConfigChange?: boolean;
 }
 
 /**
@@ -79,8 +90,13 @@ export interface TrainingSummary {
   readonly wallSeconds: number;
   readonly lastCheckpoint: string | null;
   readonly resumedFrom: number | null;
-  /** Invalid dataset rows skipped while loading (`--skip-invalid`). */
+  /**
+   * Dataset rows left out before the first step: invalid rows with `--skip-invalid`, and held-out
+   * rows whose images do not decode.
+   */
   readonly skippedDataRows: number;
+  /** Rows skipped when drawn for a step (an image that does not decode), over the whole run. */
+  readonly skippedDrawnRows: number;
 }
 
 const stderrLine = (line: string) => {
@@ -113,19 +129,55 @@ const prepareRunDirectory = async (runDirectory: string, checkpoints: string, re
     if (["metrics.jsonl", "report.html", "summary.json"].includes(entry)) await rm(join(runDirectory, entry));
 };
 
-/** Restore policy, optimizer and data cursor from the newest checkpoint; returns its trainer state. */
-const resumeFromLatest = async (
-  checkpoints: string,
-  run: TrainingRun,
-  optimizer: AdamW,
-  log: (line: string) => void,
-): Promise<TrainerState> => {
+/** The newest checkpoint to resume from; an error when there is none. */
+const checkpointToResume = async (checkpoints: string): Promise<CheckpointLocation> => {
   const location = await latestCheckpoint(checkpoints);
   if (location === undefined)
     throw new CheckpointError({
       path: checkpoints,
       reason: "--resume given but there is no complete checkpoint",
     });
+  return location;
+};
+
+/**
+ * Compare the config with the one the checkpoint was written with (its `trainer-config.json`, else
+ * the run's `config.json` of older checkpoints) before `config.json` is overwritten.
+ */
+const checkConfigAgainstCheckpoint = async (
+  location: CheckpointLocation,
+  runDirectory: string,
+  config: TrainerConfig,
+  allowChange: boolean,
+  log: (line: string) => void,
+) => {
+  const saved =
+    (await readCheckpointConfig(location)) ??
+    (await readCheckpointJson(join(runDirectory, "config.json")).then(
+      (value) => ({ path: join(runDirectory, "config.json"), config: value }),
+      () => undefined,
+    ));
+  if (saved === undefined) {
+    log(`resume: ${location.path} has no saved config to compare with`);
+    return;
+  }
+  checkResumeConfig({
+    saved: saved.config,
+    current: config,
+    checkpointStep: location.step,
+    allowChange,
+    source: saved.path,
+    log,
+  });
+};
+
+/** Restore policy, optimizer and data cursor from a checkpoint; returns its trainer state. */
+const resumeFrom = async (
+  location: CheckpointLocation,
+  run: TrainingRun,
+  optimizer: AdamW,
+  log: (line: string) => void,
+): Promise<TrainerState> => {
   const state = await loadTrainingCheckpoint(location, { policy: run.policy, optimizer });
   run.data.train.restore(state.dataCursor);
   log(`resumed from ${location.path} (step ${state.step})`);
@@ -152,6 +204,36 @@ const listenForStop = (options: TrainingLoopOptions, log: (line: string) => void
   };
 };
 
+/**
+ * The held-out examples whose images fully decode (evaluated every time, so checked once here).
+ * On a fresh start, the rows skipped at load and here are logged as `skipped-row` events.
+ */
+const usableHeldOut = async (
+  run: TrainingRun,
+  metricsFile: string,
+  fresh: boolean,
+  log: (line: string) => void,
+) => {
+  if (fresh)
+    for (const skipped of run.data.skippedRows ?? [])
+      await appendMetrics(metricsFile, { kind: "skipped-row", step: 0, phase: "load", ...skipped });
+  const check = run.data.checkExample;
+  if (check === undefined) return { examples: run.data.heldOut, skipped: 0 };
+  const examples: Array<TrainingExample> = [];
+  let skipped = 0;
+  for (const example of run.data.heldOut) {
+    const reason = check(example);
+    if (reason === undefined) {
+      examples.push(example);
+      continue;
+    }
+    skipped += 1;
+    log(`held-out: skipped ${example.request.promptId}: ${reason}`);
+    if (fresh) await appendMetrics(metricsFile, skippedRowRecord(0, "held-out", example, reason));
+  }
+  return { examples, skipped };
+};
+
 /** Held-out accuracy of the evaluation before training (step 0) and of the last one after it. */
 const heldOutAccuracies = async (metricsFile: string) => {
   const evaluations = (await readMetrics(metricsFile)).filter(
@@ -166,9 +248,9 @@ const heldOutAccuracies = async (metricsFile: string) => {
 };
 
 /**
- * The training loop over built components: resume, steps with metrics, periodic evaluation and
- * checkpoints, NaN/Inf guarding, signals, and at the end a checkpoint, `report.html` and
- * `summary.json`.
+ * The training loop over built components: the run-directory lock, resume (with its config check),
+ * preflight checks, steps with metrics, periodic evaluation and checkpoints, NaN/Inf guarding,
+ * signals, and at the end a checkpoint, `report.html` and `summary.json`.
  *
  * @since 0.1.0
  * @category training
@@ -177,20 +259,53 @@ export const runTrainingLoop = async (
   run: TrainingRun,
   options: TrainingLoopOptions = {},
 ): Promise<TrainingSummary> => {
+  assertSpecificationVersion("PolicyV1", run.policy);
+  assertSpecificationVersion("ObjectiveV1", run.objective);
+  await createRunDirectory(run.config.output.runDir);
+  const lock = await acquireRunLock(run.config.output.runDir, options.log ?? stderrLine);
+  try {
+    return await runLockedTrainingLoop(run, options);
+  } finally {
+    await lock.release();
+  }
+};
+
+/** Bytes one checkpoint takes: the newest one's size, else 12 bytes per trainable parameter. */
+const checkpointBytes = async (checkpoints: string, policy: TrainablePolicy): Promise<number> => {
+  const newest = await latestCheckpoint(checkpoints);
+  if (newest !== undefined) return directorySize(newest.path);
+  const parameters = policy.trainableParameters().reduce((sum, parameter) => sum + parameter.size, 0);
+  // float32 weights + the two AdamW moments.
+  return 12 * parameters;
+};
+
+const runLockedTrainingLoop = async (
+  run: TrainingRun,
+  options: TrainingLoopOptions,
+): Promise<TrainingSummary> => {
   const started = performance.now();
   const { config, policy } = run;
-  assertSpecificationVersion("PolicyV1", policy);
-  assertSpecificationVersion("ObjectiveV1", run.objective);
   const log = options.log ?? stderrLine;
   const progress = options.progress ?? stderrLine;
   const runDirectory = config.output.runDir;
   const checkpoints = join(runDirectory, "checkpoints");
   const metricsFile = join(runDirectory, "metrics.jsonl");
   await prepareRunDirectory(runDirectory, checkpoints, options.resume === true);
+  const resumeLocation = options.resume === true ? await checkpointToResume(checkpoints) : undefined;
+  if (resumeLocation !== undefined)
+    await checkConfigAgainstCheckpoint(
+      resumeLocation,
+      runDirectory,
+      config,
+      options.allowConfigChange === true,
+      log,
+    );
+  await preflight({ runDirectory, checkpoints, checkpointBytes: await checkpointBytes(checkpoints, policy) });
   const resolved = `${JSON.stringify(config, null, 2)}\n`;
   await writeFile(join(runDirectory, "config.json"), resolved);
   log(`resolved config (saved to ${join(runDirectory, "config.json")}):\n${resolved}`);
   if ((run.data.skipped ?? 0) > 0) log(`skipped ${run.data.skipped} invalid dataset rows (--skip-invalid)`);
+  const heldOut = await usableHeldOut(run, metricsFile, resumeLocation === undefined, log);
 
   const optimizer = new AdamW(policy.trainableParameters(), {
     betas: config.optimizer.betas,
@@ -201,8 +316,8 @@ export const runTrainingLoop = async (
   let step = 0;
   let consecutiveNonFinite = 0;
   let resumedFrom: number | null = null;
-  if (options.resume === true) {
-    const state = await resumeFromLatest(checkpoints, run, optimizer, log);
+  if (resumeLocation !== undefined) {
+    const state = await resumeFrom(resumeLocation, run, optimizer, log);
     step = state.step;
     random.restore(state.randomState);
     consecutiveNonFinite = state.consecutiveNonFinite;
@@ -225,15 +340,16 @@ export const runTrainingLoop = async (
       optimizer,
       state: state(),
       keepLast: config.train.keepLast,
+      config,
     });
     log(`checkpoint written: ${lastCheckpoint.path}`);
   };
   const evaluateNow = async () => {
-    if (run.data.heldOut.length === 0) return;
+    if (heldOut.examples.length === 0) return;
     const record = await evaluate(
       policy,
       run.verifier,
-      run.data.heldOut,
+      heldOut.examples,
       {
         temperature: config.train.evalTemperature,
         maxNewTokens: config.rollout.maxNewTokens,
@@ -259,7 +375,18 @@ export const runTrainingLoop = async (
         interrupted = true;
         break;
       }
-      const examples = run.data.train.next(config.train.promptsPerStep);
+      const examples = await drawUsableExamples(
+        run.data.train,
+        config.train.promptsPerStep,
+        run.data.checkExample,
+        async (example, reason) => {
+          const record = skippedRowRecord(step + 1, "draw", example, reason);
+          await appendMetrics(metricsFile, record);
+          log(
+            `step ${step + 1}: skipped row ${record.file ?? ""}${record.row === undefined ? "" : `:${record.row}`} (${record.promptId}): ${reason}`,
+          );
+        },
+      );
       const seed = random.nextUint32();
       const { record } = await runTrainingStep(
         {
@@ -316,7 +443,10 @@ export const runTrainingLoop = async (
     wallSeconds: (performance.now() - started) / 1000,
     lastCheckpoint: lastCheckpoint?.path ?? null,
     resumedFrom,
-    skippedDataRows: run.data.skipped ?? 0,
+    skippedDataRows: (run.data.skipped ?? 0) + heldOut.skipped,
+    skippedDrawnRows: (await readMetrics(metricsFile)).filter(
+      (record) => record.kind === "skipped-row" && record.phase === "draw",
+    ).length,
   };
   await writeFile(join(runDirectory, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
   const report = await writeReport(runDirectory, { ...summary });

@@ -71,6 +71,7 @@ describe("command line arguments", () => {
       config: "run.yaml",
       overrides: ["optimizer.lr=1e-6", "train.steps=3", "output.runDir=runs/x", "data.skipInvalid=true"],
       resume: true,
+      allowConfigChange: false,
       printConfig: false,
     });
     expect(parseCliArguments(["--config=run.json", "--print-config"]).printConfig).toBe(true);

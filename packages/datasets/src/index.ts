@@ -9,6 +9,7 @@ export { DatasetCursor, decodeDatasetCursor, startCursor } from "./DatasetCursor
 export { type DatasetItem, toGenerationRequest } from "./DatasetItem.js";
 export { DatasetSampler, epochOrder, type SamplerOptions } from "./DatasetSampler.js";
 export { DatasetFileError, InvalidDatasetError, RowProblem } from "./errors.js";
+export { type ImageHeader, type ImageHeaderResult, imageHeader, readImageHeader } from "./imageHeader.js";
 export type { DatasetFormat, LoadedDataset } from "./LoadedDataset.js";
 export type { ReadOptions } from "./ReadOptions.js";
 export { readDataset, readJsonl, readViewR1, writeJsonlDataset, writeSyntheticTask } from "./readDataset.js";

@@ -3,7 +3,7 @@ import { InvalidInputError } from "@apo-rl/core";
 import { ConfigError } from "../errors.js";
 import { parseSubcommandArguments } from "../internal/subcommandArguments.js";
 import { loadConfig } from "../loadConfig.js";
-import { type CliOutput, describeFailure } from "../runCli.js";
+import { type CliOutput, describeFailure, exitStatusOf } from "../runCli.js";
 import type { TrainerConfig } from "../TrainerConfig.js";
 import { trainerAssetsDirectory } from "./demoAssets.js";
 import { runDemo } from "./runDemo.js";
@@ -93,6 +93,6 @@ export const runDemoCli = async (
     return summary.interrupted ? 130 : 0;
   } catch (error) {
     output.stderr(`apo-train demo: ${describeFailure(error)}\n`);
-    return error instanceof InvalidInputError ? 2 : 1;
+    return exitStatusOf(error);
   }
 };

@@ -6,6 +6,8 @@ export interface CliArguments {
   readonly config?: string;
   readonly overrides: ReadonlyArray<string>;
   readonly resume: boolean;
+  /** With `--resume`: accept config changes that alter the training trajectory. */
+  readonly allowConfigChange: boolean;
   readonly printConfig: boolean;
 }
 
@@ -24,13 +26,18 @@ Options:
                           --set train.steps=100 --set optimizer.betas=[0.9,0.99]
                           (the value is read as YAML: numbers, booleans, lists, strings)
   --run-dir <dir>         shorthand for --set output.runDir=<dir>
-  --resume                continue from the newest checkpoint in output.runDir/checkpoints
+  --resume                continue from the newest checkpoint in output.runDir/checkpoints; the config
+                          must match the checkpoint's except for train.steps (upwards), eval/save
+                          cadence, logging and output
+  --allow-config-change   with --resume: also accept changes of the training trajectory (objective,
+                          seed, data, optimizer, …); each change is logged
   --skip-invalid          skip invalid dataset rows (counted and reported) instead of failing
   --print-config          print the resolved config (defaults applied) and exit
   -h, --help              this help
   --version               the trainer's version
 
-Exit status: 0 done, 1 training or setup failed, 2 bad command line or config, 130 interrupted
+Exit status: 0 done, 1 training or setup failed, 2 bad command line or config (an unknown objective,
+a changed config on --resume included), 130 interrupted
 (SIGINT/SIGTERM: the current step finishes and a checkpoint is written; resume with --resume).
 See docs/trainer.md for every config key.`;
 
@@ -47,6 +54,7 @@ export const parseCliArguments = (argv: ReadonlyArray<string>): CliArguments => 
   let config: string | undefined;
   const overrides: string[] = [];
   let resume = false;
+  let allowConfigChange = false;
   let printConfig = false;
   for (let index = 0; index < argv.length; index++) {
     const argument = argv[index]!;
@@ -63,9 +71,21 @@ export const parseCliArguments = (argv: ReadonlyArray<string>): CliArguments => 
     switch (flag) {
       case "-h":
       case "--help":
-        return { command: "help", overrides: [], resume: false, printConfig: false };
+        return {
+          command: "help",
+          overrides: [],
+          resume: false,
+          allowConfigChange: false,
+          printConfig: false,
+        };
       case "--version":
-        return { command: "version", overrides: [], resume: false, printConfig: false };
+        return {
+          command: "version",
+          overrides: [],
+          resume: false,
+          allowConfigChange: false,
+          printConfig: false,
+        };
       case "-c":
       case "--config":
         config = take();
@@ -78,6 +98,9 @@ export const parseCliArguments = (argv: ReadonlyArray<string>): CliArguments => 
         break;
       case "--resume":
         resume = true;
+        break;
+      case "--allow-config-change":
+        allowConfigChange = true;
         break;
       case "--skip-invalid":
         overrides.push("data.skipInvalid=true");
@@ -98,5 +121,17 @@ export const parseCliArguments = (argv: ReadonlyArray<string>): CliArguments => 
   }
   if (command === "train" && config === undefined && overrides.length === 0)
     throw new ConfigError({ source: "command line", reason: "no --config given (see apo-train --help)" });
-  return { command, ...(config === undefined ? {} : { config }), overrides, resume, printConfig };
+  if (allowConfigChange && !resume)
+    throw new ConfigError({
+      source: "command line",
+      reason: "--allow-config-change only applies with --resume",
+    });
+  return {
+    command,
+    ...(config === undefined ? {} : { config }),
+    overrides,
+    resume,
+    allowConfigChange,
+    printConfig,
+  };
 };

@@ -28,6 +28,8 @@ export const taskConfig = (
     heldOutSize: 4,
     allowOutsideRoot: false,
     skipInvalid: false,
+    maxImagesPerPrompt: 8,
+    maxImagePixels: 89_478_485,
     synthetic: { variant: "count", difficulty: 0.5, trainSize: 4, imageSize: 56 },
   },
   rollout: { groupSize: 8, temperature: 1, topP: 1, topK: 0, maxNewTokens: 2, stopStrings: [] },

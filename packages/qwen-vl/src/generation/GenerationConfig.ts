@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { decodeSync } from "@apo-rl/core";
+import { decodeSync, InvalidInputError } from "@apo-rl/core";
 import { Schema } from "effect";
 
 const TokenId = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0));
@@ -66,5 +66,17 @@ export const readGenerationConfig = async (directory: string): Promise<QwenVLGen
   } catch {
     return {};
   }
-  return decodeGenerationConfig(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    const reason = `not valid JSON: ${(cause as Error).message}`;
+    throw new InvalidInputError({
+      subject: join(directory, "generation_config.json"),
+      field: "",
+      reason,
+      problems: [{ field: "", reason }],
+    });
+  }
+  return decodeGenerationConfig(json);
 };
