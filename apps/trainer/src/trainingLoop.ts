@@ -12,7 +12,7 @@ import {
   saveTrainingCheckpoint,
   type TrainerState,
 } from "./checkpoint.js";
-import { CheckpointError, NonFiniteTrainingError } from "./errors.js";
+import { CheckpointError, NonFiniteTrainingError, PreflightError } from "./errors.js";
 import { evaluate } from "./evaluation.js";
 import { SeededRandom } from "./internal/random.js";
 import { readCheckpointJson } from "./internal/readCheckpointJson.js";
@@ -115,7 +115,12 @@ export const objectiveUsesReference = (config: TrainerConfig): boolean =>
   config.objective.options["beta"] !== 0 || config.objective.options["klSchedule"] !== undefined;
 
 const prepareRunDirectory = async (runDirectory: string, checkpoints: string, resume: boolean) => {
-  await mkdir(checkpoints, { recursive: true });
+  await mkdir(checkpoints, { recursive: true }).catch((cause: NodeJS.ErrnoException) => {
+    throw new PreflightError({
+      path: checkpoints,
+      reason: `cannot create the checkpoints directory (${cause.code ?? cause.message})`,
+    });
+  });
   await removeStaleTemporaries(checkpoints);
   if (resume) return;
   const existing = await latestCheckpoint(checkpoints);

@@ -1,0 +1,6 @@
+// `apo-train` in a child process, from the sources (no build needed): argv as on the command line.
+import { importTypeScript } from "./runTypeScript.mjs";
+
+const { runCli } = await importTypeScript("../../src/runCli.ts");
+const status = await runCli(process.argv.slice(2));
+process.exit(status);
