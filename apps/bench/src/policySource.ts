@@ -121,7 +121,10 @@ export const loadPolicy = async (
   if (source === "demo-init") {
     const { base } = demoDirectories();
     requireDirectory(base, "the trainer's demo assets are missing");
-    const config = decodeQwen25VLConfig(JSON.parse(readFileSync(join(base, "config.json"), "utf8")));
+    const file = join(base, "config.json");
+    const config = decodeQwen25VLConfig(JSON.parse(readFileSync(file, "utf8")), file, {
+      requireModelFields: true,
+    });
     return fromModel(base, initQwen25VL(config, { seed: options.seed ?? 0 }), options, "demo-init");
   }
   const directory = source === "demo" ? demoDirectories().checkpoint : resolve(source);

@@ -25,6 +25,7 @@ import { compareHelp, evalHelp, mainHelp, perfHelp } from "./internal/help.js";
 import { type BenchmarkOutcome, writeBenchmark } from "./output.js";
 import { perfSuites } from "./perf/perfSuites.js";
 import type { TrainStepModel } from "./perf/trainStep.js";
+import { pickPolicyDirectory } from "./policyDirectory.js";
 
 /**
  * Where the CLI writes: result lines to `stdout`, progress and errors to `stderr`.
@@ -191,7 +192,16 @@ const evalRun = (parsed: ParsedArguments, progress: (line: string) => void): Run
   progress(
     `eval: ${settings.policy} on ${dataset.kind === "synthetic" ? "the synthetic task" : dataset.path}`,
   );
-  return { name: "eval", settings, outcome: () => runEval(settings) };
+  return {
+    name: "eval",
+    settings,
+    outcome: async () => {
+      if (settings.policy === "demo" || settings.policy === "demo-init") return runEval(settings);
+      const picked = await pickPolicyDirectory(settings.policy);
+      progress(picked.note);
+      return runEval({ ...settings, policy: picked.directory });
+    },
+  };
 };
 
 const compareRun = (parsed: ParsedArguments, out: string, progress: (line: string) => void): Run => {

@@ -27,7 +27,15 @@ export {
   initBackendFromConfig,
   verifierFromConfig,
 } from "./defaultHooks.js";
-export { CheckpointError, ConfigError, NonFiniteTrainingError, TrainerSetupError } from "./errors.js";
+export {
+  CheckpointError,
+  ConfigError,
+  NonFiniteTrainingError,
+  PreflightError,
+  ResumeConfigError,
+  RunLockError,
+  TrainerSetupError,
+} from "./errors.js";
 export { type EvaluationOptions, evaluate } from "./evaluation.js";
 export { clipByGlobalNorm, globalGradientNorm } from "./gradientClipping.js";
 export { type LearningRateSchedule, learningRateAt } from "./learningRate.js";
@@ -39,12 +47,29 @@ export {
   type MetricsRecord,
   type RolloutStatistics,
   rolloutStatistics,
+  type SkippedRowRecord,
   type TrainStepRecord,
 } from "./metrics.js";
 export { appendMetrics, truncateMetrics } from "./metricsLog.js";
+export { createRunDirectory, directorySize, preflight } from "./preflight.js";
 export { formatDuration, formatEvaluationLine, formatProgressLine } from "./progress.js";
 export { readMetrics, renderReport, writeReport } from "./report.js";
-export { type CliOutput, describeFailure, runCli } from "./runCli.js";
+export {
+  type ConfigDifference,
+  checkResumeConfig,
+  configDifferences,
+  describeDifference,
+  OBSERVING_KEYS,
+} from "./resumeConfigCheck.js";
+export {
+  decodeFailure,
+  type PromptMeasure,
+  type RowLimits,
+  type SkippedRow,
+  validateRows,
+} from "./rowValidation.js";
+export { type CliOutput, describeFailure, exitStatusOf, runCli } from "./runCli.js";
+export { acquireRunLock, RUN_LOCK_FILE, type RunLock, type RunLockOwner } from "./runLock.js";
 export {
   groupRollouts,
   rewardBreakdown,
@@ -62,6 +87,7 @@ export {
   TrainingVerifier,
   trainerLayer,
 } from "./services.js";
+export { drawUsableExamples, skippedRowRecord } from "./skippedRows.js";
 export type { TensorObjective, TrainablePolicy } from "./TrainablePolicy.js";
 export {
   DataConfig,

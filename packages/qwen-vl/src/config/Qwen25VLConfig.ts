@@ -176,7 +176,61 @@ export const visionDefaults: Omit<Qwen25VLVisionConfig, "outHiddenSize"> = {
   tokensPerSecond: 2,
 };
 
-/** Class defaults of the text model (the 72B shape). */
+/**
+ * Fields a checkpoint's `config.json` must set (read with `requireModelFields`): they fix the
+ * weights' shapes or change the outputs, and `transformers` always writes them. Hugging Face's
+ * class defaults for them are the 72B shape and `rms_norm_eps` 1e-5, which no real checkpoint uses.
+ * `rope_theta` may come from `rope_parameters` (transformers 5) instead.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const REQUIRED_TEXT_FIELDS = [
+  "vocab_size",
+  "hidden_size",
+  "intermediate_size",
+  "num_hidden_layers",
+  "num_attention_heads",
+  "num_key_value_heads",
+  "rms_norm_eps",
+  "rope_theta",
+] as const;
+
+/**
+ * Defaults of Hugging Face's `Qwen2_5_VLConfig` / `Qwen2_5_VLTextConfig` that apply when a
+ * checkpoint's `config.json` (read with `requireModelFields`) omits the field: the special token
+ * ids (each must then lie inside the vocabulary), `max_position_embeddings` and
+ * `tie_word_embeddings`. The vision fields take {@link visionDefaults}.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const huggingFaceDefaults = {
+  image_token_id: 151655,
+  video_token_id: 151656,
+  vision_start_token_id: 151652,
+  vision_end_token_id: 151653,
+  max_position_embeddings: 32768,
+  tie_word_embeddings: false,
+} as const;
+
+/**
+ * Options of {@link decodeQwen25VLConfig}.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export interface DecodeQwen25VLConfigOptions {
+  /**
+   * Read a checkpoint's `config.json`: every field of {@link REQUIRED_TEXT_FIELDS} must be set (an
+   * error names the missing one), other fields default as in Hugging Face's config class
+   * ({@link huggingFaceDefaults}), and every special token id must lie inside the vocabulary.
+   * Default `false` (configs built in code: the lenient class defaults below apply).
+   */
+  readonly requireModelFields?: boolean;
+}
+
+/** Class defaults of the text model (the 72B shape), for configs built in code. */
 const textDefaults = {
   vocabSize: 152064,
   hiddenSize: 8192,
@@ -227,17 +281,28 @@ const resolveRope = (
     );
   }
   const mropeSection = scaling?.mrope_section ?? parameters?.mrope_section;
-  if (mropeSection === undefined) fail(file, `${prefix}rope_scaling.mrope_section`, "missing mrope_section");
+  if (mropeSection === undefined)
+    fail(
+      file,
+      `${prefix}rope_scaling.mrope_section`,
+      "missing: rope_scaling (or rope_parameters) must give mrope_section",
+    );
   return {
     ropeTheta: parameters?.rope_theta ?? text.rope_theta ?? textDefaults.ropeTheta,
     mropeSection: mropeSection as readonly number[],
   };
 };
 
-const resolveText = (root: Qwen25VLConfigJson, file: string): Qwen25VLTextConfig => {
+const resolveText = (root: Qwen25VLConfigJson, file: string, strict: boolean): Qwen25VLTextConfig => {
   const text = root.text_config ?? root;
   const prefix = root.text_config === undefined ? "" : "text_config.";
   const pick = <K extends keyof typeof text>(key: K) => text[key] ?? root[key];
+  if (strict)
+    for (const field of REQUIRED_TEXT_FIELDS) {
+      const fromParameters = field === "rope_theta" ? text.rope_parameters?.rope_theta : undefined;
+      if (pick(field) === undefined && fromParameters === undefined)
+        fail(file, `${prefix}${field}`, "missing: a checkpoint's config.json must set it");
+    }
   const hiddenSize = pick("hidden_size") ?? textDefaults.hiddenSize;
   const numAttentionHeads = pick("num_attention_heads") ?? textDefaults.numAttentionHeads;
   const numKeyValueHeads = pick("num_key_value_heads") ?? textDefaults.numKeyValueHeads;
@@ -278,8 +343,13 @@ const resolveText = (root: Qwen25VLConfigJson, file: string): Qwen25VLTextConfig
     rmsNormEps: pick("rms_norm_eps") ?? textDefaults.rmsNormEps,
     ropeTheta,
     mropeSection: [mropeSection[0]!, mropeSection[1]!, mropeSection[2]!],
-    tieWordEmbeddings: root.tie_word_embeddings ?? text.tie_word_embeddings ?? true,
-    maxPositionEmbeddings: pick("max_position_embeddings") ?? textDefaults.maxPositionEmbeddings,
+    tieWordEmbeddings:
+      root.tie_word_embeddings ??
+      text.tie_word_embeddings ??
+      (strict ? huggingFaceDefaults.tie_word_embeddings : true),
+    maxPositionEmbeddings:
+      pick("max_position_embeddings") ??
+      (strict ? huggingFaceDefaults.max_position_embeddings : textDefaults.maxPositionEmbeddings),
   };
 };
 
@@ -327,15 +397,40 @@ const resolveVision = (
   return vision;
 };
 
-const resolveTokens = (root: Qwen25VLConfigJson): Qwen25VLTokenIds => {
-  const text = root.text_config ?? {};
-  const eos = root.eos_token_id ?? text.eos_token_id ?? 151645;
+const SPECIAL_TOKEN_FIELDS = [
+  "image_token_id",
+  "video_token_id",
+  "vision_start_token_id",
+  "vision_end_token_id",
+] as const;
+
+const resolveTokens = (
+  root: Qwen25VLConfigJson,
+  text: Qwen25VLTextConfig,
+  file: string,
+  strict: boolean,
+): Qwen25VLTokenIds => {
+  const nested = root.text_config ?? {};
+  // Hugging Face's default is none; configs built in code keep Qwen's <|im_end|>.
+  const eos = root.eos_token_id ?? nested.eos_token_id ?? (strict ? [] : 151645);
+  const id = (field: (typeof SPECIAL_TOKEN_FIELDS)[number]): number => {
+    const value = root[field] ?? nested[field];
+    if (strict && (value ?? huggingFaceDefaults[field]) >= text.vocabSize)
+      fail(
+        file,
+        field,
+        value === undefined
+          ? `missing, and Hugging Face's default ${huggingFaceDefaults[field]} lies outside the vocabulary of ${text.vocabSize} tokens: set it`
+          : `${value} lies outside the vocabulary of ${text.vocabSize} tokens`,
+      );
+    return value ?? huggingFaceDefaults[field];
+  };
   return {
-    imageTokenId: root.image_token_id ?? text.image_token_id ?? 151655,
-    videoTokenId: root.video_token_id ?? text.video_token_id ?? 151656,
-    visionStartTokenId: root.vision_start_token_id ?? text.vision_start_token_id ?? 151652,
-    visionEndTokenId: root.vision_end_token_id ?? text.vision_end_token_id ?? 151653,
-    bosTokenId: root.bos_token_id ?? text.bos_token_id ?? undefined,
+    imageTokenId: id("image_token_id"),
+    videoTokenId: id("video_token_id"),
+    visionStartTokenId: id("vision_start_token_id"),
+    visionEndTokenId: id("vision_end_token_id"),
+    bosTokenId: root.bos_token_id ?? nested.bos_token_id ?? undefined,
     eosTokenIds: typeof eos === "number" ? [eos] : eos,
   };
 };
@@ -344,12 +439,19 @@ const resolveTokens = (root: Qwen25VLConfigJson): Qwen25VLTokenIds => {
  * Decode a parsed `config.json` into a {@link Qwen25VLConfig}. Accepts `rope_scaling.type`
  * `"mrope"` or `"default"` (and transformers 5's `rope_parameters`), a nested `text_config`, and a
  * partial `vision_config` (missing fields take the class defaults). Throws
- * {@link Qwen25VLConfigError} naming the field.
+ * {@link Qwen25VLConfigError} naming the field. With `requireModelFields` (a checkpoint's
+ * `config.json`), the fields of {@link REQUIRED_TEXT_FIELDS} are required and the others default as
+ * in Hugging Face's config class ({@link huggingFaceDefaults}).
  *
  * @since 0.1.0
  * @category config
  */
-export const decodeQwen25VLConfig = (json: unknown, file = "config.json"): Qwen25VLConfig => {
+export const decodeQwen25VLConfig = (
+  json: unknown,
+  file = "config.json",
+  options: DecodeQwen25VLConfigOptions = {},
+): Qwen25VLConfig => {
+  const strict = options.requireModelFields === true;
   const result = Schema.decodeUnknownResult(Qwen25VLConfigJson)(json, { errors: "all" });
   if (Result.isFailure(result)) {
     const invalid = toInvalidInput("Qwen2.5-VL config", result.failure);
@@ -359,6 +461,6 @@ export const decodeQwen25VLConfig = (json: unknown, file = "config.json"): Qwen2
   if (root.model_type !== undefined && root.model_type !== "qwen2_5_vl") {
     fail(file, "model_type", `expected "qwen2_5_vl", got "${root.model_type}"`);
   }
-  const text = resolveText(root, file);
-  return { text, vision: resolveVision(root, text, file), tokens: resolveTokens(root) };
+  const text = resolveText(root, file, strict);
+  return { text, vision: resolveVision(root, text, file), tokens: resolveTokens(root, text, file, strict) };
 };

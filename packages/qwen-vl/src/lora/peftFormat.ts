@@ -2,6 +2,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { writeTextAtomically } from "../internal/policy/atomicWrite.js";
+import { assertFiniteWeight } from "../internal/safetensors/finiteWeights.js";
 import type { Qwen25VLModel } from "../model/Qwen25VLModel.js";
 import { writeSafetensors } from "../policy/writeSafetensors.js";
 import { SafetensorsFile } from "../safetensors/SafetensorsFile.js";
@@ -170,7 +171,9 @@ const readPeftWeights = async (
             reason: `stored as [${shape.join(", ")}], the model and rank need [${variable.shape.join(", ")}]`,
           });
         }
-        values.set(variable, await safetensors.read(name));
+        const data = await safetensors.read(name);
+        assertFiniteWeight(data, safetensors.header.file, name);
+        values.set(variable, data);
       }
     }
     return values;

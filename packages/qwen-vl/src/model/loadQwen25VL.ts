@@ -5,6 +5,7 @@ import { Effect } from "effect";
 import { decodeQwen25VLConfig, type Qwen25VLConfig, Qwen25VLConfigError } from "../config/Qwen25VLConfig.js";
 import { type Checkpoint, openCheckpoint } from "../internal/model/checkpoint.js";
 import { checkpointShape, type WeightSpec, weightSpecs } from "../internal/model/weightSpec.js";
+import { assertFiniteWeight } from "../internal/safetensors/finiteWeights.js";
 import {
   CheckpointFileError,
   MissingWeightError,
@@ -41,7 +42,8 @@ export interface LoadQwen25VLOptions {
 export type Qwen25VLLoadError = Qwen25VLConfigError | SafetensorsError | ModelMemoryError;
 
 /**
- * Read and decode `<directory>/config.json`.
+ * Read and decode `<directory>/config.json` as a checkpoint's config: the fields that fix the
+ * weights' shapes or the outputs are required (see `decodeQwen25VLConfig`'s `requireModelFields`).
  *
  * @since 0.1.0
  * @category loading
@@ -60,7 +62,7 @@ export const readQwen25VLConfig = async (directory: string): Promise<Qwen25VLCon
   } catch (error) {
     throw new Qwen25VLConfigError({ file, field: "", reason: `not JSON (${(error as Error).message})` });
   }
-  return decodeQwen25VLConfig(json, file);
+  return decodeQwen25VLConfig(json, file, { requireModelFields: true });
 };
 
 const sameShape = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) =>
@@ -106,6 +108,7 @@ const readWeights = async (
     for (const spec of specs) {
       const location = checkpoint.weights.get(spec.name)!;
       const data = await location.file.read(location.stored);
+      assertFiniteWeight(data, location.file.header.file, location.stored);
       parameters.set(spec.name, makeVariable(tf.tensor(data, [...spec.shape], "float32"), spec.name));
     }
     return parameters;
@@ -151,6 +154,7 @@ const loadErrorTags = new Set<string>([
   "SafetensorsOffsetError",
   "MissingWeightError",
   "WeightShapeError",
+  "NonFiniteWeightError",
   "CheckpointFileError",
   "ModelMemoryError",
 ]);

@@ -5,6 +5,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { openCheckpoint } from "../internal/model/checkpoint.js";
 import { checkpointShape, weightSpecs } from "../internal/model/weightSpec.js";
 import { writeTextAtomically } from "../internal/policy/atomicWrite.js";
+import { assertFiniteWeight } from "../internal/safetensors/finiteWeights.js";
 import type { LoraAdapter } from "../lora/LoraAdapter.js";
 import { Qwen25VLModel } from "../model/Qwen25VLModel.js";
 import { MissingWeightError, WeightShapeError } from "../safetensors/errors.js";
@@ -125,6 +126,7 @@ export const readQwen25VLWeightsInto = async (model: Qwen25VLModel, directory: s
       const location = checkpoint.weights.get(spec.name)!;
       const variable = model.parameters.get(spec.name)!;
       const data = await location.file.read(location.stored);
+      assertFiniteWeight(data, location.file.header.file, location.stored);
       tf.tidy(() => variable.assign(tf.tensor(data, variable.shape, "float32")));
     }
   } finally {

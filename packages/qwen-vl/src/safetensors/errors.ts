@@ -117,6 +117,24 @@ export class CheckpointFileError extends Schema.TaggedError<CheckpointFileError>
 }
 
 /**
+ * A stored weight holds NaN or ±Infinity: a model loaded from it would only produce garbage.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class NonFiniteWeightError extends Schema.TaggedError<NonFiniteWeightError>()("NonFiniteWeightError", {
+  file: Schema.String,
+  tensor: Schema.String,
+  /** Index (row-major) of the first non-finite value. */
+  index: Schema.Number,
+  reason: Schema.String,
+}) {
+  override get message(): string {
+    return `Non-finite weight in ${where(this.file, this.tensor)}: ${this.reason}`;
+  }
+}
+
+/**
  * Every error a safetensors read can produce.
  *
  * @since 0.1.0
@@ -128,4 +146,5 @@ export type SafetensorsError =
   | SafetensorsOffsetError
   | MissingWeightError
   | WeightShapeError
+  | NonFiniteWeightError
   | CheckpointFileError;

@@ -267,6 +267,8 @@ describe("loader errors name the file and tensor", () => {
         num_key_value_heads: 2,
         vocab_size: 151936,
         tie_word_embeddings: true,
+        rms_norm_eps: 1e-6,
+        rope_theta: 1_000_000,
         rope_scaling: { type: "mrope", mrope_section: [16, 24, 24] },
         vision_config: { hidden_size: 1280, out_hidden_size: 2048 },
       }),
