@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { decodeSync, InvalidInputError } from "@apo-rl/core";
 import { parse as parseYaml } from "yaml";
+import { resolveConfigPaths } from "./configPaths.js";
 import { ConfigError } from "./errors.js";
 import { TrainerConfig } from "./TrainerConfig.js";
 
@@ -121,7 +122,8 @@ const withReadableReasons = (error: InvalidInputError): InvalidInputError =>
   });
 
 /**
- * Read a YAML/JSON file (optional), apply the overrides and decode.
+ * Read a YAML/JSON file (optional), resolve its relative paths against its directory
+ * (`resolveConfigPaths`), apply the overrides (relative to the working directory) and decode.
  *
  * @since 0.1.0
  * @category config
@@ -130,7 +132,8 @@ export const loadConfig = (options: {
   readonly file?: string;
   readonly overrides?: ReadonlyArray<string>;
 }): TrainerConfig => {
-  const fromFile = options.file === undefined ? {} : readConfigFile(options.file);
+  const fromFile =
+    options.file === undefined ? {} : resolveConfigPaths(readConfigFile(options.file), options.file);
   const merged = applyOverrides(fromFile, options.overrides ?? []);
   return resolveConfig(merged, options.file === undefined ? "trainer config" : `config ${options.file}`);
 };

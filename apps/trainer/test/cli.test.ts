@@ -166,6 +166,9 @@ describe("runCli", () => {
       },
     });
     expect(status).toBe(1);
-    expect(run.out.stderr).toContain("apo-train: Cannot set up policy: no checkpoint at tabular\n");
+    // model.checkpoint is a path: resolved against the config file's directory.
+    expect(run.out.stderr).toContain(
+      `apo-train: Cannot set up policy: no checkpoint at ${join(directory, "tabular")}\n`,
+    );
   });
 });

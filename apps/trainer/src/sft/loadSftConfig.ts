@@ -1,4 +1,5 @@
 import { decodeSync, InvalidInputError } from "@apo-rl/core";
+import { resolveConfigPaths } from "../configPaths.js";
 import { applyOverrides, readConfigFile } from "../loadConfig.js";
 import { SftConfig } from "./SftConfig.js";
 
@@ -15,7 +16,8 @@ export const loadSftConfig = (options: {
   readonly file?: string;
   readonly overrides?: ReadonlyArray<string>;
 }): SftConfig => {
-  const fromFile = options.file === undefined ? {} : readConfigFile(options.file);
+  const fromFile =
+    options.file === undefined ? {} : resolveConfigPaths(readConfigFile(options.file), options.file);
   const merged = applyOverrides(fromFile, options.overrides ?? []);
   try {
     return decodeSync(
