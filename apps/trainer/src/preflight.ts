@@ -3,9 +3,23 @@ import { mkdir, readdir, rm, stat, statfs, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PreflightError } from "./errors.js";
 
+const probe = async (directory: string, what: string): Promise<void> => {
+  const file = join(directory, `.apo-probe-${process.pid}-${randomBytes(4).toString("hex")}`);
+  try {
+    await writeFile(file, "probe\n");
+    await rm(file);
+  } catch (cause) {
+    await rm(file, { force: true }).catch(() => {});
+    throw new PreflightError({
+      path: directory,
+      reason: `${what} is not writable (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}): every step would be lost at the first checkpoint`,
+    });
+  }
+};
+
 /**
- * Create the run directory, saying clearly when that is not allowed (instead of a raw `EACCES …
- * mkdir`).
+ * Create the run directory and check that it is writable, saying clearly when it is not (instead of
+ * a raw `EACCES … mkdir`).
  *
  * @since 0.1.0
  * @category run directory
@@ -19,20 +33,7 @@ export const createRunDirectory = async (runDirectory: string): Promise<void> =>
       reason: `cannot create the run directory (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}); choose a writable output.runDir`,
     });
   }
-};
-
-const probe = async (directory: string, what: string): Promise<void> => {
-  const file = join(directory, `.apo-probe-${process.pid}-${randomBytes(4).toString("hex")}`);
-  try {
-    await writeFile(file, "probe\n");
-    await rm(file);
-  } catch (cause) {
-    await rm(file, { force: true }).catch(() => {});
-    throw new PreflightError({
-      path: directory,
-      reason: `${what} is not writable (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}): every step would be lost at the first checkpoint`,
-    });
-  }
+  await probe(runDirectory, "the run directory");
 };
 
 /** Total size in bytes of the files under `path`. */

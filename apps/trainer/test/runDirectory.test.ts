@@ -179,6 +179,23 @@ describe("preflight", () => {
     },
   );
 
+  it.skipIf(process.getuid?.() === 0)(
+    "a read-only run directory is a clear error (not checkable as root)",
+    async () => {
+      const directory = mkdtempSync(join(tmpdir(), "apo-preflight-"));
+      const runDir = join(directory, "run");
+      mkdirSync(runDir);
+      chmodSync(runDir, 0o555);
+      writeFileSync(join(directory, "run.yaml"), tabularYaml(runDir));
+      const run = await quietCli(["--config", join(directory, "run.yaml")]);
+      chmodSync(runDir, 0o755);
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(
+        /Preflight check failed for .*: the run directory is not writable \(EACCES\)/,
+      );
+    },
+  );
+
   it("writes and deletes its probes, and compares the free space with one checkpoint", async () => {
     const runDir = mkdtempSync(join(tmpdir(), "apo-preflight-"));
     const checkpoints = join(runDir, "checkpoints");
