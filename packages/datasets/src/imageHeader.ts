@@ -94,11 +94,13 @@ export const imageHeader = (bytes: Uint8Array): ImageHeaderResult => {
   return { ok: false, reason: "not a PNG or JPEG file (unknown signature)" };
 };
 
-/** How much of a file {@link readImageHeader} reads: JPEG frame headers may follow large EXIF blocks. */
-const HEADER_BYTES = 1 << 20;
+/** What {@link readImageHeader} reads first, and at most: JPEG frame headers may follow large EXIF blocks. */
+const FIRST_READ = 1 << 16;
+const MOST_READ = 1 << 20;
 
 /**
- * {@link imageHeader} of an image file, reading at most its first MiB.
+ * {@link imageHeader} of an image file, reading its first 64 KiB (up to its first MiB for a JPEG
+ * whose frame header follows a large metadata block).
  *
  * @since 0.1.0
  * @category images
@@ -107,9 +109,15 @@ export const readImageHeader = async (path: string): Promise<ImageHeaderResult> 
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
     handle = await open(path, "r");
-    const buffer = new Uint8Array(HEADER_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, HEADER_BYTES, 0);
-    return imageHeader(buffer.subarray(0, bytesRead));
+    let buffer = new Uint8Array(FIRST_READ);
+    let { bytesRead } = await handle.read(buffer, 0, FIRST_READ, 0);
+    let header = imageHeader(buffer.subarray(0, bytesRead));
+    if (!header.ok && bytesRead === FIRST_READ && header.reason.startsWith("truncated")) {
+      buffer = new Uint8Array(MOST_READ);
+      ({ bytesRead } = await handle.read(buffer, 0, MOST_READ, 0));
+      header = imageHeader(buffer.subarray(0, bytesRead));
+    }
+    return header;
   } catch (cause) {
     return { ok: false, reason: `cannot read ${path}: ${(cause as Error).message}` };
   } finally {
