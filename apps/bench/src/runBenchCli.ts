@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { SHAPE_COLORS, type ShapeColor } from "@apo-rl/datasets";
 import { createObjective } from "@apo-rl/objectives";
 import { BACKEND_NAMES } from "@apo-rl/tensor";
-import { readConfigFile } from "@apo-rl/trainer";
+import { readConfigFile, resolveConfigPaths } from "@apo-rl/trainer";
 import { selectVariants } from "./compare/objectiveVariants.js";
 import { compareRunConfig, defaultCompareConfig, runCompare } from "./compare/runCompare.js";
 import { BenchUsageError } from "./errors.js";
@@ -210,7 +210,7 @@ const compareRun = (parsed: ParsedArguments, out: string, progress: (line: strin
   const configFile = parsed.values["config"];
   const baseConfig =
     typeof configFile === "string"
-      ? (readConfigFile(configFile) as Readonly<Record<string, unknown>>)
+      ? resolveConfigPaths(readConfigFile(configFile), configFile)
       : defaultCompareConfig();
   const variants = selectVariants(
     listOption(parsed, "objectives", ["grpo", "grpoD", "apo", "apo-no-dads", "apo-no-stcr"]),

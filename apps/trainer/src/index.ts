@@ -18,6 +18,7 @@ export {
   type TrainerState,
   writeCheckpoint,
 } from "./checkpoint.js";
+export { CONFIG_PATH_KEYS, resolveConfigPaths } from "./configPaths.js";
 export { createTrainingData } from "./createTrainingData.js";
 export {
   createObjectiveFromConfig,
