@@ -97,6 +97,7 @@ const perfOptions = {
   "max-new-tokens": { type: "string" },
   "lora-rank": { type: "string" },
   warmup: { type: "string" },
+  "no-gradient-checkpointing": { type: "boolean" },
 } as const;
 
 interface Run {
@@ -262,6 +263,7 @@ const perfRuns = (parsed: ParsedArguments, progress: (line: string) => void): Re
       maxNewTokens: optional("max-new-tokens", 1),
       loraRank: optional("lora-rank", 0),
       warmup: optional("warmup", 0),
+      gradientCheckpointing: flag(parsed, "no-gradient-checkpointing") ? false : undefined,
     }).filter(([, value]) => value !== undefined),
   );
   const repeats = optional("repeats", 1);

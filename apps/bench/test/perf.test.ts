@@ -34,6 +34,11 @@ describe("apo-bench perf", () => {
     expect(row.trainableParameters).toBeLessThan(row.parameters);
     expect(row.generatedTokens).toBeGreaterThan(0);
     expect(row.generatedTokens).toBeLessThanOrEqual(row.prompts * row.groupSize * row.maxNewTokens);
+    // Every row's prompt + response, the wasm heap's high-water mark, the activation peak per token.
+    expect(row.tokens).toBeGreaterThan(row.generatedTokens + row.prompts * row.groupSize);
+    expect(row.gradientCheckpointing).toBe(true);
+    expect(row.peakHeapBytes).toBeGreaterThan(row.bytesAfterStep / 4);
+    expect(row.activationBytesPerToken).toBeGreaterThan(0);
     for (const run of row.runs) {
       for (const value of Object.values(run)) expect(value).toBeGreaterThanOrEqual(0);
       const total = run.rollout + run.reward + run.referenceLogprobs + run.forwardBackward + run.update;

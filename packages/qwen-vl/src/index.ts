@@ -21,6 +21,7 @@ export * from "./model/Qwen25VLCache.js";
 export * from "./model/Qwen25VLModel.js";
 export type * from "./model/Qwen25VLParts.js";
 export * from "./model/Qwen25VLService.js";
+export * from "./model/trainingMemory.js";
 export type { TrainableOption } from "./model/variables.js";
 // Policy (issue 7): the core PolicyV1, checkpoints.
 export * from "./policy/createQwenVLPolicy.js";

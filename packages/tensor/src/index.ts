@@ -17,6 +17,8 @@ export {
   setKernelMode,
   withReferenceKernels,
 } from "./kernels/fastKernels.js";
+export type { HeapMeter } from "./memory/heapMeter.js";
+export { startHeapMeter, wasmHeapBytes } from "./memory/heapMeter.js";
 export type { ClippedSurrogateOptions, ClippedSurrogateResult } from "./ops/clippedSurrogate.js";
 export { clippedSurrogate } from "./ops/clippedSurrogate.js";
 export type { EntropyFromLogitsOptions } from "./ops/entropyFromLogits.js";

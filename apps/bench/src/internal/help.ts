@@ -92,4 +92,5 @@ train-step only:
   --max-new-tokens <n>     response budget (default 32 demo, 8 for 0.5B)
   --lora-rank <r>          LoRA rank of the 0.5B model, 0 = full fine-tuning (default 16)
   --warmup <n>             untimed steps first (default 1)
+  --no-gradient-checkpointing  keep every layer's activations (default: recompute them in the backward)
 ${common}`;

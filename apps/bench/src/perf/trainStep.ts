@@ -14,16 +14,16 @@ import { join } from "node:path";
 import { syntheticCountingTask } from "@apo-rl/datasets";
 import { createObjective } from "@apo-rl/objectives";
 import {
+  assertTrainingStepFits,
   createQwenVLPolicy,
   decodeQwen25VLConfig,
-  estimateQwen25VLMemory,
+  estimateTrainingStepMemory,
   initQwen25VL,
   loadQwenVLProcessor,
-  type Qwen25VLConfig,
   type QwenVLPolicy,
   type QwenVLProcessorShape,
 } from "@apo-rl/qwen-vl";
-import { initBackend } from "@apo-rl/tensor";
+import { initBackend, startHeapMeter, wasmHeapBytes } from "@apo-rl/tensor";
 import {
   AdamW,
   type BatchVerifier,
@@ -74,6 +74,8 @@ export interface TrainStepPerfOptions {
   readonly maxNewTokens?: number;
   /** LoRA rank of the 0.5B model (0 = full fine-tuning). Default 16. */
   readonly loraRank?: number;
+  /** Activation checkpointing of the policy's model (`--no-gradient-checkpointing` turns it off). Default `true`. */
+  readonly gradientCheckpointing?: boolean;
   readonly onProgress?: (line: string) => void;
 }
 
@@ -122,6 +124,21 @@ export interface TrainStepPerfRow {
   readonly runs: ReadonlyArray<TrainStepPhases>;
   /** Bytes held by tfjs after the last timed step: weights, reference, optimizer moments. */
   readonly bytesAfterStep: number;
+  /** Median tokens per step: every row's prompt + response. */
+  readonly tokens: number;
+  /**
+   * The wasm heap's size after the last timed step: its high-water mark (wasm memory only grows),
+   * `null` off wasm.
+   */
+  readonly peakHeapBytes: number | null;
+  /**
+   * Median over timed steps of the forward + backward's peak allocation above what was held before
+   * it, per token of its (single) micro-batch (rows × padded length); `null` off wasm.
+   */
+  readonly activationBytesPerToken: number | null;
+  /** The estimate the step was admitted with (see `estimateTrainingStepMemory`). */
+  readonly estimatedPeakBytes: number;
+  readonly gradientCheckpointing: boolean;
 }
 
 /** Qwen2.5-0.5B's text shape (896 wide, 24 layers, 14/2 heads, 4864 MLP, tied 151,936 vocabulary). */
@@ -163,6 +180,7 @@ interface Subject {
   readonly backendReason: string;
   readonly fineTuning: string;
   readonly parameters: number;
+  readonly estimatedPeakBytes: number;
 }
 
 const demoSubject = async (prompts: number): Promise<Subject> => {
@@ -176,50 +194,21 @@ const demoSubject = async (prompts: number): Promise<Subject> => {
     examples: task.train.map(toTrainingExample),
     backend: "wasm",
     backendReason: "the demo runs on wasm",
+    estimatedPeakBytes: 0,
     fineTuning: "full (vision tower frozen)",
     parameters: [...loaded.policy.model.parameters.values()].reduce((sum, v) => sum + v.size, 0),
   };
 };
 
-/**
- * Tokens a training step on wasm may hold activations for, next to weights that take up to half of
- * the 4 GiB heap. Measured on the Qwen2.5-0.5B-sized decoder with LoRA r=16 on q, k, v, o: 2 prompts
- * × 2 rollouts of ~26 tokens (104 tokens) peaked at 3.1 GiB of heap, ~10 MiB per token above the
- * 1.9 GiB of weights.
- */
-const WASM_STEP_TOKENS = 160;
-
 /** Prompt tokens of the step's text-only synthetic questions (chat template included), at most. */
 const PROMPT_TOKENS = 24;
-
-/**
- * wasm when the float32 weights take at most half of its 4 GiB heap and the step's rollouts
- * (`rows × (prompt + new tokens)`) stay within {@link WASM_STEP_TOKENS}, else cpu. A wasm heap
- * overflow aborts the whole process (it cannot be caught), so a larger step goes to cpu.
- */
-const chooseBackend = async (config: Qwen25VLConfig, rows: number, maxNewTokens: number) => {
-  const bytes = estimateQwen25VLMemory(config, "text").weightBytes;
-  const gib = (bytes / 2 ** 30).toFixed(2);
-  const tokens = rows * (PROMPT_TOKENS + maxNewTokens);
-  if (2 * bytes <= 2 ** 32 && tokens <= WASM_STEP_TOKENS) {
-    await initBackend("wasm");
-    return {
-      backend: "wasm",
-      reason: `${gib} GiB of weights (at most ½ of the 4 GiB wasm heap), ≤ ${tokens} tokens of activations`,
-    };
-  }
-  await initBackend("cpu");
-  return {
-    backend: "cpu",
-    reason: `${gib} GiB of weights and up to ${tokens} tokens of activations would overflow the 4 GiB wasm heap`,
-  };
-};
 
 const qwen05BSubject = async (
   prompts: number,
   groupSize: number,
   maxNewTokens: number,
   loraRank: number,
+  gradientCheckpointing: boolean,
 ): Promise<Subject> => {
   const { base } = demoDirectories();
   const demoConfig = JSON.parse(await readFile(join(base, "config.json"), "utf8"));
@@ -232,7 +221,31 @@ const qwen05BSubject = async (
     vision_end_token_id: demoConfig.vision_end_token_id,
     eos_token_id: demoConfig.eos_token_id,
   });
-  const { backend, reason } = await chooseBackend(config, prompts * groupSize, maxNewTokens);
+  // wasm, unless the memory model says the step cannot fit its heap: then a TrainingMemoryError
+  // names the setting to lower (a wasm heap overflow would abort the process).
+  const rows = prompts * groupSize;
+  const length = PROMPT_TOKENS + maxNewTokens;
+  const estimate = estimateTrainingStepMemory(config, {
+    microBatchTokens: rows * length,
+    sequenceLength: length,
+    rolloutRows: rows,
+    rolloutLength: length,
+    trainableParameters:
+      loraRank > 0 ? config.text.numHiddenLayers * 4 * loraRank * 2 * config.text.hiddenSize : 0,
+  });
+  assertTrainingStepFits(
+    "wasm",
+    estimate,
+    {
+      microBatchTokens: "--prompts × --group-size × (prompt + --max-new-tokens)",
+      rollout: "--max-new-tokens",
+    },
+    gradientCheckpointing,
+  );
+  await initBackend("wasm");
+  const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+  const backend = "wasm";
+  const reason = `estimated peak ${gib(estimate.peakBytes)} (weights ${gib(estimate.weightBytes)}, activations ${gib(estimate.activationBytes)}) fits the 4 GiB wasm heap`;
   const model = initQwen25VL(config, { seed: 0, parts: "text" });
   const demoProcessor = await loadQwenVLProcessor(base);
   const processor = boundedDecoding(demoProcessor, demoConfig.vocab_size);
@@ -279,6 +292,7 @@ const qwen05BSubject = async (
     examples,
     backend,
     backendReason: reason,
+    estimatedPeakBytes: estimate.peakBytes,
     fineTuning: loraRank > 0 ? `LoRA r=${loraRank} (q, k, v, o)` : "full",
     parameters: [...model.parameters.values()].reduce((sum, v) => sum + v.size, 0),
   };
@@ -307,7 +321,12 @@ const oneStep = async (
   optimizer: AdamW,
   settings: StepSettings,
   seed: number,
-): Promise<{ phases: TrainStepPhases; generatedTokens: number }> => {
+): Promise<{
+  phases: TrainStepPhases;
+  generatedTokens: number;
+  tokens: number;
+  activationBytesPerToken: number | null;
+}> => {
   const policy = subject.loaded.policy;
   const objective = settings.objective;
   let start = performance.now();
@@ -336,6 +355,14 @@ const oneStep = async (
   start = performance.now();
   tf.tidy(() => policy.logprobs(batch).logp.dataSync());
   const forward = seconds(start);
+  const promptLengths = requests.map((request) => policy.processor.encodeRequest(request).inputIds.length);
+  const rowLengths = samples.map(
+    (sample) =>
+      promptLengths[requests.findIndex((request) => request.promptId === sample.rollout.promptId)]! +
+      sample.rollout.tokenIds.length,
+  );
+  const microBatchTokens = samples.length * Math.max(...rowLengths);
+  const meter = startHeapMeter();
   start = performance.now();
   const parameters = [...policy.trainableParameters()];
   const { value, grads } = tf.variableGrads(() => {
@@ -359,6 +386,8 @@ const oneStep = async (
   const gradients = parameters.map((parameter) => grads[parameter.name] ?? tf.zerosLike(parameter));
   for (const gradient of gradients) gradient.dataSync();
   const forwardBackward = seconds(start);
+  const activationPeak = meter?.peakBytes();
+  meter?.stop();
   start = performance.now();
   const clipped = clipByGlobalNorm(gradients, 1);
   optimizer.update(clipped.gradients, 1e-6);
@@ -368,6 +397,8 @@ const oneStep = async (
   tf.dispose(Object.values(grads));
   return {
     generatedTokens: samples.reduce((sum, sample) => sum + sample.rollout.tokenIds.length, 0),
+    tokens: rowLengths.reduce((sum, length) => sum + length, 0),
+    activationBytesPerToken: activationPeak === undefined ? null : activationPeak / microBatchTokens,
     phases: {
       rollout,
       reward,
@@ -408,7 +439,14 @@ const measureModel = async (
   const warmup = options.warmup ?? (quick ? 0 : 1);
   const subject = isDemo
     ? await demoSubject(prompts)
-    : await qwen05BSubject(prompts, groupSize, maxNewTokens, options.loraRank ?? 16);
+    : await qwen05BSubject(
+        prompts,
+        groupSize,
+        maxNewTokens,
+        options.loraRank ?? 16,
+        options.gradientCheckpointing ?? true,
+      );
+  subject.loaded.policy.model.gradientCheckpointing = options.gradientCheckpointing ?? true;
   const verifier = await createRewardVerifier({ preset: "view-r1", accuracy: "counting", workers: 0 });
   const trainable = [...subject.loaded.policy.trainableParameters()];
   const optimizer = new AdamW(trainable, { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 });
@@ -417,10 +455,14 @@ const measureModel = async (
     for (let index = 0; index < warmup; index++) await oneStep(subject, verifier, optimizer, settings, index);
     const runs: TrainStepPhases[] = [];
     const tokens: number[] = [];
+    const stepTokens: number[] = [];
+    const activation: number[] = [];
     for (let index = 0; index < repeats; index++) {
       const outcome = await oneStep(subject, verifier, optimizer, settings, 1000 + index);
       runs.push(outcome.phases);
       tokens.push(outcome.generatedTokens);
+      stepTokens.push(outcome.tokens);
+      if (outcome.activationBytesPerToken !== null) activation.push(outcome.activationBytesPerToken);
       options.onProgress?.(
         `train-step ${model} run ${index + 1}/${repeats}: ${outcome.phases.step.toFixed(3)} s`,
       );
@@ -439,6 +481,11 @@ const measureModel = async (
       phases: medianPhases(runs),
       runs,
       bytesAfterStep: tf.memory().numBytes,
+      tokens: median(stepTokens) ?? 0,
+      peakHeapBytes: wasmHeapBytes() ?? null,
+      activationBytesPerToken: median(activation) ?? null,
+      estimatedPeakBytes: subject.estimatedPeakBytes,
+      gradientCheckpointing: subject.loaded.policy.model.gradientCheckpointing,
     };
   } finally {
     optimizer.dispose();
@@ -457,11 +504,11 @@ const format = (value: number) => (value >= 10 ? value.toFixed(1) : value.toFixe
  */
 export const trainStepTable = (rows: ReadonlyArray<TrainStepPerfRow>): string =>
   [
-    "| model | backend | fine-tuning | params | trainable | prompts × G | new tokens | rollout s | reward s | reference s | forward s | backward s | update s | step s |",
-    `|${" --- |".repeat(14)}`,
+    "| model | backend | fine-tuning | params | trainable | prompts × G | new tokens | tokens | checkpointing | activation MiB/token | peak heap GiB | rollout s | reward s | reference s | forward s | backward s | update s | step s |",
+    `|${" --- |".repeat(18)}`,
     ...rows.map(
       (row) =>
-        `| ${row.model} | ${row.backend} | ${row.fineTuning} | ${(row.parameters / 1e6).toFixed(2)} M | ${(row.trainableParameters / 1e6).toFixed(2)} M | ${row.prompts} × ${row.groupSize} | ${row.generatedTokens} | ${format(row.phases.rollout)} | ${format(row.phases.reward)} | ${format(row.phases.referenceLogprobs)} | ${format(row.phases.forward)} | ${format(row.phases.backward)} | ${format(row.phases.update)} | ${format(row.phases.step)} |`,
+        `| ${row.model} | ${row.backend} | ${row.fineTuning} | ${(row.parameters / 1e6).toFixed(2)} M | ${(row.trainableParameters / 1e6).toFixed(2)} M | ${row.prompts} × ${row.groupSize} | ${row.generatedTokens} | ${row.tokens} | ${row.gradientCheckpointing ? "on" : "off"} | ${row.activationBytesPerToken === null ? "–" : (row.activationBytesPerToken / 2 ** 20).toFixed(3)} | ${row.peakHeapBytes === null ? "–" : (row.peakHeapBytes / 2 ** 30).toFixed(2)} | ${format(row.phases.rollout)} | ${format(row.phases.reward)} | ${format(row.phases.referenceLogprobs)} | ${format(row.phases.forward)} | ${format(row.phases.backward)} | ${format(row.phases.update)} | ${format(row.phases.step)} |`,
     ),
   ].join("\n");
 

@@ -42,7 +42,8 @@ let instances = 0;
  */
 export class LoraAdapter implements LinearAdapter {
   enabled = true;
-  private dropoutCalls = 0;
+  /** Dropout draws so far (the seed of the next mask); see {@link LinearAdapter.randomDraws}. */
+  randomDraws = 0;
 
   constructor(
     readonly rank: number,
@@ -65,7 +66,7 @@ export class LoraAdapter implements LinearAdapter {
     const flat = tf.reshape(input, [-1, inner]) as tf.Tensor2D;
     const dropped =
       this.dropout > 0 && recordingGradients()
-        ? tf.dropout(flat, this.dropout, undefined, this.dropoutCalls++)
+        ? tf.dropout(flat, this.dropout, undefined, this.randomDraws++)
         : flat;
     const low = tf.matMul(dropped, pair.a as tf.Tensor as tf.Tensor2D, false, true);
     const delta = tf.mul(tf.matMul(low, pair.b as tf.Tensor as tf.Tensor2D, false, true), this.scale);

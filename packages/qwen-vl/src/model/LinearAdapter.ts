@@ -14,4 +14,16 @@ import type * as tf from "@tensorflow/tfjs-core";
  */
 export interface LinearAdapter {
   readonly apply: (moduleName: string, input: tf.Tensor, output: tf.Tensor) => tf.Tensor;
+  /**
+   * The adapter's own variables (LoRA's `A` and `B`). Activation checkpointing needs them to route
+   * their gradients through a recomputed layer; an adapter without this list is never checkpointed
+   * (its layers keep their activations). Since 0.2.0.
+   */
+  readonly variables?: () => ReadonlyArray<tf.Variable>;
+  /**
+   * A counter of the adapter's random draws (dropout seeds), when it has any. Activation
+   * checkpointing rewinds it before recomputing a layer, so the recomputation draws the same masks.
+   * Since 0.2.0.
+   */
+  randomDraws?: number;
 }

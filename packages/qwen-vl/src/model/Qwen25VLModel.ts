@@ -143,6 +143,19 @@ export class Qwen25VLModel {
   /** Applied after every linear layer unless a forward passes `adapter`. */
   linearAdapter: LinearAdapter | undefined = undefined;
 
+  /**
+   * Activation checkpointing (on by default). While a gradient is recorded, each decoder layer and
+   * each vision block keeps only its input on the tape and recomputes its forward pass in the
+   * backward pass: the saved activations drop from every layer's intermediates to one `[tokens,
+   * hidden]` tensor per layer, for about one more forward pass of compute (see
+   * docs/qwen-vl-model.md, "Memory model"). Same gradients either way. Forwards without a gradient
+   * (generation, scoring) are unaffected. It needs an adapter that lists its
+   * {@link LinearAdapter.variables} (LoRA does); layers under another adapter keep their activations.
+   *
+   * @since 0.2.0
+   */
+  gradientCheckpointing = true;
+
   constructor(
     readonly config: Qwen25VLConfig,
     /** Canonical weight name → variable. A tied LM head is not listed twice. */
@@ -180,6 +193,7 @@ export class Qwen25VLModel {
         pixels,
         grids,
         options.intermediates === true,
+        this.gradientCheckpointing,
       );
     } finally {
       if (pixels !== pixelValues) pixels.dispose();
@@ -357,7 +371,7 @@ export class Qwen25VLModel {
           ]),
           past: past?.layers,
         },
-        { keepCache, layerStates: options.layerStates === true },
+        { keepCache, layerStates: options.layerStates === true, checkpoint: this.gradientCheckpointing },
       );
       return { ...decoded, logits: this.logits(decoded.hidden, options.logits) };
     });

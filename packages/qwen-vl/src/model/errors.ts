@@ -54,3 +54,24 @@ export class ModelMemoryError extends Schema.TaggedError<ModelMemoryError>()("Mo
     return `Model does not fit the ${this.backend} backend: ${this.reason}`;
   }
 }
+
+/**
+ * A training step would not fit the backend's memory: its estimated peak (weights, optimizer state,
+ * activations of the largest micro-batch, rollout caches) exceeds what the backend can hold.
+ * Raised before the step runs, instead of a wasm heap overflow (which aborts the process).
+ * `setting` names the option to lower (or turn on).
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class TrainingMemoryError extends Schema.TaggedError<TrainingMemoryError>()("TrainingMemoryError", {
+  backend: Schema.String,
+  requiredBytes: Schema.Number,
+  availableBytes: Schema.Number,
+  setting: Schema.String,
+  reason: Schema.String,
+}) {
+  override get message(): string {
+    return `Training step does not fit the ${this.backend} backend (lower ${this.setting}): ${this.reason}`;
+  }
+}

@@ -151,6 +151,35 @@ describe.each(testBackendNames)("generateTokens (%s)", (backend) => {
     expect(new Set(both.slice(0, 4).map((s) => s.tokenIds.join(","))).size).toBeGreaterThan(1);
   });
 
+  it("greedy rows decoded in one batch, finished rows dropped, equal each prompt decoded alone", ({
+    skip,
+  }) => {
+    if (!available) skip();
+    const greedy = { ...base, n: 2, temperature: 0, maxNewTokens: 7 };
+    const shortPrompt: GenerationPrompt = { inputIds: textOnly.inputs.input_ids.slice(0, 5) };
+    // An EOS id that the image prompt reaches at its 3rd greedy token: its rows finish early and
+    // leave the batch while the other prompts' rows keep decoding.
+    const [probe] = generateTokens(model, [imagePrompt], { ...greedy, n: 1 });
+    const eos = probe!.tokenIds[2]!;
+    const prompts = [textPrompt, imagePrompt, shortPrompt];
+    const batched = generateTokens(model, prompts, { ...greedy, eosTokenIds: [eos] });
+    const alone = prompts.flatMap((prompt) =>
+      generateTokens(model, [prompt], { ...greedy, eosTokenIds: [eos] }),
+    );
+    expect(batched.map((s) => s.tokenIds)).toEqual(alone.map((s) => s.tokenIds));
+    expect(batched.map((s) => s.finishReason)).toEqual(alone.map((s) => s.finishReason));
+    batched.forEach((sequence, index) => {
+      expect(sequence.logprobs.length).toBe(sequence.tokenIds.length);
+      alone[index]!.logprobs.forEach((value, step) => {
+        expect(Math.abs(sequence.logprobs[step]! - value)).toBeLessThan(1e-4);
+      });
+    });
+    const imageRows = batched.filter((sequence) => sequence.promptIndex === 1);
+    expect(imageRows.map((s) => s.finishReason)).toEqual(["stop", "stop"]);
+    expect(imageRows[0]!.tokenIds.length).toBeLessThanOrEqual(3);
+    expect(Math.max(...batched.map((s) => s.tokenIds.length))).toBeGreaterThan(imageRows[0]!.tokenIds.length);
+  });
+
   it("stops at an EOS id (kept as the last token) or a stop string, else at the budget", ({ skip }) => {
     if (!available) skip();
     const greedyOptions = { ...base, n: 1, temperature: 0, maxNewTokens: 5 };

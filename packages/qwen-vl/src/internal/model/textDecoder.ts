@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Qwen25VLConfig } from "../../config/Qwen25VLConfig.js";
 import type { LinearAdapter } from "../../model/LinearAdapter.js";
 import type { Qwen25VLLayerCache } from "../../model/Qwen25VLCache.js";
+import { checkpointSegment, segmentVariables, tapeRecording } from "./activationCheckpoint.js";
 import { applyLinear, type ParameterMap, parameter } from "./linear.js";
 import { applyRotary, batchedMatMul, inverseFrequencies, maskedScore, rmsNorm, silu } from "./ops.js";
 
@@ -141,15 +142,57 @@ export const runDecoder = (
   adapter: LinearAdapter | undefined,
   config: Qwen25VLConfig,
   inputs: DecoderInputs,
-  options: { readonly keepCache: boolean; readonly layerStates: boolean },
+  options: {
+    readonly keepCache: boolean;
+    readonly layerStates: boolean;
+    /** Recompute each layer in the backward pass (only while a gradient tape records, without a cache). */
+    readonly checkpoint?: boolean;
+  },
 ): DecoderResult => {
   const context: LayerContext = { parameters, adapter, config, inputs };
   const layerStates: tf.Tensor3D[] = options.layerStates ? [inputs.embeds] : [];
   const cache: LayerCache[] = [];
   const free = !recordingGradients() && !options.layerStates;
+  const layers = config.text.numHiddenLayers;
+  const checkpointed =
+    options.checkpoint === true && !options.keepCache && inputs.past === undefined && tapeRecording()
+      ? segmentVariables(
+          parameters,
+          adapter,
+          Array.from({ length: layers }, (_, index) => `model.layers.${index}`),
+        )
+      : undefined;
   let x: tf.Tensor = inputs.embeds;
-  for (let index = 0; index < config.text.numHiddenLayers; index++) {
+  for (let index = 0; index < layers; index++) {
     const current = x;
+    if (checkpointed !== undefined) {
+      // Only the layer's input stays on the tape; its activations are recomputed in the backward.
+      x = checkpointSegment(
+        (input, [cos, sin, mask]) =>
+          tf.tidy(
+            () =>
+              decoderLayer(
+                {
+                  ...context,
+                  inputs: {
+                    ...inputs,
+                    cos: cos as tf.Tensor4D,
+                    sin: sin as tf.Tensor4D,
+                    mask: mask as tf.Tensor4D,
+                  },
+                },
+                index,
+                input,
+              ).hidden,
+          ),
+        current,
+        [inputs.cos, inputs.sin, inputs.mask],
+        checkpointed[index]!,
+        adapter,
+      );
+      if (options.layerStates) layerStates.push(x as tf.Tensor3D);
+      continue;
+    }
     const layer = tf.tidy(() => decoderLayer(context, index, current));
     if (options.keepCache) cache.push({ key: layer.key, value: layer.value });
     if (free && x !== inputs.embeds) x.dispose();

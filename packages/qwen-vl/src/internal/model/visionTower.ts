@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Qwen25VLConfig } from "../../config/Qwen25VLConfig.js";
 import type { LinearAdapter } from "../../model/LinearAdapter.js";
+import { checkpointSegment, segmentVariables, tapeRecording } from "./activationCheckpoint.js";
 import { applyLinear, type ParameterMap, parameter } from "./linear.js";
 import { applyRotary, gelu, inverseFrequencies, rmsNorm, silu } from "./ops.js";
 import { disposeLayout, type SegmentLayout, segmentAttention, segmentLayout } from "./segmentAttention.js";
@@ -103,6 +104,34 @@ const visionBlock = (context: BlockContext, index: number, x: tf.Tensor, layout:
     return tf.add(h, mlp);
   });
 
+/**
+ * {@link visionBlock} under activation checkpointing: only its input stays on the tape; the rotary
+ * tables and the segment layout are saved with it (shared, not copied) for the recomputation.
+ */
+const checkpointBlock = (
+  context: BlockContext,
+  index: number,
+  x: tf.Tensor,
+  layout: SegmentLayout,
+  variables: ReadonlyArray<tf.Variable>,
+): tf.Tensor => {
+  const constants = [context.cos, context.sin, layout.gather, layout.scatter];
+  if (layout.keyMask !== undefined) constants.push(layout.keyMask);
+  return checkpointSegment(
+    (input, [cos, sin, gather, scatter, keyMask]) =>
+      visionBlock({ ...context, cos: cos!, sin: sin! }, index, input, {
+        ...layout,
+        gather: gather as tf.Tensor1D,
+        scatter: scatter as tf.Tensor1D,
+        keyMask: keyMask as tf.Tensor4D | undefined,
+      }),
+    x,
+    constants,
+    variables,
+    context.adapter,
+  );
+};
+
 /** Reorder `[N, D]` rows by units of `unit` consecutive rows. */
 const permuteUnits = (x: tf.Tensor, order: tf.Tensor1D, unit: number): tf.Tensor => {
   const [n, d] = x.shape as [number, number];
@@ -121,6 +150,8 @@ export const encodeVision = (
   pixelValues: tf.Tensor2D,
   grids: ReadonlyArray<Grid>,
   intermediates: boolean,
+  /** Recompute each block in the backward pass (only while a gradient tape records). */
+  checkpoint = false,
 ): VisionResult => {
   const v = config.vision;
   const unit = v.spatialMergeSize * v.spatialMergeSize;
@@ -141,9 +172,20 @@ export const encodeVision = (
       const patchEmbeds = applyLinear(parameters, adapter, "visual.patch_embed.proj", pixelValues);
       let x = permuteUnits(patchEmbeds, order, unit);
       const blockOutputs: tf.Tensor[] = [];
+      const checkpointed =
+        checkpoint && !intermediates && tapeRecording()
+          ? segmentVariables(
+              parameters,
+              adapter,
+              Array.from({ length: v.depth }, (_, index) => `visual.blocks.${index}`),
+            )
+          : undefined;
       for (let index = 0; index < v.depth; index++) {
         const layout = v.fullattBlockIndexes.includes(index) ? fullLayout : windowLayout;
-        const next = visionBlock(context, index, x, layout);
+        const next =
+          checkpointed === undefined
+            ? visionBlock(context, index, x, layout)
+            : checkpointBlock(context, index, x, layout, checkpointed[index]!);
         if (intermediates) blockOutputs.push(next);
         else if (!recordingGradients()) x.dispose();
         x = next;
