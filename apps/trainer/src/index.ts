@@ -62,6 +62,14 @@ export {
   TrainingVerifier,
   trainerLayer,
 } from "./services.js";
+export {
+  type AccumulatedGradients,
+  accumulateGradients,
+  applyUpdate,
+  type UpdateOutcome,
+} from "./step/gradientStep.js";
+export { planMicroBatches, splitRows } from "./step/microBatches.js";
+export type { PhaseReport, StepHooks, StepPhase } from "./step/phases.js";
 export type { TensorObjective, TrainablePolicy } from "./TrainablePolicy.js";
 export {
   DataConfig,
@@ -92,6 +100,7 @@ export {
   type TrainingLoopOptions,
   type TrainingRun,
   type TrainingSummary,
+  usesReferenceAtAnyStep,
 } from "./trainingLoop.js";
 export {
   runTrainingStep,

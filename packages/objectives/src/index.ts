@@ -1,20 +1,25 @@
 /**
  * APO (DADS + STCR) and the GRPO family of policy objectives on TensorFlow.js: building blocks in
- * float64 JavaScript, objectives implementing `ObjectiveV1`, KL schedules and an objective registry.
+ * float64 JavaScript, objectives implementing `ObjectiveV2`, KL schedules and an objective registry.
  *
  * @since 0.1.0
  */
 export { GspoOptions, gspo, gspoMetricNames } from "./contrib/gspo.js";
 export type { DadsForm } from "./dadsWeights.js";
 export { dadsWeight, dadsWeights } from "./dadsWeights.js";
+export type { ObjectiveParts } from "./defineObjective.js";
+export { checkStepSamples, defineObjective } from "./defineObjective.js";
 export { difficulty } from "./difficulty.js";
 export { ObjectiveRegistrationError, UnknownObjectiveError } from "./errors.js";
 export type { RewardedGroup } from "./filterUniformGroups.js";
 export { filterUniformGroups, hasUniformRewards } from "./filterUniformGroups.js";
 export type { AdvantageScale, GroupAdvantageOptions } from "./groupAdvantages.js";
 export { groupAdvantages } from "./groupAdvantages.js";
+export { groupSlice, mean, sampleStd, zeroSpreadGroupFraction } from "./groupStatistics.js";
+export { checkMicroBatch, checkSampleBatch } from "./inputChecks.js";
 export type { KlSchedule } from "./klSchedule.js";
 export { KlScheduleOptions, klSchedule } from "./klSchedule.js";
+export { binaryMask, maskedSequenceMean, maskedValues } from "./masking.js";
 export type { ObjectiveMetricName } from "./metricNames.js";
 export { objectiveMetricNames } from "./metricNames.js";
 export type { ObjectivesShape } from "./Objectives.js";
@@ -44,6 +49,9 @@ export {
 export type { ObjectiveEntry, ObjectiveFactory, ObjectiveRegistry } from "./registry.js";
 export { makeObjectiveRegistry } from "./registry.js";
 export { stcrPenalised, stcrScale, stcrScales } from "./stcrScales.js";
+export type { StepAggregateOptions } from "./stepAggregate.js";
+export { stepAggregate } from "./stepAggregate.js";
+export { selectSamples, stepTotals } from "./stepTotals.js";
 
 /**
  * @since 0.1.0

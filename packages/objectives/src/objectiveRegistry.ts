@@ -1,4 +1,4 @@
-import type { InvalidInputError, ObjectiveV1 } from "@apo-rl/core";
+import type { InvalidInputError, ObjectiveV2 } from "@apo-rl/core";
 import type { Tensor } from "@tensorflow/tfjs-core";
 import type { Effect, Schema } from "effect";
 import type { UnknownObjectiveError } from "./errors.js";
@@ -45,7 +45,7 @@ export const registerObjective = <S extends Schema.Codec<unknown, unknown, never
  * @since 0.1.0
  * @category registry
  */
-export const createObjective = (name: string, options: unknown = {}): ObjectiveV1<Tensor> =>
+export const createObjective = (name: string, options: unknown = {}): ObjectiveV2<Tensor> =>
   objectiveRegistry.create(name, options);
 
 /**
@@ -57,5 +57,5 @@ export const createObjective = (name: string, options: unknown = {}): ObjectiveV
 export const createObjectiveEffect = (
   name: string,
   options: unknown = {},
-): Effect.Effect<ObjectiveV1<Tensor>, UnknownObjectiveError | InvalidInputError> =>
+): Effect.Effect<ObjectiveV2<Tensor>, UnknownObjectiveError | InvalidInputError> =>
   objectiveRegistry.createEffect(name, options);

@@ -3,7 +3,7 @@ import {
   decodeEffect,
   decodeSync,
   type InvalidInputError,
-  type ObjectiveV1,
+  type ObjectiveV2,
 } from "@apo-rl/core";
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { Effect, type Schema } from "effect";
@@ -15,7 +15,7 @@ import { ObjectiveRegistrationError, UnknownObjectiveError } from "./errors.js";
  * @since 0.1.0
  * @category registry
  */
-export type ObjectiveFactory<Options> = (options: Options) => ObjectiveV1<Tensor>;
+export type ObjectiveFactory<Options> = (options: Options) => ObjectiveV2<Tensor>;
 
 /**
  * A registered objective: its factory and the schema that decodes (and defaults) its options.
@@ -45,12 +45,12 @@ export interface ObjectiveRegistry {
     settings?: { readonly replace?: boolean },
   ): void;
   /** Decode `options` with the objective's schema and build it. Throws `UnknownObjectiveError` or `InvalidInputError`. */
-  create(name: string, options?: unknown): ObjectiveV1<Tensor>;
+  create(name: string, options?: unknown): ObjectiveV2<Tensor>;
   /** The same as an Effect. */
   createEffect(
     name: string,
     options?: unknown,
-  ): Effect.Effect<ObjectiveV1<Tensor>, UnknownObjectiveError | InvalidInputError>;
+  ): Effect.Effect<ObjectiveV2<Tensor>, UnknownObjectiveError | InvalidInputError>;
   /** The registered names, in registration order. */
   names(): ReadonlyArray<string>;
   /** The entry registered under `name`, if any. */
@@ -80,7 +80,7 @@ export const makeObjectiveRegistry = (): ObjectiveRegistry => {
       const entry = entries.get(name);
       return entry === undefined ? Effect.fail(unknown(name)) : Effect.succeed(entry);
     });
-  const build = (entry: ObjectiveEntry, decoded: unknown): ObjectiveV1<Tensor> => {
+  const build = (entry: ObjectiveEntry, decoded: unknown): ObjectiveV2<Tensor> => {
     const objective = (entry.factory as ObjectiveFactory<unknown>)(decoded);
     assertSpecificationVersion(`objective ${entry.name}`, objective);
     return objective;

@@ -109,7 +109,7 @@ describe("objective registry", () => {
     expect(objectiveRegistry.names()).toEqual(["grpo", "drGrpo", "dapo", "grpoD", "apo", "gspo"]);
     for (const name of objectiveRegistry.names()) {
       const objective = createObjective(name);
-      expect(objective.specificationVersion).toBe("v1");
+      expect(objective.specificationVersion).toBe("v2");
       expect(objective.name).toBe(name);
     }
     expect(createObjective("apo").metricNames).toEqual(objectiveMetricNames);
@@ -151,8 +151,8 @@ describe("objective registry", () => {
 
   it("rejects a factory that does not implement a known contract version", () => {
     const registry = makeObjectiveRegistry();
-    registry.register("future", () => ({ ...grpo(), specificationVersion: "v2" }) as never, GrpoOptions);
-    expect(() => registry.create("future")).toThrow(/specificationVersion "v2"/);
+    registry.register("future", () => ({ ...grpo(), specificationVersion: "v3" }) as never, GrpoOptions);
+    expect(() => registry.create("future")).toThrow(/specificationVersion "v3"/);
   });
 
   it("has an Effect entry that fails with typed errors", () => {

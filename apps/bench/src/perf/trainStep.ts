@@ -1,13 +1,13 @@
 /**
  * `apo-bench perf train-step`: one full RL step of the trainer, timed phase by phase.
  *
- * A step here is exactly what `@apo-rl/trainer`'s `runTrainingStep` does with one micro-batch —
- * rollout (`policy.generate`, `G` responses per prompt), reward (verification of every response),
+ * The step is `@apo-rl/trainer`'s `runTrainingStep` itself, timed through its per-phase hooks:
+ * rollout (`policy.generate`, `G` responses per prompt), reward (verification and advantages),
  * reference log-probs (no gradient), the policy's log-probs with the objective's loss under
- * `tf.variableGrads` (forward + backward), then global-norm clipping and an AdamW update — but
- * with a clock around each phase. To split forward from backward, every step also runs one extra
- * policy log-prob pass without a gradient; its time is the `forward` column, `backward` is
- * `forward + backward − forward`, and the extra pass is not part of the step total.
+ * `tf.variableGrads` (forward + backward), then global-norm clipping and an AdamW update. To split
+ * forward from backward, a hook runs one extra policy log-prob pass without a gradient; its time is
+ * the `forward` column, `backward` is `forward + backward − forward`, and the extra pass is not part
+ * of the step, whose time is the step's own clock.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -15,7 +15,6 @@ import { syntheticCountingTask } from "@apo-rl/datasets";
 import { createObjective } from "@apo-rl/objectives";
 import {
   createQwenVLPolicy,
-  decodeQwen25VLConfig,
   estimateQwen25VLMemory,
   initQwen25VL,
   loadQwenVLProcessor,
@@ -27,19 +26,17 @@ import { initBackend } from "@apo-rl/tensor";
 import {
   AdamW,
   type BatchVerifier,
-  clipByGlobalNorm,
-  groupRollouts,
-  type ScoredGroup,
-  scoreGroups,
+  runTrainingStep,
+  type StepPhase,
   type TrainingExample,
   toTrainingExample,
-  uniqueRequests,
 } from "@apo-rl/trainer";
 import * as tf from "@tensorflow/tfjs-core";
 import type { BenchmarkOutcome } from "../output.js";
 import { demoDirectories, type LoadedPolicy, loadPolicy } from "../policySource.js";
 import { createRewardVerifier } from "../rewardVerifier.js";
 import { median } from "../statistics.js";
+import { qwen05BConfig } from "./benchModels.js";
 
 /**
  * The models of the train-step benchmark: the embedded demo's architecture (full fine-tuning, image
@@ -72,6 +69,8 @@ export interface TrainStepPerfOptions {
   readonly groupSize?: number;
   /** Response budget in tokens. Default 32 for the demo, 8 for 0.5B (quick: 4). */
   readonly maxNewTokens?: number;
+  /** The trainer's `train.maxTokensPerMicroBatch`; default: all rows in one pass. */
+  readonly maxTokensPerMicroBatch?: number;
   /** LoRA rank of the 0.5B model (0 = full fine-tuning). Default 16. */
   readonly loraRank?: number;
   readonly onProgress?: (line: string) => void;
@@ -95,7 +94,7 @@ export interface TrainStepPhases {
   readonly backward: number;
   /** Global-norm clipping + AdamW. */
   readonly update: number;
-  /** rollout + reward + referenceLogprobs + forwardBackward + update. */
+  /** The step's own wall time (`record.stepSeconds`), measured around all its phases. */
   readonly step: number;
 }
 
@@ -123,19 +122,6 @@ export interface TrainStepPerfRow {
   /** Bytes held by tfjs after the last timed step: weights, reference, optimizer moments. */
   readonly bytesAfterStep: number;
 }
-
-/** Qwen2.5-0.5B's text shape (896 wide, 24 layers, 14/2 heads, 4864 MLP, tied 151,936 vocabulary). */
-const qwen05BJson = {
-  hidden_size: 896,
-  intermediate_size: 4864,
-  num_hidden_layers: 24,
-  num_attention_heads: 14,
-  num_key_value_heads: 2,
-  vocab_size: 151_936,
-  tie_word_embeddings: true,
-  rope_scaling: { type: "mrope", mrope_section: [8, 12, 12] },
-  vision_config: { out_hidden_size: 896 },
-} as const;
 
 const parameterCount = (variables: ReadonlyArray<tf.Variable>) =>
   variables.reduce((sum, variable) => sum + variable.size, 0);
@@ -224,8 +210,7 @@ const qwen05BSubject = async (
   const { base } = demoDirectories();
   const demoConfig = JSON.parse(await readFile(join(base, "config.json"), "utf8"));
   // Special-token ids of the demo tokenizer, so that its processor can encode the prompts.
-  const config = decodeQwen25VLConfig({
-    ...qwen05BJson,
+  const config = qwen05BConfig({
     image_token_id: demoConfig.image_token_id,
     video_token_id: demoConfig.video_token_id,
     vision_start_token_id: demoConfig.vision_start_token_id,
@@ -286,21 +271,30 @@ const qwen05BSubject = async (
 
 const seconds = (start: number) => (performance.now() - start) / 1000;
 
-const paddedLogprobs = (groups: ReadonlyArray<ScoredGroup>, length: number): tf.Tensor2D => {
-  const samples = groups.flatMap((group) => group.rollouts);
-  const values = new Float32Array(samples.length * length);
-  samples.forEach((sample, row) => {
-    values.set(sample.rollout.logprobs.slice(0, length), row * length);
-  });
-  return tf.tensor2d(values, [samples.length, length]);
-};
-
 interface StepSettings {
   readonly groupSize: number;
   readonly maxNewTokens: number;
+  readonly maxTokensPerMicroBatch: number | undefined;
   readonly objective: ReturnType<typeof createObjective>;
 }
 
+/** The optimizer settings of the timed step: AdamW at a tiny learning rate, gradients clipped at 1. */
+const optimizerSettings = {
+  lr: 1e-6,
+  betas: [0.9, 0.999] as const,
+  weightDecay: 0.01,
+  eps: 1e-8,
+  gradClip: 1,
+  warmupSteps: 0,
+  schedule: "constant" as const,
+  minLrRatio: 0,
+};
+
+/**
+ * One step of the trainer's `runTrainingStep`, timed phase by phase through its hooks. After the
+ * `oldLogprobs` phase a hook runs one extra policy log-prob pass without a gradient over the same
+ * micro-batches: its time is the `forward` column, outside the step (hook time is not counted).
+ */
 const oneStep = async (
   subject: Subject,
   verifier: BatchVerifier,
@@ -309,74 +303,54 @@ const oneStep = async (
   seed: number,
 ): Promise<{ phases: TrainStepPhases; generatedTokens: number }> => {
   const policy = subject.loaded.policy;
-  const objective = settings.objective;
-  let start = performance.now();
-  const requests = uniqueRequests(subject.examples);
-  const rollouts = await policy.generate(requests, {
-    n: settings.groupSize,
-    temperature: 1,
-    maxNewTokens: settings.maxNewTokens,
-    seed,
-  });
-  const rollout = seconds(start);
-  start = performance.now();
-  const groups = await scoreGroups(
-    subject.examples,
-    requests,
-    groupRollouts(requests, rollouts, settings.groupSize),
-    verifier,
-  );
-  const reward = seconds(start);
-  const samples = groups.flatMap((group) => group.rollouts);
-  const batch = { requests, rollouts: samples.map((sample) => sample.rollout), temperature: 1 };
-  start = performance.now();
-  const logpRef = tf.tidy(() => policy.logprobs(batch, { reference: true }).logp);
-  logpRef.dataSync();
-  const referenceLogprobs = seconds(start);
-  start = performance.now();
-  tf.tidy(() => policy.logprobs(batch).logp.dataSync());
-  const forward = seconds(start);
-  start = performance.now();
-  const parameters = [...policy.trainableParameters()];
-  const { value, grads } = tf.variableGrads(() => {
-    const current = policy.logprobs(batch);
-    const logpOld = paddedLogprobs(groups, current.logp.shape[1]!);
-    return objective.loss(
-      {
-        logp: current.logp,
-        logpOld,
-        logpRef,
-        mask: current.mask,
-        rewards: samples.map((sample) => sample.reward),
-        correct: samples.map((sample) => sample.correct),
-        lengths: samples.map((sample) => sample.rollout.tokenIds.length),
+  const spent: Partial<Record<StepPhase, number>> = {};
+  let forward = 0;
+  const { record } = await runTrainingStep(
+    {
+      policy,
+      objective: settings.objective,
+      verifier,
+      optimizer,
+      rollout: {
         groupSize: settings.groupSize,
+        temperature: 1,
+        topP: 1,
+        topK: 0,
+        maxNewTokens: settings.maxNewTokens,
+        stopStrings: [],
       },
-      { step: 0, totalSteps: 1 },
-    ).loss as tf.Scalar;
-  }, parameters);
-  value.dataSync();
-  const gradients = parameters.map((parameter) => grads[parameter.name] ?? tf.zerosLike(parameter));
-  for (const gradient of gradients) gradient.dataSync();
-  const forwardBackward = seconds(start);
-  start = performance.now();
-  const clipped = clipByGlobalNorm(gradients, 1);
-  optimizer.update(clipped.gradients, 1e-6);
-  parameters[0]?.dataSync();
-  const update = seconds(start);
-  tf.dispose([value, logpRef, ...gradients, ...clipped.gradients]);
-  tf.dispose(Object.values(grads));
+      optimizerConfig: { ...optimizerSettings, betas: [...optimizerSettings.betas] },
+      maxTokensPerMicroBatch: settings.maxTokensPerMicroBatch,
+      useReference: true,
+      hooks: {
+        afterPhase: async (report) => {
+          spent[report.phase] = (spent[report.phase] ?? 0) + report.seconds;
+          if (report.phase !== "oldLogprobs") return;
+          const start = performance.now();
+          for (const batch of report.microBatches) {
+            const logp = tf.tidy(() => policy.logprobs(batch).logp);
+            await logp.data();
+            logp.dispose();
+          }
+          forward = seconds(start);
+        },
+      },
+    },
+    { step: 0, totalSteps: 1, examples: subject.examples, seed, lr: optimizerSettings.lr },
+  );
+  const of = (phase: StepPhase) => spent[phase] ?? 0;
+  const forwardBackward = of("lossBackward");
   return {
-    generatedTokens: samples.reduce((sum, sample) => sum + sample.rollout.tokenIds.length, 0),
+    generatedTokens: record.generatedTokens,
     phases: {
-      rollout,
-      reward,
-      referenceLogprobs,
+      rollout: of("rollout"),
+      reward: of("score") + of("advantages"),
+      referenceLogprobs: of("reference") + of("oldLogprobs"),
       forward,
       forwardBackward,
       backward: Math.max(0, forwardBackward - forward),
-      update,
-      step: rollout + reward + referenceLogprobs + forwardBackward + update,
+      update: of("update"),
+      step: record.stepSeconds,
     },
   };
 };
@@ -412,7 +386,12 @@ const measureModel = async (
   const verifier = await createRewardVerifier({ preset: "view-r1", accuracy: "counting", workers: 0 });
   const trainable = [...subject.loaded.policy.trainableParameters()];
   const optimizer = new AdamW(trainable, { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 });
-  const settings = { groupSize, maxNewTokens, objective: createObjective("apo", {}) };
+  const settings = {
+    groupSize,
+    maxNewTokens,
+    maxTokensPerMicroBatch: options.maxTokensPerMicroBatch,
+    objective: createObjective("apo", {}),
+  };
   try {
     for (let index = 0; index < warmup; index++) await oneStep(subject, verifier, optimizer, settings, index);
     const runs: TrainStepPhases[] = [];

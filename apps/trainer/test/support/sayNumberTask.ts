@@ -52,7 +52,9 @@ export const taskConfig = (
   train: {
     steps: 4,
     promptsPerStep: 4,
-    microBatchSize: 2,
+    maxTokensPerMicroBatch: 24,
+    ppoEpochs: 1,
+    miniBatchesPerStep: 1,
     evalEvery: 0,
     evalTemperature: 0,
     saveEvery: 0,

@@ -1,13 +1,15 @@
-import type { ObjectiveContext, ObjectiveInput, ObjectiveV1 } from "@apo-rl/core";
-import { clippedSurrogate, klEstimate, maskedAggregate } from "@apo-rl/tensor";
+import type { MicroBatchOutput, ObjectiveContext, ObjectiveMicroBatch, ObjectiveV2 } from "@apo-rl/core";
+import { clippedSurrogate, klEstimate } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
+import { defineObjective } from "../defineObjective.js";
+import { checkMicroBatch, checkSampleBatch } from "../inputChecks.js";
 import type { KlSchedule } from "../klSchedule.js";
 import { objectiveMetricNames } from "../metricNames.js";
 import type { Aggregation, KlEstimator, KlPlacement } from "../policyGradientOptions.js";
-import { type CheckedInput, checkInput } from "./checkInput.js";
+import { stepAggregate } from "../stepAggregate.js";
 import { invalid } from "./invalid.js";
 import { sampleMetrics } from "./sampleMetrics.js";
-import { type SampleShaping, type ShapedSamples, shapeSamples } from "./shapeSamples.js";
+import { type SampleShaping, shapeSamples } from "./shapeSamples.js";
 import { masked, sequenceMean } from "./tensorMath.js";
 
 /** Everything a clipped-surrogate objective of the GRPO family is made of. */
@@ -23,112 +25,96 @@ export interface PolicyGradientConfig extends SampleShaping {
   readonly beta: KlSchedule;
 }
 
+const column = (values: ReadonlyArray<number>): tf.Tensor => tf.tensor1d(Float32Array.from(values));
+
 /**
- * Per-token advantages `[S, T]` when the KL is folded into the reward: the token reward
+ * Per-token advantages `[R, T]` when the KL is folded into the reward: the token reward
  * `r_t = −β·w·k1_t` (`k1` from the rollout policy, no gradient) summed from `t` to the end of the
  * response, added to the sequence advantage, and the sum scaled by STCR as the reference does:
- * `A_t = s·(A − β·w·Σ_{t'≥t} k1_{t'})`. Otherwise `[S]` sequence advantages.
+ * `A_t = A − β·w·s·Σ_{t'≥t} k1_{t'}`. Otherwise `[R]` sequence advantages. Inside the caller's tidy.
  */
 const advantageTensor = (
-  input: ObjectiveInput<tf.Tensor>,
-  checked: CheckedInput,
-  shaped: ShapedSamples,
+  input: ObjectiveMicroBatch<tf.Tensor>,
+  mask: tf.Tensor,
   config: PolicyGradientConfig,
   beta: number,
 ): tf.Tensor => {
-  const { samples, tokens, mask } = checked;
-  if (config.klPlacement === "loss" || beta === 0 || input.logpRef === undefined)
-    return tf.tensor1d(Float32Array.from(shaped.advantages));
-  const old = input.logpOld.dataSync();
-  const ref = input.logpRef.dataSync();
-  const perToken = new Float32Array(samples * tokens);
-  for (let sample = 0; sample < samples; sample++) {
-    let toGo = 0;
-    for (let token = tokens - 1; token >= 0; token--) {
-      const at = sample * tokens + token;
-      if (mask[at]! > 0) toGo += old[at]! - ref[at]!;
-      const kl = beta * shaped.klWeights[sample]! * shaped.stcrScales[sample]! * toGo;
-      perToken[at] = shaped.advantages[sample]! - kl;
-    }
-  }
-  return tf.tensor2d(perToken, [samples, tokens]);
+  const advantages = column(input.samples.advantage);
+  if (config.klPlacement === "loss" || beta === 0 || input.logpRef === undefined) return advantages;
+  const k1 = masked(tf.sub(masked(input.logpOld, mask), masked(input.logpRef, mask)), mask);
+  const toGo = tf.cumsum(k1, 1, false, true);
+  const klWeight = column(input.samples["klWeight"] ?? input.samples.advantage.map(() => 1));
+  const scale = column(input.samples["stcrScale"] ?? input.samples.advantage.map(() => 1));
+  const perSample = tf.expandDims(tf.mul(tf.mul(klWeight, scale), beta), 1);
+  return tf.sub(tf.expandDims(advantages, 1), tf.mul(perSample, toGo));
 };
 
-const readScalar = (tensor: tf.Tensor): number => tensor.dataSync()[0] ?? 0;
-
-/** The aggregated clipped-surrogate term and its clip fraction (inside the caller's tidy). */
-const policyTerm = (
-  logp: tf.Tensor,
-  logpOld: tf.Tensor,
-  advantages: tf.Tensor,
-  mask: tf.Tensor,
-  config: PolicyGradientConfig,
-): { readonly policyLoss: tf.Scalar; readonly clipFraction: tf.Scalar } => {
-  const surrogate = clippedSurrogate(logp, logpOld, advantages, {
-    epsLow: config.clipLow,
-    epsHigh: config.clipHigh,
-    mask,
-    ...(config.dualClip === undefined ? {} : { dualClip: config.dualClip }),
+/** Build an `ObjectiveV2` from a configuration; the engine behind every built-in objective. */
+export const policyGradientObjective = (config: PolicyGradientConfig): ObjectiveV2<tf.Tensor> =>
+  defineObjective({
+    name: config.name,
+    metricNames: objectiveMetricNames,
+    usesReference: (context: ObjectiveContext) => config.beta(context) > 0,
+    advantages(batch, context) {
+      checkSampleBatch(config.name, batch);
+      const shaped = shapeSamples(batch.rewards, batch.correct, batch.lengths, batch.groupSize, config);
+      return {
+        perSample: {
+          advantage: shaped.advantages,
+          klWeight: shaped.klWeights,
+          stcrScale: shaped.stcrScales,
+        },
+        metrics: { ...sampleMetrics(shaped), beta: config.beta(context) },
+      };
+    },
+    microBatchLoss(input, context): MicroBatchOutput<tf.Tensor> {
+      const beta = config.beta(context);
+      if (beta > 0 && input.logpRef === undefined)
+        throw invalid(
+          config.name,
+          "logpRef",
+          `Required: the KL coefficient is ${beta} at step ${context.step}`,
+        );
+      checkMicroBatch(config.name, input);
+      return tf.tidy(() => {
+        const mask = tf.cast(tf.greater(tf.cast(input.mask, "float32"), 0), "float32");
+        const logp = masked(input.logp, mask);
+        const logpOld = masked(input.logpOld, mask);
+        const surrogate = clippedSurrogate(logp, logpOld, advantageTensor(input, mask, config, beta), {
+          epsLow: config.clipLow,
+          epsHigh: config.clipHigh,
+          ...(config.dualClip === undefined ? {} : { dualClip: config.dualClip }),
+        });
+        const perToken =
+          input.tokenWeights === undefined ? surrogate.loss : tf.mul(surrogate.loss, input.tokenWeights);
+        const policyLoss = stepAggregate(masked(perToken, mask), mask, config.aggregation, input.totals, {
+          maxLength: config.maxLength,
+        });
+        const clipFraction = stepAggregate(surrogate.clipped, mask, "token-mean", input.totals);
+        const zero = tf.scalar(0);
+        if (input.logpRef === undefined)
+          return {
+            loss: policyLoss,
+            metrics: { loss: policyLoss, policyLoss, clipFraction, kl: zero, klLoss: zero },
+          };
+        const sequences = Math.max(input.totals.sequences, 1);
+        const kl = sequenceMean(
+          masked(klEstimate(logp, masked(input.logpRef, mask), config.klEstimator), mask),
+          mask,
+        );
+        const klMetric = tf.div(tf.sum(kl), sequences) as tf.Scalar;
+        if (config.klPlacement === "reward" || beta === 0)
+          return {
+            loss: policyLoss,
+            metrics: { loss: policyLoss, policyLoss, clipFraction, kl: klMetric, klLoss: zero },
+          };
+        const weights = column(input.samples["klWeight"] ?? input.samples.advantage.map(() => 1));
+        const klLoss = tf.div(tf.mul(beta, tf.sum(tf.mul(weights, kl))), sequences) as tf.Scalar;
+        const total = tf.add(policyLoss, klLoss) as tf.Scalar;
+        return {
+          loss: total,
+          metrics: { loss: total, policyLoss, clipFraction, kl: klMetric, klLoss },
+        };
+      });
+    },
   });
-  const policyLoss = maskedAggregate(
-    masked(surrogate.loss, mask) as tf.Tensor2D,
-    mask as tf.Tensor2D,
-    config.aggregation,
-    config.maxLength === undefined ? {} : { maxLength: config.maxLength },
-  );
-  return { policyLoss, clipFraction: surrogate.clipFraction };
-};
-
-/** Per-sequence masked mean of the KL estimator, `[S]` (inside the caller's tidy). */
-const sequenceKl = (
-  logp: tf.Tensor,
-  logpRef: tf.Tensor,
-  mask: tf.Tensor,
-  estimator: KlEstimator,
-): tf.Tensor => sequenceMean(masked(klEstimate(logp, masked(logpRef, mask), estimator), mask), mask);
-
-/** Build an `ObjectiveV1` from a configuration; the engine behind every built-in objective. */
-export const policyGradientObjective = (config: PolicyGradientConfig): ObjectiveV1<tf.Tensor> => ({
-  specificationVersion: "v1",
-  name: config.name,
-  metricNames: objectiveMetricNames,
-  usesReference: (context: ObjectiveContext) => config.beta(context) > 0,
-  loss(input: ObjectiveInput<tf.Tensor>, context: ObjectiveContext) {
-    const checked = checkInput(config.name, input);
-    const beta = config.beta(context);
-    if (beta > 0 && input.logpRef === undefined)
-      throw invalid(
-        config.name,
-        "logpRef",
-        `Required: the KL coefficient is ${beta} at step ${context.step}`,
-      );
-    const shaped = shapeSamples(input.rewards, input.correct, checked.lengths, input.groupSize, config);
-    const metrics: Record<string, number> = { ...sampleMetrics(shaped), beta, kl: 0, klLoss: 0 };
-    const loss = tf.tidy(() => {
-      const mask = tf.cast(tf.greater(tf.cast(input.mask, "float32"), 0), "float32");
-      const logp = masked(input.logp, mask);
-      const advantages = advantageTensor(input, checked, shaped, config, beta);
-      const { policyLoss, clipFraction } = policyTerm(
-        logp,
-        masked(input.logpOld, mask),
-        advantages,
-        mask,
-        config,
-      );
-      metrics["policyLoss"] = readScalar(policyLoss);
-      metrics["clipFraction"] = readScalar(clipFraction);
-      metrics["loss"] = metrics["policyLoss"];
-      if (input.logpRef === undefined) return policyLoss;
-      const kl = sequenceKl(logp, input.logpRef, mask, config.klEstimator);
-      metrics["kl"] = readScalar(tf.mean(kl));
-      if (config.klPlacement === "reward") return policyLoss;
-      const weights = tf.tensor1d(Float32Array.from(shaped.klWeights));
-      const klLoss = tf.mul(beta, tf.mean(tf.mul(weights, kl)));
-      const total = tf.add(policyLoss, klLoss);
-      metrics["klLoss"] = readScalar(klLoss);
-      metrics["loss"] = readScalar(total);
-      return total;
-    });
-    return { loss, metrics };
-  },
-});

@@ -1,8 +1,8 @@
 import { type DadsForm, dadsWeights } from "../dadsWeights.js";
 import { type AdvantageScale, groupAdvantages } from "../groupAdvantages.js";
+import { zeroSpreadGroupFraction } from "../groupStatistics.js";
 import { overlongPenalty } from "../overlongPenalty.js";
 import { stcrPenalised, stcrScales } from "../stcrScales.js";
-import { groupSlice } from "./groups.js";
 
 /** The sample-level (float64) part of an objective's configuration. */
 export interface SampleShaping {
@@ -28,16 +28,6 @@ export interface ShapedSamples {
   /** Fraction of groups whose (shaped) rewards are all equal. */
   readonly zeroSpreadGroupFraction: number;
 }
-
-const zeroSpreadFraction = (rewards: ReadonlyArray<number>, groupSize: number): number => {
-  const groups = rewards.length / groupSize;
-  let uniform = 0;
-  for (let group = 0; group < groups; group++) {
-    const members = groupSlice(rewards, group, groupSize);
-    if (members.every((reward) => reward === members[0])) uniform++;
-  }
-  return groups === 0 ? 0 : uniform / groups;
-};
 
 /**
  * Rewards → (overlong shaping) → group advantages → (STCR scales) → (DADS weights), in float64.
@@ -69,6 +59,6 @@ export const shapeSamples = (
     stcrScales: scales,
     stcrPenalised:
       shaping.stcr === undefined ? centred.map(() => false) : stcrPenalised(correct, lengths, groupSize),
-    zeroSpreadGroupFraction: zeroSpreadFraction(shaped, groupSize),
+    zeroSpreadGroupFraction: zeroSpreadGroupFraction(shaped, groupSize),
   };
 };
