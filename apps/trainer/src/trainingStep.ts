@@ -152,6 +152,9 @@ class MetricSums {
   }
 }
 
+/** The key under which the step sums the policy's own entropy (apart from the objective's metrics). */
+const POLICY_ENTROPY = "@apo-rl/trainer/policyEntropy";
+
 const averageRecords = (records: ReadonlyArray<Readonly<Record<string, number>>>): Record<string, number> => {
   const totals: Record<string, { sum: number; count: number }> = {};
   for (const record of records)
@@ -288,7 +291,7 @@ export const runTrainingStep = async (
             if (current.entropy !== undefined) {
               sawEntropy = true;
               sums.add(
-                "entropy",
+                POLICY_ENTROPY,
                 tf.div(tf.sum(tf.mul(current.entropy, current.mask)), Math.max(update.totals.tokens, 1)),
               );
             }
@@ -305,8 +308,9 @@ export const runTrainingStep = async (
             loss: accumulated.loss,
           }),
         );
-        if (sawEntropy && epoch === 0) entropy = (entropy ?? 0) + (metrics["entropy"] ?? 0) / planned.length;
-        delete metrics["entropy"];
+        if (sawEntropy && epoch === 0)
+          entropy = (entropy ?? 0) + (metrics[POLICY_ENTROPY] ?? 0) / planned.length;
+        delete metrics[POLICY_ENTROPY];
         updateMetrics.push(metrics);
         if (epoch === 0) {
           loss += accumulated.loss / planned.length;

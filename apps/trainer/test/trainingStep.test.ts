@@ -108,7 +108,7 @@ for (const backend of testBackends) {
         const before = tf.memory().numTensors;
         const whole = await step({ objective: name, options, maxTokensPerMicroBatch: undefined });
         expect(whole.microBatchRows).toEqual([32]);
-        expect(whole.record.zeroSpreadFraction).toBeLessThan(1);
+        expect(whole.record.zeroSpreadGroupFraction).toBeLessThan(1);
         const lengths = whole.groups.flatMap((group) =>
           group.rollouts.map((sample) => sample.rollout.tokenIds.length),
         );

@@ -7,6 +7,7 @@ export { decodeEffect, decodeSync, toInvalidInput } from "./decode.js";
 export { InputProblem, InvalidInputError, UnsupportedSpecificationError } from "./errors.js";
 export type { GenerationRequest, ImageInput, RawImage } from "./Message.js";
 export { ChatMessage, ImagePart, TextPart } from "./Message.js";
+export { type ObjectiveMetricName, objectiveMetricNames } from "./MetricNames.js";
 export type {
   MicroBatchOutput,
   ObjectiveContext,

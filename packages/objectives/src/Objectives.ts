@@ -2,7 +2,7 @@ import type { InvalidInputError, ObjectiveV2 } from "@apo-rl/core";
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { Context, Effect, Layer, type Schema } from "effect";
 import { ObjectiveRegistrationError, type UnknownObjectiveError } from "./errors.js";
-import { objectiveRegistry } from "./objectiveRegistry.js";
+import { objectiveRegistry } from "./registries.js";
 import type { ObjectiveFactory, ObjectiveRegistry } from "./registry.js";
 
 /**

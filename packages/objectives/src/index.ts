@@ -4,13 +4,18 @@
  *
  * @since 0.1.0
  */
+
+export type { AdvantageEstimate, AdvantageEstimator } from "./AdvantageEstimator.js";
+export type { ComponentEntry, ComponentRegistry } from "./componentRegistry.js";
+export { makeComponentRegistry } from "./componentRegistry.js";
 export { GspoOptions, gspo, gspoMetricNames } from "./contrib/gspo.js";
 export type { DadsForm } from "./dadsWeights.js";
 export { dadsWeight, dadsWeights } from "./dadsWeights.js";
 export type { ObjectiveParts } from "./defineObjective.js";
 export { checkStepSamples, defineObjective } from "./defineObjective.js";
 export { difficulty } from "./difficulty.js";
-export { ObjectiveRegistrationError, UnknownObjectiveError } from "./errors.js";
+export { ObjectiveRegistrationError, UnknownComponentError, UnknownObjectiveError } from "./errors.js";
+export { GrpoEstimatorOptions, grpoEstimator } from "./estimators/grpo.js";
 export type { RewardedGroup } from "./filterUniformGroups.js";
 export { filterUniformGroups, hasUniformRewards } from "./filterUniformGroups.js";
 export type { AdvantageScale, GroupAdvantageOptions } from "./groupAdvantages.js";
@@ -19,17 +24,12 @@ export { groupSlice, mean, sampleStd, zeroSpreadGroupFraction } from "./groupSta
 export { checkMicroBatch, checkSampleBatch } from "./inputChecks.js";
 export type { KlSchedule } from "./klSchedule.js";
 export { KlScheduleOptions, klSchedule } from "./klSchedule.js";
+export { PpoClipOptions, ppoClip } from "./losses/ppoClip.js";
 export { binaryMask, maskedSequenceMean, maskedValues } from "./masking.js";
 export type { ObjectiveMetricName } from "./metricNames.js";
 export { objectiveMetricNames } from "./metricNames.js";
 export type { ObjectivesShape } from "./Objectives.js";
 export { Objectives } from "./Objectives.js";
-export {
-  createObjective,
-  createObjectiveEffect,
-  objectiveRegistry,
-  registerObjective,
-} from "./objectiveRegistry.js";
 export { ApoOptions, apo } from "./objectives/apo.js";
 export { DapoOptions, dapo } from "./objectives/dapo.js";
 export { DrGrpoOptions, drGrpo } from "./objectives/drGrpo.js";
@@ -37,6 +37,7 @@ export { GrpoOptions, grpo } from "./objectives/grpo.js";
 export { GrpoDOptions, grpoD } from "./objectives/grpoD.js";
 export type { OverlongPenaltyOptions } from "./overlongPenalty.js";
 export { overlongPenalty } from "./overlongPenalty.js";
+export type { PolicyLoss, PolicyLossInput, PolicyLossOutput } from "./PolicyLoss.js";
 export {
   Aggregation,
   apoFields,
@@ -46,6 +47,16 @@ export {
   PolicyGradientOptions,
   policyGradientFields,
 } from "./policyGradientOptions.js";
+export {
+  advantageEstimatorRegistry,
+  createObjective,
+  createObjectiveEffect,
+  objectiveRegistry,
+  policyLossRegistry,
+  registerAdvantageEstimator,
+  registerObjective,
+  registerPolicyLoss,
+} from "./registries.js";
 export type { ObjectiveEntry, ObjectiveFactory, ObjectiveRegistry } from "./registry.js";
 export { makeObjectiveRegistry } from "./registry.js";
 export { stcrPenalised, stcrScale, stcrScales } from "./stcrScales.js";

@@ -60,14 +60,24 @@ export interface ObjectiveRegistry {
 const namePattern = /^[A-Za-z][A-Za-z0-9._-]*$/;
 
 /**
- * A new, empty objective registry. Most code uses the shared {@link objectiveRegistry} instead.
+ * A new objective registry, empty until `initialise` registers entries on first use. Most code
+ * uses the shared `objectiveRegistry` instead.
  *
  * @since 0.1.0
  * @category registry
  */
-export const makeObjectiveRegistry = (): ObjectiveRegistry => {
+export const makeObjectiveRegistry = (
+  initialise: (registry: ObjectiveRegistry) => void = () => {},
+): ObjectiveRegistry => {
   const entries = new Map<string, ObjectiveEntry>();
+  let ready = false;
+  const ensure = () => {
+    if (ready) return;
+    ready = true;
+    initialise(registry);
+  };
   const unknown = (name: string): UnknownObjectiveError => {
+    ensure();
     const known = [...entries.keys()];
     return new UnknownObjectiveError({
       name,
@@ -77,6 +87,7 @@ export const makeObjectiveRegistry = (): ObjectiveRegistry => {
   };
   const lookup = (name: string): Effect.Effect<ObjectiveEntry, UnknownObjectiveError> =>
     Effect.suspend(() => {
+      ensure();
       const entry = entries.get(name);
       return entry === undefined ? Effect.fail(unknown(name)) : Effect.succeed(entry);
     });
@@ -85,8 +96,9 @@ export const makeObjectiveRegistry = (): ObjectiveRegistry => {
     assertSpecificationVersion(`objective ${entry.name}`, objective);
     return objective;
   };
-  return {
+  const registry: ObjectiveRegistry = {
     register(name, factory, optionsSchema, settings = {}) {
+      ensure();
       if (!namePattern.test(name))
         throw new ObjectiveRegistrationError({
           name,
@@ -100,6 +112,7 @@ export const makeObjectiveRegistry = (): ObjectiveRegistry => {
       entries.set(name, { name, factory: factory as ObjectiveFactory<never>, optionsSchema });
     },
     create(name, options = {}) {
+      ensure();
       const entry = entries.get(name);
       if (entry === undefined) throw unknown(name);
       return build(entry, decodeSync(entry.optionsSchema, `${name} options`)(options));
@@ -114,7 +127,14 @@ export const makeObjectiveRegistry = (): ObjectiveRegistry => {
         ),
       );
     },
-    names: () => [...entries.keys()],
-    get: (name) => entries.get(name),
+    names: () => {
+      ensure();
+      return [...entries.keys()];
+    },
+    get: (name) => {
+      ensure();
+      return entries.get(name);
+    },
   };
+  return registry;
 };

@@ -3,6 +3,7 @@ import { Effect, Exit, Schema } from "effect";
 import { describe, expect, it } from "vitest";
 import {
   ApoOptions,
+  advantageEstimatorRegistry,
   createObjective,
   createObjectiveEffect,
   DapoOptions,
@@ -16,6 +17,7 @@ import {
   Objectives,
   objectiveMetricNames,
   objectiveRegistry,
+  policyLossRegistry,
   registerObjective,
   UnknownObjectiveError,
 } from "../src/index.js";
@@ -44,6 +46,9 @@ describe("option schemas", () => {
       klEstimator: "k3",
       klPlacement: "loss",
       beta: 1e-3,
+      // Off by default: no entropy bonus, every token gets gradient.
+      entropyCoefficient: 0,
+      topEntropyFraction: 1,
     });
     expect(decode(ApoOptions, {})).toMatchObject({
       dads: true,
@@ -107,6 +112,8 @@ describe("option schemas", () => {
 describe("objective registry", () => {
   it("holds the built-in objectives and the contributed gspo", () => {
     expect(objectiveRegistry.names()).toEqual(["grpo", "drGrpo", "dapo", "grpoD", "apo", "gspo"]);
+    expect(advantageEstimatorRegistry.names()).toEqual(expect.arrayContaining(["grpo"]));
+    expect(policyLossRegistry.names()).toEqual(expect.arrayContaining(["ppoClip"]));
     for (const name of objectiveRegistry.names()) {
       const objective = createObjective(name);
       expect(objective.specificationVersion).toBe("v2");

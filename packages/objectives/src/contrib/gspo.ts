@@ -5,7 +5,7 @@
  * `@apo-rl/core`, tfjs-core ops, the public ops of `@apo-rl/tensor` (`klEstimate`) and the public
  * building blocks of this package (`defineObjective`, `checkSampleBatch`, `checkMicroBatch`,
  * `groupAdvantages`, `zeroSpreadGroupFraction`, `mean`, `binaryMask`, `maskedValues`,
- * `maskedSequenceMean`, `registerObjective`). An objective in another package imports the same
+ * `maskedSequenceMean`); it is registered in the shared registry like any plugin would be. An objective in another package imports the same
  * names from `@apo-rl/objectives`. See docs/contributing-an-objective.md.
  */
 import { decodeSync, InvalidInputError, type ObjectiveV2 } from "@apo-rl/core";
@@ -17,7 +17,6 @@ import { groupAdvantages } from "../groupAdvantages.js";
 import { mean, zeroSpreadGroupFraction } from "../groupStatistics.js";
 import { checkMicroBatch, checkSampleBatch } from "../inputChecks.js";
 import { binaryMask, maskedSequenceMean, maskedValues } from "../masking.js";
-import { registerObjective } from "../objectiveRegistry.js";
 
 const NonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0));
 
@@ -132,5 +131,3 @@ export const gspo = (options: typeof GspoOptions.Encoded = {}): ObjectiveV2<tf.T
     },
   });
 };
-
-registerObjective("gspo", gspo, GspoOptions);

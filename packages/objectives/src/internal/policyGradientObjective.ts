@@ -1,10 +1,11 @@
 import type { MicroBatchOutput, ObjectiveContext, ObjectiveMicroBatch, ObjectiveV2 } from "@apo-rl/core";
-import { clippedSurrogate, klEstimate } from "@apo-rl/tensor";
+import { klEstimate } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
 import { defineObjective } from "../defineObjective.js";
 import { checkMicroBatch, checkSampleBatch } from "../inputChecks.js";
 import type { KlSchedule } from "../klSchedule.js";
 import { objectiveMetricNames } from "../metricNames.js";
+import type { PolicyLoss } from "../PolicyLoss.js";
 import type { Aggregation, KlEstimator, KlPlacement } from "../policyGradientOptions.js";
 import { stepAggregate } from "../stepAggregate.js";
 import { invalid } from "./invalid.js";
@@ -15,15 +16,30 @@ import { masked, sequenceMean } from "./tensorMath.js";
 /** Everything a clipped-surrogate objective of the GRPO family is made of. */
 export interface PolicyGradientConfig extends SampleShaping {
   readonly name: string;
-  readonly clipLow: number;
-  readonly clipHigh: number;
-  readonly dualClip?: number | undefined;
+  readonly policyLoss: PolicyLoss;
   readonly aggregation: Aggregation;
   readonly maxLength?: number | undefined;
   readonly klEstimator: KlEstimator;
   readonly klPlacement: KlPlacement;
   readonly beta: KlSchedule;
+  readonly entropyCoefficient: number;
+  readonly topEntropyFraction: number;
 }
+
+/**
+ * 1 on the `fraction` of the micro-batch's response tokens (`count` of them) with the highest
+ * entropy, 0 elsewhere (ties at the threshold included). Inside the caller's tidy; no gradient.
+ */
+const topEntropyMask = (entropy: tf.Tensor, mask: tf.Tensor, fraction: number, count: number): tf.Tensor => {
+  const keep = Math.max(1, Math.ceil(fraction * count));
+  const candidates = tf.reshape(
+    tf.where(tf.greater(mask, 0), entropy, tf.fill(entropy.shape, -Infinity)),
+    [-1],
+  );
+  const { values } = tf.topk(candidates, Math.min(keep, candidates.size));
+  const threshold = tf.slice(values, [Math.min(keep, candidates.size) - 1], [1]);
+  return tf.mul(tf.cast(tf.greaterEqual(entropy, threshold), "float32"), mask);
+};
 
 const column = (values: ReadonlyArray<number>): tf.Tensor => tf.tensor1d(Float32Array.from(values));
 
@@ -63,8 +79,9 @@ export const policyGradientObjective = (config: PolicyGradientConfig): Objective
           advantage: shaped.advantages,
           klWeight: shaped.klWeights,
           stcrScale: shaped.stcrScales,
+          length: batch.lengths,
         },
-        metrics: { ...sampleMetrics(shaped), beta: config.beta(context) },
+        metrics: { ...shaped.estimatorMetrics, ...sampleMetrics(shaped), beta: config.beta(context) },
       };
     },
     microBatchLoss(input, context): MicroBatchOutput<tf.Tensor> {
@@ -76,26 +93,68 @@ export const policyGradientObjective = (config: PolicyGradientConfig): Objective
           `Required: the KL coefficient is ${beta} at step ${context.step}`,
         );
       checkMicroBatch(config.name, input);
+      const needsEntropy = config.entropyCoefficient > 0 || config.topEntropyFraction < 1;
+      if (needsEntropy && input.entropy === undefined)
+        throw invalid(
+          config.name,
+          "entropy",
+          "Required by entropyCoefficient > 0 or topEntropyFraction < 1: the policy must report per-token entropy",
+        );
       return tf.tidy(() => {
         const mask = tf.cast(tf.greater(tf.cast(input.mask, "float32"), 0), "float32");
         const logp = masked(input.logp, mask);
         const logpOld = masked(input.logpOld, mask);
-        const surrogate = clippedSurrogate(logp, logpOld, advantageTensor(input, mask, config, beta), {
-          epsLow: config.clipLow,
-          epsHigh: config.clipHigh,
-          ...(config.dualClip === undefined ? {} : { dualClip: config.dualClip }),
+        const policy = config.policyLoss({
+          logp,
+          logpOld,
+          advantages: advantageTensor(input, mask, config, beta),
+          mask,
         });
-        const perToken =
-          input.tokenWeights === undefined ? surrogate.loss : tf.mul(surrogate.loss, input.tokenWeights);
-        const policyLoss = stepAggregate(masked(perToken, mask), mask, config.aggregation, input.totals, {
-          maxLength: config.maxLength,
-        });
-        const clipFraction = stepAggregate(surrogate.clipped, mask, "token-mean", input.totals);
+        const weighted =
+          input.tokenWeights === undefined ? policy.perToken : tf.mul(policy.perToken, input.tokenWeights);
+        const entropy = input.entropy === undefined ? undefined : masked(input.entropy, mask);
+        const lossMask =
+          entropy === undefined || config.topEntropyFraction >= 1
+            ? mask
+            : topEntropyMask(
+                entropy,
+                mask,
+                config.topEntropyFraction,
+                (input.samples["length"] ?? []).reduce((sum, length) => sum + length, 0),
+              );
+        const policyLoss = stepAggregate(
+          masked(weighted, lossMask),
+          lossMask,
+          config.aggregation,
+          input.totals,
+          {
+            maxLength: config.maxLength,
+          },
+        );
+        const clipFraction = stepAggregate(policy.clipped, mask, "token-mean", input.totals);
+        const entropyMetrics: Record<string, tf.Scalar> = {};
+        let withEntropy = policyLoss;
+        if (entropy !== undefined) {
+          entropyMetrics["entropy"] = stepAggregate(entropy, mask, "token-mean", input.totals);
+          const bonus = tf.mul(
+            -config.entropyCoefficient,
+            stepAggregate(entropy, mask, config.aggregation, input.totals, { maxLength: config.maxLength }),
+          ) as tf.Scalar;
+          entropyMetrics["entropyLoss"] = bonus;
+          if (config.entropyCoefficient > 0) withEntropy = tf.add(policyLoss, bonus) as tf.Scalar;
+        }
         const zero = tf.scalar(0);
         if (input.logpRef === undefined)
           return {
-            loss: policyLoss,
-            metrics: { loss: policyLoss, policyLoss, clipFraction, kl: zero, klLoss: zero },
+            loss: withEntropy,
+            metrics: {
+              loss: withEntropy,
+              policyLoss,
+              clipFraction,
+              kl: zero,
+              klLoss: zero,
+              ...entropyMetrics,
+            },
           };
         const sequences = Math.max(input.totals.sequences, 1);
         const kl = sequenceMean(
@@ -105,15 +164,22 @@ export const policyGradientObjective = (config: PolicyGradientConfig): Objective
         const klMetric = tf.div(tf.sum(kl), sequences) as tf.Scalar;
         if (config.klPlacement === "reward" || beta === 0)
           return {
-            loss: policyLoss,
-            metrics: { loss: policyLoss, policyLoss, clipFraction, kl: klMetric, klLoss: zero },
+            loss: withEntropy,
+            metrics: {
+              loss: withEntropy,
+              policyLoss,
+              clipFraction,
+              kl: klMetric,
+              klLoss: zero,
+              ...entropyMetrics,
+            },
           };
         const weights = column(input.samples["klWeight"] ?? input.samples.advantage.map(() => 1));
         const klLoss = tf.div(tf.mul(beta, tf.sum(tf.mul(weights, kl))), sequences) as tf.Scalar;
-        const total = tf.add(policyLoss, klLoss) as tf.Scalar;
+        const total = tf.add(withEntropy, klLoss) as tf.Scalar;
         return {
           loss: total,
-          metrics: { loss: total, policyLoss, clipFraction, kl: klMetric, klLoss },
+          metrics: { loss: total, policyLoss, clipFraction, kl: klMetric, klLoss, ...entropyMetrics },
         };
       });
     },

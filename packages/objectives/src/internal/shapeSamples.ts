@@ -1,13 +1,13 @@
+import type { SampleBatch } from "@apo-rl/core";
+import type { AdvantageEstimator } from "../AdvantageEstimator.js";
 import { type DadsForm, dadsWeights } from "../dadsWeights.js";
-import { type AdvantageScale, groupAdvantages } from "../groupAdvantages.js";
 import { zeroSpreadGroupFraction } from "../groupStatistics.js";
 import { overlongPenalty } from "../overlongPenalty.js";
 import { stcrPenalised, stcrScales } from "../stcrScales.js";
 
 /** The sample-level (float64) part of an objective's configuration. */
 export interface SampleShaping {
-  readonly advantageScale: AdvantageScale;
-  readonly eps: number;
+  readonly estimator: AdvantageEstimator;
   readonly overlong?: { readonly maxLength: number; readonly buffer: number } | undefined;
   readonly dads?: { readonly form: DadsForm } | undefined;
   readonly stcr?: { readonly base: number } | undefined;
@@ -27,6 +27,8 @@ export interface ShapedSamples {
   readonly stcrPenalised: ReadonlyArray<boolean>;
   /** Fraction of groups whose (shaped) rewards are all equal. */
   readonly zeroSpreadGroupFraction: number;
+  /** The estimator's own metrics. */
+  readonly estimatorMetrics: Readonly<Record<string, number>>;
 }
 
 /**
@@ -42,7 +44,9 @@ export const shapeSamples = (
   const penalties = shaping.overlong === undefined ? undefined : overlongPenalty(lengths, shaping.overlong);
   const shaped =
     penalties === undefined ? rewards : rewards.map((reward, sample) => reward + penalties[sample]!);
-  const centred = groupAdvantages(shaped, groupSize, { scale: shaping.advantageScale, eps: shaping.eps });
+  const batch: SampleBatch = { rewards: shaped, correct, lengths, groupSize };
+  const estimate = shaping.estimator(batch);
+  const centred = estimate.advantage;
   const scales =
     shaping.stcr === undefined
       ? centred.map(() => 1)
@@ -60,5 +64,6 @@ export const shapeSamples = (
     stcrPenalised:
       shaping.stcr === undefined ? centred.map(() => false) : stcrPenalised(correct, lengths, groupSize),
     zeroSpreadGroupFraction: zeroSpreadGroupFraction(shaped, groupSize),
+    estimatorMetrics: estimate.metrics ?? {},
   };
 };

@@ -1,6 +1,13 @@
 import type { InvalidInputError, ObjectiveV2 } from "@apo-rl/core";
 import type { Tensor } from "@tensorflow/tfjs-core";
 import type { Effect, Schema } from "effect";
+import {
+  advantageEstimatorRegistry,
+  policyLossRegistry,
+  registerAdvantageEstimator,
+  registerPolicyLoss,
+} from "./componentRegistries.js";
+import { GspoOptions, gspo } from "./contrib/gspo.js";
 import type { UnknownObjectiveError } from "./errors.js";
 import { ApoOptions, apo } from "./objectives/apo.js";
 import { DapoOptions, dapo } from "./objectives/dapo.js";
@@ -10,19 +17,21 @@ import { GrpoDOptions, grpoD } from "./objectives/grpoD.js";
 import { makeObjectiveRegistry, type ObjectiveFactory } from "./registry.js";
 
 /**
- * The shared registry: `grpo`, `drGrpo`, `dapo`, `grpoD`, `apo` are registered when the package
- * loads, and contributed objectives (`gspo`) register themselves with {@link registerObjective}.
+ * The shared objective registry: `grpo`, `drGrpo`, `dapo`, `grpoD`, `apo` and the worked example
+ * `gspo` (registered on first use, so no module registers anything by being imported), plus every
+ * objective registered with {@link registerObjective} (e.g. by a plugin).
  *
  * @since 0.1.0
  * @category registry
  */
-export const objectiveRegistry = makeObjectiveRegistry();
-
-objectiveRegistry.register("grpo", grpo, GrpoOptions);
-objectiveRegistry.register("drGrpo", drGrpo, DrGrpoOptions);
-objectiveRegistry.register("dapo", dapo, DapoOptions);
-objectiveRegistry.register("grpoD", grpoD, GrpoDOptions);
-objectiveRegistry.register("apo", apo, ApoOptions);
+export const objectiveRegistry = makeObjectiveRegistry((registry) => {
+  registry.register("grpo", grpo, GrpoOptions);
+  registry.register("drGrpo", drGrpo, DrGrpoOptions);
+  registry.register("dapo", dapo, DapoOptions);
+  registry.register("grpoD", grpoD, GrpoDOptions);
+  registry.register("apo", apo, ApoOptions);
+  registry.register("gspo", gspo, GspoOptions);
+});
 
 /**
  * Register an objective in the shared registry under `name`, with the schema that decodes its
@@ -59,3 +68,6 @@ export const createObjectiveEffect = (
   options: unknown = {},
 ): Effect.Effect<ObjectiveV2<Tensor>, UnknownObjectiveError | InvalidInputError> =>
   objectiveRegistry.createEffect(name, options);
+
+/** The component registries live beside the objective registry's factories (no import cycle). */
+export { advantageEstimatorRegistry, policyLossRegistry, registerAdvantageEstimator, registerPolicyLoss };
