@@ -219,6 +219,11 @@ export const OutputConfig = Schema.Struct({
  * @category config
  */
 export const TrainerConfig = Schema.Struct({
+  /**
+   * Modules imported before the rest of the config is read (paths relative to the config file, or
+   * package names); they register objectives, advantage estimators or policy losses.
+   */
+  plugins: Schema.Array(Schema.String.check(Schema.isNonEmpty())).pipe(withDefault([])),
   model: ModelConfig,
   data: DataConfig,
   rollout: RolloutConfig.pipe(withDefault({})),

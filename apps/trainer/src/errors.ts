@@ -66,3 +66,19 @@ export class TrainerSetupError extends Schema.TaggedError<TrainerSetupError>()("
     return `Cannot set up ${this.component}: ${this.reason}`;
   }
 }
+
+/**
+ * A plugin (`--plugin` or `plugins:`) could not be found or failed while loading.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class PluginError extends Schema.TaggedError<PluginError>()("PluginError", {
+  /** The plugin as given (a path or a package name). */
+  plugin: Schema.String,
+  reason: Schema.String,
+}) {
+  override get message(): string {
+    return `plugin ${JSON.stringify(this.plugin)}: ${this.reason}`;
+  }
+}

@@ -1,8 +1,8 @@
 import { InvalidInputError } from "@apo-rl/core";
 import { doctor } from "@apo-rl/tensor";
-import { ConfigError } from "./errors.js";
+import { ConfigError, PluginError } from "./errors.js";
 import { parseCliArguments, usage } from "./internal/cliArguments.js";
-import { loadConfig } from "./loadConfig.js";
+import { type loadConfig, loadConfigWithPlugins } from "./loadConfig.js";
 import { type TrainOptions, train } from "./train.js";
 
 /**
@@ -67,9 +67,10 @@ export const runCli = async (
       output.stdout(`${await doctor()}\n`);
       return 0;
     }
-    config = loadConfig({
+    config = await loadConfigWithPlugins({
       ...(parsed.config === undefined ? {} : { file: parsed.config }),
       overrides: parsed.overrides,
+      plugins: parsed.plugins,
     });
     if (parsed.printConfig) {
       output.stdout(`${JSON.stringify(config, null, 2)}\n`);
@@ -77,7 +78,7 @@ export const runCli = async (
     }
     resume = parsed.resume;
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof InvalidInputError) {
+    if (error instanceof ConfigError || error instanceof InvalidInputError || error instanceof PluginError) {
       output.stderr(`apo-train: ${describeFailure(error)}\n`);
       return 2;
     }

@@ -65,11 +65,15 @@ describe("command line arguments", () => {
         "runs/x",
         "--skip-invalid",
         "--resume",
+        "--plugin",
+        "./mine.mjs",
+        "--plugin=some-package",
       ]),
     ).toEqual({
       command: "train",
       config: "run.yaml",
       overrides: ["optimizer.lr=1e-6", "train.steps=3", "output.runDir=runs/x", "data.skipInvalid=true"],
+      plugins: ["./mine.mjs", "some-package"],
       resume: true,
       printConfig: false,
     });

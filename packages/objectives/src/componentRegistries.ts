@@ -2,6 +2,7 @@ import type { Schema } from "effect";
 import type { AdvantageEstimator } from "./AdvantageEstimator.js";
 import { type ComponentRegistry, makeComponentRegistry } from "./componentRegistry.js";
 import { GrpoEstimatorOptions, grpoEstimator } from "./estimators/grpo.js";
+import { sharedInstance } from "./internal/shared.js";
 import { PpoClipOptions, ppoClip } from "./losses/ppoClip.js";
 import type { PolicyLoss } from "./PolicyLoss.js";
 
@@ -12,11 +13,12 @@ import type { PolicyLoss } from "./PolicyLoss.js";
  * @since 0.2.0
  * @category registry
  */
-export const advantageEstimatorRegistry: ComponentRegistry<AdvantageEstimator> = makeComponentRegistry(
-  "advantage estimator",
-  (registry) => {
-    registry.register("grpo", grpoEstimator, GrpoEstimatorOptions);
-  },
+export const advantageEstimatorRegistry: ComponentRegistry<AdvantageEstimator> = sharedInstance(
+  "advantageEstimatorRegistry/v2",
+  () =>
+    makeComponentRegistry<AdvantageEstimator>("advantage estimator", (registry) => {
+      registry.register("grpo", grpoEstimator, GrpoEstimatorOptions);
+    }),
 );
 
 /**
@@ -26,11 +28,10 @@ export const advantageEstimatorRegistry: ComponentRegistry<AdvantageEstimator> =
  * @since 0.2.0
  * @category registry
  */
-export const policyLossRegistry: ComponentRegistry<PolicyLoss> = makeComponentRegistry(
-  "policy loss",
-  (registry) => {
+export const policyLossRegistry: ComponentRegistry<PolicyLoss> = sharedInstance("policyLossRegistry/v2", () =>
+  makeComponentRegistry<PolicyLoss>("policy loss", (registry) => {
     registry.register("ppoClip", ppoClip, PpoClipOptions);
-  },
+  }),
 );
 
 /**

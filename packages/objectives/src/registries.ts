@@ -9,6 +9,7 @@ import {
 } from "./componentRegistries.js";
 import { GspoOptions, gspo } from "./contrib/gspo.js";
 import type { UnknownObjectiveError } from "./errors.js";
+import { sharedInstance } from "./internal/shared.js";
 import { ApoOptions, apo } from "./objectives/apo.js";
 import { DapoOptions, dapo } from "./objectives/dapo.js";
 import { DrGrpoOptions, drGrpo } from "./objectives/drGrpo.js";
@@ -24,14 +25,16 @@ import { makeObjectiveRegistry, type ObjectiveFactory } from "./registry.js";
  * @since 0.1.0
  * @category registry
  */
-export const objectiveRegistry = makeObjectiveRegistry((registry) => {
-  registry.register("grpo", grpo, GrpoOptions);
-  registry.register("drGrpo", drGrpo, DrGrpoOptions);
-  registry.register("dapo", dapo, DapoOptions);
-  registry.register("grpoD", grpoD, GrpoDOptions);
-  registry.register("apo", apo, ApoOptions);
-  registry.register("gspo", gspo, GspoOptions);
-});
+export const objectiveRegistry = sharedInstance("objectiveRegistry/v2", () =>
+  makeObjectiveRegistry((registry) => {
+    registry.register("grpo", grpo, GrpoOptions);
+    registry.register("drGrpo", drGrpo, DrGrpoOptions);
+    registry.register("dapo", dapo, DapoOptions);
+    registry.register("grpoD", grpoD, GrpoDOptions);
+    registry.register("apo", apo, ApoOptions);
+    registry.register("gspo", gspo, GspoOptions);
+  }),
+);
 
 /**
  * Register an objective in the shared registry under `name`, with the schema that decodes its

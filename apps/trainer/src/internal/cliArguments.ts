@@ -5,6 +5,8 @@ export interface CliArguments {
   readonly command: "train" | "doctor" | "help" | "version";
   readonly config?: string;
   readonly overrides: ReadonlyArray<string>;
+  /** `--plugin` modules, in order. */
+  readonly plugins: ReadonlyArray<string>;
   readonly resume: boolean;
   readonly printConfig: boolean;
 }
@@ -24,6 +26,9 @@ Options:
                           --set train.steps=100 --set optimizer.betas=[0.9,0.99]
                           (the value is read as YAML: numbers, booleans, lists, strings)
   --run-dir <dir>         shorthand for --set output.runDir=<dir>
+  --plugin <path|package> import a module that registers objectives, advantage estimators or
+                          policy losses before the config is read (repeatable; also plugins: [...]
+                          in the config, paths relative to the config file)
   --resume                continue from the newest checkpoint in output.runDir/checkpoints
   --skip-invalid          skip invalid dataset rows (counted and reported) instead of failing
   --print-config          print the resolved config (defaults applied) and exit
@@ -46,6 +51,7 @@ export const parseCliArguments = (argv: ReadonlyArray<string>): CliArguments => 
   let command: CliArguments["command"] = "train";
   let config: string | undefined;
   const overrides: string[] = [];
+  const plugins: string[] = [];
   let resume = false;
   let printConfig = false;
   for (let index = 0; index < argv.length; index++) {
@@ -63,15 +69,18 @@ export const parseCliArguments = (argv: ReadonlyArray<string>): CliArguments => 
     switch (flag) {
       case "-h":
       case "--help":
-        return { command: "help", overrides: [], resume: false, printConfig: false };
+        return { command: "help", overrides: [], plugins: [], resume: false, printConfig: false };
       case "--version":
-        return { command: "version", overrides: [], resume: false, printConfig: false };
+        return { command: "version", overrides: [], plugins: [], resume: false, printConfig: false };
       case "-c":
       case "--config":
         config = take();
         break;
       case "--set":
         overrides.push(take());
+        break;
+      case "--plugin":
+        plugins.push(take());
         break;
       case "--run-dir":
         overrides.push(`output.runDir=${take()}`);
@@ -98,5 +107,5 @@ export const parseCliArguments = (argv: ReadonlyArray<string>): CliArguments => 
   }
   if (command === "train" && config === undefined && overrides.length === 0)
     throw new ConfigError({ source: "command line", reason: "no --config given (see apo-train --help)" });
-  return { command, ...(config === undefined ? {} : { config }), overrides, resume, printConfig };
+  return { command, ...(config === undefined ? {} : { config }), overrides, plugins, resume, printConfig };
 };

@@ -22,6 +22,7 @@ export const taskConfig = (
   runDir: string,
   overrides: Partial<TrainerConfig["train"]> = {},
 ): TrainerConfig => ({
+  plugins: [],
   model: { checkpoint: "tabular", trainVisionTower: false },
   data: {
     format: "synthetic",
