@@ -2,8 +2,19 @@ import type { Schema } from "effect";
 import type { AdvantageEstimator } from "./AdvantageEstimator.js";
 import { type ComponentRegistry, makeComponentRegistry } from "./componentRegistry.js";
 import { GrpoEstimatorOptions, grpoEstimator } from "./estimators/grpo.js";
+import { GrpoPassKOptions, grpoPassK } from "./estimators/grpoPassK.js";
+import {
+  ReinforcePlusPlusOptions,
+  reinforcePlusPlus,
+  reinforcePlusPlusBaseline,
+} from "./estimators/reinforcePlusPlus.js";
+import { RlooOptions, rloo } from "./estimators/rloo.js";
 import { sharedInstance } from "./internal/shared.js";
+import { CispoOptions, cispo } from "./losses/cispo.js";
+import { DualClipPpoOptions, dualClipPpo } from "./losses/dualClipPpo.js";
+import { GmpoOptions, gmpo } from "./losses/gmpo.js";
 import { PpoClipOptions, ppoClip } from "./losses/ppoClip.js";
+import { SapoOptions, sapo } from "./losses/sapo.js";
 import type { PolicyLoss } from "./PolicyLoss.js";
 
 /**
@@ -18,6 +29,10 @@ export const advantageEstimatorRegistry: ComponentRegistry<AdvantageEstimator> =
   () =>
     makeComponentRegistry<AdvantageEstimator>("advantage estimator", (registry) => {
       registry.register("grpo", grpoEstimator, GrpoEstimatorOptions);
+      registry.register("rloo", rloo, RlooOptions);
+      registry.register("reinforcePlusPlus", reinforcePlusPlus, ReinforcePlusPlusOptions);
+      registry.register("reinforcePlusPlusBaseline", reinforcePlusPlusBaseline, ReinforcePlusPlusOptions);
+      registry.register("grpoPassK", grpoPassK, GrpoPassKOptions);
     }),
 );
 
@@ -31,6 +46,10 @@ export const advantageEstimatorRegistry: ComponentRegistry<AdvantageEstimator> =
 export const policyLossRegistry: ComponentRegistry<PolicyLoss> = sharedInstance("policyLossRegistry/v2", () =>
   makeComponentRegistry<PolicyLoss>("policy loss", (registry) => {
     registry.register("ppoClip", ppoClip, PpoClipOptions);
+    registry.register("dualClipPpo", dualClipPpo, DualClipPpoOptions);
+    registry.register("cispo", cispo, CispoOptions);
+    registry.register("gmpo", gmpo, GmpoOptions);
+    registry.register("sapo", sapo, SapoOptions);
   }),
 );
 

@@ -16,6 +16,13 @@ export { checkStepSamples, defineObjective } from "./defineObjective.js";
 export { difficulty } from "./difficulty.js";
 export { ObjectiveRegistrationError, UnknownComponentError, UnknownObjectiveError } from "./errors.js";
 export { GrpoEstimatorOptions, grpoEstimator } from "./estimators/grpo.js";
+export { GrpoPassKOptions, grpoPassK } from "./estimators/grpoPassK.js";
+export {
+  ReinforcePlusPlusOptions,
+  reinforcePlusPlus,
+  reinforcePlusPlusBaseline,
+} from "./estimators/reinforcePlusPlus.js";
+export { RlooOptions, rloo } from "./estimators/rloo.js";
 export type { RewardedGroup } from "./filterUniformGroups.js";
 export { filterUniformGroups, hasUniformRewards } from "./filterUniformGroups.js";
 export type { AdvantageScale, GroupAdvantageOptions } from "./groupAdvantages.js";
@@ -24,8 +31,12 @@ export { groupSlice, mean, sampleStd, zeroSpreadGroupFraction } from "./groupSta
 export { checkMicroBatch, checkSampleBatch } from "./inputChecks.js";
 export type { KlSchedule } from "./klSchedule.js";
 export { KlScheduleOptions, klSchedule } from "./klSchedule.js";
+export { CispoOptions, cispo } from "./losses/cispo.js";
+export { DualClipPpoOptions, dualClipPpo } from "./losses/dualClipPpo.js";
+export { GmpoOptions, gmpo } from "./losses/gmpo.js";
 export { PpoClipOptions, ppoClip } from "./losses/ppoClip.js";
-export { binaryMask, maskedSequenceMean, maskedValues } from "./masking.js";
+export { SapoOptions, sapo } from "./losses/sapo.js";
+export { binaryMask, maskedSequenceMean, maskedValues, stopGradient } from "./masking.js";
 export type { ObjectiveMetricName } from "./metricNames.js";
 export { objectiveMetricNames } from "./metricNames.js";
 export type { ObjectivesShape } from "./Objectives.js";

@@ -28,3 +28,16 @@ export const maskedValues = (values: tf.Tensor, mask: tf.Tensor): tf.Tensor =>
  */
 export const maskedSequenceMean = (values: tf.Tensor, mask: tf.Tensor): tf.Tensor =>
   tf.div(tf.sum(tf.mul(values, mask), 1), tf.maximum(tf.sum(mask, 1), 1));
+
+/**
+ * `x` in the forward pass, no gradient in the backward pass (PyTorch's `detach`): for weights of a
+ * loss that must not be differentiated, e.g. CISPO's clipped importance weight.
+ *
+ * @since 0.2.0
+ * @category building blocks
+ */
+export const stopGradient = (x: tf.Tensor): tf.Tensor =>
+  tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => ({
+    value: tf.clone(inputs[0] as tf.Tensor),
+    gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+  }))(x);
