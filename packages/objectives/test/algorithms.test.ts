@@ -84,14 +84,14 @@ const sapoToken: TokenLoss = (logp, old, a) => {
 const tokenMean = (input: ReferenceInput, advantages: ReadonlyArray<number>, token: TokenLoss) => {
   let total = 0;
   let count = 0;
-  input.mask.forEach((row, s) =>
+  input.mask.forEach((row, s) => {
     row.forEach((m, t) => {
       if (m > 0) {
         total += token(input.logp[s]![t]!, input.logpOld[s]![t]!, advantages[s]!);
         count += 1;
       }
-    }),
-  );
+    });
+  });
   return total / count;
 };
 
