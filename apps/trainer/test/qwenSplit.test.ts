@@ -91,7 +91,7 @@ describe("a Qwen2.5-VL training step does not depend on the micro-batch split", 
         norm += value ** 2;
       });
       expect(whole.record.zeroSpreadGroupFraction, JSON.stringify(whole.record)).toBeLessThan(1);
-    expect(norm).toBeGreaterThan(0);
+      expect(norm).toBeGreaterThan(0);
       expect(Math.sqrt(difference / norm)).toBeLessThanOrEqual(1e-5);
       expect(split.record.loss!).toBeCloseTo(whole.record.loss!, 6);
     },
