@@ -18,7 +18,7 @@ const tinyConfig = (directory: string): string => {
       rollout: { groupSize: 2, maxNewTokens: 8 },
       reward: { preset: "view-r1", accuracy: "counting", workers: 0 },
       optimizer: { lr: 1e-3 },
-      train: { promptsPerStep: 2, microBatchSize: 2 },
+      train: { promptsPerStep: 2 },
       backend: "wasm",
     }),
   );

@@ -42,7 +42,9 @@ describe("apo-bench perf", () => {
     for (const run of row.runs) {
       for (const value of Object.values(run)) expect(value).toBeGreaterThanOrEqual(0);
       const total = run.rollout + run.reward + run.referenceLogprobs + run.forwardBackward + run.update;
-      expect(run.step).toBeCloseTo(total, 9);
+      // The step's own clock runs around its phases (hooks excluded): at least their sum.
+      expect(run.step).toBeGreaterThanOrEqual(total - 1e-6);
+      expect(run.step).toBeLessThan(total + 1);
       expect(run.backward).toBeCloseTo(Math.max(0, run.forwardBackward - run.forward), 9);
     }
     // The median of two runs is their mean.

@@ -1,4 +1,4 @@
-import type { ObjectiveV1, PolicyV1 } from "@apo-rl/core";
+import type { ObjectiveV2, PolicyV1 } from "@apo-rl/core";
 import type * as tf from "@tensorflow/tfjs-core";
 
 /**
@@ -15,4 +15,4 @@ export type TrainablePolicy = PolicyV1<tf.Tensor, tf.Variable>;
  * @since 0.1.0
  * @category objectives
  */
-export type TensorObjective = ObjectiveV1<tf.Tensor>;
+export type TensorObjective = ObjectiveV2<tf.Tensor>;

@@ -164,10 +164,21 @@ export const OptimizerConfig = Schema.Struct({
   ),
 });
 
+/** The keys `train` no longer accepts, with what replaces them. */
+const removedTrainKeys = {
+  microBatchSize:
+    "train.microBatchSize was removed: set train.maxTokensPerMicroBatch (padded response tokens per forward/backward pass; groups may be split, the gradient does not depend on the split)",
+  gradientAccumulation:
+    "train.gradientAccumulation was removed: the number of micro-batches follows from train.maxTokensPerMicroBatch",
+} as const;
+
 /**
- * `train`: the loop. One step = one optimizer update over `promptsPerStep` prompts, processed in
- * micro-batches of `microBatchSize` prompts (whole groups); `gradientAccumulation` is the number
- * of micro-batches per step and must equal `promptsPerStep / microBatchSize` when given.
+ * `train`: the loop. One step samples `promptsPerStep` prompts × `groupSize` responses, computes
+ * their advantages once, then takes `ppoEpochs` × `miniBatchesPerStep` optimizer updates over them.
+ * Each update runs forward/backward passes of at most `maxTokensPerMicroBatch` padded response
+ * tokens (rows packed longest first, each micro-batch padded to its longest row; default: all rows
+ * at once) and sums their gradients, every loss normalised by the update's whole token/sequence
+ * counts. `microBatchSize` and `gradientAccumulation` were removed (a clear error names the new key).
  *
  * @since 0.1.0
  * @category config
@@ -175,8 +186,15 @@ export const OptimizerConfig = Schema.Struct({
 export const TrainConfig = Schema.Struct({
   steps: PositiveInt,
   promptsPerStep: PositiveInt.pipe(withDefault(8)),
-  microBatchSize: PositiveInt.pipe(withDefault(1)),
-  gradientAccumulation: Schema.optionalKey(PositiveInt),
+  maxTokensPerMicroBatch: Schema.optionalKey(PositiveInt),
+  /** Passes over each step's rollouts; > 1 makes the clipped ratio differ from 1. */
+  ppoEpochs: PositiveInt.pipe(withDefault(1)),
+  /** Optimizer updates per epoch, each on a contiguous share of the step's rows. */
+  miniBatchesPerStep: PositiveInt.pipe(withDefault(1)),
+  /** Removed (see `maxTokensPerMicroBatch`); present only to fail with a clear message. */
+  microBatchSize: Schema.optionalKey(Schema.Unknown),
+  /** Removed (see `maxTokensPerMicroBatch`); present only to fail with a clear message. */
+  gradientAccumulation: Schema.optionalKey(Schema.Unknown),
   /** Evaluate on the held-out set every this many steps (and before the first and after the last); 0 = never. */
   evalEvery: NonNegativeInt.pipe(withDefault(0)),
   evalTemperature: NonNegative.pipe(withDefault(0)),
@@ -187,17 +205,8 @@ export const TrainConfig = Schema.Struct({
   maxConsecutiveNonFinite: PositiveInt.pipe(withDefault(3)),
 }).check(
   Schema.makeFilter((train) => {
-    if (train.promptsPerStep % train.microBatchSize !== 0)
-      return {
-        path: ["microBatchSize"],
-        issue: `microBatchSize (${train.microBatchSize}) must divide promptsPerStep (${train.promptsPerStep})`,
-      };
-    const expected = train.promptsPerStep / train.microBatchSize;
-    if (train.gradientAccumulation !== undefined && train.gradientAccumulation !== expected)
-      return {
-        path: ["gradientAccumulation"],
-        issue: `gradientAccumulation must be promptsPerStep / microBatchSize = ${expected}, got ${train.gradientAccumulation}`,
-      };
+    for (const [key, issue] of Object.entries(removedTrainKeys))
+      if ((train as Record<string, unknown>)[key] !== undefined) return { path: [key], issue };
     return undefined;
   }),
 );
@@ -219,6 +228,11 @@ export const OutputConfig = Schema.Struct({
  * @category config
  */
 export const TrainerConfig = Schema.Struct({
+  /**
+   * Modules imported before the rest of the config is read (paths relative to the config file, or
+   * package names); they register objectives, advantage estimators or policy losses.
+   */
+  plugins: Schema.Array(Schema.String.check(Schema.isNonEmpty())).pipe(withDefault([])),
   model: ModelConfig,
   data: DataConfig,
   rollout: RolloutConfig.pipe(withDefault({})),

@@ -22,8 +22,8 @@ export interface TrainerHooks {
   /** Load the training stream and the held-out set from `config.data`. */
   readonly createData: (config: TrainerConfig) => Promise<TrainingData>;
   /**
-   * Whether the objective needs reference log-probs (`logpRef`); by default, unless
-   * `objective.options.beta` is 0.
+   * Whether the run computes reference log-probs (`logpRef`); by default, when the objective's own
+   * `usesReference` is true at some step.
    */
   readonly usesReference?: (config: TrainerConfig) => boolean;
 }

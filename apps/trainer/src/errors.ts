@@ -118,3 +118,19 @@ export class ResumeConfigError extends Schema.TaggedError<ResumeConfigError>()("
       .join("")}`;
   }
 }
+
+/**
+ * A plugin (`--plugin` or `plugins:`) could not be found or failed while loading.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class PluginError extends Schema.TaggedError<PluginError>()("PluginError", {
+  /** The plugin as given (a path or a package name). */
+  plugin: Schema.String,
+  reason: Schema.String,
+}) {
+  override get message(): string {
+    return `plugin ${JSON.stringify(this.plugin)}: ${this.reason}`;
+  }
+}

@@ -89,6 +89,14 @@ export {
   trainerLayer,
 } from "./services.js";
 export { drawUsableExamples, skippedRowRecord } from "./skippedRows.js";
+export {
+  type AccumulatedGradients,
+  accumulateGradients,
+  applyUpdate,
+  type UpdateOutcome,
+} from "./step/gradientStep.js";
+export { planMicroBatches, splitRows } from "./step/microBatches.js";
+export type { PhaseReport, StepHooks, StepPhase } from "./step/phases.js";
 export type { TensorObjective, TrainablePolicy } from "./TrainablePolicy.js";
 export {
   DataConfig,
@@ -119,6 +127,7 @@ export {
   type TrainingLoopOptions,
   type TrainingRun,
   type TrainingSummary,
+  usesReferenceAtAnyStep,
 } from "./trainingLoop.js";
 export {
   runTrainingStep,

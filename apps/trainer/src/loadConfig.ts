@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
+import { dirname, resolve as resolvePath } from "node:path";
 import { decodeSync, InvalidInputError } from "@apo-rl/core";
 import { parse as parseYaml } from "yaml";
 import { resolveConfigPaths } from "./configPaths.js";
 import { ConfigError } from "./errors.js";
+import { loadPlugins } from "./plugins.js";
 import { TrainerConfig } from "./TrainerConfig.js";
 
 type JsonObject = Record<string, unknown>;
@@ -134,6 +136,32 @@ export const loadConfig = (options: {
 }): TrainerConfig => {
   const fromFile =
     options.file === undefined ? {} : resolveConfigPaths(readConfigFile(options.file), options.file);
+  const merged = applyOverrides(fromFile, options.overrides ?? []);
+  return resolveConfig(merged, options.file === undefined ? "trainer config" : `config ${options.file}`);
+};
+
+/**
+ * Read the config file, import its `plugins` (paths relative to the file) and then the command
+ * line's `plugins` (relative to the working directory), and only then apply the overrides and
+ * decode: a plugin's objectives are registered before anything names them.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const loadConfigWithPlugins = async (options: {
+  readonly file?: string;
+  readonly overrides?: ReadonlyArray<string>;
+  readonly plugins?: ReadonlyArray<string>;
+}): Promise<TrainerConfig> => {
+  const fromFile = options.file === undefined ? {} : readConfigFile(options.file);
+  const listed = (fromFile as { readonly plugins?: unknown }).plugins;
+  if (listed !== undefined && !(Array.isArray(listed) && listed.every((item) => typeof item === "string")))
+    throw new ConfigError({ source: options.file ?? "config", reason: "plugins must be a list of strings" });
+  await loadPlugins(
+    (listed as ReadonlyArray<string> | undefined) ?? [],
+    options.file === undefined ? process.cwd() : dirname(resolvePath(options.file)),
+  );
+  await loadPlugins(options.plugins ?? []);
   const merged = applyOverrides(fromFile, options.overrides ?? []);
   return resolveConfig(merged, options.file === undefined ? "trainer config" : `config ${options.file}`);
 };

@@ -1,3 +1,4 @@
+import type { ObjectiveMetricName } from "@apo-rl/core";
 import type { ScoredGroup } from "./scoring.js";
 
 /**
@@ -16,7 +17,7 @@ export interface RolloutStatistics {
   readonly meanLengthCorrect: number | null;
   readonly meanLengthIncorrect: number | null;
   /** Fraction of groups whose rewards are all equal (no learning signal). */
-  readonly zeroSpreadFraction: number;
+  readonly zeroSpreadGroupFraction: number;
   readonly samples: number;
   readonly generatedTokens: number;
 }
@@ -48,7 +49,7 @@ export const rolloutStatistics = (groups: ReadonlyArray<ScoredGroup>): RolloutSt
     meanLengthIncorrect: mean(
       scored.filter((sample) => !sample.correct).map((sample) => sample.rollout.tokenIds.length),
     ),
-    zeroSpreadFraction:
+    zeroSpreadGroupFraction:
       groups.length === 0
         ? 0
         : groups.filter((group) =>
@@ -137,32 +138,26 @@ export interface SkippedRowRecord {
  */
 export type MetricsRecord = TrainStepRecord | EvaluationRecord | SkippedRowRecord;
 
-/**
- * Names under which objectives report the headline metrics, first match wins: @apo-rl/objectives'
- * names first (`clipFraction`, `dadsWeightPositiveMean`, `stcrScalePenalisedMean`, `kl`), then
- * common spellings of contributed objectives.
- */
-const aliases = {
-  clipFraction: ["clipFraction", "clip_fraction", "clipfrac"],
-  dadsWeight: ["dadsWeightPositiveMean", "dadsWeight", "dads_weight"],
-  stcrScale: ["stcrScalePenalisedMean", "stcrScale", "stcr_scale"],
-  kl: ["kl", "klMean"],
-} as const;
+/** The contract name (`@apo-rl/core`'s `objectiveMetricNames`) behind each headline column. */
+const headlines = {
+  clipFraction: "clipFraction",
+  dadsWeight: "dadsWeightPositiveMean",
+  stcrScale: "stcrScalePenalisedMean",
+  kl: "kl",
+  entropy: "entropy",
+} as const satisfies Record<string, ObjectiveMetricName>;
 
 /**
- * Pick a headline metric (`clipFraction`, `dadsWeight`, `stcrScale`, `kl`) out of an objective's
- * metrics, whichever of its usual names the objective uses.
+ * A headline metric (`clipFraction`, `dadsWeight`, `stcrScale`, `kl`, `entropy`) out of an
+ * objective's metrics, under its one contract name; `null` when absent or not finite.
  *
  * @since 0.1.0
  * @category metrics
  */
 export const headlineMetric = (
   metrics: Readonly<Record<string, number>>,
-  name: keyof typeof aliases,
+  name: keyof typeof headlines,
 ): number | null => {
-  for (const key of aliases[name]) {
-    const value = metrics[key];
-    if (value !== undefined && Number.isFinite(value)) return value;
-  }
-  return null;
+  const value = metrics[headlines[name]];
+  return value !== undefined && Number.isFinite(value) ? value : null;
 };

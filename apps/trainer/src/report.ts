@@ -67,7 +67,7 @@ const charts = (records: ReadonlyArray<MetricsRecord>): string[] => {
     }),
     lineChartSvg({
       title: "Zero-spread groups",
-      series: [trainSeries(train, "zeroSpreadFraction", "fraction of groups")],
+      series: [trainSeries(train, "zeroSpreadGroupFraction", "fraction of groups")],
     }),
     lineChartSvg({ title: "Gradient norm", series: [trainSeries(train, "gradNorm", "before clipping")] }),
     lineChartSvg({ title: "Learning rate", series: [trainSeries(train, "lr")] }),

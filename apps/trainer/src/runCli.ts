@@ -1,9 +1,9 @@
 import { InvalidInputError } from "@apo-rl/core";
 import { UnknownObjectiveError } from "@apo-rl/objectives";
 import { doctor } from "@apo-rl/tensor";
-import { ConfigError, ResumeConfigError } from "./errors.js";
+import { ConfigError, PluginError, ResumeConfigError } from "./errors.js";
 import { parseCliArguments, usage } from "./internal/cliArguments.js";
-import { loadConfig } from "./loadConfig.js";
+import { type loadConfig, loadConfigWithPlugins } from "./loadConfig.js";
 import { type TrainOptions, train } from "./train.js";
 
 /**
@@ -50,6 +50,7 @@ export const exitStatusOf = (error: unknown): number =>
   error instanceof InvalidInputError ||
   error instanceof UnknownObjectiveError ||
   error instanceof ResumeConfigError ||
+  error instanceof PluginError ||
   error instanceof ConfigError
     ? 2
     : 1;
@@ -84,9 +85,10 @@ export const runCli = async (
       output.stdout(`${await doctor()}\n`);
       return 0;
     }
-    config = loadConfig({
+    config = await loadConfigWithPlugins({
       ...(parsed.config === undefined ? {} : { file: parsed.config }),
       overrides: parsed.overrides,
+      plugins: parsed.plugins,
     });
     if (parsed.printConfig) {
       output.stdout(`${JSON.stringify(config, null, 2)}\n`);
@@ -95,7 +97,7 @@ export const runCli = async (
     resume = parsed.resume;
     allowConfigChange = parsed.allowConfigChange;
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof InvalidInputError) {
+    if (error instanceof ConfigError || error instanceof InvalidInputError || error instanceof PluginError) {
       output.stderr(`apo-train: ${describeFailure(error)}\n`);
       return 2;
     }

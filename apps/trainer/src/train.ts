@@ -13,10 +13,10 @@ import {
 import type { TrainerConfig } from "./TrainerConfig.js";
 import type { TrainerHooks } from "./TrainerHooks.js";
 import {
-  objectiveUsesReference,
   runTrainingLoop,
   type TrainingLoopOptions,
   type TrainingSummary,
+  usesReferenceAtAnyStep,
 } from "./trainingLoop.js";
 
 /**
@@ -66,7 +66,8 @@ export const trainProgram = (
     const objective = yield* TrainingObjective;
     const verifier = yield* TrainingVerifier;
     const data = yield* TrainingDataSource;
-    const useReference = (options.usesReference ?? objectiveUsesReference)(config);
+    const useReference =
+      options.usesReference?.(config) ?? usesReferenceAtAnyStep(objective, config.train.steps);
     return yield* Effect.tryPromise({
       try: () =>
         runTrainingLoop(

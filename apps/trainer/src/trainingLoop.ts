@@ -1,6 +1,7 @@
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { assertSpecificationVersion } from "@apo-rl/core";
+import { assertSpecificationVersion, UnsupportedSpecificationError } from "@apo-rl/core";
+import { createObjective } from "@apo-rl/objectives";
 import { AdamW } from "./AdamW.js";
 import type { BatchVerifier } from "./BatchVerifier.js";
 import {
@@ -106,13 +107,31 @@ const stderrLine = (line: string) => {
 const EVALUATION_SEED_OFFSET = 1_000_003;
 
 /**
- * Whether to compute reference log-probs: unless the objective's options set `beta: 0` (and no `klSchedule`).
+ * Whether an objective asks for reference log-probs at any step of a run of `totalSteps` steps
+ * (its own `usesReference`): when it never does (β = 0, e.g. `dapo`), the trainer builds no frozen
+ * reference copy and runs no reference pass.
+ *
+ * @since 0.2.0
+ * @category training
+ */
+export const usesReferenceAtAnyStep = (objective: TensorObjective, totalSteps: number): boolean => {
+  for (let step = 0; step < Math.max(totalSteps, 1); step++)
+    if (objective.usesReference({ step, totalSteps })) return true;
+  return false;
+};
+
+/**
+ * Whether the objective of `config.objective` (built from the registry) uses a reference at any
+ * step of the run.
  *
  * @since 0.1.0
  * @category training
  */
 export const objectiveUsesReference = (config: TrainerConfig): boolean =>
-  config.objective.options["beta"] !== 0 || config.objective.options["klSchedule"] !== undefined;
+  usesReferenceAtAnyStep(
+    createObjective(config.objective.name, config.objective.options),
+    config.train.steps,
+  );
 
 const prepareRunDirectory = async (runDirectory: string, checkpoints: string, resume: boolean) => {
   await mkdir(checkpoints, { recursive: true }).catch((cause: NodeJS.ErrnoException) => {
@@ -265,7 +284,13 @@ export const runTrainingLoop = async (
   options: TrainingLoopOptions = {},
 ): Promise<TrainingSummary> => {
   assertSpecificationVersion("PolicyV1", run.policy);
-  assertSpecificationVersion("ObjectiveV1", run.objective);
+  if (run.objective.specificationVersion !== "v2")
+    throw new UnsupportedSpecificationError({
+      contract: "Objective",
+      found: String(run.objective.specificationVersion),
+      reason:
+        "the trainer computes advantages once per step and needs ObjectiveV2 (advantages + microBatchLoss)",
+    });
   await createRunDirectory(run.config.output.runDir);
   const lock = await acquireRunLock(run.config.output.runDir, options.log ?? stderrLine);
   try {
@@ -401,7 +426,9 @@ const runLockedTrainingLoop = async (
           optimizer,
           rollout: config.rollout,
           optimizerConfig: config.optimizer,
-          microBatchSize: config.train.microBatchSize,
+          maxTokensPerMicroBatch: config.train.maxTokensPerMicroBatch,
+          ppoEpochs: config.train.ppoEpochs,
+          miniBatchesPerStep: config.train.miniBatchesPerStep,
           useReference: run.useReference,
         },
         { step, totalSteps, examples, seed, lr: learningRateAt(config.optimizer, step, totalSteps) },

@@ -1,10 +1,13 @@
-import type { PolicyBatch, Rollout } from "@apo-rl/core";
+import type { ObjectiveContext, PolicyBatch, Rollout, StepSamples, StepTotals } from "@apo-rl/core";
+import { selectSamples, stepTotals } from "@apo-rl/objectives";
 import * as tf from "@tensorflow/tfjs-core";
 import type { AdamW } from "./AdamW.js";
 import type { BatchVerifier } from "./BatchVerifier.js";
-import { clipByGlobalNorm } from "./gradientClipping.js";
 import { headlineMetric, rolloutStatistics, type TrainStepRecord } from "./metrics.js";
 import { groupRollouts, type ScoredGroup, scoreGroups, uniqueRequests } from "./scoring.js";
+import { accumulateGradients, applyUpdate } from "./step/gradientStep.js";
+import { planMicroBatches, splitRows } from "./step/microBatches.js";
+import { PhaseClock, type StepHooks } from "./step/phases.js";
 import type { TensorObjective, TrainablePolicy } from "./TrainablePolicy.js";
 import type { TrainerConfig } from "./TrainerConfig.js";
 import type { TrainingExample } from "./TrainingData.js";
@@ -22,9 +25,22 @@ export interface TrainingStepServices {
   readonly optimizer: AdamW;
   readonly rollout: TrainerConfig["rollout"];
   readonly optimizerConfig: TrainerConfig["optimizer"];
-  readonly microBatchSize: number;
-  /** Whether to compute reference log-probs (`logpRef`) for the objective's KL term. */
+  /**
+   * Padded response tokens (`rows × longest row`) per forward/backward pass; groups may be split.
+   * Also bounds the reference pass. Default: every row of a mini-batch at once.
+   */
+  readonly maxTokensPerMicroBatch?: number | undefined;
+  /** Passes over the step's rollouts (PPO epochs); default 1. */
+  readonly ppoEpochs?: number | undefined;
+  /** Optimizer updates per epoch, each on a contiguous share of the rows; default 1. */
+  readonly miniBatchesPerStep?: number | undefined;
+  /**
+   * Whether the policy has a reference to compute `logpRef` with. The step computes it only when the
+   * objective's `usesReference` also says so at this step.
+   */
   readonly useReference: boolean;
+  /** Per-phase hooks (timing, inspection). */
+  readonly hooks?: StepHooks | undefined;
 }
 
 /**
@@ -52,7 +68,7 @@ export interface TrainingStepResult {
   readonly groups: ReadonlyArray<ScoredGroup>;
 }
 
-/** `[S, T]` tensor of the rollouts' sampling log-probs, zero-padded to `length`. */
+/** `[R, T]` tensor of the rollouts' sampling log-probs, zero-padded to `length`. */
 const paddedLogprobs = (rollouts: ReadonlyArray<Rollout>, length: number): tf.Tensor2D => {
   const values = new Float32Array(rollouts.length * length);
   rollouts.forEach((rollout, row) => {
@@ -61,73 +77,83 @@ const paddedLogprobs = (rollouts: ReadonlyArray<Rollout>, length: number): tf.Te
   return tf.tensor2d(values, [rollouts.length, length]);
 };
 
-const maskedMean = (values: tf.Tensor, mask: tf.Tensor): number =>
-  tf.tidy(() => tf.div(tf.sum(tf.mul(values, mask)), tf.maximum(tf.sum(mask), 1)).dataSync()[0]!);
-
-/** k3 estimate of KL(π ‖ π_ref): exp(d) − d − 1 with d = logp_ref − logp. */
-const k3 = (logp: tf.Tensor, logpRef: tf.Tensor): tf.Tensor =>
-  tf.tidy(() => {
-    const difference = tf.sub(logpRef, logp);
-    return tf.sub(tf.sub(tf.exp(difference), difference), 1);
-  });
-
-interface MicroBatchOutcome {
-  readonly loss: number;
-  readonly gradients: tf.NamedTensorMap;
-  readonly metrics: Readonly<Record<string, number>>;
-  readonly kl: number | null;
-  readonly entropy: number | null;
+interface PlannedMicroBatch {
+  readonly rows: ReadonlyArray<number>;
+  readonly batch: PolicyBatch;
 }
 
-const microBatchGradients = (
-  services: TrainingStepServices,
-  input: TrainingStepInput,
-  groups: ReadonlyArray<ScoredGroup>,
-  weight: number,
-): MicroBatchOutcome => {
-  const samples = groups.flatMap((group) => group.rollouts);
-  const batch: PolicyBatch = {
-    requests: groups.map((group) => group.example.request),
-    rollouts: samples.map((sample) => sample.rollout),
-    temperature: services.rollout.temperature,
+/** The rows of the step as one micro-batch's `PolicyBatch` (requests of the prompts they answer). */
+const batchOf = (
+  rows: ReadonlyArray<number>,
+  rollouts: ReadonlyArray<Rollout>,
+  requests: ReadonlyArray<PolicyBatch["requests"][number]>,
+  temperature: number,
+): PolicyBatch => {
+  const selected = rows.map((row) => rollouts[row]!);
+  const prompts = new Set(selected.map((rollout) => rollout.promptId));
+  return {
+    requests: requests.filter((request) => prompts.has(request.promptId)),
+    rollouts: selected,
+    temperature,
   };
-  let metrics: Readonly<Record<string, number>> = {};
-  let kl: number | null = null;
-  let entropy: number | null = null;
-  const parameters = [...services.policy.trainableParameters()];
-  // Reference log-probs are computed outside the gradient tape: they are constants of the loss.
-  const logpRef = services.useReference
-    ? tf.tidy(() => services.policy.logprobs(batch, { reference: true }).logp)
-    : undefined;
-  const { value, grads } = tf.variableGrads(() => {
-    const current = services.policy.logprobs(batch);
-    const length = current.logp.shape[1]!;
-    const logpOld = paddedLogprobs(batch.rollouts, length);
-    const output = services.objective.loss(
-      {
-        logp: current.logp,
-        logpOld,
-        ...(logpRef === undefined ? {} : { logpRef }),
-        mask: current.mask,
-        rewards: samples.map((sample) => sample.reward),
-        correct: samples.map((sample) => sample.correct),
-        lengths: batch.rollouts.map((rollout) => rollout.tokenIds.length),
-        groupSize: services.rollout.groupSize,
-      },
-      { step: input.step, totalSteps: input.totalSteps },
-    );
-    metrics = output.metrics;
-    if (logpRef !== undefined) kl = maskedMean(k3(current.logp, logpRef), current.mask);
-    if (current.entropy !== undefined) entropy = maskedMean(current.entropy, current.mask);
-    // `+ 0 · Σ logp` keeps the loss connected to the parameters even when an objective returns a
-    // constant (e.g. every group has equal rewards and no KL term): its gradient is then exactly 0.
-    return tf.add(tf.mul(output.loss, weight), tf.mul(tf.sum(current.logp), 0)) as tf.Scalar;
-  }, parameters);
-  const loss = value.dataSync()[0]!;
-  value.dispose();
-  logpRef?.dispose();
-  return { loss, gradients: grads, metrics, kl, entropy };
 };
+
+/** An update: its rows, their micro-batches and the totals every micro-batch normalises by. */
+interface PlannedUpdate {
+  readonly totals: StepTotals;
+  readonly microBatches: ReadonlyArray<PlannedMicroBatch>;
+}
+
+const planUpdates = (
+  rollouts: ReadonlyArray<Rollout>,
+  requests: ReadonlyArray<PolicyBatch["requests"][number]>,
+  services: TrainingStepServices,
+): ReadonlyArray<PlannedUpdate> => {
+  const lengths = rollouts.map((rollout) => rollout.tokenIds.length);
+  return splitRows(rollouts.length, services.miniBatchesPerStep ?? 1).map((rows) => {
+    const plan = planMicroBatches(
+      rows.map((row) => lengths[row]!),
+      services.maxTokensPerMicroBatch,
+    );
+    return {
+      totals: stepTotals(rows.map((row) => lengths[row]!)),
+      microBatches: plan.map((positions) => {
+        const selected = positions.map((position) => rows[position]!);
+        return {
+          rows: selected,
+          batch: batchOf(selected, rollouts, requests, services.rollout.temperature),
+        };
+      }),
+    };
+  });
+};
+
+/** Scalars to read after the backward passes, summed per metric name. */
+class MetricSums {
+  private readonly pending: Array<{ readonly key: string; readonly tensor: tf.Tensor }> = [];
+
+  add(key: string, tensor: tf.Tensor): void {
+    this.pending.push({ key, tensor: tf.keep(tensor) });
+  }
+
+  async read(): Promise<Record<string, number>> {
+    const unique = [...new Set(this.pending.map((entry) => entry.tensor))];
+    const values = new Map<tf.Tensor, number>();
+    await Promise.all(
+      unique.map(async (tensor) => {
+        values.set(tensor, (await tensor.data())[0] ?? 0);
+      }),
+    );
+    tf.dispose(unique);
+    const sums: Record<string, number> = {};
+    for (const { key, tensor } of this.pending) sums[key] = (sums[key] ?? 0) + values.get(tensor)!;
+    this.pending.length = 0;
+    return sums;
+  }
+}
+
+/** The key under which the step sums the policy's own entropy (apart from the objective's metrics). */
+const POLICY_ENTROPY = "@apo-rl/trainer/policyEntropy";
 
 const averageRecords = (records: ReadonlyArray<Readonly<Record<string, number>>>): Record<string, number> => {
   const totals: Record<string, { sum: number; count: number }> = {};
@@ -139,16 +165,22 @@ const averageRecords = (records: ReadonlyArray<Readonly<Record<string, number>>>
   return Object.fromEntries(Object.entries(totals).map(([key, total]) => [key, total.sum / total.count]));
 };
 
-const meanOf = (values: ReadonlyArray<number | null>): number | null => {
-  const present = values.filter((value): value is number => value !== null);
-  return present.length === 0 ? null : present.reduce((sum, value) => sum + value, 0) / present.length;
-};
-
 /**
- * One training step: sample `groupSize` responses per prompt, verify them, compute the objective's
- * loss over micro-batches of whole groups with gradient accumulation (each micro-batch's loss
- * weighted by `1 / micro-batches`), clip by global norm and apply AdamW. A non-finite loss or
- * gradient norm skips the update (`record.skipped`), leaving weights and optimizer state untouched.
+ * One training step, the only implementation of the RL step (the trainer, `apo-train sft` through
+ * its shared phases, and `apo-bench perf train-step` through its hooks use it). Phases:
+ * 1. `rollout`: `groupSize` responses per prompt;
+ * 2. `score`: verify them;
+ * 3. `advantages`: the objective's per-sample advantages and weights, once, on the whole batch;
+ * 4. `reference`: reference log-probs per micro-batch, when the policy has a reference and the
+ *    objective uses it at this step;
+ * 5. `oldLogprobs`: the sampling log-probs of the rollouts (the old policy of the clipped ratio);
+ * 6. `lossBackward`: per micro-batch, the objective's loss normalised by the update's token and
+ *    sequence counts, with the gradients summed — so any `maxTokensPerMicroBatch` gives the
+ *    gradient of the unsplit batch;
+ * 7. `update`: global-norm clipping and AdamW. A non-finite loss or gradient norm skips the update
+ *    (`record.skipped`).
+ * With `ppoEpochs` × `miniBatchesPerStep` > 1, phases 6–7 repeat per update over the same
+ * rollouts, advantages and old log-probs.
  *
  * @since 0.1.0
  * @category training
@@ -157,61 +189,144 @@ export const runTrainingStep = async (
   services: TrainingStepServices,
   input: TrainingStepInput,
 ): Promise<TrainingStepResult> => {
-  const started = performance.now();
+  const { policy, objective } = services;
+  const clock = new PhaseClock(services.hooks, input.step);
+  const context: ObjectiveContext = { step: input.step, totalSteps: input.totalSteps };
+  let planned: ReadonlyArray<PlannedUpdate> = [];
+  const plannedBatches = () => planned.flatMap((update) => update.microBatches.map((micro) => micro.batch));
+
   const requests = uniqueRequests(input.examples);
-  const rollouts = await services.policy.generate(requests, {
-    n: services.rollout.groupSize,
-    temperature: services.rollout.temperature,
-    topP: services.rollout.topP,
-    ...(services.rollout.topK > 0 ? { topK: services.rollout.topK } : {}),
-    maxNewTokens: services.rollout.maxNewTokens,
-    ...(services.rollout.stopStrings.length > 0 ? { stopStrings: services.rollout.stopStrings } : {}),
-    seed: input.seed,
+  const rollouts = await clock.run("rollout", plannedBatches, () =>
+    policy.generate(requests, {
+      n: services.rollout.groupSize,
+      temperature: services.rollout.temperature,
+      topP: services.rollout.topP,
+      ...(services.rollout.topK > 0 ? { topK: services.rollout.topK } : {}),
+      maxNewTokens: services.rollout.maxNewTokens,
+      ...(services.rollout.stopStrings.length > 0 ? { stopStrings: services.rollout.stopStrings } : {}),
+      seed: input.seed,
+    }),
+  );
+  const generationSeconds = clock.elapsed();
+  const groups = await clock.run("score", plannedBatches, () =>
+    scoreGroups(
+      input.examples,
+      requests,
+      groupRollouts(requests, rollouts, services.rollout.groupSize),
+      services.verifier,
+    ),
+  );
+  const samples = groups.flatMap((group) => group.rollouts);
+  const ordered = samples.map((sample) => sample.rollout);
+
+  const stepSamples: StepSamples = await clock.run("advantages", plannedBatches, () => {
+    const computed = objective.advantages(
+      {
+        rewards: samples.map((sample) => sample.reward),
+        correct: samples.map((sample) => sample.correct),
+        lengths: ordered.map((rollout) => rollout.tokenIds.length),
+        groupSize: services.rollout.groupSize,
+      },
+      context,
+    );
+    planned = planUpdates(ordered, requests, services);
+    return computed;
   });
-  const generationSeconds = (performance.now() - started) / 1000;
-  const groups = await scoreGroups(
-    input.examples,
-    requests,
-    groupRollouts(requests, rollouts, services.rollout.groupSize),
-    services.verifier,
+
+  const useReference = services.useReference && objective.usesReference(context);
+  const microBatches = planned.flatMap((update) => update.microBatches);
+  const references = await clock.run("reference", plannedBatches, async () => {
+    if (!useReference) return microBatches.map(() => undefined);
+    const computed: tf.Tensor[] = [];
+    for (const micro of microBatches)
+      computed.push(tf.tidy(() => policy.logprobs(micro.batch, { reference: true }).logp));
+    return computed;
+  });
+  const olds = await clock.run("oldLogprobs", plannedBatches, () =>
+    microBatches.map((micro) =>
+      paddedLogprobs(
+        micro.batch.rollouts,
+        Math.max(...micro.batch.rollouts.map((rollout) => rollout.tokenIds.length), 0),
+      ),
+    ),
   );
 
-  const microBatches: ScoredGroup[][] = [];
-  for (let start = 0; start < groups.length; start += services.microBatchSize)
-    microBatches.push(groups.slice(start, start + services.microBatchSize));
-  const parameters = services.policy.trainableParameters();
-  let accumulated: tf.Tensor[] | undefined;
+  const parameters = policy.trainableParameters();
+  const updateMetrics: Array<Record<string, number>> = [];
   let loss = 0;
-  const outcomes: MicroBatchOutcome[] = [];
-  for (const microBatch of microBatches) {
-    const outcome = microBatchGradients(services, input, microBatch, 1 / microBatches.length);
-    const gradients = parameters.map((parameter) => {
-      const gradient = outcome.gradients[parameter.name];
-      return gradient ?? tf.zerosLike(parameter);
-    });
-    const previous = accumulated;
-    accumulated =
-      previous === undefined
-        ? gradients
-        : gradients.map((gradient, index) => tf.add(previous[index]!, gradient));
-    if (previous !== undefined) tf.dispose([...previous, ...gradients]);
-    loss += outcome.loss;
-    outcomes.push(outcome);
+  let gradNorm = 0;
+  let skipReason: string | null = null;
+  let entropy: number | null = null;
+  try {
+    for (let epoch = 0; epoch < (services.ppoEpochs ?? 1); epoch++) {
+      let offset = 0;
+      for (const update of planned) {
+        const first = offset;
+        offset += update.microBatches.length;
+        const sums = new MetricSums();
+        let sawEntropy = false;
+        const accumulated = await clock.run("lossBackward", plannedBatches, () =>
+          accumulateGradients(parameters, update.microBatches.length, (index) => {
+            const micro = update.microBatches[index]!;
+            const current = policy.logprobs(micro.batch);
+            const logpRef = references[first + index];
+            const old = olds[first + index]!;
+            const logpOld =
+              old.shape[1] === current.logp.shape[1]
+                ? old
+                : paddedLogprobs(micro.batch.rollouts, current.logp.shape[1]!);
+            const output = objective.microBatchLoss(
+              {
+                logp: current.logp,
+                logpOld,
+                ...(logpRef === undefined ? {} : { logpRef }),
+                mask: current.mask,
+                ...(current.entropy === undefined ? {} : { entropy: current.entropy }),
+                samples: selectSamples(stepSamples.perSample, micro.rows) as StepSamples["perSample"],
+                totals: update.totals,
+              },
+              context,
+            );
+            for (const [key, tensor] of Object.entries(output.metrics)) sums.add(key, tensor);
+            if (current.entropy !== undefined) {
+              sawEntropy = true;
+              sums.add(
+                POLICY_ENTROPY,
+                tf.div(tf.sum(tf.mul(current.entropy, current.mask)), Math.max(update.totals.tokens, 1)),
+              );
+            }
+            // `+ 0 · Σ logp` keeps the loss connected to the parameters even when an objective returns
+            // a constant (e.g. every group has equal rewards and no KL term): its gradient is then 0.
+            return tf.add(output.loss, tf.mul(tf.sum(current.logp), 0)) as tf.Scalar;
+          }),
+        );
+        const metrics = await sums.read();
+        const outcome = await clock.run("update", plannedBatches, () =>
+          applyUpdate(services.optimizer, accumulated.gradients, {
+            gradClip: services.optimizerConfig.gradClip,
+            lr: input.lr,
+            loss: accumulated.loss,
+          }),
+        );
+        if (sawEntropy && epoch === 0)
+          entropy = (entropy ?? 0) + (metrics[POLICY_ENTROPY] ?? 0) / planned.length;
+        delete metrics[POLICY_ENTROPY];
+        updateMetrics.push(metrics);
+        if (epoch === 0) {
+          loss += accumulated.loss / planned.length;
+          gradNorm = Math.max(gradNorm, outcome.gradNorm);
+        }
+        if (!Number.isFinite(outcome.gradNorm)) gradNorm = outcome.gradNorm;
+        skipReason ??= outcome.skipReason;
+      }
+    }
+  } finally {
+    tf.dispose([...olds, ...references.filter((tensor): tensor is tf.Tensor => tensor !== undefined)]);
   }
 
-  const clipped = clipByGlobalNorm(accumulated ?? [], services.optimizerConfig.gradClip);
-  tf.dispose(accumulated ?? []);
-  const skipReason = !Number.isFinite(loss)
-    ? `loss is ${loss}`
-    : !Number.isFinite(clipped.norm)
-      ? `gradient norm is ${clipped.norm}`
-      : null;
-  if (skipReason === null) services.optimizer.update(clipped.gradients, input.lr);
-  tf.dispose([...clipped.gradients]);
-
-  const stepSeconds = (performance.now() - started) / 1000;
+  const stepSeconds = clock.elapsed();
   const statistics = rolloutStatistics(groups);
-  const objective = averageRecords(outcomes.map((outcome) => outcome.metrics));
+  const objectiveMetrics = { ...stepSamples.metrics, ...averageRecords(updateMetrics) };
   const memory = tf.memory();
   return {
     groups,
@@ -220,12 +335,12 @@ export const runTrainingStep = async (
       step: input.step + 1,
       lr: input.lr,
       loss: Number.isFinite(loss) ? loss : null,
-      gradNorm: Number.isFinite(clipped.norm) ? clipped.norm : null,
-      kl: meanOf(outcomes.map((outcome) => outcome.kl)) ?? headlineMetric(objective, "kl"),
-      entropy: meanOf(outcomes.map((outcome) => outcome.entropy)),
-      clipFraction: headlineMetric(objective, "clipFraction"),
-      dadsWeight: headlineMetric(objective, "dadsWeight"),
-      stcrScale: headlineMetric(objective, "stcrScale"),
+      gradNorm: Number.isFinite(gradNorm) ? gradNorm : null,
+      kl: useReference ? headlineMetric(objectiveMetrics, "kl") : null,
+      entropy,
+      clipFraction: headlineMetric(objectiveMetrics, "clipFraction"),
+      dadsWeight: headlineMetric(objectiveMetrics, "dadsWeight"),
+      stcrScale: headlineMetric(objectiveMetrics, "stcrScale"),
       ...statistics,
       tokensPerSecond: statistics.generatedTokens / Math.max(stepSeconds, 1e-9),
       stepSeconds,
@@ -234,7 +349,7 @@ export const runTrainingStep = async (
       numTensors: memory.numTensors,
       skipped: skipReason !== null,
       skipReason,
-      objective,
+      objective: objectiveMetrics,
     },
   };
 };

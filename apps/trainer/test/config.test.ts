@@ -62,19 +62,21 @@ describe("config", () => {
     );
   });
 
-  it("checks that micro-batches divide the step", () => {
+  it("rejects the removed micro-batch keys, naming their replacement", () => {
     const error = errorOf(() =>
       resolveConfig({ ...minimal, train: { steps: 1, promptsPerStep: 6, microBatchSize: 4 } }),
     ) as InvalidInputError;
     expect(error.field).toBe("train.microBatchSize");
+    expect(error.reason).toContain("train.maxTokensPerMicroBatch");
     const accumulation = errorOf(() =>
-      resolveConfig({
-        ...minimal,
-        train: { steps: 1, promptsPerStep: 8, microBatchSize: 2, gradientAccumulation: 3 },
-      }),
+      resolveConfig({ ...minimal, train: { steps: 1, promptsPerStep: 8, gradientAccumulation: 3 } }),
     ) as InvalidInputError;
     expect(accumulation.field).toBe("train.gradientAccumulation");
-    expect(accumulation.reason).toContain("= 4");
+    expect(accumulation.reason).toContain("maxTokensPerMicroBatch");
+    const budget = errorOf(() =>
+      resolveConfig({ ...minimal, train: { steps: 1, maxTokensPerMicroBatch: 0 } }),
+    ) as InvalidInputError;
+    expect(budget.field).toBe("train.maxTokensPerMicroBatch");
   });
 
   it("parses overrides as YAML values", () => {

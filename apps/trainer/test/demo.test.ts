@@ -21,7 +21,14 @@ describe("apo-train demo", () => {
     const logged: string[] = [];
     const status = await runDemoCli(
       [
-        ...["--set", "train.steps=2", "--set", "train.promptsPerStep=2", "--set", "train.microBatchSize=2"],
+        ...[
+          "--set",
+          "train.steps=2",
+          "--set",
+          "train.promptsPerStep=2",
+          "--set",
+          "train.maxTokensPerMicroBatch=64",
+        ],
         ...["--set", "rollout.groupSize=2", "--set", "data.heldOutSize=4", "--set", "train.evalEvery=1"],
         ...["--run-dir", runDir],
       ],

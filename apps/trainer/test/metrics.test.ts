@@ -42,7 +42,7 @@ describe("rollout statistics", () => {
     expect(statistics.meanLengthCorrect).toBe(10);
     expect(statistics.meanLengthIncorrect).toBeCloseTo((30 + 20 + 4 + 6 + 8) / 5, 12);
     expect(statistics.meanLength).toBeCloseTo(78 / 6, 12);
-    expect(statistics.zeroSpreadFraction).toBe(0.5);
+    expect(statistics.zeroSpreadGroupFraction).toBe(0.5);
     expect(statistics.generatedTokens).toBe(78);
     expect(statistics.samples).toBe(6);
   });
@@ -57,7 +57,9 @@ describe("rollout statistics", () => {
     const metrics = { clipFraction: 0.1, dadsWeightPositiveMean: 0.8, stcrScalePenalisedMean: 1.2, kl: 0.01 };
     expect(headlineMetric(metrics, "dadsWeight")).toBe(0.8);
     expect(headlineMetric(metrics, "stcrScale")).toBe(1.2);
-    expect(headlineMetric({ clip_fraction: 0.3 }, "clipFraction")).toBe(0.3);
+    // One spelling: the contract's. Other spellings are not guessed.
+    expect(headlineMetric({ clip_fraction: 0.3 }, "clipFraction")).toBeNull();
+    expect(headlineMetric({ clipFraction: 0.3 }, "clipFraction")).toBe(0.3);
     expect(headlineMetric({}, "kl")).toBeNull();
   });
 });
@@ -131,7 +133,7 @@ describe("progress line", () => {
         meanLength: 30,
         meanLengthCorrect: 20,
         meanLengthIncorrect: 40,
-        zeroSpreadFraction: 0.25,
+        zeroSpreadGroupFraction: 0.25,
         samples: 16,
         generatedTokens: 480,
         tokensPerSecond: 812.4,

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createObjective } from "@apo-rl/objectives";
+import { createObjective, defineObjective } from "@apo-rl/objectives";
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import { AdamW } from "../src/AdamW.js";
@@ -19,8 +19,8 @@ const poisonedAt = (steps: ReadonlySet<number>): TensorObjective => {
   const apo = createObjective("apo", { beta: 0.001 });
   return {
     ...apo,
-    loss: (input, context) => {
-      const output = apo.loss(input, context);
+    microBatchLoss: (input, context) => {
+      const output = apo.microBatchLoss(input, context);
       return steps.has(context.step) ? { ...output, loss: tf.mul(output.loss, Number.NaN) } : output;
     },
   };
@@ -97,12 +97,17 @@ describe("non-finite losses", () => {
     const runDir = mkdtempSync(join(tmpdir(), "apo-constant-"));
     const policy = makePolicy();
     const initial = Array.from(policy.table.dataSync());
-    const constant: TensorObjective = {
-      specificationVersion: "v1",
+    const constant: TensorObjective = defineObjective({
       name: "constant",
       metricNames: [],
-      loss: () => ({ loss: tf.scalar(0.25), metrics: {} }),
-    };
+      usesReference: () => false,
+      advantages: (batch) => ({ perSample: { advantage: batch.rewards.map(() => 0) }, metrics: {} }),
+      // Additive over micro-batches: each holds its rows' share of the step's 0.25.
+      microBatchLoss: (input) => ({
+        loss: tf.scalar((0.25 * input.samples.advantage.length) / input.totals.sequences),
+        metrics: {},
+      }),
+    });
     const summary = await train(taskConfig(runDir, { steps: 1, promptsPerStep: 2 }), {
       handleSignals: false,
       log: () => {},

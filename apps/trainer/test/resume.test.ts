@@ -41,7 +41,7 @@ for (const backend of testBackends) {
     it("4 steps straight and 2 + resume + 2 give identical weights", async () => {
       await useBackend(backend);
       const configFor = (runDir: string): TrainerConfig => ({
-        ...taskConfig(runDir, { steps: 4, promptsPerStep: 2, microBatchSize: 1, evalEvery: 2 }),
+        ...taskConfig(runDir, { steps: 4, promptsPerStep: 2, maxTokensPerMicroBatch: 8, evalEvery: 2 }),
         backend,
       });
       const straight = await run(configFor(mkdtempSync(join(tmpdir(), "apo-straight-"))));

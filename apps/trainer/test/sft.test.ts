@@ -12,7 +12,9 @@ import { runSft, type SftStepRecord } from "../src/sft/runSft.js";
 import { SftConfig } from "../src/sft/SftConfig.js";
 import { runSftCli } from "../src/sft/sftCli.js";
 import { demoSftTarget } from "../src/sft/sftCommand.js";
-import { sftBatch, sftLoss } from "../src/sft/sftLoss.js";
+import { sftBatch, sftLoss, sftMicroBatchLoss } from "../src/sft/sftLoss.js";
+import { accumulateGradients } from "../src/step/gradientStep.js";
+import { planMicroBatches } from "../src/step/microBatches.js";
 import { toTrainingExample } from "../src/TrainingData.js";
 import { testBackends, useBackend } from "./support/backends.js";
 
@@ -59,6 +61,48 @@ describe.each(testBackends)("SFT on %s", (backend) => {
     const loss = sftLoss(policy, sftBatch(examples));
     expect(loss.dataSync()[0]).toBeCloseTo(expected, 4);
     loss.dispose();
+    expect(tf.memory().numTensors).toBe(tensors);
+    policy.dispose();
+    policy.model.dispose();
+  });
+
+  it("summed micro-batch gradients (one row each, padded to itself) equal the whole batch's", async () => {
+    await useBackend(backend);
+    const policy = await loadQwenPolicy(demoBaseDirectory(), { initSeed: 5, trainVisionTower: "merger" });
+    const requests = train.slice(0, 3).map((example) => example.request);
+    const rollouts = await policy.generate(requests, { n: 1, temperature: 1, maxNewTokens: 6, seed: 8 });
+    // Responses of 2, 4 and 6 tokens: each micro-batch is padded differently from the whole batch.
+    const examples = rollouts.map((rollout, index) => ({
+      request: requests[index]!,
+      responseIds: [...rollout.tokenIds, 1, 2, 3, 4, 5, 6].slice(0, 2 * (index + 1)),
+      responseText: rollout.text,
+    }));
+    const tensors = tf.memory().numTensors;
+    const parameters = policy.trainableParameters();
+    const total = examples.reduce((sum, example) => sum + example.responseIds.length, 0);
+    const whole = await accumulateGradients(parameters, 1, () => sftLoss(policy, sftBatch(examples)));
+    const rows = planMicroBatches(
+      examples.map((example) => example.responseIds.length),
+      1,
+    );
+    expect(rows).toEqual([[2], [1], [0]]);
+    const split = await accumulateGradients(parameters, rows.length, (index) =>
+      sftMicroBatchLoss(policy, sftBatch(rows[index]!.map((row) => examples[row]!)), total),
+    );
+    expect(split.loss).toBeCloseTo(whole.loss, 5);
+    const flat = async (gradients: ReadonlyArray<tf.Tensor>) =>
+      (await Promise.all(gradients.map(async (gradient) => Array.from(await gradient.data())))).flat();
+    const expected = await flat(whole.gradients);
+    const actual = await flat(split.gradients);
+    let difference = 0;
+    let norm = 0;
+    expected.forEach((value, index) => {
+      difference += (actual[index]! - value) ** 2;
+      norm += value ** 2;
+    });
+    expect(norm).toBeGreaterThan(0);
+    expect(Math.sqrt(difference / norm)).toBeLessThanOrEqual(1e-5);
+    tf.dispose([...whole.gradients, ...split.gradients]);
     expect(tf.memory().numTensors).toBe(tensors);
     policy.dispose();
     policy.model.dispose();

@@ -4,59 +4,167 @@ import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import { AdamW } from "../src/AdamW.js";
 import { inProcessBatchVerifier } from "../src/BatchVerifier.js";
+import type { StepPhase } from "../src/step/phases.js";
 import { runTrainingStep } from "../src/trainingStep.js";
 import { testBackends, useBackend } from "./support/backends.js";
 import { examples, makePolicy, taskConfig } from "./support/sayNumberTask.js";
 
-const step = async (microBatchSize: number) => {
+/** AdamW that also keeps a copy of the gradients it is given (before its update). */
+class RecordingAdamW extends AdamW {
+  readonly seen: Array<Array<tf.Tensor>> = [];
+  override update(gradients: ReadonlyArray<tf.Tensor>, lr: number): void {
+    this.seen.push(gradients.map((gradient) => gradient.clone()));
+    super.update(gradients, lr);
+  }
+}
+
+interface StepSettings {
+  readonly objective: string;
+  readonly options: Record<string, unknown>;
+  readonly maxTokensPerMicroBatch: number | undefined;
+  readonly ppoEpochs?: number;
+  readonly miniBatchesPerStep?: number;
+  readonly lr?: number;
+}
+
+const step = async (settings: StepSettings) => {
   const policy = makePolicy(21);
-  const optimizer = new AdamW(policy.trainableParameters(), {
+  const optimizer = new RecordingAdamW(policy.trainableParameters(), {
     betas: [0.9, 0.99],
     eps: 1e-8,
     weightDecay: 0,
   });
   const config = taskConfig("unused");
+  const phases: Array<StepPhase> = [];
+  const microBatchRows: Array<number> = [];
   const { record, groups } = await runTrainingStep(
     {
       policy,
-      objective: createObjective("apo", {}),
+      objective: createObjective(settings.objective, settings.options),
       verifier: inProcessBatchVerifier(counting()),
       optimizer,
-      // One token per response: every micro-batch has the same number of tokens.
-      rollout: { ...config.rollout, maxNewTokens: 1 },
+      // Up to 3 tokens per response: rows of different lengths, padded differently when split.
+      rollout: { ...config.rollout, maxNewTokens: 3 },
       optimizerConfig: { ...config.optimizer, gradClip: 0 },
-      microBatchSize,
+      maxTokensPerMicroBatch: settings.maxTokensPerMicroBatch,
+      ppoEpochs: settings.ppoEpochs,
+      miniBatchesPerStep: settings.miniBatchesPerStep,
       useReference: true,
+      hooks: {
+        afterPhase: (report) => {
+          phases.push(report.phase);
+          if (report.phase === "advantages")
+            microBatchRows.push(...report.microBatches.map((batch) => batch.rollouts.length));
+        },
+      },
     },
-    { step: 0, totalSteps: 1, examples, seed: 99, lr: 0.01 },
+    { step: 0, totalSteps: 1, examples, seed: 99, lr: settings.lr ?? 0.01 },
   );
-  const weights = Array.from(policy.table.dataSync());
+  const gradients = await Promise.all(
+    optimizer.seen.map(async (list) => Float64Array.from(await list[0]!.data())),
+  );
+  tf.dispose(optimizer.seen.flat());
   optimizer.dispose();
   policy.dispose();
-  return { record, groups, weights };
+  return { record, groups, gradients, phases, microBatchRows };
 };
+
+const relativeError = (actual: Float64Array, expected: Float64Array): number => {
+  let difference = 0;
+  let norm = 0;
+  expected.forEach((value, index) => {
+    difference += (actual[index]! - value) ** 2;
+    norm += value ** 2;
+  });
+  return Math.sqrt(difference) / Math.max(Math.sqrt(norm), 1e-30);
+};
+
+/**
+ * The split invariance of #13: the same rollouts (same seed and weights) trained with one row per
+ * micro-batch (`maxTokensPerMicroBatch: 1`, groups split, each row padded only to itself) and with
+ * every row at once give the same gradient, for every aggregation whose normaliser is the step's.
+ * Extend `splits` with a model setting (e.g. activation checkpointing) to cover it too.
+ */
+const objectives: ReadonlyArray<readonly [string, string, Record<string, unknown>]> = [
+  ["grpo token-mean", "grpo", { aggregation: "token-mean", beta: 0.05 }],
+  ["drGrpo seq-mean-token-sum-norm", "drGrpo", {}],
+  ["grpo advantageScale batch", "grpo", { advantageScale: "batch", beta: 0 }],
+  [
+    "grpo seq-mean-token-mean, KL in reward",
+    "grpo",
+    { aggregation: "seq-mean-token-mean", klPlacement: "reward", beta: 0.1 },
+  ],
+  ["apo (DADS + STCR)", "apo", { beta: 0.05 }],
+  ["gspo", "gspo", { beta: 0.01 }],
+];
+const splits: ReadonlyArray<number> = [1, 4];
 
 for (const backend of testBackends) {
   describe(`training step on ${backend}`, () => {
-    it("gradient accumulation over micro-batches equals one big batch when token counts are equal", async () => {
+    it.each(objectives)(
+      "%s: the gradient does not depend on the micro-batch split",
+      async (_label, name, options) => {
+        await useBackend(backend);
+        const before = tf.memory().numTensors;
+        const whole = await step({ objective: name, options, maxTokensPerMicroBatch: undefined });
+        expect(whole.microBatchRows).toEqual([32]);
+        expect(whole.record.zeroSpreadGroupFraction).toBeLessThan(1);
+        const lengths = whole.groups.flatMap((group) =>
+          group.rollouts.map((sample) => sample.rollout.tokenIds.length),
+        );
+        expect(new Set(lengths).size).toBeGreaterThan(1);
+        for (const budget of splits) {
+          const split = await step({ objective: name, options, maxTokensPerMicroBatch: budget });
+          expect(split.microBatchRows.length).toBeGreaterThan(1);
+          if (budget === 1) expect(split.microBatchRows.every((rows) => rows === 1)).toBe(true);
+          expect(split.groups.map((group) => group.rollouts.map((sample) => sample.rollout.text))).toEqual(
+            whole.groups.map((group) => group.rollouts.map((sample) => sample.rollout.text)),
+          );
+          expect(relativeError(split.gradients[0]!, whole.gradients[0]!)).toBeLessThanOrEqual(1e-5);
+          expect(split.record.loss!).toBeCloseTo(whole.record.loss!, 6);
+          expect(split.record.gradNorm! / whole.record.gradNorm!).toBeCloseTo(1, 5);
+          for (const key of ["policyLoss", "kl", "klLoss", "clipFraction"])
+            if (whole.record.objective[key] !== undefined)
+              expect(split.record.objective[key]!).toBeCloseTo(whole.record.objective[key]!, 6);
+        }
+        expect(whole.record.gradNorm!).toBeGreaterThan(0);
+        expect(tf.memory().numTensors).toBe(before);
+      },
+    );
+
+    it("runs the phases in order through its hooks", async () => {
+      await useBackend(backend);
+      const { phases } = await step({ objective: "apo", options: {}, maxTokensPerMicroBatch: 8 });
+      expect(phases).toEqual([
+        "rollout",
+        "score",
+        "advantages",
+        "reference",
+        "oldLogprobs",
+        "lossBackward",
+        "update",
+      ]);
+    });
+
+    it("takes ppoEpochs × miniBatchesPerStep updates, and clips once the policy has moved", async () => {
       await useBackend(backend);
       const before = tf.memory().numTensors;
-      const whole = await step(4);
-      const accumulated = await step(1);
-      expect(tf.memory().numTensors).toBe(before);
-      // Same rollouts and rewards (same seed), with a learning signal in at least one group.
-      expect(accumulated.groups.map((group) => group.rollouts.map((sample) => sample.rollout.text))).toEqual(
-        whole.groups.map((group) => group.rollouts.map((sample) => sample.rollout.text)),
-      );
-      expect(whole.record.zeroSpreadFraction).toBeLessThan(1);
-      expect(accumulated.record.loss!).toBeCloseTo(whole.record.loss!, 6);
-      // The 1/M weighting: a sum instead of a mean would make this norm 4× larger.
-      expect(whole.record.gradNorm!).toBeGreaterThan(0);
-      expect(accumulated.record.gradNorm! / whole.record.gradNorm!).toBeCloseTo(1, 4);
-      accumulated.weights.forEach((value, index) => {
-        expect(value).toBeCloseTo(whole.weights[index]!, 5);
+      const once = await step({ objective: "grpo", options: {}, maxTokensPerMicroBatch: undefined });
+      expect(once.gradients).toHaveLength(1);
+      expect(once.record.clipFraction).toBe(0);
+      const epochs = await step({
+        objective: "grpo",
+        options: {},
+        maxTokensPerMicroBatch: 16,
+        ppoEpochs: 3,
+        miniBatchesPerStep: 2,
+        lr: 0.3,
       });
-      expect(whole.record).toMatchObject({ samples: 32, skipped: false, generatedTokens: 32 });
+      expect(epochs.gradients).toHaveLength(6);
+      expect(epochs.phases.filter((phase) => phase === "update")).toHaveLength(6);
+      // After the first update the policy differs from the one that sampled: ratios leave [0.8, 1.2].
+      expect(epochs.record.clipFraction!).toBeGreaterThan(0);
+      expect(tf.memory().numTensors).toBe(before);
     });
   });
 }

@@ -6,7 +6,7 @@ import { UnsupportedSpecificationError } from "./errors.js";
  * @since 0.1.0
  * @category contracts
  */
-export const SUPPORTED_SPECIFICATION_VERSIONS = ["v1"] as const;
+export const SUPPORTED_SPECIFICATION_VERSIONS = ["v1", "v2"] as const;
 
 /**
  * Check that an adapter (objective, verifier, policy) implements a known contract version.

@@ -1,8 +1,8 @@
-import type { InvalidInputError, ObjectiveV1 } from "@apo-rl/core";
+import type { InvalidInputError, ObjectiveV2 } from "@apo-rl/core";
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { Context, Effect, Layer, type Schema } from "effect";
 import { ObjectiveRegistrationError, type UnknownObjectiveError } from "./errors.js";
-import { objectiveRegistry } from "./objectiveRegistry.js";
+import { objectiveRegistry } from "./registries.js";
 import type { ObjectiveFactory, ObjectiveRegistry } from "./registry.js";
 
 /**
@@ -16,7 +16,7 @@ export interface ObjectivesShape {
   readonly create: (
     name: string,
     options?: unknown,
-  ) => Effect.Effect<ObjectiveV1<Tensor>, UnknownObjectiveError | InvalidInputError>;
+  ) => Effect.Effect<ObjectiveV2<Tensor>, UnknownObjectiveError | InvalidInputError>;
   readonly register: <S extends Schema.Codec<unknown, unknown, never, never>>(
     name: string,
     factory: ObjectiveFactory<S["Type"]>,

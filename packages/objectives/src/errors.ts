@@ -34,3 +34,24 @@ export class ObjectiveRegistrationError extends Schema.TaggedError<ObjectiveRegi
     return `Cannot register objective ${JSON.stringify(this.name)}: ${this.reason}`;
   }
 }
+
+/**
+ * A registry of components (advantage estimators, policy losses) was asked for a name nothing is
+ * registered under; `known` lists what is.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class UnknownComponentError extends Schema.TaggedError<UnknownComponentError>()(
+  "UnknownComponentError",
+  {
+    kind: Schema.String,
+    name: Schema.String,
+    known: Schema.Array(Schema.String),
+    reason: Schema.String,
+  },
+) {
+  override get message(): string {
+    return `Unknown ${this.kind} ${JSON.stringify(this.name)}: ${this.reason}`;
+  }
+}

@@ -76,11 +76,29 @@ export const OverlongOptions = Schema.Struct({ maxLength: PositiveInt, buffer: P
 );
 
 /**
+ * A registered component and its options: `{ name, options }` (options decoded by the component).
+ *
+ * @since 0.2.0
+ * @category options
+ */
+export const ComponentChoice = Schema.Struct({
+  name: Schema.String.check(Schema.isNonEmpty()),
+  options: Schema.Record(Schema.String, Schema.Unknown).pipe(withDefault<Record<string, unknown>>({})),
+});
+
+/**
  * The option fields every clipped-surrogate objective of the GRPO family accepts, with the
  * reference defaults: `advantageScale "group"`, `eps 1e-9`, `clipLow 0.2`, `clipHigh 0.2`, no dual
  * clip, `aggregation "token-mean"`, `klEstimator "k3"`, `klPlacement "loss"`, `beta 1e-3`, no KL
  * schedule, no overlong shaping. `maxLength` is the constant of `seq-mean-token-sum-norm` (default:
  * the padded width `T` of the batch). `klSchedule`, when given, replaces `beta`.
+ *
+ * Composition: `advantageEstimator` (`{ name, options }` from `advantageEstimatorRegistry`; default
+ * the `grpo` estimator with `advantageScale` and `eps`) and `policyLoss` (from `policyLossRegistry`;
+ * default `ppoClip` with `clipLow`, `clipHigh`, `dualClip`) replace the defaults. `entropyCoefficient`
+ * (default 0) adds the entropy bonus `−c · aggregate(entropy)`; `topEntropyFraction` (default 1 = off)
+ * gives policy-loss gradient only to that fraction of the micro-batch's response tokens with the
+ * highest entropy. Both need a policy that reports per-token entropy.
  *
  * @since 0.1.0
  * @category options
@@ -102,6 +120,12 @@ export const policyGradientFields = {
   beta: NonNegative.pipe(withDefault(1e-3)),
   klSchedule: Schema.optionalKey(KlScheduleOptions),
   overlong: Schema.optionalKey(OverlongOptions),
+  advantageEstimator: Schema.optionalKey(ComponentChoice),
+  policyLoss: Schema.optionalKey(ComponentChoice),
+  entropyCoefficient: NonNegative.pipe(withDefault(0)),
+  topEntropyFraction: Schema.Finite.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1)).pipe(
+    withDefault(1),
+  ),
 } as const;
 
 /**

@@ -3,7 +3,7 @@ import {
   decodeEffect,
   decodeSync,
   type InvalidInputError,
-  type ObjectiveV1,
+  type ObjectiveV2,
 } from "@apo-rl/core";
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { Effect, type Schema } from "effect";
@@ -15,7 +15,7 @@ import { ObjectiveRegistrationError, UnknownObjectiveError } from "./errors.js";
  * @since 0.1.0
  * @category registry
  */
-export type ObjectiveFactory<Options> = (options: Options) => ObjectiveV1<Tensor>;
+export type ObjectiveFactory<Options> = (options: Options) => ObjectiveV2<Tensor>;
 
 /**
  * A registered objective: its factory and the schema that decodes (and defaults) its options.
@@ -45,12 +45,12 @@ export interface ObjectiveRegistry {
     settings?: { readonly replace?: boolean },
   ): void;
   /** Decode `options` with the objective's schema and build it. Throws `UnknownObjectiveError` or `InvalidInputError`. */
-  create(name: string, options?: unknown): ObjectiveV1<Tensor>;
+  create(name: string, options?: unknown): ObjectiveV2<Tensor>;
   /** The same as an Effect. */
   createEffect(
     name: string,
     options?: unknown,
-  ): Effect.Effect<ObjectiveV1<Tensor>, UnknownObjectiveError | InvalidInputError>;
+  ): Effect.Effect<ObjectiveV2<Tensor>, UnknownObjectiveError | InvalidInputError>;
   /** The registered names, in registration order. */
   names(): ReadonlyArray<string>;
   /** The entry registered under `name`, if any. */
@@ -60,14 +60,24 @@ export interface ObjectiveRegistry {
 const namePattern = /^[A-Za-z][A-Za-z0-9._-]*$/;
 
 /**
- * A new, empty objective registry. Most code uses the shared {@link objectiveRegistry} instead.
+ * A new objective registry, empty until `initialise` registers entries on first use. Most code
+ * uses the shared `objectiveRegistry` instead.
  *
  * @since 0.1.0
  * @category registry
  */
-export const makeObjectiveRegistry = (): ObjectiveRegistry => {
+export const makeObjectiveRegistry = (
+  initialise: (registry: ObjectiveRegistry) => void = () => {},
+): ObjectiveRegistry => {
   const entries = new Map<string, ObjectiveEntry>();
+  let ready = false;
+  const ensure = () => {
+    if (ready) return;
+    ready = true;
+    initialise(registry);
+  };
   const unknown = (name: string): UnknownObjectiveError => {
+    ensure();
     const known = [...entries.keys()];
     return new UnknownObjectiveError({
       name,
@@ -77,16 +87,18 @@ export const makeObjectiveRegistry = (): ObjectiveRegistry => {
   };
   const lookup = (name: string): Effect.Effect<ObjectiveEntry, UnknownObjectiveError> =>
     Effect.suspend(() => {
+      ensure();
       const entry = entries.get(name);
       return entry === undefined ? Effect.fail(unknown(name)) : Effect.succeed(entry);
     });
-  const build = (entry: ObjectiveEntry, decoded: unknown): ObjectiveV1<Tensor> => {
+  const build = (entry: ObjectiveEntry, decoded: unknown): ObjectiveV2<Tensor> => {
     const objective = (entry.factory as ObjectiveFactory<unknown>)(decoded);
     assertSpecificationVersion(`objective ${entry.name}`, objective);
     return objective;
   };
-  return {
+  const registry: ObjectiveRegistry = {
     register(name, factory, optionsSchema, settings = {}) {
+      ensure();
       if (!namePattern.test(name))
         throw new ObjectiveRegistrationError({
           name,
@@ -100,6 +112,7 @@ export const makeObjectiveRegistry = (): ObjectiveRegistry => {
       entries.set(name, { name, factory: factory as ObjectiveFactory<never>, optionsSchema });
     },
     create(name, options = {}) {
+      ensure();
       const entry = entries.get(name);
       if (entry === undefined) throw unknown(name);
       return build(entry, decodeSync(entry.optionsSchema, `${name} options`)(options));
@@ -114,7 +127,14 @@ export const makeObjectiveRegistry = (): ObjectiveRegistry => {
         ),
       );
     },
-    names: () => [...entries.keys()],
-    get: (name) => entries.get(name),
+    names: () => {
+      ensure();
+      return [...entries.keys()];
+    },
+    get: (name) => {
+      ensure();
+      return entries.get(name);
+    },
   };
+  return registry;
 };

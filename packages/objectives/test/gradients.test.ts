@@ -1,4 +1,4 @@
-import type { ObjectiveV1 } from "@apo-rl/core";
+import type { ObjectiveV2 } from "@apo-rl/core";
 import { initBackend, testBackends } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -14,7 +14,7 @@ import {
 
 interface Case {
   readonly label: string;
-  readonly objective: () => ObjectiveV1<tf.Tensor>;
+  readonly objective: () => ObjectiveV2<tf.Tensor>;
   /** The float64 loss of the same objective as a function of `logp`. */
   readonly reference: (input: ReferenceInput) => number;
   readonly batch?: (input: ReferenceInput) => ReferenceInput;
@@ -23,7 +23,7 @@ interface Case {
 const context = { step: 30, totalSteps: 100 };
 const family = (
   label: string,
-  objective: () => ObjectiveV1<tf.Tensor>,
+  objective: () => ObjectiveV2<tf.Tensor>,
   config: Partial<typeof grpoReference>,
 ) => ({
   label,

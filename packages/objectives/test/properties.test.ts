@@ -1,4 +1,4 @@
-import type { ObjectiveV1 } from "@apo-rl/core";
+import type { ObjectiveV2 } from "@apo-rl/core";
 import { initBackend, testBackends } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
 import fc from "fast-check";
@@ -106,7 +106,7 @@ describe("properties of the building blocks", () => {
 
 const context = { step: 40, totalSteps: 100 };
 /** Every objective with its KL switched off, so that only the policy gradient remains. */
-const withoutKl: ReadonlyArray<readonly [string, () => ObjectiveV1<tf.Tensor>]> = [
+const withoutKl: ReadonlyArray<readonly [string, () => ObjectiveV2<tf.Tensor>]> = [
   ["grpo", () => grpo({ beta: 0 })],
   ["drGrpo", () => drGrpo({ beta: 0 })],
   ["dapo", () => dapo()],
@@ -115,7 +115,7 @@ const withoutKl: ReadonlyArray<readonly [string, () => ObjectiveV1<tf.Tensor>]> 
   ["gspo", () => gspo({ clipLow: 0.2, clipHigh: 0.2 })],
 ];
 /** Every objective with a KL term, to check that padding never matters. */
-const withKl: ReadonlyArray<readonly [string, () => ObjectiveV1<tf.Tensor>]> = [
+const withKl: ReadonlyArray<readonly [string, () => ObjectiveV2<tf.Tensor>]> = [
   ["grpo", () => grpo({ beta: 0.1 })],
   ["grpo (KL in reward)", () => grpo({ beta: 0.1, klPlacement: "reward" })],
   ["drGrpo", () => drGrpo({ beta: 0.1 })],

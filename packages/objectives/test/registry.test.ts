@@ -3,6 +3,7 @@ import { Effect, Exit, Schema } from "effect";
 import { describe, expect, it } from "vitest";
 import {
   ApoOptions,
+  advantageEstimatorRegistry,
   createObjective,
   createObjectiveEffect,
   DapoOptions,
@@ -16,6 +17,7 @@ import {
   Objectives,
   objectiveMetricNames,
   objectiveRegistry,
+  policyLossRegistry,
   registerObjective,
   UnknownObjectiveError,
 } from "../src/index.js";
@@ -44,6 +46,9 @@ describe("option schemas", () => {
       klEstimator: "k3",
       klPlacement: "loss",
       beta: 1e-3,
+      // Off by default: no entropy bonus, every token gets gradient.
+      entropyCoefficient: 0,
+      topEntropyFraction: 1,
     });
     expect(decode(ApoOptions, {})).toMatchObject({
       dads: true,
@@ -107,9 +112,11 @@ describe("option schemas", () => {
 describe("objective registry", () => {
   it("holds the built-in objectives and the contributed gspo", () => {
     expect(objectiveRegistry.names()).toEqual(["grpo", "drGrpo", "dapo", "grpoD", "apo", "gspo"]);
+    expect(advantageEstimatorRegistry.names()).toEqual(expect.arrayContaining(["grpo"]));
+    expect(policyLossRegistry.names()).toEqual(expect.arrayContaining(["ppoClip"]));
     for (const name of objectiveRegistry.names()) {
       const objective = createObjective(name);
-      expect(objective.specificationVersion).toBe("v1");
+      expect(objective.specificationVersion).toBe("v2");
       expect(objective.name).toBe(name);
     }
     expect(createObjective("apo").metricNames).toEqual(objectiveMetricNames);
@@ -151,8 +158,8 @@ describe("objective registry", () => {
 
   it("rejects a factory that does not implement a known contract version", () => {
     const registry = makeObjectiveRegistry();
-    registry.register("future", () => ({ ...grpo(), specificationVersion: "v2" }) as never, GrpoOptions);
-    expect(() => registry.create("future")).toThrow(/specificationVersion "v2"/);
+    registry.register("future", () => ({ ...grpo(), specificationVersion: "v3" }) as never, GrpoOptions);
+    expect(() => registry.create("future")).toThrow(/specificationVersion "v3"/);
   });
 
   it("has an Effect entry that fails with typed errors", () => {

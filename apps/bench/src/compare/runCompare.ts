@@ -60,7 +60,7 @@ export const builtinCompareConfig = (): Readonly<Record<string, unknown>> => ({
   rollout: { groupSize: 8, temperature: 1, maxNewTokens: 12 },
   reward: { preset: "view-r1", accuracy: "counting", workers: 0 },
   optimizer: { lr: 1e-4, warmupSteps: 0, schedule: "constant", weightDecay: 0, gradClip: 1 },
-  train: { promptsPerStep: 4, microBatchSize: 4 },
+  train: { promptsPerStep: 4 },
   backend: "wasm",
 });
 

@@ -15,6 +15,7 @@ import {
 import { initBackend } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
 import type { BenchmarkOutcome } from "../output.js";
+import { qwen05BConfig } from "./benchModels.js";
 
 /**
  * Settings of {@link runGeneratePerf}.
@@ -33,7 +34,7 @@ export interface GeneratePerfOptions {
   readonly maxNewTokens?: number;
   /**
    * Rollouts per forward/backward of the training passes, gradients summed over the micro-batches
-   * (as the trainer's `microBatchSize` does). Default: all rollouts of the case at once, except 2
+   * (as the trainer's `maxTokensPerMicroBatch` does). Default: all rollouts of the case at once, except 2
    * for the Qwen2.5-0.5B-sized model on wasm, whose saved activations for 8 rollouts do not fit
    * the 4 GiB heap next to its 1.9 GiB of weights.
    */
@@ -83,18 +84,7 @@ const fixtureConfig = decodeQwen25VLConfig({
   vision_config: { depth: 4, hidden_size: 32, intermediate_size: 64, num_heads: 2, out_hidden_size: 64 },
 });
 
-/** Qwen2.5-0.5B's text shape (896 wide, 24 layers, 14/2 heads, tied 151936 vocabulary). */
-const qwen05BConfig = decodeQwen25VLConfig({
-  hidden_size: 896,
-  intermediate_size: 4864,
-  num_hidden_layers: 24,
-  num_attention_heads: 14,
-  num_key_value_heads: 2,
-  vocab_size: 151936,
-  tie_word_embeddings: true,
-  rope_scaling: { type: "mrope", mrope_section: [8, 12, 12] },
-  vision_config: { out_hidden_size: 896 },
-});
+const qwen05B = qwen05BConfig();
 
 /** wasm when the float32 weights fit its 4 GiB heap (with room for activations), else cpu. */
 const chooseBackend = async (config: Qwen25VLConfig): Promise<string> => {
@@ -288,7 +278,7 @@ export const runGeneratePerf = async (options: GeneratePerfOptions = {}): Promis
   };
   const configs = [
     ["fixture", "fixture", fixtureConfig],
-    ["qwen2.5-0.5b", "Qwen2.5-0.5B text", qwen05BConfig],
+    ["qwen2.5-0.5b", "Qwen2.5-0.5B text", qwen05B],
   ] as const;
   for (const [key, name, config] of configs) {
     if (!models.includes(key)) continue;

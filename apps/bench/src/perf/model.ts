@@ -11,6 +11,8 @@ import {
 import { initBackend } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
 import type { BenchmarkOutcome } from "../output.js";
+import { median } from "../statistics.js";
+import { qwen05BConfig } from "./benchModels.js";
 
 /**
  * Settings of {@link runModelPerf}.
@@ -83,18 +85,7 @@ const fixtureConfig = decodeQwen25VLConfig({
   },
 });
 
-/** Qwen2.5-0.5B's text shape (896 wide, 24 layers, 14/2 heads, tied 151936 vocabulary). */
-const qwen05BConfig = decodeQwen25VLConfig({
-  hidden_size: 896,
-  intermediate_size: 4864,
-  num_hidden_layers: 24,
-  num_attention_heads: 14,
-  num_key_value_heads: 2,
-  vocab_size: 151936,
-  tie_word_embeddings: true,
-  rope_scaling: { type: "mrope", mrope_section: [8, 12, 12] },
-  vision_config: { out_hidden_size: 896 },
-});
+const qwen05B = qwen05BConfig();
 
 /** Qwen2.5-VL-3B's vision tower (32 blocks of 1280, merger to 2048). */
 const vision3BConfig = decodeQwen25VLConfig({
@@ -120,11 +111,6 @@ const chooseBackend = async (config: Qwen25VLConfig, parts: Qwen25VLParts) => {
   }
 };
 
-const median = (values: ReadonlyArray<number>) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-};
-
 /** Seconds of each timed run, and the peak bytes of one profiled run. */
 const measure = async (run: () => void, repeats: number, warmup: boolean) => {
   if (warmup) run();
@@ -135,7 +121,7 @@ const measure = async (run: () => void, repeats: number, warmup: boolean) => {
     run();
     seconds.push((performance.now() - start) / 1000);
   }
-  return { seconds: median(seconds), peakBytes: profile.peakBytes, runs: repeats };
+  return { seconds: median(seconds) ?? 0, peakBytes: profile.peakBytes, runs: repeats };
 };
 
 /** Ordinary token ids: below the special ids (the fixture's start at 500, Qwen's at 151643). */
@@ -272,7 +258,7 @@ export const runModelPerf = async (options: ModelPerfOptions = {}): Promise<Benc
       record(await decodeCase(context, steps));
     });
   if (models.includes("fixture")) await textCases("fixture", fixtureConfig, "all", true);
-  if (models.includes("qwen2.5-0.5b")) await textCases("Qwen2.5-0.5B text", qwen05BConfig, "text", !quick);
+  if (models.includes("qwen2.5-0.5b")) await textCases("Qwen2.5-0.5B text", qwen05B, "text", !quick);
   if (models.includes("vision-3b")) {
     await withModel(vision3BConfig, "vision", async (model, backend) => {
       record(

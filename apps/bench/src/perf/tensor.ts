@@ -16,8 +16,10 @@
  * The same peak over tfjs's own `numBytes` (which counts every tensor, views included) is reported
  * beside it as `extraPeakTensorBytes`.
  */
+
 import { type BackendName, initBackend, linearTokenLogprobs, tokenLogprobs } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
+import { median } from "../statistics.js";
 
 /** Qwen2.5's vocabulary size (`lm_head.weight` has this many rows). */
 export const QWEN_VOCABULARY = 151_936;
@@ -276,12 +278,6 @@ const profiled = async (
   };
 };
 
-const median = (values: ReadonlyArray<number>): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
-
 /** `log_softmax(x)[n, t_n]` the plain way: a flat gather from the full `[N, V]` log-softmax. */
 const naivePick = (logprobs: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D => {
   const [rows, vocabulary] = logprobs.shape;
@@ -407,9 +403,9 @@ const measure = async (
       ...base,
       status: "ok",
       timesMs,
-      medianMs: median(timesMs),
+      medianMs: median(timesMs) ?? 0,
       cpuTimesMs,
-      medianCpuMs: median(cpuTimesMs),
+      medianCpuMs: median(cpuTimesMs) ?? 0,
       inputBytes,
       gradientBytes,
       extraPeakBytes,

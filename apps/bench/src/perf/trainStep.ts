@@ -1,45 +1,43 @@
 /**
  * `apo-bench perf train-step`: one full RL step of the trainer, timed phase by phase.
  *
- * A step here is exactly what `@apo-rl/trainer`'s `runTrainingStep` does with one micro-batch —
- * rollout (`policy.generate`, `G` responses per prompt), reward (verification of every response),
+ * The step is `@apo-rl/trainer`'s `runTrainingStep` itself, timed through its per-phase hooks:
+ * rollout (`policy.generate`, `G` responses per prompt), reward (verification and advantages),
  * reference log-probs (no gradient), the policy's log-probs with the objective's loss under
- * `tf.variableGrads` (forward + backward), then global-norm clipping and an AdamW update — but
- * with a clock around each phase. To split forward from backward, every step also runs one extra
- * policy log-prob pass without a gradient; its time is the `forward` column, `backward` is
- * `forward + backward − forward`, and the extra pass is not part of the step total.
+ * `tf.variableGrads` (forward + backward), then global-norm clipping and an AdamW update. To split
+ * forward from backward, a hook runs one extra policy log-prob pass without a gradient; its time is
+ * the `forward` column, `backward` is `forward + backward − forward`, and the extra pass is not part
+ * of the step, whose time is the step's own clock.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { PolicyBatch } from "@apo-rl/core";
 import { syntheticCountingTask } from "@apo-rl/datasets";
 import { createObjective } from "@apo-rl/objectives";
 import {
   assertTrainingStepFits,
   createQwenVLPolicy,
-  decodeQwen25VLConfig,
   estimateTrainingStepMemory,
   initQwen25VL,
   loadQwenVLProcessor,
   type QwenVLPolicy,
   type QwenVLProcessorShape,
 } from "@apo-rl/qwen-vl";
-import { initBackend, startHeapMeter, wasmHeapBytes } from "@apo-rl/tensor";
+import { type HeapMeter, initBackend, startHeapMeter, wasmHeapBytes } from "@apo-rl/tensor";
 import {
   AdamW,
   type BatchVerifier,
-  clipByGlobalNorm,
-  groupRollouts,
-  type ScoredGroup,
-  scoreGroups,
+  runTrainingStep,
+  type StepPhase,
   type TrainingExample,
   toTrainingExample,
-  uniqueRequests,
 } from "@apo-rl/trainer";
 import * as tf from "@tensorflow/tfjs-core";
 import type { BenchmarkOutcome } from "../output.js";
 import { demoDirectories, type LoadedPolicy, loadPolicy } from "../policySource.js";
 import { createRewardVerifier } from "../rewardVerifier.js";
 import { median } from "../statistics.js";
+import { qwen05BConfig } from "./benchModels.js";
 
 /**
  * The models of the train-step benchmark: the embedded demo's architecture (full fine-tuning, image
@@ -72,6 +70,8 @@ export interface TrainStepPerfOptions {
   readonly groupSize?: number;
   /** Response budget in tokens. Default 32 for the demo, 8 for 0.5B (quick: 4). */
   readonly maxNewTokens?: number;
+  /** The trainer's `train.maxTokensPerMicroBatch`; default: all rows in one pass. */
+  readonly maxTokensPerMicroBatch?: number;
   /** LoRA rank of the 0.5B model (0 = full fine-tuning). Default 16. */
   readonly loraRank?: number;
   /** Activation checkpointing of the policy's model (`--no-gradient-checkpointing` turns it off). Default `true`. */
@@ -97,7 +97,7 @@ export interface TrainStepPhases {
   readonly backward: number;
   /** Global-norm clipping + AdamW. */
   readonly update: number;
-  /** rollout + reward + referenceLogprobs + forwardBackward + update. */
+  /** The step's own wall time (`record.stepSeconds`), measured around all its phases. */
   readonly step: number;
 }
 
@@ -133,26 +133,13 @@ export interface TrainStepPerfRow {
   readonly peakHeapBytes: number | null;
   /**
    * Median over timed steps of the forward + backward's peak allocation above what was held before
-   * it, per token of its (single) micro-batch (rows × padded length); `null` off wasm.
+   * it, per token of its largest micro-batch (rows × padded length); `null` off wasm.
    */
   readonly activationBytesPerToken: number | null;
   /** The estimate the step was admitted with (see `estimateTrainingStepMemory`). */
   readonly estimatedPeakBytes: number;
   readonly gradientCheckpointing: boolean;
 }
-
-/** Qwen2.5-0.5B's text shape (896 wide, 24 layers, 14/2 heads, 4864 MLP, tied 151,936 vocabulary). */
-const qwen05BJson = {
-  hidden_size: 896,
-  intermediate_size: 4864,
-  num_hidden_layers: 24,
-  num_attention_heads: 14,
-  num_key_value_heads: 2,
-  vocab_size: 151_936,
-  tie_word_embeddings: true,
-  rope_scaling: { type: "mrope", mrope_section: [8, 12, 12] },
-  vision_config: { out_hidden_size: 896 },
-} as const;
 
 const parameterCount = (variables: ReadonlyArray<tf.Variable>) =>
   variables.reduce((sum, variable) => sum + variable.size, 0);
@@ -213,8 +200,7 @@ const qwen05BSubject = async (
   const { base } = demoDirectories();
   const demoConfig = JSON.parse(await readFile(join(base, "config.json"), "utf8"));
   // Special-token ids of the demo tokenizer, so that its processor can encode the prompts.
-  const config = decodeQwen25VLConfig({
-    ...qwen05BJson,
+  const config = qwen05BConfig({
     image_token_id: demoConfig.image_token_id,
     video_token_id: demoConfig.video_token_id,
     vision_start_token_id: demoConfig.vision_start_token_id,
@@ -300,21 +286,30 @@ const qwen05BSubject = async (
 
 const seconds = (start: number) => (performance.now() - start) / 1000;
 
-const paddedLogprobs = (groups: ReadonlyArray<ScoredGroup>, length: number): tf.Tensor2D => {
-  const samples = groups.flatMap((group) => group.rollouts);
-  const values = new Float32Array(samples.length * length);
-  samples.forEach((sample, row) => {
-    values.set(sample.rollout.logprobs.slice(0, length), row * length);
-  });
-  return tf.tensor2d(values, [samples.length, length]);
-};
-
 interface StepSettings {
   readonly groupSize: number;
   readonly maxNewTokens: number;
+  readonly maxTokensPerMicroBatch: number | undefined;
   readonly objective: ReturnType<typeof createObjective>;
 }
 
+/** The optimizer settings of the timed step: AdamW at a tiny learning rate, gradients clipped at 1. */
+const optimizerSettings = {
+  lr: 1e-6,
+  betas: [0.9, 0.999] as const,
+  weightDecay: 0.01,
+  eps: 1e-8,
+  gradClip: 1,
+  warmupSteps: 0,
+  schedule: "constant" as const,
+  minLrRatio: 0,
+};
+
+/**
+ * One step of the trainer's `runTrainingStep`, timed phase by phase through its hooks. After the
+ * `oldLogprobs` phase a hook runs one extra policy log-prob pass without a gradient over the same
+ * micro-batches: its time is the `forward` column, outside the step (hook time is not counted).
+ */
 const oneStep = async (
   subject: Subject,
   verifier: BatchVerifier,
@@ -328,86 +323,86 @@ const oneStep = async (
   activationBytesPerToken: number | null;
 }> => {
   const policy = subject.loaded.policy;
-  const objective = settings.objective;
-  let start = performance.now();
-  const requests = uniqueRequests(subject.examples);
-  const rollouts = await policy.generate(requests, {
-    n: settings.groupSize,
-    temperature: 1,
-    maxNewTokens: settings.maxNewTokens,
-    seed,
-  });
-  const rollout = seconds(start);
-  start = performance.now();
-  const groups = await scoreGroups(
-    subject.examples,
-    requests,
-    groupRollouts(requests, rollouts, settings.groupSize),
-    verifier,
-  );
-  const reward = seconds(start);
-  const samples = groups.flatMap((group) => group.rollouts);
-  const batch = { requests, rollouts: samples.map((sample) => sample.rollout), temperature: 1 };
-  start = performance.now();
-  const logpRef = tf.tidy(() => policy.logprobs(batch, { reference: true }).logp);
-  logpRef.dataSync();
-  const referenceLogprobs = seconds(start);
-  start = performance.now();
-  tf.tidy(() => policy.logprobs(batch).logp.dataSync());
-  const forward = seconds(start);
-  const promptLengths = requests.map((request) => policy.processor.encodeRequest(request).inputIds.length);
-  const rowLengths = samples.map(
-    (sample) =>
-      promptLengths[requests.findIndex((request) => request.promptId === sample.rollout.promptId)]! +
-      sample.rollout.tokenIds.length,
-  );
-  const microBatchTokens = samples.length * Math.max(...rowLengths);
-  const meter = startHeapMeter();
-  start = performance.now();
-  const parameters = [...policy.trainableParameters()];
-  const { value, grads } = tf.variableGrads(() => {
-    const current = policy.logprobs(batch);
-    const logpOld = paddedLogprobs(groups, current.logp.shape[1]!);
-    return objective.loss(
-      {
-        logp: current.logp,
-        logpOld,
-        logpRef,
-        mask: current.mask,
-        rewards: samples.map((sample) => sample.reward),
-        correct: samples.map((sample) => sample.correct),
-        lengths: samples.map((sample) => sample.rollout.tokenIds.length),
+  const spent: Partial<Record<StepPhase, number>> = {};
+  let forward = 0;
+  let meter: HeapMeter | undefined;
+  let activationPeak: number | undefined;
+  let tokens = 0;
+  let largestMicroBatchTokens = 0;
+  const promptLength = new Map<string, number>();
+  const rowLength = (batch: PolicyBatch, row: number) => {
+    const rollout = batch.rollouts[row]!;
+    let prompt = promptLength.get(rollout.promptId);
+    if (prompt === undefined) {
+      const request = batch.requests.find((candidate) => candidate.promptId === rollout.promptId)!;
+      prompt = policy.processor.encodeRequest(request).inputIds.length;
+      promptLength.set(rollout.promptId, prompt);
+    }
+    return prompt + rollout.tokenIds.length;
+  };
+  const { record } = await runTrainingStep(
+    {
+      policy,
+      objective: settings.objective,
+      verifier,
+      optimizer,
+      rollout: {
         groupSize: settings.groupSize,
+        temperature: 1,
+        topP: 1,
+        topK: 0,
+        maxNewTokens: settings.maxNewTokens,
+        stopStrings: [],
       },
-      { step: 0, totalSteps: 1 },
-    ).loss as tf.Scalar;
-  }, parameters);
-  value.dataSync();
-  const gradients = parameters.map((parameter) => grads[parameter.name] ?? tf.zerosLike(parameter));
-  for (const gradient of gradients) gradient.dataSync();
-  const forwardBackward = seconds(start);
-  const activationPeak = meter?.peakBytes();
-  meter?.stop();
-  start = performance.now();
-  const clipped = clipByGlobalNorm(gradients, 1);
-  optimizer.update(clipped.gradients, 1e-6);
-  parameters[0]?.dataSync();
-  const update = seconds(start);
-  tf.dispose([value, logpRef, ...gradients, ...clipped.gradients]);
-  tf.dispose(Object.values(grads));
+      optimizerConfig: { ...optimizerSettings, betas: [...optimizerSettings.betas] },
+      maxTokensPerMicroBatch: settings.maxTokensPerMicroBatch,
+      useReference: true,
+      hooks: {
+        beforePhase: (phase) => {
+          if (phase === "lossBackward") meter = startHeapMeter();
+        },
+        afterPhase: async (report) => {
+          spent[report.phase] = (spent[report.phase] ?? 0) + report.seconds;
+          if (report.phase === "lossBackward") {
+            activationPeak = meter?.peakBytes();
+            meter?.stop();
+            for (const batch of report.microBatches) {
+              const lengths = batch.rollouts.map((_, row) => rowLength(batch, row));
+              tokens += lengths.reduce((sum, length) => sum + length, 0);
+              largestMicroBatchTokens = Math.max(largestMicroBatchTokens, lengths.length * Math.max(...lengths));
+            }
+          }
+          if (report.phase !== "oldLogprobs") return;
+          const start = performance.now();
+          for (const batch of report.microBatches) {
+            const logp = tf.tidy(() => policy.logprobs(batch).logp);
+            await logp.data();
+            logp.dispose();
+          }
+          forward = seconds(start);
+        },
+      },
+    },
+    { step: 0, totalSteps: 1, examples: subject.examples, seed, lr: optimizerSettings.lr },
+  );
+  const of = (phase: StepPhase) => spent[phase] ?? 0;
+  const forwardBackward = of("lossBackward");
   return {
-    generatedTokens: samples.reduce((sum, sample) => sum + sample.rollout.tokenIds.length, 0),
-    tokens: rowLengths.reduce((sum, length) => sum + length, 0),
-    activationBytesPerToken: activationPeak === undefined ? null : activationPeak / microBatchTokens,
+    generatedTokens: record.generatedTokens,
+    tokens,
+    activationBytesPerToken:
+      activationPeak === undefined || largestMicroBatchTokens === 0
+        ? null
+        : activationPeak / largestMicroBatchTokens,
     phases: {
-      rollout,
-      reward,
-      referenceLogprobs,
+      rollout: of("rollout"),
+      reward: of("score") + of("advantages"),
+      referenceLogprobs: of("reference") + of("oldLogprobs"),
       forward,
       forwardBackward,
       backward: Math.max(0, forwardBackward - forward),
-      update,
-      step: rollout + reward + referenceLogprobs + forwardBackward + update,
+      update: of("update"),
+      step: record.stepSeconds,
     },
   };
 };
@@ -450,7 +445,12 @@ const measureModel = async (
   const verifier = await createRewardVerifier({ preset: "view-r1", accuracy: "counting", workers: 0 });
   const trainable = [...subject.loaded.policy.trainableParameters()];
   const optimizer = new AdamW(trainable, { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 });
-  const settings = { groupSize, maxNewTokens, objective: createObjective("apo", {}) };
+  const settings = {
+    groupSize,
+    maxNewTokens,
+    maxTokensPerMicroBatch: options.maxTokensPerMicroBatch,
+    objective: createObjective("apo", {}),
+  };
   try {
     for (let index = 0; index < warmup; index++) await oneStep(subject, verifier, optimizer, settings, index);
     const runs: TrainStepPhases[] = [];

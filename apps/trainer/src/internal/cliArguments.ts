@@ -5,6 +5,8 @@ export interface CliArguments {
   readonly command: "train" | "doctor" | "help" | "version";
   readonly config?: string;
   readonly overrides: ReadonlyArray<string>;
+  /** `--plugin` modules, in order. */
+  readonly plugins: ReadonlyArray<string>;
   readonly resume: boolean;
   /** With `--resume`: accept config changes that alter the training trajectory. */
   readonly allowConfigChange: boolean;
@@ -26,6 +28,9 @@ Options:
                           --set train.steps=100 --set optimizer.betas=[0.9,0.99]
                           (the value is read as YAML: numbers, booleans, lists, strings)
   --run-dir <dir>         shorthand for --set output.runDir=<dir>
+  --plugin <path|package> import a module that registers objectives, advantage estimators or
+                          policy losses before the config is read (repeatable; also plugins: [...]
+                          in the config, paths relative to the config file)
   --resume                continue from the newest checkpoint in output.runDir/checkpoints; the config
                           must match the checkpoint's except for train.steps (upwards), eval/save
                           cadence, logging and output
@@ -53,6 +58,7 @@ export const parseCliArguments = (argv: ReadonlyArray<string>): CliArguments => 
   let command: CliArguments["command"] = "train";
   let config: string | undefined;
   const overrides: string[] = [];
+  const plugins: string[] = [];
   let resume = false;
   let allowConfigChange = false;
   let printConfig = false;
@@ -74,6 +80,7 @@ export const parseCliArguments = (argv: ReadonlyArray<string>): CliArguments => 
         return {
           command: "help",
           overrides: [],
+          plugins: [],
           resume: false,
           allowConfigChange: false,
           printConfig: false,
@@ -82,6 +89,7 @@ export const parseCliArguments = (argv: ReadonlyArray<string>): CliArguments => 
         return {
           command: "version",
           overrides: [],
+          plugins: [],
           resume: false,
           allowConfigChange: false,
           printConfig: false,
@@ -92,6 +100,9 @@ export const parseCliArguments = (argv: ReadonlyArray<string>): CliArguments => 
         break;
       case "--set":
         overrides.push(take());
+        break;
+      case "--plugin":
+        plugins.push(take());
         break;
       case "--run-dir":
         overrides.push(`output.runDir=${take()}`);
@@ -130,6 +141,7 @@ export const parseCliArguments = (argv: ReadonlyArray<string>): CliArguments => 
     command,
     ...(config === undefined ? {} : { config }),
     overrides,
+    plugins,
     resume,
     allowConfigChange,
     printConfig,

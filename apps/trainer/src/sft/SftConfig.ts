@@ -68,6 +68,12 @@ export const SftDataConfig = Schema.Struct({
 export const SftTrainConfig = Schema.Struct({
   steps: PositiveInt,
   batchSize: PositiveInt.pipe(withDefault(32)),
+  /**
+   * Padded response tokens per forward/backward pass (rows packed longest first, each micro-batch
+   * padded to its longest row); the gradients are summed, so the update does not depend on it.
+   * Default: the whole batch at once.
+   */
+  maxTokensPerMicroBatch: Schema.optionalKey(PositiveInt),
   seed: NonNegativeInt.pipe(withDefault(0)),
   evalEvery: NonNegativeInt.pipe(withDefault(0)),
   /**

@@ -1,19 +1,20 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import * as tf from "@tensorflow/tfjs-core";
 import { AdamW } from "../AdamW.js";
 import type { BatchVerifier } from "../BatchVerifier.js";
 import { NonFiniteTrainingError } from "../errors.js";
 import { evaluate } from "../evaluation.js";
-import { clipByGlobalNorm } from "../gradientClipping.js";
 import { learningRateAt } from "../learningRate.js";
 import type { EvaluationRecord } from "../metrics.js";
 import { formatEvaluationLine } from "../progress.js";
+import { accumulateGradients, applyUpdate } from "../step/gradientStep.js";
+import { planMicroBatches } from "../step/microBatches.js";
+import { PhaseClock, type StepHooks } from "../step/phases.js";
 import type { TrainablePolicy } from "../TrainablePolicy.js";
 import { samplerCursor, type TrainingExample } from "../TrainingData.js";
 import type { SftConfig } from "./SftConfig.js";
-import { type SftExample, sftBatch, sftLoss } from "./sftLoss.js";
+import { type SftExample, sftBatch, sftMicroBatchLoss } from "./sftLoss.js";
 
 /**
  * What an SFT run works with: the policy, the training and held-out prompts, how a prompt becomes
@@ -78,24 +79,44 @@ const stderrLine = (line: string) => {
 const EVALUATION_SEED = 7;
 const MAX_CONSECUTIVE_NON_FINITE = 3;
 
-/** The supervised update of one batch: loss, gradients, global-norm clipping, AdamW. */
-const sftStep = (
+/**
+ * The supervised update of one batch through the shared step phases (`lossBackward`, `update`; an
+ * SFT step has no RL phases): micro-batches of at most `maxTokensPerMicroBatch` padded tokens, each
+ * loss normalised by the batch's token count, summed gradients, global-norm clipping, AdamW.
+ */
+const sftStep = async (
   run: SftRun,
   optimizer: AdamW,
   examples: ReadonlyArray<SftExample>,
   lr: number,
-): { loss: number; gradNorm: number } => {
-  const parameters = [...run.policy.trainableParameters()];
-  const batch = sftBatch(examples);
-  const { value, grads } = tf.variableGrads(() => sftLoss(run.policy, batch), parameters);
-  const loss = value.dataSync()[0]!;
-  value.dispose();
-  const gradients = parameters.map((parameter) => grads[parameter.name] ?? tf.zerosLike(parameter));
-  const clipped = clipByGlobalNorm(gradients, run.config.optimizer.gradClip);
-  tf.dispose(gradients);
-  if (Number.isFinite(loss) && Number.isFinite(clipped.norm)) optimizer.update(clipped.gradients, lr);
-  tf.dispose([...clipped.gradients]);
-  return { loss, gradNorm: clipped.norm };
+  step: number,
+  hooks: StepHooks | undefined,
+): Promise<{ loss: number; gradNorm: number }> => {
+  const clock = new PhaseClock(hooks, step);
+  const lengths = examples.map((example) => example.responseIds.length);
+  const totalTokens = lengths.reduce((sum, length) => sum + length, 0);
+  const batches = planMicroBatches(lengths, run.config.train.maxTokensPerMicroBatch).map((rows) =>
+    sftBatch(rows.map((row) => examples[row]!)),
+  );
+  const accumulated = await clock.run(
+    "lossBackward",
+    () => batches,
+    () =>
+      accumulateGradients(run.policy.trainableParameters(), batches.length, (index) =>
+        sftMicroBatchLoss(run.policy, batches[index]!, totalTokens),
+      ),
+  );
+  const outcome = await clock.run(
+    "update",
+    () => batches,
+    () =>
+      applyUpdate(optimizer, accumulated.gradients, {
+        gradClip: run.config.optimizer.gradClip,
+        lr,
+        loss: accumulated.loss,
+      }),
+  );
+  return { loss: accumulated.loss, gradNorm: outcome.gradNorm };
 };
 
 const finiteOrNull = (value: number): number | null => (Number.isFinite(value) ? value : null);
@@ -113,7 +134,7 @@ const finiteOrNull = (value: number): number | null => (Number.isFinite(value) ?
  */
 export const runSft = async (
   run: SftRun,
-  options: { readonly log?: (line: string) => void } = {},
+  options: { readonly log?: (line: string) => void; readonly hooks?: StepHooks } = {},
 ): Promise<SftSummary> => {
   const started = performance.now();
   const { config, policy } = run;
@@ -155,7 +176,7 @@ export const runSft = async (
       const stepStarted = performance.now();
       const examples = sampler.next(config.train.batchSize).map(run.target);
       const lr = learningRateAt(config.optimizer, step, config.train.steps);
-      const { loss, gradNorm } = sftStep(run, optimizer, examples, lr);
+      const { loss, gradNorm } = await sftStep(run, optimizer, examples, lr, step, options.hooks);
       const skipped = !Number.isFinite(loss) || !Number.isFinite(gradNorm);
       records.push({
         kind: "sft",

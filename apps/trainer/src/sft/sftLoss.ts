@@ -59,3 +59,21 @@ export const sftLoss = (policy: TrainablePolicy, batch: PolicyBatch): tf.Scalar 
     const { logp, mask } = policy.logprobs(batch);
     return tf.neg(tf.div(tf.sum(tf.mul(logp, mask)), tf.maximum(tf.sum(mask), 1))) as tf.Scalar;
   });
+
+/**
+ * A micro-batch's additive share of the SFT loss: `−Σ_{s,t} mask·log π / totalTokens`, with
+ * `totalTokens` the response tokens of the whole batch, so the shares of any split sum to
+ * {@link sftLoss} of the unsplit batch.
+ *
+ * @since 0.2.0
+ * @category sft
+ */
+export const sftMicroBatchLoss = (
+  policy: TrainablePolicy,
+  batch: PolicyBatch,
+  totalTokens: number,
+): tf.Scalar =>
+  tf.tidy(() => {
+    const { logp, mask } = policy.logprobs(batch);
+    return tf.neg(tf.div(tf.sum(tf.mul(logp, mask)), Math.max(totalTokens, 1))) as tf.Scalar;
+  });

@@ -22,6 +22,7 @@ export const taskConfig = (
   runDir: string,
   overrides: Partial<TrainerConfig["train"]> = {},
 ): TrainerConfig => ({
+  plugins: [],
   model: { checkpoint: "tabular", trainVisionTower: false },
   data: {
     format: "synthetic",
@@ -54,7 +55,9 @@ export const taskConfig = (
   train: {
     steps: 4,
     promptsPerStep: 4,
-    microBatchSize: 2,
+    maxTokensPerMicroBatch: 24,
+    ppoEpochs: 1,
+    miniBatchesPerStep: 1,
     evalEvery: 0,
     evalTemperature: 0,
     saveEvery: 0,

@@ -1,23 +1,22 @@
 /**
  * GSPO (Group Sequence Policy Optimization) — the worked example of a contributed objective.
  *
- * It is written only against public API: the `ObjectiveV1` contract and `decodeSync` from
- * `@apo-rl/core`, tfjs-core ops, the public ops of `@apo-rl/tensor` (`klEstimate`), and public building blocks of this package (`groupAdvantages`,
- * `registerObjective`). An objective in another package imports the same names from
- * `@apo-rl/objectives`. See docs/contributing-an-objective.md.
+ * It is written only against public API: the `ObjectiveV2` contract and `decodeSync` from
+ * `@apo-rl/core`, tfjs-core ops, the public ops of `@apo-rl/tensor` (`klEstimate`) and the public
+ * building blocks of this package (`defineObjective`, `checkSampleBatch`, `checkMicroBatch`,
+ * `groupAdvantages`, `zeroSpreadGroupFraction`, `mean`, `binaryMask`, `maskedValues`,
+ * `maskedSequenceMean`); it is registered in the shared registry like any plugin would be. An objective in another package imports the same
+ * names from `@apo-rl/objectives`. See docs/contributing-an-objective.md.
  */
-import {
-  decodeSync,
-  InvalidInputError,
-  type ObjectiveContext,
-  type ObjectiveInput,
-  type ObjectiveV1,
-} from "@apo-rl/core";
+import { decodeSync, InvalidInputError, type ObjectiveV2 } from "@apo-rl/core";
 import { klEstimate } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
 import { Effect, Schema } from "effect";
+import { defineObjective } from "../defineObjective.js";
 import { groupAdvantages } from "../groupAdvantages.js";
-import { registerObjective } from "../objectiveRegistry.js";
+import { mean, zeroSpreadGroupFraction } from "../groupStatistics.js";
+import { checkMicroBatch, checkSampleBatch } from "../inputChecks.js";
+import { binaryMask, maskedSequenceMean, maskedValues } from "../masking.js";
 
 const NonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0));
 
@@ -63,92 +62,72 @@ export const gspoMetricNames = [
   "zeroSpreadGroupFraction",
 ] as const;
 
-const meanOf = (values: ReadonlyArray<number>): number =>
-  values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
-
-/** Fraction of groups whose rewards are all equal. */
-const zeroSpread = (rewards: ReadonlyArray<number>, groupSize: number): number => {
-  const groups = rewards.length / groupSize;
-  let uniform = 0;
-  for (let start = 0; start < rewards.length; start += groupSize) {
-    const group = rewards.slice(start, start + groupSize);
-    if (group.every((reward) => reward === group[0])) uniform++;
-  }
-  return groups === 0 ? 0 : uniform / groups;
-};
-
-const fail = (field: string, reason: string) =>
-  new InvalidInputError({ subject: "gspo", field, reason, problems: [{ field, reason }] });
-
-/** Check the input against `logp`'s `[S, T]`, naming the offending field. */
-const checkInput = (input: ObjectiveInput<tf.Tensor>): void => {
-  const expected = input.logp.shape.join(", ");
-  for (const field of ["logpOld", "mask", "logpRef"] as const) {
-    const tensor = input[field];
-    if (tensor !== undefined && tensor.shape.join(", ") !== expected)
-      throw fail(field, `Expected shape [${expected}], got [${tensor.shape.join(", ")}]`);
-  }
-  const samples = input.logp.shape[0] ?? 0;
-  if (input.rewards.length !== samples)
-    throw fail("rewards", `Expected ${samples} entries (one per sequence), got ${input.rewards.length}`);
-};
-
 /**
  * GSPO: one importance ratio per sequence, `s_i = exp(mean_t(logp − logp_old))` over its response
  * tokens, clipped at the sequence level:
- * `loss = −mean_i min(s_i·A_i, clip(s_i, 1 − clipLow, 1 + clipHigh)·A_i) + β·mean_i kl_i`.
+ * `loss = −mean_i min(s_i·A_i, clip(s_i, 1 − clipLow, 1 + clipHigh)·A_i) + β·mean_i kl_i`,
+ * the means over every sequence of the step (so any split into micro-batches sums to it).
  *
  * @since 0.1.0
  * @category contributed objectives
  */
-export const gspo = (options: typeof GspoOptions.Encoded = {}): ObjectiveV1<tf.Tensor> => {
+export const gspo = (options: typeof GspoOptions.Encoded = {}): ObjectiveV2<tf.Tensor> => {
   const settings = decodeSync(GspoOptions, "gspo options")(options);
-  return {
-    specificationVersion: "v1",
+  return defineObjective({
     name: "gspo",
     metricNames: gspoMetricNames,
     usesReference: () => settings.beta > 0,
-    loss(input: ObjectiveInput<tf.Tensor>, _context: ObjectiveContext) {
-      checkInput(input);
-      if (settings.beta > 0 && input.logpRef === undefined)
-        throw fail("logpRef", `Required: the KL coefficient is ${settings.beta}`);
-      const advantages = groupAdvantages(input.rewards, input.groupSize, {
+    advantages(batch) {
+      checkSampleBatch("gspo", batch);
+      const advantage = groupAdvantages(batch.rewards, batch.groupSize, {
         scale: settings.advantageScale,
         eps: settings.eps,
       });
-      const metrics: Record<string, number> = {
-        advantagePositiveMean: meanOf(advantages.filter((advantage) => advantage > 0)),
-        advantageNegativeMean: meanOf(advantages.filter((advantage) => advantage < 0)),
-        zeroSpreadGroupFraction: zeroSpread(input.rewards, input.groupSize),
+      return {
+        perSample: { advantage },
+        metrics: {
+          advantagePositiveMean: mean(advantage.filter((value) => value > 0)),
+          advantageNegativeMean: mean(advantage.filter((value) => value < 0)),
+          zeroSpreadGroupFraction: zeroSpreadGroupFraction(batch.rewards, batch.groupSize),
+        },
       };
-      const loss = tf.tidy(() => {
-        const mask = tf.cast(tf.greater(tf.cast(input.mask, "float32"), 0), "float32");
-        const onMask = (x: tf.Tensor) => tf.where(tf.greater(mask, 0), x, tf.zerosLike(x));
-        const tokens = tf.maximum(tf.sum(mask, 1), 1);
-        const sequenceMean = (x: tf.Tensor) => tf.div(tf.sum(onMask(x), 1), tokens);
-        const ratio = tf.exp(sequenceMean(tf.sub(onMask(input.logp), onMask(input.logpOld))));
-        const advantage = tf.tensor1d(Float32Array.from(advantages));
+    },
+    microBatchLoss(input) {
+      checkMicroBatch("gspo", input);
+      if (settings.beta > 0 && input.logpRef === undefined)
+        throw new InvalidInputError({
+          subject: "gspo",
+          field: "logpRef",
+          reason: `Required: the KL coefficient is ${settings.beta}`,
+          problems: [{ field: "logpRef", reason: `Required: the KL coefficient is ${settings.beta}` }],
+        });
+      const sequences = Math.max(input.totals.sequences, 1);
+      return tf.tidy(() => {
+        const mask = binaryMask(input.mask);
+        const logRatio = tf.sub(maskedValues(input.logp, mask), maskedValues(input.logpOld, mask));
+        const ratio = tf.exp(maskedSequenceMean(logRatio, mask));
+        const advantage = tf.tensor1d(Float32Array.from(input.samples.advantage));
         const unclipped = tf.mul(ratio, advantage);
         const clipped = tf.mul(tf.clipByValue(ratio, 1 - settings.clipLow, 1 + settings.clipHigh), advantage);
-        const policyLoss = tf.neg(tf.mean(tf.minimum(unclipped, clipped)));
-        metrics["policyLoss"] = policyLoss.dataSync()[0]!;
-        metrics["clipFraction"] = tf.mean(tf.cast(tf.less(clipped, unclipped), "float32")).dataSync()[0]!;
-        metrics["ratioMean"] = tf.mean(ratio).dataSync()[0]!;
+        const policyLoss = tf.div(tf.neg(tf.sum(tf.minimum(unclipped, clipped))), sequences) as tf.Scalar;
+        const clipFraction = tf.div(tf.sum(tf.cast(tf.less(clipped, unclipped), "float32")), sequences);
+        const ratioMean = tf.div(tf.sum(ratio), sequences);
         if (input.logpRef === undefined || settings.beta === 0) {
-          Object.assign(metrics, { kl: 0, klLoss: 0, loss: metrics["policyLoss"] });
-          return policyLoss;
+          const zero = tf.scalar(0);
+          return {
+            loss: policyLoss,
+            metrics: { loss: policyLoss, policyLoss, clipFraction, ratioMean, kl: zero, klLoss: zero },
+          };
         }
-        const kl = sequenceMean(klEstimate(onMask(input.logp), onMask(input.logpRef), "k3"));
-        const klLoss = tf.mul(settings.beta, tf.mean(kl));
-        const total = tf.add(policyLoss, klLoss);
-        metrics["kl"] = tf.mean(kl).dataSync()[0]!;
-        metrics["klLoss"] = klLoss.dataSync()[0]!;
-        metrics["loss"] = total.dataSync()[0]!;
-        return total;
+        const perToken = klEstimate(maskedValues(input.logp, mask), maskedValues(input.logpRef, mask), "k3");
+        const kl = tf.div(tf.sum(maskedSequenceMean(maskedValues(perToken, mask), mask)), sequences);
+        const klLoss = tf.mul(settings.beta, kl);
+        const total = tf.add(policyLoss, klLoss) as tf.Scalar;
+        return {
+          loss: total,
+          metrics: { loss: total, policyLoss, clipFraction, ratioMean, kl, klLoss },
+        };
       });
-      return { loss, metrics };
     },
-  };
+  });
 };
-
-registerObjective("gspo", gspo, GspoOptions);

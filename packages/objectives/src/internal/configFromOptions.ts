@@ -1,4 +1,7 @@
+import { advantageEstimatorRegistry, policyLossRegistry } from "../componentRegistries.js";
+import { grpoEstimator } from "../estimators/grpo.js";
 import { klSchedule } from "../klSchedule.js";
+import { ppoClip } from "../losses/ppoClip.js";
 import type { PolicyGradientOptions } from "../policyGradientOptions.js";
 import type { PolicyGradientConfig } from "./policyGradientObjective.js";
 
@@ -7,16 +10,28 @@ export const configFromOptions = (name: string, options: PolicyGradientOptions):
   const beta = options.beta;
   return {
     name,
-    advantageScale: options.advantageScale,
-    eps: options.eps,
+    estimator:
+      options.advantageEstimator === undefined
+        ? grpoEstimator({ scale: options.advantageScale, eps: options.eps })
+        : advantageEstimatorRegistry.create(
+            options.advantageEstimator.name,
+            options.advantageEstimator.options,
+          ),
     overlong: options.overlong,
-    clipLow: options.clipLow,
-    clipHigh: options.clipHigh,
-    dualClip: options.dualClip,
+    policyLoss:
+      options.policyLoss === undefined
+        ? ppoClip({
+            clipLow: options.clipLow,
+            clipHigh: options.clipHigh,
+            ...(options.dualClip === undefined ? {} : { dualClip: options.dualClip }),
+          })
+        : policyLossRegistry.create(options.policyLoss.name, options.policyLoss.options),
     aggregation: options.aggregation,
     maxLength: options.maxLength,
     klEstimator: options.klEstimator,
     klPlacement: options.klPlacement,
     beta: options.klSchedule === undefined ? () => beta : klSchedule(options.klSchedule),
+    entropyCoefficient: options.entropyCoefficient,
+    topEntropyFraction: options.topEntropyFraction,
   };
 };

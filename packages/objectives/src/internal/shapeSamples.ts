@@ -1,13 +1,13 @@
+import type { SampleBatch } from "@apo-rl/core";
+import type { AdvantageEstimator } from "../AdvantageEstimator.js";
 import { type DadsForm, dadsWeights } from "../dadsWeights.js";
-import { type AdvantageScale, groupAdvantages } from "../groupAdvantages.js";
+import { zeroSpreadGroupFraction } from "../groupStatistics.js";
 import { overlongPenalty } from "../overlongPenalty.js";
 import { stcrPenalised, stcrScales } from "../stcrScales.js";
-import { groupSlice } from "./groups.js";
 
 /** The sample-level (float64) part of an objective's configuration. */
 export interface SampleShaping {
-  readonly advantageScale: AdvantageScale;
-  readonly eps: number;
+  readonly estimator: AdvantageEstimator;
   readonly overlong?: { readonly maxLength: number; readonly buffer: number } | undefined;
   readonly dads?: { readonly form: DadsForm } | undefined;
   readonly stcr?: { readonly base: number } | undefined;
@@ -27,17 +27,9 @@ export interface ShapedSamples {
   readonly stcrPenalised: ReadonlyArray<boolean>;
   /** Fraction of groups whose (shaped) rewards are all equal. */
   readonly zeroSpreadGroupFraction: number;
+  /** The estimator's own metrics. */
+  readonly estimatorMetrics: Readonly<Record<string, number>>;
 }
-
-const zeroSpreadFraction = (rewards: ReadonlyArray<number>, groupSize: number): number => {
-  const groups = rewards.length / groupSize;
-  let uniform = 0;
-  for (let group = 0; group < groups; group++) {
-    const members = groupSlice(rewards, group, groupSize);
-    if (members.every((reward) => reward === members[0])) uniform++;
-  }
-  return groups === 0 ? 0 : uniform / groups;
-};
 
 /**
  * Rewards → (overlong shaping) → group advantages → (STCR scales) → (DADS weights), in float64.
@@ -52,7 +44,9 @@ export const shapeSamples = (
   const penalties = shaping.overlong === undefined ? undefined : overlongPenalty(lengths, shaping.overlong);
   const shaped =
     penalties === undefined ? rewards : rewards.map((reward, sample) => reward + penalties[sample]!);
-  const centred = groupAdvantages(shaped, groupSize, { scale: shaping.advantageScale, eps: shaping.eps });
+  const batch: SampleBatch = { rewards: shaped, correct, lengths, groupSize };
+  const estimate = shaping.estimator(batch);
+  const centred = estimate.advantage;
   const scales =
     shaping.stcr === undefined
       ? centred.map(() => 1)
@@ -69,6 +63,7 @@ export const shapeSamples = (
     stcrScales: scales,
     stcrPenalised:
       shaping.stcr === undefined ? centred.map(() => false) : stcrPenalised(correct, lengths, groupSize),
-    zeroSpreadGroupFraction: zeroSpreadFraction(shaped, groupSize),
+    zeroSpreadGroupFraction: zeroSpreadGroupFraction(shaped, groupSize),
+    estimatorMetrics: estimate.metrics ?? {},
   };
 };

@@ -1,4 +1,4 @@
-import { decodeSync, type ObjectiveV1 } from "@apo-rl/core";
+import { decodeSync, type ObjectiveV2 } from "@apo-rl/core";
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { Schema } from "effect";
 import { configFromOptions } from "../internal/configFromOptions.js";
@@ -29,7 +29,7 @@ export type ApoOptions = typeof ApoOptions.Type;
  * @since 0.1.0
  * @category objectives
  */
-export const apo = (options: typeof ApoOptions.Encoded = {}): ObjectiveV1<Tensor> => {
+export const apo = (options: typeof ApoOptions.Encoded = {}): ObjectiveV2<Tensor> => {
   const decoded = decodeSync(ApoOptions, "apo options")(options);
   return policyGradientObjective({
     ...configFromOptions("apo", decoded),

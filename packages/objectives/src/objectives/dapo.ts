@@ -1,4 +1,4 @@
-import { decodeSync, type ObjectiveV1 } from "@apo-rl/core";
+import { decodeSync, type ObjectiveV2 } from "@apo-rl/core";
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { Effect, Schema } from "effect";
 import { configFromOptions } from "../internal/configFromOptions.js";
@@ -36,5 +36,5 @@ export type DapoOptions = typeof DapoOptions.Type;
  * @since 0.1.0
  * @category objectives
  */
-export const dapo = (options: typeof DapoOptions.Encoded = {}): ObjectiveV1<Tensor> =>
+export const dapo = (options: typeof DapoOptions.Encoded = {}): ObjectiveV2<Tensor> =>
   policyGradientObjective(configFromOptions("dapo", decodeSync(DapoOptions, "dapo options")(options)));

@@ -1,4 +1,4 @@
-import { decodeSync, type ObjectiveV1 } from "@apo-rl/core";
+import { decodeSync, type ObjectiveV2 } from "@apo-rl/core";
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { Effect, Schema } from "effect";
 import { configFromOptions } from "../internal/configFromOptions.js";
@@ -36,5 +36,5 @@ export type DrGrpoOptions = typeof DrGrpoOptions.Type;
  * @since 0.1.0
  * @category objectives
  */
-export const drGrpo = (options: typeof DrGrpoOptions.Encoded = {}): ObjectiveV1<Tensor> =>
+export const drGrpo = (options: typeof DrGrpoOptions.Encoded = {}): ObjectiveV2<Tensor> =>
   policyGradientObjective(configFromOptions("drGrpo", decodeSync(DrGrpoOptions, "drGrpo options")(options)));

@@ -1,4 +1,4 @@
-import { decodeSync, type ObjectiveV1 } from "@apo-rl/core";
+import { decodeSync, type ObjectiveV2 } from "@apo-rl/core";
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { configFromOptions } from "../internal/configFromOptions.js";
 import { policyGradientObjective } from "../internal/policyGradientObjective.js";
@@ -26,5 +26,5 @@ export type GrpoOptions = typeof GrpoOptions.Type;
  * @since 0.1.0
  * @category objectives
  */
-export const grpo = (options: typeof GrpoOptions.Encoded = {}): ObjectiveV1<Tensor> =>
+export const grpo = (options: typeof GrpoOptions.Encoded = {}): ObjectiveV2<Tensor> =>
   policyGradientObjective(configFromOptions("grpo", decodeSync(GrpoOptions, "grpo options")(options)));

@@ -1,4 +1,4 @@
-import { decodeSync, type ObjectiveV1 } from "@apo-rl/core";
+import { decodeSync, type ObjectiveV2 } from "@apo-rl/core";
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { Effect, Schema } from "effect";
 import { configFromOptions } from "../internal/configFromOptions.js";
@@ -34,7 +34,7 @@ export type GrpoDOptions = typeof GrpoDOptions.Type;
  * @since 0.1.0
  * @category objectives
  */
-export const grpoD = (options: typeof GrpoDOptions.Encoded = {}): ObjectiveV1<Tensor> => {
+export const grpoD = (options: typeof GrpoDOptions.Encoded = {}): ObjectiveV2<Tensor> => {
   const decoded = decodeSync(GrpoDOptions, "grpoD options")(options);
   return policyGradientObjective(configFromOptions("grpoD", { ...decoded, beta: 0 }));
 };

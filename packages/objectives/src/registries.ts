@@ -1,7 +1,15 @@
-import type { InvalidInputError, ObjectiveV1 } from "@apo-rl/core";
+import type { InvalidInputError, ObjectiveV2 } from "@apo-rl/core";
 import type { Tensor } from "@tensorflow/tfjs-core";
 import type { Effect, Schema } from "effect";
+import {
+  advantageEstimatorRegistry,
+  policyLossRegistry,
+  registerAdvantageEstimator,
+  registerPolicyLoss,
+} from "./componentRegistries.js";
+import { GspoOptions, gspo } from "./contrib/gspo.js";
 import type { UnknownObjectiveError } from "./errors.js";
+import { sharedInstance } from "./internal/shared.js";
 import { ApoOptions, apo } from "./objectives/apo.js";
 import { DapoOptions, dapo } from "./objectives/dapo.js";
 import { DrGrpoOptions, drGrpo } from "./objectives/drGrpo.js";
@@ -10,19 +18,23 @@ import { GrpoDOptions, grpoD } from "./objectives/grpoD.js";
 import { makeObjectiveRegistry, type ObjectiveFactory } from "./registry.js";
 
 /**
- * The shared registry: `grpo`, `drGrpo`, `dapo`, `grpoD`, `apo` are registered when the package
- * loads, and contributed objectives (`gspo`) register themselves with {@link registerObjective}.
+ * The shared objective registry: `grpo`, `drGrpo`, `dapo`, `grpoD`, `apo` and the worked example
+ * `gspo` (registered on first use, so no module registers anything by being imported), plus every
+ * objective registered with {@link registerObjective} (e.g. by a plugin).
  *
  * @since 0.1.0
  * @category registry
  */
-export const objectiveRegistry = makeObjectiveRegistry();
-
-objectiveRegistry.register("grpo", grpo, GrpoOptions);
-objectiveRegistry.register("drGrpo", drGrpo, DrGrpoOptions);
-objectiveRegistry.register("dapo", dapo, DapoOptions);
-objectiveRegistry.register("grpoD", grpoD, GrpoDOptions);
-objectiveRegistry.register("apo", apo, ApoOptions);
+export const objectiveRegistry = sharedInstance("objectiveRegistry/v2", () =>
+  makeObjectiveRegistry((registry) => {
+    registry.register("grpo", grpo, GrpoOptions);
+    registry.register("drGrpo", drGrpo, DrGrpoOptions);
+    registry.register("dapo", dapo, DapoOptions);
+    registry.register("grpoD", grpoD, GrpoDOptions);
+    registry.register("apo", apo, ApoOptions);
+    registry.register("gspo", gspo, GspoOptions);
+  }),
+);
 
 /**
  * Register an objective in the shared registry under `name`, with the schema that decodes its
@@ -45,7 +57,7 @@ export const registerObjective = <S extends Schema.Codec<unknown, unknown, never
  * @since 0.1.0
  * @category registry
  */
-export const createObjective = (name: string, options: unknown = {}): ObjectiveV1<Tensor> =>
+export const createObjective = (name: string, options: unknown = {}): ObjectiveV2<Tensor> =>
   objectiveRegistry.create(name, options);
 
 /**
@@ -57,5 +69,8 @@ export const createObjective = (name: string, options: unknown = {}): ObjectiveV
 export const createObjectiveEffect = (
   name: string,
   options: unknown = {},
-): Effect.Effect<ObjectiveV1<Tensor>, UnknownObjectiveError | InvalidInputError> =>
+): Effect.Effect<ObjectiveV2<Tensor>, UnknownObjectiveError | InvalidInputError> =>
   objectiveRegistry.createEffect(name, options);
+
+/** The component registries live beside the objective registry's factories (no import cycle). */
+export { advantageEstimatorRegistry, policyLossRegistry, registerAdvantageEstimator, registerPolicyLoss };

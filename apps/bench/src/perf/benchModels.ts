@@ -1,0 +1,29 @@
+import { decodeQwen25VLConfig, type Qwen25VLConfig } from "@apo-rl/qwen-vl";
+
+/**
+ * Qwen2.5-0.5B's text shape as `config.json` fields (896 wide, 24 layers, 14/2 heads, 4864 MLP,
+ * tied 151,936 vocabulary), shared by the perf suites (`model`, `generate`, `train-step`).
+ *
+ * @since 0.2.0
+ * @category perf
+ */
+export const qwen05BTextJson = {
+  hidden_size: 896,
+  intermediate_size: 4864,
+  num_hidden_layers: 24,
+  num_attention_heads: 14,
+  num_key_value_heads: 2,
+  vocab_size: 151_936,
+  tie_word_embeddings: true,
+  rope_scaling: { type: "mrope", mrope_section: [8, 12, 12] },
+  vision_config: { out_hidden_size: 896 },
+} as const;
+
+/**
+ * {@link qwen05BTextJson} decoded, with extra fields (e.g. a tokenizer's special-token ids) on top.
+ *
+ * @since 0.2.0
+ * @category perf
+ */
+export const qwen05BConfig = (extra: Readonly<Record<string, unknown>> = {}): Qwen25VLConfig =>
+  decodeQwen25VLConfig({ ...qwen05BTextJson, ...extra });
