@@ -369,7 +369,10 @@ const oneStep = async (
             for (const batch of report.microBatches) {
               const lengths = batch.rollouts.map((_, row) => rowLength(batch, row));
               tokens += lengths.reduce((sum, length) => sum + length, 0);
-              largestMicroBatchTokens = Math.max(largestMicroBatchTokens, lengths.length * Math.max(...lengths));
+              largestMicroBatchTokens = Math.max(
+                largestMicroBatchTokens,
+                lengths.length * Math.max(...lengths),
+              );
             }
           }
           if (report.phase !== "oldLogprobs") return;
