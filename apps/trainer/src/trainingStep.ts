@@ -61,8 +61,19 @@ const paddedLogprobs = (rollouts: ReadonlyArray<Rollout>, length: number): tf.Te
   return tf.tensor2d(values, [rollouts.length, length]);
 };
 
-const maskedMean = (values: tf.Tensor, mask: tf.Tensor): number =>
-  tf.tidy(() => tf.div(tf.sum(tf.mul(values, mask)), tf.maximum(tf.sum(mask), 1)).dataSync()[0]!);
+/** The masked mean of `values` as a scalar tensor, kept out of the caller's tidy (read it later). */
+const maskedMean = (values: tf.Tensor, mask: tf.Tensor): tf.Scalar =>
+  tf.keep(tf.tidy(() => tf.div(tf.sum(tf.mul(values, mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar));
+
+/** A scalar tensor's value (asynchronous read), disposing it; `null` for none. */
+const readScalar = async (scalar: tf.Scalar | undefined): Promise<number | null> => {
+  if (scalar === undefined) return null;
+  try {
+    return (await scalar.data())[0]!;
+  } finally {
+    scalar.dispose();
+  }
+};
 
 /** k3 estimate of KL(π ‖ π_ref): exp(d) − d − 1 with d = logp_ref − logp. */
 const k3 = (logp: tf.Tensor, logpRef: tf.Tensor): tf.Tensor =>
@@ -79,12 +90,12 @@ interface MicroBatchOutcome {
   readonly entropy: number | null;
 }
 
-const microBatchGradients = (
+const microBatchGradients = async (
   services: TrainingStepServices,
   input: TrainingStepInput,
   groups: ReadonlyArray<ScoredGroup>,
   weight: number,
-): MicroBatchOutcome => {
+): Promise<MicroBatchOutcome> => {
   const samples = groups.flatMap((group) => group.rollouts);
   const batch: PolicyBatch = {
     requests: groups.map((group) => group.example.request),
@@ -92,8 +103,9 @@ const microBatchGradients = (
     temperature: services.rollout.temperature,
   };
   let metrics: Readonly<Record<string, number>> = {};
-  let kl: number | null = null;
-  let entropy: number | null = null;
+  let deviceMetrics: Promise<Readonly<Record<string, number>>> | undefined;
+  let kl: tf.Scalar | undefined;
+  let entropy: tf.Scalar | undefined;
   const parameters = [...services.policy.trainableParameters()];
   // Reference log-probs are computed outside the gradient tape: they are constants of the loss.
   const logpRef = services.useReference
@@ -117,16 +129,28 @@ const microBatchGradients = (
       { step: input.step, totalSteps: input.totalSteps },
     );
     metrics = output.metrics;
+    deviceMetrics = output.deviceMetrics;
     if (logpRef !== undefined) kl = maskedMean(k3(current.logp, logpRef), current.mask);
     if (current.entropy !== undefined) entropy = maskedMean(current.entropy, current.mask);
     // `+ 0 · Σ logp` keeps the loss connected to the parameters even when an objective returns a
     // constant (e.g. every group has equal rewards and no KL term): its gradient is then exactly 0.
     return tf.add(tf.mul(output.loss, weight), tf.mul(tf.sum(current.logp), 0)) as tf.Scalar;
   }, parameters);
-  const loss = value.dataSync()[0]!;
-  value.dispose();
   logpRef?.dispose();
-  return { loss, gradients: grads, metrics, kl, entropy };
+  // Every value is read back asynchronously (a GPU backend has no synchronous read).
+  const [loss, klValue, entropyValue, onDevice] = await Promise.all([
+    readScalar(value),
+    readScalar(kl),
+    readScalar(entropy),
+    deviceMetrics ?? {},
+  ]);
+  return {
+    loss: loss!,
+    gradients: grads,
+    metrics: { ...metrics, ...onDevice },
+    kl: klValue,
+    entropy: entropyValue,
+  };
 };
 
 const averageRecords = (records: ReadonlyArray<Readonly<Record<string, number>>>): Record<string, number> => {
@@ -184,7 +208,7 @@ export const runTrainingStep = async (
   let loss = 0;
   const outcomes: MicroBatchOutcome[] = [];
   for (const microBatch of microBatches) {
-    const outcome = microBatchGradients(services, input, microBatch, 1 / microBatches.length);
+    const outcome = await microBatchGradients(services, input, microBatch, 1 / microBatches.length);
     const gradients = parameters.map((parameter) => {
       const gradient = outcome.gradients[parameter.name];
       return gradient ?? tf.zerosLike(parameter);
@@ -199,7 +223,7 @@ export const runTrainingStep = async (
     outcomes.push(outcome);
   }
 
-  const clipped = clipByGlobalNorm(accumulated ?? [], services.optimizerConfig.gradClip);
+  const clipped = await clipByGlobalNorm(accumulated ?? [], services.optimizerConfig.gradClip);
   tf.dispose(accumulated ?? []);
   const skipReason = !Number.isFinite(loss)
     ? `loss is ${loss}`

@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 export { GspoOptions, gspo, gspoMetricNames } from "./contrib/gspo.js";
+export { DeviceMetrics } from "./DeviceMetrics.js";
 export type { DadsForm } from "./dadsWeights.js";
 export { dadsWeight, dadsWeights } from "./dadsWeights.js";
 export { difficulty } from "./difficulty.js";
@@ -19,6 +20,7 @@ export type { ObjectiveMetricName } from "./metricNames.js";
 export { objectiveMetricNames } from "./metricNames.js";
 export type { ObjectivesShape } from "./Objectives.js";
 export { Objectives } from "./Objectives.js";
+export { objectiveMetrics } from "./objectiveMetrics.js";
 export {
   createObjective,
   createObjectiveEffect,

@@ -229,10 +229,11 @@ const sampleRun = async (
   });
   const gradients = info.result as Array<tf.Tensor>;
   // Make sure device backends have finished before the clock stops (cpu and wasm are synchronous).
-  for (const gradient of gradients)
-    tf.tidy(() =>
-      tf.slice(gradient, new Array(gradient.rank).fill(0), new Array(gradient.rank).fill(1)).dataSync(),
-    );
+  for (const gradient of gradients) {
+    const corner = tf.slice(gradient, new Array(gradient.rank).fill(0), new Array(gradient.rank).fill(1));
+    await corner.data();
+    corner.dispose();
+  }
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuStarted);
   samples.push(sample());

@@ -331,10 +331,12 @@ const oneStep = async (
   const batch = { requests, rollouts: samples.map((sample) => sample.rollout), temperature: 1 };
   start = performance.now();
   const logpRef = tf.tidy(() => policy.logprobs(batch, { reference: true }).logp);
-  logpRef.dataSync();
+  await logpRef.data();
   const referenceLogprobs = seconds(start);
   start = performance.now();
-  tf.tidy(() => policy.logprobs(batch).logp.dataSync());
+  const logp = tf.tidy(() => policy.logprobs(batch).logp);
+  await logp.data();
+  logp.dispose();
   const forward = seconds(start);
   start = performance.now();
   const parameters = [...policy.trainableParameters()];
@@ -355,14 +357,14 @@ const oneStep = async (
       { step: 0, totalSteps: 1 },
     ).loss as tf.Scalar;
   }, parameters);
-  value.dataSync();
+  await value.data();
   const gradients = parameters.map((parameter) => grads[parameter.name] ?? tf.zerosLike(parameter));
-  for (const gradient of gradients) gradient.dataSync();
+  for (const gradient of gradients) await gradient.data();
   const forwardBackward = seconds(start);
   start = performance.now();
-  const clipped = clipByGlobalNorm(gradients, 1);
+  const clipped = await clipByGlobalNorm(gradients, 1);
   optimizer.update(clipped.gradients, 1e-6);
-  parameters[0]?.dataSync();
+  await parameters[0]?.data();
   const update = seconds(start);
   tf.dispose([value, logpRef, ...gradients, ...clipped.gradients]);
   tf.dispose(Object.values(grads));

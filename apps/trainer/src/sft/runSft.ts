@@ -79,19 +79,19 @@ const EVALUATION_SEED = 7;
 const MAX_CONSECUTIVE_NON_FINITE = 3;
 
 /** The supervised update of one batch: loss, gradients, global-norm clipping, AdamW. */
-const sftStep = (
+const sftStep = async (
   run: SftRun,
   optimizer: AdamW,
   examples: ReadonlyArray<SftExample>,
   lr: number,
-): { loss: number; gradNorm: number } => {
+): Promise<{ loss: number; gradNorm: number }> => {
   const parameters = [...run.policy.trainableParameters()];
   const batch = sftBatch(examples);
   const { value, grads } = tf.variableGrads(() => sftLoss(run.policy, batch), parameters);
-  const loss = value.dataSync()[0]!;
+  const loss = (await value.data())[0]!;
   value.dispose();
   const gradients = parameters.map((parameter) => grads[parameter.name] ?? tf.zerosLike(parameter));
-  const clipped = clipByGlobalNorm(gradients, run.config.optimizer.gradClip);
+  const clipped = await clipByGlobalNorm(gradients, run.config.optimizer.gradClip);
   tf.dispose(gradients);
   if (Number.isFinite(loss) && Number.isFinite(clipped.norm)) optimizer.update(clipped.gradients, lr);
   tf.dispose([...clipped.gradients]);
@@ -155,7 +155,7 @@ export const runSft = async (
       const stepStarted = performance.now();
       const examples = sampler.next(config.train.batchSize).map(run.target);
       const lr = learningRateAt(config.optimizer, step, config.train.steps);
-      const { loss, gradNorm } = sftStep(run, optimizer, examples, lr);
+      const { loss, gradNorm } = await sftStep(run, optimizer, examples, lr);
       const skipped = !Number.isFinite(loss) || !Number.isFinite(gradNorm);
       records.push({
         kind: "sft",

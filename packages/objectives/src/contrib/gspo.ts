@@ -3,7 +3,7 @@
  *
  * It is written only against public API: the `ObjectiveV1` contract and `decodeSync` from
  * `@apo-rl/core`, tfjs-core ops, the public ops of `@apo-rl/tensor` (`klEstimate`), and public building blocks of this package (`groupAdvantages`,
- * `registerObjective`). An objective in another package imports the same names from
+ * `registerObjective`, `DeviceMetrics`). An objective in another package imports the same names from
  * `@apo-rl/objectives`. See docs/contributing-an-objective.md.
  */
 import {
@@ -16,6 +16,7 @@ import {
 import { klEstimate } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
 import { Effect, Schema } from "effect";
+import { DeviceMetrics } from "../DeviceMetrics.js";
 import { groupAdvantages } from "../groupAdvantages.js";
 import { registerObjective } from "../objectiveRegistry.js";
 
@@ -121,6 +122,7 @@ export const gspo = (options: typeof GspoOptions.Encoded = {}): ObjectiveV1<tf.T
         advantageNegativeMean: meanOf(advantages.filter((advantage) => advantage < 0)),
         zeroSpreadGroupFraction: zeroSpread(input.rewards, input.groupSize),
       };
+      const device = new DeviceMetrics();
       const loss = tf.tidy(() => {
         const mask = tf.cast(tf.greater(tf.cast(input.mask, "float32"), 0), "float32");
         const onMask = (x: tf.Tensor) => tf.where(tf.greater(mask, 0), x, tf.zerosLike(x));
@@ -131,22 +133,23 @@ export const gspo = (options: typeof GspoOptions.Encoded = {}): ObjectiveV1<tf.T
         const unclipped = tf.mul(ratio, advantage);
         const clipped = tf.mul(tf.clipByValue(ratio, 1 - settings.clipLow, 1 + settings.clipHigh), advantage);
         const policyLoss = tf.neg(tf.mean(tf.minimum(unclipped, clipped)));
-        metrics["policyLoss"] = policyLoss.dataSync()[0]!;
-        metrics["clipFraction"] = tf.mean(tf.cast(tf.less(clipped, unclipped), "float32")).dataSync()[0]!;
-        metrics["ratioMean"] = tf.mean(ratio).dataSync()[0]!;
+        device.record("policyLoss", policyLoss);
+        device.record("clipFraction", tf.mean(tf.cast(tf.less(clipped, unclipped), "float32")));
+        device.record("ratioMean", tf.mean(ratio));
         if (input.logpRef === undefined || settings.beta === 0) {
-          Object.assign(metrics, { kl: 0, klLoss: 0, loss: metrics["policyLoss"] });
+          Object.assign(metrics, { kl: 0, klLoss: 0 });
+          device.record("loss", policyLoss);
           return policyLoss;
         }
         const kl = sequenceMean(klEstimate(onMask(input.logp), onMask(input.logpRef), "k3"));
         const klLoss = tf.mul(settings.beta, tf.mean(kl));
         const total = tf.add(policyLoss, klLoss);
-        metrics["kl"] = tf.mean(kl).dataSync()[0]!;
-        metrics["klLoss"] = klLoss.dataSync()[0]!;
-        metrics["loss"] = total.dataSync()[0]!;
+        device.record("kl", tf.mean(kl));
+        device.record("klLoss", klLoss);
+        device.record("loss", total);
         return total;
       });
-      return { loss, metrics };
+      return { loss, metrics, deviceMetrics: device.read() };
     },
   };
 };

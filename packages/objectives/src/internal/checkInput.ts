@@ -10,8 +10,6 @@ export interface CheckedInput {
   readonly groups: number;
   /** Per-sample response lengths: `input.lengths` or the row sums of the mask. */
   readonly lengths: ReadonlyArray<number>;
-  /** The mask as a flat row-major float64 array. */
-  readonly mask: Float64Array;
 }
 
 const checkShape = (subject: string, field: string, tensor: Tensor, samples: number, tokens: number) => {
@@ -20,9 +18,18 @@ const checkShape = (subject: string, field: string, tensor: Tensor, samples: num
     throw invalid(subject, field, `Expected shape [${samples}, ${tokens}], got [${tensor.shape.join(", ")}]`);
 };
 
+/** Row sums of the `[S, T]` mask (a synchronous read). */
+const maskLengths = (mask: Tensor, samples: number, tokens: number): Array<number> => {
+  const values = Float64Array.from(mask.dataSync());
+  return Array.from({ length: samples }, (_, sample) =>
+    values.subarray(sample * tokens, (sample + 1) * tokens).reduce((sum, value) => sum + value, 0),
+  );
+};
+
 /**
  * Check shapes and per-sample arrays of an objective input against `logp`'s `[S, T]`, throwing an
- * `InvalidInputError` naming the field. Reads the mask once.
+ * `InvalidInputError` naming the field. Reads the mask (synchronously) only when `lengths` is not
+ * given: pass `lengths` on a GPU backend.
  */
 export const checkInput = (subject: string, input: ObjectiveInput<Tensor>): CheckedInput => {
   if (input.logp.rank !== 2)
@@ -35,13 +42,8 @@ export const checkInput = (subject: string, input: ObjectiveInput<Tensor>): Chec
   checkLength(subject, "rewards", input.rewards, samples);
   checkFinite(subject, "rewards", input.rewards);
   checkLength(subject, "correct", input.correct, samples);
-  const mask = Float64Array.from(input.mask.dataSync());
-  const lengths =
-    input.lengths ??
-    Array.from({ length: samples }, (_, sample) =>
-      mask.subarray(sample * tokens, (sample + 1) * tokens).reduce((sum, value) => sum + value, 0),
-    );
+  const lengths = input.lengths ?? maskLengths(input.mask, samples, tokens);
   checkLength(subject, "lengths", lengths, samples);
   checkFinite(subject, "lengths", lengths);
-  return { samples, tokens, groups, lengths, mask };
+  return { samples, tokens, groups, lengths };
 };

@@ -1,10 +1,11 @@
 import type { ObjectiveContext, ObjectiveInput, ObjectiveV1 } from "@apo-rl/core";
 import { clippedSurrogate, klEstimate, maskedAggregate } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
+import { DeviceMetrics } from "../DeviceMetrics.js";
 import type { KlSchedule } from "../klSchedule.js";
 import { objectiveMetricNames } from "../metricNames.js";
 import type { Aggregation, KlEstimator, KlPlacement } from "../policyGradientOptions.js";
-import { type CheckedInput, checkInput } from "./checkInput.js";
+import { checkInput } from "./checkInput.js";
 import { invalid } from "./invalid.js";
 import { sampleMetrics } from "./sampleMetrics.js";
 import { type SampleShaping, type ShapedSamples, shapeSamples } from "./shapeSamples.js";
@@ -27,34 +28,28 @@ export interface PolicyGradientConfig extends SampleShaping {
  * Per-token advantages `[S, T]` when the KL is folded into the reward: the token reward
  * `r_t = −β·w·k1_t` (`k1` from the rollout policy, no gradient) summed from `t` to the end of the
  * response, added to the sequence advantage, and the sum scaled by STCR as the reference does:
- * `A_t = s·(A − β·w·Σ_{t'≥t} k1_{t'})`. Otherwise `[S]` sequence advantages.
+ * `A_t = s·(A − β·w·Σ_{t'≥t} k1_{t'})`. Otherwise `[S]` sequence advantages. Computed on the
+ * device (a reversed cumulative sum): no read of the log-probs back to the host.
  */
 const advantageTensor = (
   input: ObjectiveInput<tf.Tensor>,
-  checked: CheckedInput,
+  mask: tf.Tensor,
   shaped: ShapedSamples,
   config: PolicyGradientConfig,
   beta: number,
 ): tf.Tensor => {
-  const { samples, tokens, mask } = checked;
-  if (config.klPlacement === "loss" || beta === 0 || input.logpRef === undefined)
-    return tf.tensor1d(Float32Array.from(shaped.advantages));
-  const old = input.logpOld.dataSync();
-  const ref = input.logpRef.dataSync();
-  const perToken = new Float32Array(samples * tokens);
-  for (let sample = 0; sample < samples; sample++) {
-    let toGo = 0;
-    for (let token = tokens - 1; token >= 0; token--) {
-      const at = sample * tokens + token;
-      if (mask[at]! > 0) toGo += old[at]! - ref[at]!;
-      const kl = beta * shaped.klWeights[sample]! * shaped.stcrScales[sample]! * toGo;
-      perToken[at] = shaped.advantages[sample]! - kl;
-    }
-  }
-  return tf.tensor2d(perToken, [samples, tokens]);
+  const advantages = tf.tensor1d(Float32Array.from(shaped.advantages));
+  if (config.klPlacement === "loss" || beta === 0 || input.logpRef === undefined) return advantages;
+  // `where`, not a product: padding may hold ±inf or NaN, and NaN·0 is NaN.
+  const difference = tf.sub(input.logpOld, input.logpRef);
+  const k1 = tf.where(tf.greater(mask, 0), difference, tf.zerosLike(difference));
+  const toGo = tf.cumsum(k1, 1, false, true);
+  const scale = tf.tensor2d(
+    Float32Array.from(shaped.klWeights, (weight, sample) => beta * weight * shaped.stcrScales[sample]!),
+    [shaped.advantages.length, 1],
+  );
+  return tf.sub(tf.reshape(advantages, [-1, 1]), tf.mul(scale, toGo));
 };
-
-const readScalar = (tensor: tf.Tensor): number => tensor.dataSync()[0] ?? 0;
 
 /** The aggregated clipped-surrogate term and its clip fraction (inside the caller's tidy). */
 const policyTerm = (
@@ -104,10 +99,11 @@ export const policyGradientObjective = (config: PolicyGradientConfig): Objective
       );
     const shaped = shapeSamples(input.rewards, input.correct, checked.lengths, input.groupSize, config);
     const metrics: Record<string, number> = { ...sampleMetrics(shaped), beta, kl: 0, klLoss: 0 };
+    const device = new DeviceMetrics();
     const loss = tf.tidy(() => {
       const mask = tf.cast(tf.greater(tf.cast(input.mask, "float32"), 0), "float32");
       const logp = masked(input.logp, mask);
-      const advantages = advantageTensor(input, checked, shaped, config, beta);
+      const advantages = advantageTensor(input, mask, shaped, config, beta);
       const { policyLoss, clipFraction } = policyTerm(
         logp,
         masked(input.logpOld, mask),
@@ -115,20 +111,25 @@ export const policyGradientObjective = (config: PolicyGradientConfig): Objective
         mask,
         config,
       );
-      metrics["policyLoss"] = readScalar(policyLoss);
-      metrics["clipFraction"] = readScalar(clipFraction);
-      metrics["loss"] = metrics["policyLoss"];
-      if (input.logpRef === undefined) return policyLoss;
+      device.record("policyLoss", policyLoss);
+      device.record("clipFraction", clipFraction);
+      if (input.logpRef === undefined) {
+        device.record("loss", policyLoss);
+        return policyLoss;
+      }
       const kl = sequenceKl(logp, input.logpRef, mask, config.klEstimator);
-      metrics["kl"] = readScalar(tf.mean(kl));
-      if (config.klPlacement === "reward") return policyLoss;
+      device.record("kl", tf.mean(kl));
+      if (config.klPlacement === "reward") {
+        device.record("loss", policyLoss);
+        return policyLoss;
+      }
       const weights = tf.tensor1d(Float32Array.from(shaped.klWeights));
       const klLoss = tf.mul(beta, tf.mean(tf.mul(weights, kl)));
       const total = tf.add(policyLoss, klLoss);
-      metrics["klLoss"] = readScalar(klLoss);
-      metrics["loss"] = readScalar(total);
+      device.record("klLoss", klLoss);
+      device.record("loss", total);
       return total;
     });
-    return { loss, metrics };
+    return { loss, metrics, deviceMetrics: device.read() };
   },
 });

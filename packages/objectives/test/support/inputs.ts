@@ -1,4 +1,4 @@
-import type { ObjectiveInput } from "@apo-rl/core";
+import type { ObjectiveInput, ObjectiveOutput } from "@apo-rl/core";
 import * as tf from "@tensorflow/tfjs-core";
 import type { Matrix, ReferenceInput } from "./reference.js";
 
@@ -72,15 +72,23 @@ export const disposeInput = (input: ObjectiveInput<tf.Tensor>): void => {
   ]);
 };
 
-/** Value and gradient w.r.t. `logp` of an objective's loss, as plain arrays; disposes everything. */
-export const lossAndGradient = (
-  loss: (input: ObjectiveInput<tf.Tensor>) => tf.Tensor,
+/**
+ * Value and gradient w.r.t. `logp` of an objective's loss, as plain arrays (read asynchronously);
+ * waits for the output's device metrics and disposes everything.
+ */
+export const lossAndGradient = async (
+  loss: (input: ObjectiveInput<tf.Tensor>) => tf.Tensor | ObjectiveOutput<tf.Tensor>,
   input: ObjectiveInput<tf.Tensor>,
-): { value: number; gradient: Matrix } => {
-  const { value, grad } = tf.valueAndGrad((logp: tf.Tensor) => loss({ ...input, logp }) as tf.Scalar)(
-    input.logp,
-  );
-  const result = { value: value.dataSync()[0]!, gradient: grad.arraySync() as Array<Array<number>> };
+): Promise<{ value: number; gradient: Matrix }> => {
+  const pending: Array<Promise<unknown>> = [];
+  const { value, grad } = tf.valueAndGrad((logp: tf.Tensor) => {
+    const output = loss({ ...input, logp });
+    if (output instanceof tf.Tensor) return output as tf.Scalar;
+    if (output.deviceMetrics !== undefined) pending.push(output.deviceMetrics);
+    return output.loss as tf.Scalar;
+  })(input.logp);
+  const result = { value: (await value.data())[0]!, gradient: (await grad.array()) as Array<Array<number>> };
   tf.dispose([value, grad]);
+  await Promise.all(pending);
   return result;
 };
