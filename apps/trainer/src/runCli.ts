@@ -1,6 +1,7 @@
 import { InvalidInputError } from "@apo-rl/core";
 import { doctor } from "@apo-rl/tensor";
 import { ConfigError } from "./errors.js";
+import { withEnvironmentBackend } from "./internal/backendOverride.js";
 import { parseCliArguments, usage } from "./internal/cliArguments.js";
 import { loadConfig } from "./loadConfig.js";
 import { type TrainOptions, train } from "./train.js";
@@ -69,7 +70,7 @@ export const runCli = async (
     }
     config = loadConfig({
       ...(parsed.config === undefined ? {} : { file: parsed.config }),
-      overrides: parsed.overrides,
+      overrides: withEnvironmentBackend(parsed.overrides),
     });
     if (parsed.printConfig) {
       output.stdout(`${JSON.stringify(config, null, 2)}\n`);

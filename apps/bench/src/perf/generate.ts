@@ -15,6 +15,7 @@ import {
 import { initBackend } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
 import type { BenchmarkOutcome } from "../output.js";
+import { requestedBackend } from "./requestedBackend.js";
 
 /**
  * Settings of {@link runGeneratePerf}.
@@ -98,6 +99,8 @@ const qwen05BConfig = decodeQwen25VLConfig({
 
 /** wasm when the float32 weights fit its 4 GiB heap (with room for activations), else cpu. */
 const chooseBackend = async (config: Qwen25VLConfig): Promise<string> => {
+  const requested = await requestedBackend();
+  if (requested !== undefined) return requested.backend;
   try {
     assertFitsBackend("wasm", estimateQwen25VLMemory(config, "text").weightBytes);
     await initBackend("wasm");

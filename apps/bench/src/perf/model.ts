@@ -11,6 +11,7 @@ import {
 import { initBackend } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
 import type { BenchmarkOutcome } from "../output.js";
+import { requestedBackend } from "./requestedBackend.js";
 
 /**
  * Settings of {@link runModelPerf}.
@@ -106,6 +107,8 @@ const vision3BConfig = decodeQwen25VLConfig({
 });
 
 const chooseBackend = async (config: Qwen25VLConfig, parts: Qwen25VLParts) => {
+  const requested = await requestedBackend();
+  if (requested !== undefined) return requested;
   const bytes = estimateQwen25VLMemory(config, parts).weightBytes;
   try {
     assertFitsBackend("wasm", bytes);

@@ -40,6 +40,7 @@ import type { BenchmarkOutcome } from "../output.js";
 import { demoDirectories, type LoadedPolicy, loadPolicy } from "../policySource.js";
 import { createRewardVerifier } from "../rewardVerifier.js";
 import { median } from "../statistics.js";
+import { requestedBackend } from "./requestedBackend.js";
 
 /**
  * The models of the train-step benchmark: the embedded demo's architecture (full fine-tuning, image
@@ -49,7 +50,7 @@ import { median } from "../statistics.js";
  * @since 0.1.0
  * @category perf
  */
-export type TrainStepModel = "demo" | "qwen2.5-0.5b";
+export type TrainStepModel = "demo" | "qwen2.5-0.5b" | "qwen2.5-vl-3b";
 
 /**
  * Settings of {@link runTrainStepPerf}.
@@ -137,6 +138,24 @@ const qwen05BJson = {
   vision_config: { out_hidden_size: 896 },
 } as const;
 
+/** The text decoder of Qwen2.5-VL-3B-Instruct's config.json (3.1 B parameters with the embedding). */
+const qwen3BJson = {
+  hidden_size: 2048,
+  intermediate_size: 11008,
+  num_hidden_layers: 36,
+  num_attention_heads: 16,
+  num_key_value_heads: 2,
+  vocab_size: 151_936,
+  tie_word_embeddings: true,
+  rope_scaling: { type: "mrope", mrope_section: [16, 24, 24] },
+  vision_config: { out_hidden_size: 2048 },
+} as const;
+
+const textDecoders = {
+  "qwen2.5-0.5b": { json: qwen05BJson, name: "Qwen2.5-0.5B-sized text decoder (random weights)" },
+  "qwen2.5-vl-3b": { json: qwen3BJson, name: "Qwen2.5-VL-3B-sized text decoder (random weights)" },
+} as const;
+
 const parameterCount = (variables: ReadonlyArray<tf.Variable>) =>
   variables.reduce((sum, variable) => sum + variable.size, 0);
 
@@ -166,7 +185,8 @@ interface Subject {
 }
 
 const demoSubject = async (prompts: number): Promise<Subject> => {
-  await initBackend("wasm");
+  const requested = await requestedBackend();
+  if (requested === undefined) await initBackend("wasm");
   // Full fine-tuning of the decoder with the vision tower frozen, as `apo-train` trains the demo.
   const loaded = await loadPolicy("demo-init");
   const task = syntheticCountingTask({ trainSize: prompts, heldOutSize: 0, variant: "mixed" });
@@ -174,8 +194,8 @@ const demoSubject = async (prompts: number): Promise<Subject> => {
     name: "demo (Qwen2.5-VL architecture, 2 layers × 96)",
     loaded,
     examples: task.train.map(toTrainingExample),
-    backend: "wasm",
-    backendReason: "the demo runs on wasm",
+    backend: requested?.backend ?? "wasm",
+    backendReason: requested?.reason ?? "the demo runs on wasm",
     fineTuning: "full (vision tower frozen)",
     parameters: [...loaded.policy.model.parameters.values()].reduce((sum, v) => sum + v.size, 0),
   };
@@ -198,6 +218,8 @@ const PROMPT_TOKENS = 24;
  * overflow aborts the whole process (it cannot be caught), so a larger step goes to cpu.
  */
 const chooseBackend = async (config: Qwen25VLConfig, rows: number, maxNewTokens: number) => {
+  const requested = await requestedBackend();
+  if (requested !== undefined) return requested;
   const bytes = estimateQwen25VLMemory(config, "text").weightBytes;
   const gib = (bytes / 2 ** 30).toFixed(2);
   const tokens = rows * (PROMPT_TOKENS + maxNewTokens);
@@ -215,7 +237,8 @@ const chooseBackend = async (config: Qwen25VLConfig, rows: number, maxNewTokens:
   };
 };
 
-const qwen05BSubject = async (
+const textDecoderSubject = async (
+  size: keyof typeof textDecoders,
   prompts: number,
   groupSize: number,
   maxNewTokens: number,
@@ -225,7 +248,7 @@ const qwen05BSubject = async (
   const demoConfig = JSON.parse(await readFile(join(base, "config.json"), "utf8"));
   // Special-token ids of the demo tokenizer, so that its processor can encode the prompts.
   const config = decodeQwen25VLConfig({
-    ...qwen05BJson,
+    ...textDecoders[size].json,
     image_token_id: demoConfig.image_token_id,
     video_token_id: demoConfig.video_token_id,
     vision_start_token_id: demoConfig.vision_start_token_id,
@@ -246,9 +269,9 @@ const qwen05BSubject = async (
             alpha: 2 * loraRank,
             targetModules: ["q_proj", "k_proj", "v_proj", "o_proj"],
           },
-          name: "qwen2.5-0.5b-random",
+          name: `${size}-random`,
         })
-      : createQwenVLPolicy({ model, processor, name: "qwen2.5-0.5b-random" });
+      : createQwenVLPolicy({ model, processor, name: `${size}-random` });
   const task = syntheticCountingTask({ trainSize: prompts, heldOutSize: 0, variant: "count" });
   const examples = task.train.map((item) => {
     const example = toTrainingExample(item);
@@ -268,7 +291,7 @@ const qwen05BSubject = async (
     } satisfies TrainingExample;
   });
   return {
-    name: "Qwen2.5-0.5B-sized text decoder (random weights)",
+    name: textDecoders[size].name,
     loaded: {
       policy,
       dispose: () => {
@@ -410,7 +433,7 @@ const measureModel = async (
   const warmup = options.warmup ?? (quick ? 0 : 1);
   const subject = isDemo
     ? await demoSubject(prompts)
-    : await qwen05BSubject(prompts, groupSize, maxNewTokens, options.loraRank ?? 16);
+    : await textDecoderSubject(model, prompts, groupSize, maxNewTokens, options.loraRank ?? 16);
   const verifier = await createRewardVerifier({ preset: "view-r1", accuracy: "counting", workers: 0 });
   const trainable = [...subject.loaded.policy.trainableParameters()];
   const optimizer = new AdamW(trainable, { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 });

@@ -24,6 +24,8 @@ Options:
                           --set train.steps=100 --set optimizer.betas=[0.9,0.99]
                           (the value is read as YAML: numbers, booleans, lists, strings)
   --run-dir <dir>         shorthand for --set output.runDir=<dir>
+  --backend <name>        shorthand for --set backend=<name> (e.g. webgpu); APO_BACKEND=<name> also
+                          replaces the config file's backend, --backend replaces both
   --resume                continue from the newest checkpoint in output.runDir/checkpoints
   --skip-invalid          skip invalid dataset rows (counted and reported) instead of failing
   --print-config          print the resolved config (defaults applied) and exit
@@ -75,6 +77,9 @@ export const parseCliArguments = (argv: ReadonlyArray<string>): CliArguments => 
         break;
       case "--run-dir":
         overrides.push(`output.runDir=${take()}`);
+        break;
+      case "--backend":
+        overrides.push(`backend=${take()}`);
         break;
       case "--resume":
         resume = true;
