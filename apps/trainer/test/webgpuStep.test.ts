@@ -52,7 +52,12 @@ const recordSyncReads = () => {
   restore.push(() => {
     backend.readSync = readSync;
   });
-  return { reads, restore: () => restore.forEach((undo) => undo()) };
+  return {
+    reads,
+    restore: () => {
+      for (const undo of restore) undo();
+    },
+  };
 };
 
 describe.skipIf(!webgpu)("a training step on webgpu", () => {

@@ -39,6 +39,15 @@ describe("resolveOrder", () => {
 });
 
 describe("initBackend", () => {
+  it.runIf(process.env.APO_REQUIRE_WEBGPU === "1")(
+    "finds a WebGPU adapter where CI installed one (APO_REQUIRE_WEBGPU=1)",
+    async () => {
+      const report = await initBackend("webgpu");
+      expect(report.chosen).toBe("webgpu");
+      expect(await testBackends()).toContain("webgpu");
+    },
+  );
+
   it("chooses the first usable backend by default and reports every candidate with a reason", async () => {
     // On a machine with a GPU's WebGPU adapter (the GPU check in docs/tensor-backends.md) webgpu
     // wins; a software adapter (Mesa lavapipe in CI) is usable by name but passed over by default.
