@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { guardBindingLimit } from "./bindingLimit.js";
 import { exportOf, importOptional } from "./packages.js";
 import { missingVulkanLoader } from "./vulkanLoader.js";
 
@@ -37,7 +38,9 @@ const describe = (adapter: Adapter): string => {
   const parts = [info.vendor, info.architecture, info.device, info.description].filter(
     (part): part is string => typeof part === "string" && part !== "",
   );
-  return `WebGPU adapter ${parts.length > 0 ? parts.join(" / ") : "(no adapter info)"}`;
+  const gib = (name: string) => `${((adapter.limits[name] ?? 0) / 2 ** 30).toFixed(1)} GiB`;
+  // The buffer limits bound the largest tensor (Qwen's [151936, 896] embedding is 0.5 GiB).
+  return `WebGPU adapter ${parts.length > 0 ? parts.join(" / ") : "(no adapter info)"}, buffers ≤ ${gib("maxBufferSize")}, bindings ≤ ${gib("maxStorageBufferBindingSize")}`;
 };
 
 /**
@@ -112,7 +115,9 @@ export const prepareWebGpu = async (): Promise<{ detail: string; software?: stri
           });
         else if (scope.navigator.gpu === undefined)
           Object.defineProperty(scope.navigator, "gpu", { value: gpu, configurable: true });
-        return new WebGPUBackend(await requestDevice(adapter), adapter.info);
+        const backend = new WebGPUBackend(await requestDevice(adapter), adapter.info);
+        guardBindingLimit(backend);
+        return backend;
       },
       3,
     );
