@@ -70,7 +70,7 @@ step() { # step <name> <seconds> <command...>
 }
 
 step doctor 30 node packages/tensor/dist/doctor-cli.js
-step parity-suites 200 pnpm exec vitest run --project tensor --project objectives --project qwen-vl \
+step parity-suites 170 pnpm exec vitest run --project tensor --project objectives --project qwen-vl \
   --project trainer -t "webgpu" --reporter=json --outputFile.json="$WORK/parity.json"
 step perf-tensor 60 node apps/bench/dist/cli.js perf tensor --backend webgpu --quick --out "$WORK/bench" --name tensor
 step perf-model 60 node apps/bench/dist/cli.js perf model --backend webgpu --quick --out "$WORK/bench" --name model
@@ -85,7 +85,7 @@ const [work, out] = process.argv.slice(2);
 const read = (path) => (existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : null);
 const steps = readFileSync(join(work, "steps.jsonl"), "utf8").trim().split("\n").filter(Boolean).map((line) => JSON.parse(line));
 const doctor = steps.find((s) => s.name === "doctor")?.tail ?? "";
-const adapter = doctor.split("\n").find((line) => /^\s*webgpu\s/.test(line))?.trim() ?? null;
+const adapter = doctor.split("\n").find((line) => /^\s*webgpu\s/.test(line))?.replace(/^\s*webgpu\s+(chosen|usable|not usable|not tried)\s+/, "").trim() ?? null;
 const parity = read(join(work, "parity.json"));
 const perSuite = parity?.testResults.map((file) => ({
   file: file.name.replace(/^.*?\/(packages|apps)\//, "$1/"),

@@ -88,6 +88,7 @@ const compareOptions = {
 
 const perfOptions = {
   ...commonOptions,
+  backend: { type: "string" },
   quick: { type: "boolean" },
   repeats: { type: "string" },
   models: { type: "string" },
