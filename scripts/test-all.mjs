@@ -14,6 +14,7 @@ const steps = [
     "pnpm",
     ["exec", "vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestReport}`],
   ],
+  ["webgpu demo smoke", "node", ["scripts/webgpu-smoke.mjs"]],
   ["publint", "node", ["scripts/publint-all.mjs"]],
   ["package install check", "node", ["scripts/check-packages-install.mjs"]],
   ["changesets", "pnpm", ["exec", "changeset", "status"]],
@@ -30,4 +31,18 @@ for (const [name, seconds] of timings) console.log(`${name.padEnd(24)} ok  ${sec
 const report = JSON.parse(readFileSync(vitestReport, "utf8"));
 console.log(
   `tests: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${report.numPendingTests + report.numTodoTests} skipped`,
+);
+// Tests of the per-backend suites, by the backend named in their describe titles ("… on webgpu").
+const perBackend = new Map();
+for (const file of report.testResults)
+  for (const test of file.assertionResults) {
+    const backend = test.ancestorTitles.join(" ").match(/\b(webgpu|wasm|cpu|tfjs-node-gpu|tfjs-node)\b/)?.[1];
+    if (backend === undefined) continue;
+    const counts = perBackend.get(backend) ?? { passed: 0, other: 0 };
+    if (test.status === "passed") counts.passed += 1;
+    else counts.other += 1;
+    perBackend.set(backend, counts);
+  }
+console.log(
+  `per backend: ${[...perBackend.entries()].map(([backend, counts]) => `${backend} ${counts.passed} passed${counts.other > 0 ? ` (${counts.other} not)` : ""}`).join(", ")}`,
 );

@@ -89,6 +89,7 @@ const compareOptions = {
 
 const perfOptions = {
   ...commonOptions,
+  backend: { type: "string" },
   quick: { type: "boolean" },
   repeats: { type: "string" },
   models: { type: "string" },
@@ -247,11 +248,12 @@ const perfRuns = (parsed: ParsedArguments, progress: (line: string) => void): Re
       reason: `unknown suite ${JSON.stringify(suite)}: one of ${[...perfSuites.map((entry) => entry.name), "all"].join(", ")}`,
     });
   const models = listOption(parsed, "models", []);
-  const unknownModel = models.find((model) => model !== "demo" && model !== "qwen2.5-0.5b");
+  const known = ["demo", "qwen2.5-0.5b", "qwen2.5-vl-3b"];
+  const unknownModel = models.find((model) => !known.includes(model));
   if (unknownModel !== undefined)
     throw new BenchUsageError({
       option: "--models",
-      reason: `unknown model ${JSON.stringify(unknownModel)}: demo, qwen2.5-0.5b`,
+      reason: `unknown model ${JSON.stringify(unknownModel)}: ${known.join(", ")}`,
     });
   const optional = (option: string, minimum: number) =>
     parsed.values[option] === undefined ? undefined : integerOption(parsed, option, 0, minimum);
@@ -350,6 +352,12 @@ export const runBenchCli = async (
         : command === "compare"
           ? [compareRun(parsed, out, progress)]
           : perfRuns(parsed, progress);
+    // perf: `--backend` replaces each suite's wasm/cpu choice, through APO_BACKEND (also honoured).
+    const backend = parsed.values["backend"];
+    if (command === "perf" && typeof backend === "string" && backend !== "auto") {
+      choiceOption(parsed, "backend", ["auto", ...BACKEND_NAMES], "auto");
+      process.env.APO_BACKEND = backend;
+    }
   } catch (error) {
     // A bad option, or a --config file that cannot be read: the command line is at fault.
     const message = error instanceof Error ? error.message : String(error);

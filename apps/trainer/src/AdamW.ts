@@ -106,17 +106,18 @@ export class AdamW {
     });
   }
 
-  /** A copy of the state, read from the backend. */
-  state(): AdamWState {
-    return {
-      step: this.#step,
-      moments: this.parameters.map((parameter, index) => ({
+  /** A copy of the state, read (asynchronously) from the backend. */
+  async state(): Promise<AdamWState> {
+    const step = this.#step;
+    const moments = await Promise.all(
+      this.parameters.map(async (parameter, index) => ({
         name: parameter.name,
         shape: parameter.shape,
-        firstMoment: this.#firstMoments[index]!.dataSync() as Float32Array,
-        secondMoment: this.#secondMoments[index]!.dataSync() as Float32Array,
+        firstMoment: (await this.#firstMoments[index]!.data()) as Float32Array,
+        secondMoment: (await this.#secondMoments[index]!.data()) as Float32Array,
       })),
-    };
+    );
+    return { step, moments };
   }
 
   /** Replace the state; moments must match the parameters' shapes in order. */
@@ -141,7 +142,7 @@ export class AdamW {
 
   /** Write `optimizer.json` and `optimizer-moments.bin` (little-endian float32) into `directory`. */
   async save(directory: string): Promise<void> {
-    const state = this.state();
+    const state = await this.state();
     await mkdir(directory, { recursive: true });
     let offset = 0;
     const parameters = state.moments.map((moments) => {

@@ -151,13 +151,22 @@ export const writeCheckpoint = async (
 };
 
 /**
- * Whether every parameter holds only finite values.
+ * Whether every parameter holds only finite values (one asynchronous read for all of them).
  *
  * @since 0.1.0
  * @category checkpoints
  */
-export const parametersAreFinite = (parameters: ReadonlyArray<tf.Tensor>): boolean =>
-  parameters.every((parameter) => tf.tidy(() => tf.all(tf.isFinite(parameter)).dataSync()[0] === 1));
+export const parametersAreFinite = async (parameters: ReadonlyArray<tf.Tensor>): Promise<boolean> => {
+  if (parameters.length === 0) return true;
+  const flags = tf.tidy(() =>
+    tf.stack(parameters.map((parameter) => tf.cast(tf.all(tf.isFinite(parameter)), "int32"))),
+  );
+  try {
+    return (await flags.data()).every((flag) => flag === 1);
+  } finally {
+    flags.dispose();
+  }
+};
 
 /**
  * Save the policy (`policy/` via `policy.save`), the optimizer (`optimizer/`) and the trainer state
@@ -177,7 +186,7 @@ export const saveTrainingCheckpoint = async (
     readonly config?: unknown;
   },
 ): Promise<CheckpointLocation> => {
-  if (!parametersAreFinite(parts.policy.trainableParameters()))
+  if (!(await parametersAreFinite(parts.policy.trainableParameters())))
     throw new CheckpointError({
       path: join(root, checkpointName(parts.state.step)),
       reason: "refusing to write a checkpoint: the weights hold NaN or Infinity",

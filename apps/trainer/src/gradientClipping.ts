@@ -1,17 +1,20 @@
 import * as tf from "@tensorflow/tfjs-core";
 
 /**
- * The global L2 norm of a list of gradients, `sqrt(Σ_k ‖g_k‖²)`, read back as a number
- * (NaN or Infinity when a gradient is not finite).
+ * The global L2 norm of a list of gradients, `sqrt(Σ_k ‖g_k‖²)`, read back (asynchronously) as a
+ * number (NaN or Infinity when a gradient is not finite).
  *
  * @since 0.1.0
  * @category optimizer
  */
-export const globalGradientNorm = (gradients: ReadonlyArray<tf.Tensor>): number => {
+export const globalGradientNorm = async (gradients: ReadonlyArray<tf.Tensor>): Promise<number> => {
   if (gradients.length === 0) return 0;
-  return tf.tidy(
-    () => tf.sqrt(tf.addN(gradients.map((gradient) => tf.sum(tf.square(gradient))))).dataSync()[0]!,
-  );
+  const norm = tf.tidy(() => tf.sqrt(tf.addN(gradients.map((gradient) => tf.sum(tf.square(gradient))))));
+  try {
+    return (await norm.data())[0]!;
+  } finally {
+    norm.dispose();
+  }
 };
 
 /**
@@ -23,11 +26,15 @@ export const globalGradientNorm = (gradients: ReadonlyArray<tf.Tensor>): number 
  * @since 0.1.0
  * @category optimizer
  */
-export const clipByGlobalNorm = (
+export const clipByGlobalNorm = async (
   gradients: ReadonlyArray<tf.Tensor>,
   maxNorm: number,
-): { readonly gradients: ReadonlyArray<tf.Tensor>; readonly norm: number; readonly scale: number } => {
-  const norm = globalGradientNorm(gradients);
+): Promise<{
+  readonly gradients: ReadonlyArray<tf.Tensor>;
+  readonly norm: number;
+  readonly scale: number;
+}> => {
+  const norm = await globalGradientNorm(gradients);
   const scale = maxNorm > 0 && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1;
   return {
     norm,

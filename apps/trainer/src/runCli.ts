@@ -2,6 +2,7 @@ import { InvalidInputError } from "@apo-rl/core";
 import { UnknownObjectiveError } from "@apo-rl/objectives";
 import { doctor } from "@apo-rl/tensor";
 import { ConfigError, PluginError, ResumeConfigError } from "./errors.js";
+import { withEnvironmentBackend } from "./internal/backendOverride.js";
 import { parseCliArguments, usage } from "./internal/cliArguments.js";
 import { type loadConfig, loadConfigWithPlugins } from "./loadConfig.js";
 import { type TrainOptions, train } from "./train.js";
@@ -87,7 +88,7 @@ export const runCli = async (
     }
     config = await loadConfigWithPlugins({
       ...(parsed.config === undefined ? {} : { file: parsed.config }),
-      overrides: parsed.overrides,
+      overrides: withEnvironmentBackend(parsed.overrides),
       plugins: parsed.plugins,
     });
     if (parsed.printConfig) {

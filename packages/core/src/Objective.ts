@@ -43,7 +43,14 @@ export interface ObjectiveContext {
  */
 export interface ObjectiveOutput<Tensor> {
   readonly loss: Tensor;
+  /** Metrics known on the host when `loss` returns. */
   readonly metrics: Readonly<Record<string, number>>;
+  /**
+   * Metrics computed on the device (e.g. the policy loss, the clip fraction), read back without a
+   * blocking read: a GPU backend has none. Resolves to values that override `metrics`' entries of
+   * the same name. The objective owns the tensors behind it and releases them once read.
+   */
+  readonly deviceMetrics?: Promise<Readonly<Record<string, number>>>;
 }
 
 /**

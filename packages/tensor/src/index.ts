@@ -7,6 +7,7 @@ export { initBackend } from "./backend/initBackend.js";
 export type { TensorBackendShape } from "./backend/TensorBackend.js";
 export { TensorBackend } from "./backend/TensorBackend.js";
 export { testBackends } from "./backend/testBackends.js";
+export { toleranceScale } from "./backend/tolerances.js";
 export { doctor, formatDoctorReport } from "./doctor.js";
 export type { KernelMode } from "./kernels/fastKernels.js";
 export {

@@ -39,9 +39,23 @@ describe("resolveOrder", () => {
 });
 
 describe("initBackend", () => {
+  it.runIf(process.env.APO_REQUIRE_WEBGPU === "1")(
+    "finds a WebGPU adapter where CI installed one (APO_REQUIRE_WEBGPU=1)",
+    async () => {
+      const report = await initBackend("webgpu");
+      expect(report.chosen).toBe("webgpu");
+      expect(await testBackends()).toContain("webgpu");
+    },
+  );
+
   it("chooses the first usable backend by default and reports every candidate with a reason", async () => {
-    // On a machine with a WebGPU adapter (the GPU check in docs/tensor-backends.md) webgpu wins.
-    const gpu = (await testBackends()).includes("webgpu");
+    // On a machine with a GPU's WebGPU adapter (the GPU check in docs/tensor-backends.md) webgpu
+    // wins; a software adapter (Mesa lavapipe in CI) is usable by name but passed over by default.
+    const adapter = (await testBackends()).includes("webgpu")
+      ? (await initBackend("webgpu")).candidates.find((candidate) => candidate.name === "webgpu")?.reason
+      : undefined;
+    const software = adapter !== undefined && /llvmpipe|lavapipe|swiftshader/i.test(adapter);
+    const gpu = adapter !== undefined && !software;
     const report = await initBackend();
     expect(report.chosen).toBe(gpu ? "webgpu" : "wasm");
     expect(tf.getBackend()).toBe(report.tfjsName);
@@ -60,7 +74,11 @@ describe("initBackend", () => {
       return;
     }
     expect(byName.webgpu).toMatchObject({ installed: true, status: "unavailable" });
-    expect(byName.webgpu?.reason).toMatch(/no WebGPU adapter/);
+    expect(byName.webgpu?.reason).toMatch(
+      software
+        ? /runs WebGPU on the CPU, slower than wasm; ask for it with APO_BACKEND=webgpu/
+        : /no WebGPU adapter/,
+    );
     expect(byName.wasm).toMatchObject({ status: "chosen", usable: true });
     expect(byName.cpu).toMatchObject({
       status: "skipped",

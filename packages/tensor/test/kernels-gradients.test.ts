@@ -108,6 +108,22 @@ describe.each(backends)("kernels and gradients on %s", (backend) => {
     });
   });
 
+  it("adds 26 tensors with addN (more inputs than a webgpu shader has storage buffers)", async () => {
+    // webgpu binds each input as a storage buffer; a gradient-norm sum has one input per parameter.
+    const parts = Array.from({ length: 26 }, (_, index) => seededValues(5, 40 + index));
+    const expected = parts[0]!.map((_, k) => parts.reduce((sum, part) => sum + (part[k] as number), 0));
+    await withoutLeaks(async () => {
+      const tensors = parts.map((values) => tf.tensor1d(values));
+      // Fill the output's buffer pool with a stale sum first: a skipped kernel would leave it there.
+      const stale = tf.addN(tensors.slice(0, 3));
+      await stale.data();
+      stale.dispose();
+      const sum = tf.addN(tensors);
+      expectClose(await sum.data(), expected, 1e-6);
+      tf.dispose([sum, ...tensors]);
+    });
+  });
+
   it("computes unsortedSegmentSum, dropping ids outside [0, numSegments)", async () => {
     const values = seededValues(6 * 2, 4);
     const segmentIds = [1, 0, 1, -1, 2, 4];

@@ -35,17 +35,19 @@ describe.each(await testBackends())("kernel seam on %s", (backend) => {
     await initBackend(backend);
   });
 
-  it("uses the reference when no fast kernel is registered for the active backend", () => {
+  it("uses the reference when no fast kernel is registered for the active backend", async () => {
     const other = backend === "cpu" ? "wasm" : "cpu";
     unregisters.push(registerFastKernel("test.rowSquareSum", other, viaEinsum));
-    const result = tf.tidy(() =>
+    const sums = tf.tidy(() =>
       rowSquareSum(
         tf.tensor2d([
           [1, 2],
           [3, 4],
         ]),
-      ).arraySync(),
+      ),
     );
+    const result = await sums.array();
+    sums.dispose();
     expect(result).toEqual([5, 25]);
     expect(calls).toEqual(["reference"]);
     expect(fastKernelFor("test.rowSquareSum")).toBeUndefined();

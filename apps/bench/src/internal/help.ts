@@ -86,7 +86,9 @@ Suites:
   --quick                  tiny shapes, one timed run: a smoke run, not a measurement
   --repeats <n>            timed runs per case (median reported); the suite's default otherwise
 train-step only:
-  --models <list>          demo, qwen2.5-0.5b (default both; --quick: demo)
+  --models <list>          demo, qwen2.5-0.5b, qwen2.5-vl-3b (default demo and 0.5b; --quick: demo)
+  --backend <name>         run every suite on this backend (e.g. webgpu; sets APO_BACKEND), instead
+                           of wasm or cpu chosen by the model's size
   --prompts <n>            prompts per step (default 4 demo, 2 for 0.5B)
   --group-size <n>         responses per prompt (default 4 demo, 2 for 0.5B)
   --max-new-tokens <n>     response budget (default 32 demo, 8 for 0.5B)

@@ -16,6 +16,7 @@ import { initBackend } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
 import type { BenchmarkOutcome } from "../output.js";
 import { qwen05BConfig } from "./benchModels.js";
+import { requestedBackend } from "./requestedBackend.js";
 
 /**
  * Settings of {@link runGeneratePerf}.
@@ -88,6 +89,8 @@ const qwen05B = qwen05BConfig();
 
 /** wasm when the float32 weights fit its 4 GiB heap (with room for activations), else cpu. */
 const chooseBackend = async (config: Qwen25VLConfig): Promise<string> => {
+  const requested = await requestedBackend();
+  if (requested !== undefined) return requested.backend;
   try {
     assertFitsBackend("wasm", estimateQwen25VLMemory(config, "text").weightBytes);
     await initBackend("wasm");
@@ -133,9 +136,9 @@ const rowOf = (
   millisecondsPerToken: (1000 * seconds) / tokens,
 });
 
-const timed = <T>(run: () => T): { value: T; seconds: number } => {
+const timed = async <T>(run: () => T | Promise<T>): Promise<{ value: T; seconds: number }> => {
   const start = performance.now();
-  const value = run();
+  const value = await run();
   return { value, seconds: (performance.now() - start) / 1000 };
 };
 
@@ -147,13 +150,13 @@ interface Generated {
 }
 
 /** One timed `generate` call of `prompts × samples` rollouts. */
-const generateCase = (
+const generateCase = async (
   context: Context,
   prompts: number,
   samples: number,
-): { row: GeneratePerfRow; run: Generated } => {
+): Promise<{ row: GeneratePerfRow; run: Generated }> => {
   const inputs = Array.from({ length: prompts }, (_, index) => prompt(context.promptLength, index + 1));
-  const generation = timed(() =>
+  const generation = await timed(() =>
     generateTokens(context.model, inputs, {
       n: samples,
       temperature: 1,
@@ -184,7 +187,7 @@ const addGradients = (total: tf.NamedTensorMap | undefined, next: tf.NamedTensor
  * The training log-prob pass over generated rollouts, in micro-batches of rollouts: forward only,
  * or forward + LoRA gradient summed over the micro-batches.
  */
-const scoreCase = (context: Context, run: Generated, gradient: boolean): GeneratePerfRow => {
+const scoreCase = async (context: Context, run: Generated, gradient: boolean): Promise<GeneratePerfRow> => {
   const prompts = run.sequences.map((sequence) => run.prompts[sequence.promptIndex]!);
   const responses = run.sequences.map((sequence) => sequence.tokenIds);
   const microBatch = Math.min(context.trainingMicroBatch ?? responses.length, responses.length);
@@ -195,13 +198,13 @@ const scoreCase = (context: Context, run: Generated, gradient: boolean): Generat
       responses.slice(start, start + microBatch),
       { temperature: 1, padTokenId: 0, entropy: true },
     );
-  const pass = timed(() => {
+  const pass = await timed(async () => {
     let gradients: tf.NamedTensorMap | undefined;
     try {
       for (let start = 0; start < responses.length; start += microBatch) {
         if (!gradient) {
           const result = score(start);
-          result.logp.dataSync();
+          await result.logp.data();
           tf.dispose([result.logp, result.mask, result.entropy!]);
           continue;
         }
@@ -209,11 +212,11 @@ const scoreCase = (context: Context, run: Generated, gradient: boolean): Generat
           const result = score(start);
           return tf.sum(tf.mul(result.logp, result.mask)) as tf.Scalar;
         }, [...context.adapter.variables()]);
-        value.dataSync();
+        await value.data();
         value.dispose();
         gradients = addGradients(gradients, grads);
       }
-      if (gradients !== undefined) Object.values(gradients)[0]?.dataSync();
+      if (gradients !== undefined) await Object.values(gradients)[0]?.data();
     } finally {
       if (gradients !== undefined) tf.dispose(Object.values(gradients));
     }
@@ -226,14 +229,14 @@ const scoreCase = (context: Context, run: Generated, gradient: boolean): Generat
 };
 
 /** Run a case; a failure (e.g. the wasm heap running out) is recorded instead of ending the run. */
-const attempt = (
+const attempt = async (
   context: Context,
   kind: GeneratePerfRow["kind"],
   run: Generated,
-  body: () => GeneratePerfRow,
-): GeneratePerfRow => {
+  body: () => Promise<GeneratePerfRow>,
+): Promise<GeneratePerfRow> => {
   try {
-    return body();
+    return await body();
   } catch (error) {
     return {
       ...rowOf(context, kind, run.prompts.length, run.samples, run.generated, Number.NaN),
@@ -289,13 +292,13 @@ export const runGeneratePerf = async (options: GeneratePerfOptions = {}): Promis
       options.trainingMicroBatch ?? (key === "qwen2.5-0.5b" && backend === "wasm" ? 2 : undefined);
     try {
       const context = { name, model, adapter, backend, promptLength, maxNewTokens, trainingMicroBatch };
-      if (!quick) generateCase({ ...context, maxNewTokens: 2 }, 1, 2); // warm-up: kernels compiled
+      if (!quick) await generateCase({ ...context, maxNewTokens: 2 }, 1, 2); // warm-up: kernels compiled
       const runs: Generated[] = [];
       for (const [prompts, samples] of [
         [1, 8],
         [8, 8],
       ] as const) {
-        const { row, run } = generateCase(context, prompts, samples);
+        const { row, run } = await generateCase(context, prompts, samples);
         record(row);
         runs.push(run);
       }
@@ -303,9 +306,9 @@ export const runGeneratePerf = async (options: GeneratePerfOptions = {}): Promis
       // for the 0.5B model. Gradients last: they need the most memory.
       const scored = quick && key !== "fixture" ? runs.slice(0, 1) : runs;
       for (const run of scored)
-        record(attempt(context, "logprobs", run, () => scoreCase(context, run, false)));
+        record(await attempt(context, "logprobs", run, () => scoreCase(context, run, false)));
       for (const run of scored)
-        record(attempt(context, "logprobs+gradient", run, () => scoreCase(context, run, true)));
+        record(await attempt(context, "logprobs+gradient", run, () => scoreCase(context, run, true)));
     } finally {
       adapter.dispose();
       model.dispose();

@@ -13,6 +13,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { BenchmarkOutcome } from "../output.js";
 import { median } from "../statistics.js";
 import { qwen05BConfig } from "./benchModels.js";
+import { requestedBackend } from "./requestedBackend.js";
 
 /**
  * Settings of {@link runModelPerf}.
@@ -97,6 +98,8 @@ const vision3BConfig = decodeQwen25VLConfig({
 });
 
 const chooseBackend = async (config: Qwen25VLConfig, parts: Qwen25VLParts) => {
+  const requested = await requestedBackend();
+  if (requested !== undefined) return requested;
   const bytes = estimateQwen25VLMemory(config, parts).weightBytes;
   try {
     assertFitsBackend("wasm", bytes);
@@ -112,13 +115,13 @@ const chooseBackend = async (config: Qwen25VLConfig, parts: Qwen25VLParts) => {
 };
 
 /** Seconds of each timed run, and the peak bytes of one profiled run. */
-const measure = async (run: () => void, repeats: number, warmup: boolean) => {
-  if (warmup) run();
+const measure = async (run: () => Promise<void>, repeats: number, warmup: boolean) => {
+  if (warmup) await run();
   const profile = await tf.profile(run);
   const seconds: number[] = [];
   for (let index = 0; index < repeats; index++) {
     const start = performance.now();
-    run();
+    await run();
     seconds.push((performance.now() - start) / 1000);
   }
   return { seconds: median(seconds) ?? 0, peakBytes: profile.peakBytes, runs: repeats };
@@ -157,9 +160,9 @@ const rowOf = (context: CaseContext, kind: ModelPerfRow["kind"], length: number,
 
 const forwardCase = async (context: CaseContext, length: number): Promise<ModelPerfRow> => {
   const inputIds = [tokenRow(length, context.model.config.text.vocabSize, 1)];
-  const run = () => {
+  const run = async () => {
     const output = context.model.forward({ inputIds }, { logits: "last" });
-    output.logits!.dataSync();
+    await output.logits!.data();
     tf.dispose([output.hiddenStates, output.logits!]);
   };
   return rowOf(context, "forward", length, length)(await measure(run, context.repeats, context.warmup));
@@ -171,14 +174,14 @@ const decodeCase = async (context: CaseContext, steps: number): Promise<ModelPer
     { logits: "last", cache: true },
   );
   tf.dispose([prefill.hiddenStates, prefill.logits!]);
-  const run = () => {
+  const run = async () => {
     let cache = prefill.cache!;
     for (let step = 0; step < steps; step++) {
       const output = context.model.forward(
         { inputIds: [[(step * 31) % ordinaryIds(context.model.config.text.vocabSize)]] },
         { logits: "last", cache },
       );
-      output.logits!.dataSync();
+      await output.logits!.data();
       tf.dispose([output.hiddenStates, output.logits!]);
       if (cache !== prefill.cache) disposeQwen25VLCache(cache);
       cache = output.cache!;
@@ -194,9 +197,9 @@ const visionCase = async (context: CaseContext, side: number): Promise<ModelPerf
   const grid = [[1, side / 14, side / 14]];
   const patches = (side / 14) ** 2;
   const pixels = new Float32Array(patches * 1176).map((_, index) => Math.sin(index * 0.37));
-  const run = () => {
+  const run = async () => {
     const { imageEmbeds } = context.model.encodeImages(pixels, grid);
-    imageEmbeds.dataSync();
+    await imageEmbeds.data();
     imageEmbeds.dispose();
   };
   return rowOf(context, "vision", patches, patches)(await measure(run, context.repeats, context.warmup));

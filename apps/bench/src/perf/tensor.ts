@@ -32,7 +32,7 @@ export const QWEN_VOCABULARY = 151_936;
  */
 export interface TensorPerfOptions {
   /** Backends to measure (each initialised with `initBackend`). Default `["cpu", "wasm"]`. */
-  readonly backends?: ReadonlyArray<Extract<BackendName, "cpu" | "wasm">>;
+  readonly backends?: ReadonlyArray<BackendName>;
   /** Small shapes (N = 16, H = 64) for a CI smoke run, still with V = 151,936. Default `false`. */
   readonly quick?: boolean;
   /** Timed repetitions per case; the median is reported. Default 1 (quick: 2). */
@@ -45,7 +45,7 @@ export interface TensorPerfOptions {
    */
   readonly oversizedWasm?: boolean;
   /** Override the shape per backend (defaults: cpu N = 512, H = 896; wasm N = 128, H = 256). */
-  readonly shapes?: Readonly<Partial<Record<"cpu" | "wasm", TensorPerfShape>>>;
+  readonly shapes?: Readonly<Partial<Record<BackendName, TensorPerfShape>>>;
   /** Which comparisons to run. Default both. */
   readonly ops?: ReadonlyArray<"linearTokenLogprobs" | "tokenLogprobs">;
   /** Progress lines (one per measured case). */
@@ -231,10 +231,11 @@ const sampleRun = async (
   });
   const gradients = info.result as Array<tf.Tensor>;
   // Make sure device backends have finished before the clock stops (cpu and wasm are synchronous).
-  for (const gradient of gradients)
-    tf.tidy(() =>
-      tf.slice(gradient, new Array(gradient.rank).fill(0), new Array(gradient.rank).fill(1)).dataSync(),
-    );
+  for (const gradient of gradients) {
+    const corner = tf.slice(gradient, new Array(gradient.rank).fill(0), new Array(gradient.rank).fill(1));
+    await corner.data();
+    corner.dispose();
+  }
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuStarted);
   samples.push(sample());
@@ -515,7 +516,13 @@ export const runTensorPerf = async (
   const quick = options.quick === true;
   const repetitions = options.repetitions ?? (quick ? 2 : 1);
   const vocabulary = QWEN_VOCABULARY;
-  const backends = options.backends ?? ["cpu", "wasm"];
+  // A backend named by `--backend` / APO_BACKEND replaces the default pair.
+  const requested = process.env.APO_BACKEND?.trim();
+  const backends =
+    options.backends ??
+    (requested !== undefined && requested !== "" && requested !== "auto"
+      ? (requested.split(",").map((name) => name.trim()) as ReadonlyArray<BackendName>)
+      : ["cpu", "wasm"]);
   const oversized = options.oversizedWasm ?? !quick;
   const measurements: Array<TensorPerfMeasurement> = [];
   for (const backend of backends) {

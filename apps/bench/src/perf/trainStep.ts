@@ -37,7 +37,8 @@ import type { BenchmarkOutcome } from "../output.js";
 import { demoDirectories, type LoadedPolicy, loadPolicy } from "../policySource.js";
 import { createRewardVerifier } from "../rewardVerifier.js";
 import { median } from "../statistics.js";
-import { qwen05BConfig } from "./benchModels.js";
+import { qwen3BConfig, qwen05BConfig } from "./benchModels.js";
+import { requestedBackend } from "./requestedBackend.js";
 
 /**
  * The models of the train-step benchmark: the embedded demo's architecture (full fine-tuning, image
@@ -47,7 +48,12 @@ import { qwen05BConfig } from "./benchModels.js";
  * @since 0.1.0
  * @category perf
  */
-export type TrainStepModel = "demo" | "qwen2.5-0.5b";
+export type TrainStepModel = "demo" | "qwen2.5-0.5b" | "qwen2.5-vl-3b";
+
+const textDecoders = {
+  "qwen2.5-0.5b": { config: qwen05BConfig, name: "Qwen2.5-0.5B-sized text decoder (random weights)" },
+  "qwen2.5-vl-3b": { config: qwen3BConfig, name: "Qwen2.5-VL-3B-sized text decoder (random weights)" },
+} as const;
 
 /**
  * Settings of {@link runTrainStepPerf}.
@@ -171,7 +177,8 @@ interface Subject {
 }
 
 const demoSubject = async (prompts: number): Promise<Subject> => {
-  await initBackend("wasm");
+  const requested = await requestedBackend();
+  if (requested === undefined) await initBackend("wasm");
   // Full fine-tuning of the decoder with the vision tower frozen, as `apo-train` trains the demo.
   const loaded = await loadPolicy("demo-init");
   const task = syntheticCountingTask({ trainSize: prompts, heldOutSize: 0, variant: "mixed" });
@@ -179,8 +186,8 @@ const demoSubject = async (prompts: number): Promise<Subject> => {
     name: "demo (Qwen2.5-VL architecture, 2 layers × 96)",
     loaded,
     examples: task.train.map(toTrainingExample),
-    backend: "wasm",
-    backendReason: "the demo runs on wasm",
+    backend: requested?.backend ?? "wasm",
+    backendReason: requested?.reason ?? "the demo runs on wasm",
     estimatedPeakBytes: 0,
     fineTuning: "full (vision tower frozen)",
     parameters: [...loaded.policy.model.parameters.values()].reduce((sum, v) => sum + v.size, 0),
@@ -190,7 +197,8 @@ const demoSubject = async (prompts: number): Promise<Subject> => {
 /** Prompt tokens of the step's text-only synthetic questions (chat template included), at most. */
 const PROMPT_TOKENS = 24;
 
-const qwen05BSubject = async (
+const textDecoderSubject = async (
+  size: keyof typeof textDecoders,
   prompts: number,
   groupSize: number,
   maxNewTokens: number,
@@ -200,7 +208,7 @@ const qwen05BSubject = async (
   const { base } = demoDirectories();
   const demoConfig = JSON.parse(await readFile(join(base, "config.json"), "utf8"));
   // Special-token ids of the demo tokenizer, so that its processor can encode the prompts.
-  const config = qwen05BConfig({
+  const config = textDecoders[size].config({
     image_token_id: demoConfig.image_token_id,
     video_token_id: demoConfig.video_token_id,
     vision_start_token_id: demoConfig.vision_start_token_id,
@@ -219,8 +227,9 @@ const qwen05BSubject = async (
     trainableParameters:
       loraRank > 0 ? config.text.numHiddenLayers * 4 * loraRank * 2 * config.text.hiddenSize : 0,
   });
+  const requested = await requestedBackend();
   assertTrainingStepFits(
-    "wasm",
+    requested?.backend ?? "wasm",
     estimate,
     {
       microBatchTokens: "--prompts × --group-size × (prompt + --max-new-tokens)",
@@ -228,10 +237,12 @@ const qwen05BSubject = async (
     },
     gradientCheckpointing,
   );
-  await initBackend("wasm");
+  if (requested === undefined) await initBackend("wasm");
   const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
-  const backend = "wasm";
-  const reason = `estimated peak ${gib(estimate.peakBytes)} (weights ${gib(estimate.weightBytes)}, activations ${gib(estimate.activationBytes)}) fits the 4 GiB wasm heap`;
+  const backend = requested?.backend ?? "wasm";
+  const reason =
+    requested?.reason ??
+    `estimated peak ${gib(estimate.peakBytes)} (weights ${gib(estimate.weightBytes)}, activations ${gib(estimate.activationBytes)}) fits the 4 GiB wasm heap`;
   const model = initQwen25VL(config, { seed: 0, parts: "text" });
   const demoProcessor = await loadQwenVLProcessor(base);
   const processor = boundedDecoding(demoProcessor, demoConfig.vocab_size);
@@ -245,9 +256,9 @@ const qwen05BSubject = async (
             alpha: 2 * loraRank,
             targetModules: ["q_proj", "k_proj", "v_proj", "o_proj"],
           },
-          name: "qwen2.5-0.5b-random",
+          name: `${size}-random`,
         })
-      : createQwenVLPolicy({ model, processor, name: "qwen2.5-0.5b-random" });
+      : createQwenVLPolicy({ model, processor, name: `${size}-random` });
   const task = syntheticCountingTask({ trainSize: prompts, heldOutSize: 0, variant: "count" });
   const examples = task.train.map((item) => {
     const example = toTrainingExample(item);
@@ -267,7 +278,7 @@ const qwen05BSubject = async (
     } satisfies TrainingExample;
   });
   return {
-    name: "Qwen2.5-0.5B-sized text decoder (random weights)",
+    name: textDecoders[size].name,
     loaded: {
       policy,
       dispose: () => {
@@ -437,7 +448,8 @@ const measureModel = async (
   const warmup = options.warmup ?? (quick ? 0 : 1);
   const subject = isDemo
     ? await demoSubject(prompts)
-    : await qwen05BSubject(
+    : await textDecoderSubject(
+        model,
         prompts,
         groupSize,
         maxNewTokens,

@@ -23,8 +23,9 @@ export const exerciseBackend = async (directory: string): Promise<void> => {
       const { logp, mask } = policy.logprobs({ requests, rollouts, temperature: 1 });
       return tf.sum(tf.mul(logp, mask)) as tf.Scalar;
     }, parameters);
-    const finite = tf.tidy(() => tf.all(tf.isFinite(value)).dataSync()[0]);
-    tf.dispose([value, ...Object.values(grads)]);
+    const allFinite = tf.tidy(() => tf.all(tf.isFinite(value)));
+    const finite = (await allFinite.data())[0];
+    tf.dispose([allFinite, value, ...Object.values(grads)]);
     if (finite !== 1) throw new Error("the log-probabilities are not finite");
   } finally {
     policy.dispose();

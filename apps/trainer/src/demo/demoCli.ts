@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { InvalidInputError } from "@apo-rl/core";
 import { ConfigError } from "../errors.js";
+import { withEnvironmentBackend } from "../internal/backendOverride.js";
 import { parseSubcommandArguments } from "../internal/subcommandArguments.js";
 import { loadConfig } from "../loadConfig.js";
 import { type CliOutput, describeFailure, exitStatusOf } from "../runCli.js";
@@ -11,13 +12,16 @@ import { runDemo } from "./runDemo.js";
 const usage = `apo-train demo — the embedded demo: APO on the synthetic counting task, on CPU
 
 Usage:
-  apo-train demo [--config demo.yaml] [--set key.path=value]... [--run-dir <dir>] [--print-config]
+  apo-train demo [--config demo.yaml] [--set key.path=value]... [--run-dir <dir>] [--backend <name>]
+                 [--print-config]
 
 Starts from the committed SFT checkpoint, evaluates the held-out accuracy (greedy), trains with
 APO, evaluates again and prints both. The run directory (default runs/demo-<time>) receives
 metrics.jsonl, report.html, summary.json and checkpoints/. The default config is
 apps/trainer/assets/demo/demo.yaml; every key of it can be overridden, e.g.
   apo-train demo --set train.steps=100 --set objective.name=grpo
+The backend is demo.yaml's (wasm) unless --backend <name> or APO_BACKEND=<name> names another,
+e.g. APO_BACKEND=webgpu pnpm demo --set train.steps=3.
 See docs/demo.md.`;
 
 const processOutput: CliOutput = {
@@ -48,7 +52,10 @@ export const runDemoCli = async (
 ): Promise<number> => {
   let config: TrainerConfig;
   try {
-    const parsed = parseSubcommandArguments("demo", argv, { "--run-dir": "output.runDir" });
+    const parsed = parseSubcommandArguments("demo", argv, {
+      "--run-dir": "output.runDir",
+      "--backend": "backend",
+    });
     if (parsed.help) {
       output.stdout(`${usage}\n`);
       return 0;
@@ -58,10 +65,10 @@ export const runDemoCli = async (
       parsed.overrides.some((override) => override.trim().startsWith("output.runDir="));
     config = loadConfig({
       file: parsed.config ?? demoConfigFile(),
-      overrides: [
+      overrides: withEnvironmentBackend([
         ...(keepRunDirectory ? [] : [`output.runDir=runs/demo-${timestamp()}`]),
         ...parsed.overrides,
-      ],
+      ]),
     });
     if (parsed.printConfig) {
       output.stdout(`${JSON.stringify(config, null, 2)}\n`);

@@ -31,6 +31,8 @@ Options:
   --plugin <path|package> import a module that registers objectives, advantage estimators or
                           policy losses before the config is read (repeatable; also plugins: [...]
                           in the config, paths relative to the config file)
+  --backend <name>        shorthand for --set backend=<name> (e.g. webgpu); APO_BACKEND=<name> also
+                          replaces the config file's backend, --backend replaces both
   --resume                continue from the newest checkpoint in output.runDir/checkpoints; the config
                           must match the checkpoint's except for train.steps (upwards), eval/save
                           cadence, logging and output
@@ -106,6 +108,9 @@ export const parseCliArguments = (argv: ReadonlyArray<string>): CliArguments => 
         break;
       case "--run-dir":
         overrides.push(`output.runDir=${take()}`);
+        break;
+      case "--backend":
+        overrides.push(`backend=${take()}`);
         break;
       case "--resume":
         resume = true;

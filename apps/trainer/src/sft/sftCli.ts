@@ -1,5 +1,6 @@
 import { InvalidInputError } from "@apo-rl/core";
 import { ConfigError } from "../errors.js";
+import { withEnvironmentBackend } from "../internal/backendOverride.js";
 import { parseSubcommandArguments } from "../internal/subcommandArguments.js";
 import { type CliOutput, describeFailure } from "../runCli.js";
 import { loadSftConfig } from "./loadSftConfig.js";
@@ -9,7 +10,7 @@ import { runSftFromConfig } from "./sftCommand.js";
 const usage = `apo-train sft — supervised fine-tuning of a Qwen2.5-VL policy on the synthetic counting task
 
 Usage:
-  apo-train sft --config sft.yaml [--set key.path=value]... [--out <dir>] [--print-config]
+  apo-train sft --config sft.yaml [--set key.path=value]... [--out <dir>] [--backend <name>] [--print-config]
 
 Trains with teacher-forced cross-entropy on the responses "<think> count the red shapes </think>
 <answer> 3 </answer>" and writes a checkpoint directory (config.json, model.safetensors, tokenizer
@@ -35,14 +36,14 @@ export const runSftCli = async (
 ): Promise<number> => {
   let config: SftConfig;
   try {
-    const parsed = parseSubcommandArguments("sft", argv, { "--out": "output.dir" });
+    const parsed = parseSubcommandArguments("sft", argv, { "--out": "output.dir", "--backend": "backend" });
     if (parsed.help) {
       output.stdout(`${usage}\n`);
       return 0;
     }
     config = loadSftConfig({
       ...(parsed.config === undefined ? {} : { file: parsed.config }),
-      overrides: parsed.overrides,
+      overrides: withEnvironmentBackend(parsed.overrides),
     });
     if (parsed.printConfig) {
       output.stdout(`${JSON.stringify(config, null, 2)}\n`);

@@ -69,12 +69,12 @@ export interface UpdateOutcome {
  * @since 0.2.0
  * @category training
  */
-export const applyUpdate = (
+export const applyUpdate = async (
   optimizer: AdamW,
   gradients: ReadonlyArray<tf.Tensor>,
   settings: { readonly gradClip: number; readonly lr: number; readonly loss: number },
-): UpdateOutcome => {
-  const clipped = clipByGlobalNorm(gradients, settings.gradClip);
+): Promise<UpdateOutcome> => {
+  const clipped = await clipByGlobalNorm(gradients, settings.gradClip);
   tf.dispose([...gradients]);
   const skipReason = !Number.isFinite(settings.loss)
     ? `loss is ${settings.loss}`

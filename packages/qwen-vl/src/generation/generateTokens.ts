@@ -117,11 +117,11 @@ const forwardAdapter = (options: GenerateTokensOptions) =>
   options.adapter === undefined ? {} : { adapter: options.adapter };
 
 /** Prefill every prompt once; returns the last-position logits `[P, V]` and the cache. */
-const prefill = (
+const prefill = async (
   model: Qwen25VLModel,
   prompts: ReadonlyArray<GenerationPrompt>,
   options: GenerateTokensOptions,
-): { logits: Float32Array; cache: Qwen25VLCache } => {
+): Promise<{ logits: Float32Array; cache: Qwen25VLCache }> => {
   const batch = promptBatch(prompts, options.padTokenId);
   const output = model.forward(
     {
@@ -134,9 +134,15 @@ const prefill = (
     { logits: "last", cache: true, ...forwardAdapter(options) },
   );
   output.hiddenStates.dispose();
-  const logits = (output.logits as tf.Tensor).dataSync() as Float32Array;
-  output.logits!.dispose();
-  return { logits, cache: output.cache! };
+  try {
+    const logits = (await (output.logits as tf.Tensor).data()) as Float32Array;
+    return { logits, cache: output.cache! };
+  } catch (error) {
+    disposeQwen25VLCache(output.cache!);
+    throw error;
+  } finally {
+    output.logits!.dispose();
+  }
 };
 
 /** Replace `cache` by its rows `rows` (disposing the old one). */
@@ -157,11 +163,11 @@ const keepRows = (cache: Qwen25VLCache, rows: ReadonlyArray<number>): Qwen25VLCa
  * @since 0.1.0
  * @category generation
  */
-export const generateTokens = (
+export const generateTokens = async (
   model: Qwen25VLModel,
   prompts: ReadonlyArray<GenerationPrompt>,
   options: GenerateTokensOptions,
-): ReadonlyArray<GeneratedSequence> => {
+): Promise<ReadonlyArray<GeneratedSequence>> => {
   const sampling = decodeSamplingOptions({
     n: options.n,
     temperature: options.temperature,
@@ -190,7 +196,7 @@ export const generateTokens = (
     model.config.tokens.videoTokenId,
     ...(options.suppressTokenIds ?? []),
   ]);
-  if (sampling.maxNewTokens > 0) decodeAll(model, prompts, rows, options, { ...sampling, suppress });
+  if (sampling.maxNewTokens > 0) await decodeAll(model, prompts, rows, options, { ...sampling, suppress });
   return rows.map((row) => ({
     promptIndex: row.promptIndex,
     groupIndex: row.groupIndex,
@@ -201,15 +207,15 @@ export const generateTokens = (
   }));
 };
 
-const decodeAll = (
+const decodeAll = async (
   model: Qwen25VLModel,
   prompts: ReadonlyArray<GenerationPrompt>,
   rows: ReadonlyArray<RowState>,
   options: GenerateTokensOptions,
   settings: SamplingSettings,
-): void => {
+): Promise<void> => {
   const vocabulary = model.config.text.vocabSize;
-  const first = prefill(model, prompts, options);
+  const first = await prefill(model, prompts, options);
   const firstLogits = new Float32Array(rows.length * vocabulary);
   rows.forEach((row, index) => {
     const start = row.promptIndex * vocabulary;
@@ -237,8 +243,11 @@ const decodeAll = (
       output.hiddenStates.dispose();
       disposeQwen25VLCache(cache);
       cache = output.cache!;
-      logits = output.logits!.dataSync() as Float32Array;
-      output.logits!.dispose();
+      try {
+        logits = (await output.logits!.data()) as Float32Array;
+      } finally {
+        output.logits!.dispose();
+      }
     }
   } finally {
     disposeQwen25VLCache(cache);

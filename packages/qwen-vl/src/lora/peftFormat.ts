@@ -59,7 +59,7 @@ export const saveLoraAdapter = async (
       return {
         name: peftTensorName(module, matrix),
         shape: variable.shape,
-        values: () => variable.dataSync() as Float32Array,
+        values: async () => (await variable.data()) as Float32Array,
       };
     }),
   );

@@ -137,7 +137,7 @@ export const createQwenVLPolicy = (options: QwenVLPolicyOptions): QwenVLPolicy =
   ): Promise<ReadonlyArray<Rollout>> => {
     const sampling = decodeSamplingOptions(generation);
     const prompts = requests.map(encode);
-    const sequences = generateTokens(model, prompts, {
+    const sequences = await generateTokens(model, prompts, {
       ...sampling,
       eosTokenIds,
       padTokenId,

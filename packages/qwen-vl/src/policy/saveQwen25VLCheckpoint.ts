@@ -64,14 +64,17 @@ export const saveQwen25VLCheckpoint = async (
   const tensors = weightSpecs(model.config, model.parts).map((spec) => ({
     name: spec.name,
     shape: checkpointShape(model.config, spec),
-    values: () => {
+    values: async () => {
       const variable = model.parameters.get(spec.name)!;
       const module = spec.name.endsWith(".weight") ? spec.name.slice(0, -".weight".length) : "";
-      if (adapter === undefined || !adapter.modules.has(module)) return variable.dataSync() as Float32Array;
+      if (adapter === undefined || !adapter.modules.has(module))
+        return (await variable.data()) as Float32Array;
       const merged = adapter.mergedWeight(module, variable);
-      const values = merged.dataSync() as Float32Array;
-      merged.dispose();
-      return values;
+      try {
+        return (await merged.data()) as Float32Array;
+      } finally {
+        merged.dispose();
+      }
     },
   }));
   await writeSafetensors(join(directory, "model.safetensors"), tensors);

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ForwardInputError, loadQwen25VL, type Qwen25VLModel } from "../../src/index.js";
-import { testBackendNames, useBackend } from "./support/backend.js";
+import { asyncTestBackendNames, tolerance, useBackend } from "./support/backend.js";
 import { fixtureDirectory, loadFixture, maxAbsDiff } from "./support/fixtures.js";
 
 const image = loadFixture("image");
@@ -16,7 +16,7 @@ const logprobAt = (row: ArrayLike<number>, target: number): number => {
   return row[target]! - max - Math.log(sum);
 };
 
-describe.each(testBackendNames)("Qwen2.5-VL parity with transformers (%s)", (backend) => {
+describe.each(asyncTestBackendNames)("Qwen2.5-VL parity with transformers (%s)", (backend) => {
   let model: Qwen25VLModel;
   let available = false;
   let tensorsBefore = 0;
@@ -34,7 +34,7 @@ describe.each(testBackendNames)("Qwen2.5-VL parity with transformers (%s)", (bac
     model.dispose();
   });
 
-  it("runs the text-only fixture: hidden states per layer, logits and logprobs", ({ skip }) => {
+  it("runs the text-only fixture: hidden states per layer, logits and logprobs", async ({ skip }) => {
     if (!available) skip();
     const output = model.forward(
       { inputIds: [textOnly.inputs.input_ids] },
@@ -42,22 +42,24 @@ describe.each(testBackendNames)("Qwen2.5-VL parity with transformers (%s)", (bac
     );
     const states = output.layerStates!;
     const expected = textOnly.text_hidden_states;
-    expect(maxAbsDiff(states[0]!.dataSync(), expected[0]!)).toBeLessThan(1e-6);
-    expect(maxAbsDiff(states[1]!.dataSync(), expected[1]!)).toBeLessThan(1e-5);
-    expect(maxAbsDiff(output.hiddenStates.dataSync(), expected[2]!)).toBeLessThan(1e-5);
-    const logits = output.logits!.dataSync();
-    expect(maxAbsDiff(logits, textOnly.logits)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(await states[0]!.data(), expected[0]!)).toBeLessThan(tolerance(backend, 1e-6));
+    expect(maxAbsDiff(await states[1]!.data(), expected[1]!)).toBeLessThan(tolerance(backend, 1e-5));
+    expect(maxAbsDiff(await output.hiddenStates.data(), expected[2]!)).toBeLessThan(tolerance(backend, 1e-5));
+    const logits = await output.logits!.data();
+    expect(maxAbsDiff(logits, textOnly.logits)).toBeLessThan(tolerance(backend, 1e-5));
     const vocab = textOnly.logits[0]!.length;
     const ids = textOnly.inputs.input_ids;
     const logprobs = ids
       .slice(1)
       .map((target, index) => logprobAt(logits.subarray(index * vocab, (index + 1) * vocab), target));
-    expect(maxAbsDiff(logprobs, textOnly.token_logprobs)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(logprobs, textOnly.token_logprobs)).toBeLessThan(tolerance(backend, 1e-5));
     expect(output.ropeDeltas).toEqual([textOnly.rope_deltas]);
     tf.dispose([output.hiddenStates, output.logits!, ...states]);
   });
 
-  it("runs the image fixture: vision intermediates, image embeddings, hidden states, logits", ({ skip }) => {
+  it("runs the image fixture: vision intermediates, image embeddings, hidden states, logits", async ({
+    skip,
+  }) => {
     if (!available) skip();
     const vision = model.encodeImages(
       new Float32Array(image.inputs.pixel_values!.flat()),
@@ -67,12 +69,19 @@ describe.each(testBackendNames)("Qwen2.5-VL parity with transformers (%s)", (bac
       },
     );
     const debug = image.vision_debug!;
-    expect(maxAbsDiff(vision.patchEmbeds!.dataSync(), debug.patch_embed_out)).toBeLessThan(5e-5);
-    vision.blockOutputs!.forEach((block, index) => {
-      expect(maxAbsDiff(block.dataSync(), debug.block_outputs_window_order[index]!)).toBeLessThan(5e-5);
-    });
-    expect(maxAbsDiff(vision.mergerOutput!.dataSync(), debug.merger_out_window_order)).toBeLessThan(1e-6);
-    expect(maxAbsDiff(vision.imageEmbeds.dataSync(), image.image_embeds!)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(await vision.patchEmbeds!.data(), debug.patch_embed_out)).toBeLessThan(
+      tolerance(backend, 5e-5),
+    );
+    for (const [index, block] of vision.blockOutputs!.entries())
+      expect(maxAbsDiff(await block.data(), debug.block_outputs_window_order[index]!)).toBeLessThan(
+        tolerance(backend, 5e-5),
+      );
+    expect(maxAbsDiff(await vision.mergerOutput!.data(), debug.merger_out_window_order)).toBeLessThan(
+      tolerance(backend, 1e-6),
+    );
+    expect(maxAbsDiff(await vision.imageEmbeds.data(), image.image_embeds!)).toBeLessThan(
+      tolerance(backend, 1e-6),
+    );
     tf.dispose([vision.imageEmbeds, vision.patchEmbeds!, vision.mergerOutput!, ...vision.blockOutputs!]);
 
     const output = model.forward(
@@ -84,16 +93,22 @@ describe.each(testBackendNames)("Qwen2.5-VL parity with transformers (%s)", (bac
       { logits: true, layerStates: true },
     );
     const states = output.layerStates!;
-    expect(maxAbsDiff(states[0]!.dataSync(), image.text_hidden_states[0]!)).toBeLessThan(1e-6);
-    expect(maxAbsDiff(states[1]!.dataSync(), image.text_hidden_states[1]!)).toBeLessThan(1e-5);
-    expect(maxAbsDiff(output.hiddenStates.dataSync(), image.text_hidden_states[2]!)).toBeLessThan(1e-5);
-    expect(maxAbsDiff(output.logits!.dataSync(), image.logits)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(await states[0]!.data(), image.text_hidden_states[0]!)).toBeLessThan(
+      tolerance(backend, 1e-6),
+    );
+    expect(maxAbsDiff(await states[1]!.data(), image.text_hidden_states[1]!)).toBeLessThan(
+      tolerance(backend, 1e-5),
+    );
+    expect(maxAbsDiff(await output.hiddenStates.data(), image.text_hidden_states[2]!)).toBeLessThan(
+      tolerance(backend, 1e-5),
+    );
+    expect(maxAbsDiff(await output.logits!.data(), image.logits)).toBeLessThan(tolerance(backend, 1e-5));
     expect(output.ropeDeltas).toEqual([image.rope_deltas]);
     expect(output.positionIds.map((row) => row[0])).toEqual(image.position_ids);
     tf.dispose([output.hiddenStates, output.logits!, ...states]);
   });
 
-  it("takes precomputed image features (imageEmbeds) in place of pixelValues, with the fixture's logits", ({
+  it("takes precomputed image features (imageEmbeds) in place of pixelValues, with the fixture's logits", async ({
     skip,
   }) => {
     if (!available) skip();
@@ -104,7 +119,7 @@ describe.each(testBackendNames)("Qwen2.5-VL parity with transformers (%s)", (bac
       { inputIds: [image.inputs.input_ids], imageGridThw, imageEmbeds },
       { logits: true },
     );
-    expect(maxAbsDiff(output.logits!.dataSync(), image.logits)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(await output.logits!.data(), image.logits)).toBeLessThan(tolerance(backend, 1e-5));
     expect(output.ropeDeltas).toEqual([image.rope_deltas]);
     // The caller keeps the features; both inputs at once are refused.
     expect(imageEmbeds.isDisposed).toBe(false);

@@ -91,7 +91,16 @@ const select = async (preference: BackendPreference | undefined): Promise<Backen
   const { order, source } = resolveOrder(preference);
   const tried = new Map<BackendName, Outcome>();
   for (const name of order) {
-    const outcome = await probe(name);
+    const probed = await probe(name);
+    // A software WebGPU adapter (lavapipe) is slower than wasm: only used when asked for.
+    const outcome: Outcome =
+      probed.usable && probed.software !== undefined && source === "default"
+        ? {
+            usable: false,
+            installed: true,
+            reason: `${probed.detail}: ${probed.software}, slower than wasm; ask for it with APO_BACKEND=webgpu`,
+          }
+        : probed;
     tried.set(name, outcome);
     if (!outcome.usable) continue;
     const candidate = candidateOf(name);

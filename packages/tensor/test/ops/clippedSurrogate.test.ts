@@ -56,7 +56,7 @@ describe.each(await opsBackends())("clippedSurrogate on %s", (backend) => {
 
   it.each(cases)(
     "%s: loss, clip fractions and gradient match the float64 reference",
-    (_, options, broadcast) => {
+    async (_, options, broadcast) => {
       const advantageAt = (index: number) =>
         broadcast ? perSequence[Math.floor(index / T)]! : perToken[index]!;
       const expected = logp.map((value, index) =>
@@ -66,13 +66,13 @@ describe.each(await opsBackends())("clippedSurrogate on %s", (backend) => {
       const old = tf.tensor2d(logpOld, [S, T]);
       const adv = broadcast ? tf.tensor1d(perSequence) : tf.tensor2d(perToken, [S, T]);
       const m = tf.tensor2d(mask, [S, T]);
-      const result = withoutLeaks(() => {
+      const result = await withoutLeaks(async () => {
         const out = clippedSurrogate(lp, old, adv, { ...options, mask: m });
         return {
-          loss: take(out.loss),
-          clipped: take(out.clipped),
-          clipFraction: take(out.clipFraction)[0]!,
-          dualClipFraction: take(out.dualClipFraction)[0]!,
+          loss: await take(out.loss),
+          clipped: await take(out.clipped),
+          clipFraction: (await take(out.clipFraction))[0]!,
+          dualClipFraction: (await take(out.dualClipFraction))[0]!,
         };
       });
       expectClose(
@@ -91,8 +91,9 @@ describe.each(await opsBackends())("clippedSurrogate on %s", (backend) => {
 
       const weights = uniform(random, S * T, 0.5, 1.5);
       const w = tf.tensor2d(weights, [S, T]);
-      const [gradient] = withoutLeaks(() =>
-        gradients((x) => tf.sum(tf.mul(clippedSurrogate(x!, old, adv, options).loss, w)), [lp]),
+      const [gradient] = await withoutLeaks(
+        async () =>
+          await gradients((x) => tf.sum(tf.mul(clippedSurrogate(x!, old, adv, options).loss, w)), [lp]),
       );
       const total = (point: ReadonlyArray<number>) =>
         point.reduce(
@@ -105,24 +106,28 @@ describe.each(await opsBackends())("clippedSurrogate on %s", (backend) => {
     },
   );
 
-  it("keeps the loss and gradient finite for huge log-ratios (clamped at ±20)", () => {
+  it("keeps the loss and gradient finite for huge log-ratios (clamped at ±20)", async () => {
     const lp = tf.tensor1d([0, -200]);
     const old = tf.tensor1d([-200, 0]);
     const adv = tf.tensor1d([1, -1]);
-    const out = withoutLeaks(() => {
+    const out = await withoutLeaks(async () => {
       const result = clippedSurrogate(lp, old, adv, { epsLow: 0.2, epsHigh: 0.2 });
       tf.dispose([result.clipped, result.clipFraction, result.dualClipFraction]);
-      return take(result.loss);
+      return await take(result.loss);
     });
     expectClose(out, [-1.2, 0.8]);
-    const [gradient] = withoutLeaks(() =>
-      gradients((x) => tf.sum(clippedSurrogate(x!, old, adv, { epsLow: 0.2, epsHigh: 0.2 }).loss), [lp]),
+    const [gradient] = await withoutLeaks(
+      async () =>
+        await gradients(
+          (x) => tf.sum(clippedSurrogate(x!, old, adv, { epsLow: 0.2, epsHigh: 0.2 }).loss),
+          [lp],
+        ),
     );
     expect(gradient!.every(Number.isFinite)).toBe(true);
     tf.dispose([lp, old, adv]);
   });
 
-  it("rejects advantages of the wrong shape and bad clip options", () => {
+  it("rejects advantages of the wrong shape and bad clip options", async () => {
     const lp = tf.zeros([2, 3]);
     const bad = tf.zeros([3]);
     expect(() => clippedSurrogate(lp, lp, bad, { epsLow: 0.2, epsHigh: 0.2 })).toThrow(InvalidInputError);

@@ -68,22 +68,24 @@ describe.each(await opsBackends())("linearTokenLogprobs on %s", (backend) => {
   const hiddenValues = uniform(random, 7 * 5, -1.5, 1.5);
   const weightValues = uniform(random, 11 * 5, -1.5, 1.5);
 
-  it("matches the float64 log-prob and entropy of the projected logits for every chunk size", () => {
+  it("matches the float64 log-prob and entropy of the projected logits for every chunk size", async () => {
     const expected = reference(hiddenValues, weightValues, small);
     const hidden = tf.tensor2d(hiddenValues, [7, 5]);
     const weight = tf.tensor2d(weightValues, [11, 5]);
     const targets = tf.tensor1d(small.targets, "int32");
     for (const chunkSize of [1, 3, 7, 50]) {
-      const logprobs = withoutLeaks(() => take(linearTokenLogprobs(hidden, weight, targets, { chunkSize })));
+      const logprobs = await withoutLeaks(
+        async () => await take(linearTokenLogprobs(hidden, weight, targets, { chunkSize })),
+      );
       expectClose(
         logprobs,
         expected.map(({ logprob }) => logprob),
         1e-5,
         1e-5,
       );
-      const both = withoutLeaks(() => {
+      const both = await withoutLeaks(async () => {
         const out = linearTokenLogprobs(hidden, weight, targets, { chunkSize, entropy: true });
-        return { logprobs: take(out.logprobs), entropy: take(out.entropy) };
+        return { logprobs: await take(out.logprobs), entropy: await take(out.entropy) };
       });
       expectClose(
         both.logprobs,
@@ -105,7 +107,7 @@ describe.each(await opsBackends())("linearTokenLogprobs on %s", (backend) => {
    * ∂/∂hidden and ∂/∂weight of `Σ a·logprob (+ Σ b·entropy)` against float64 central differences;
    * without `b` the op runs without entropy.
    */
-  const expectFloat64Gradients = (
+  const expectFloat64Gradients = async (
     problem: Problem,
     a: ReadonlyArray<number>,
     b: ReadonlyArray<number> | undefined,
@@ -115,16 +117,18 @@ describe.each(await opsBackends())("linearTokenLogprobs on %s", (backend) => {
     const weight = tf.tensor2d(weightValues, [11, 5]);
     const targets = tf.tensor1d(problem.targets, "int32");
     const [ta, tb] = [tf.tensor1d([...a]), tf.tensor1d([...(b ?? a)])];
-    const [gradHidden, gradWeight] = withoutLeaks(() =>
-      gradients(
-        (h, w) => {
-          const [h2, w2] = [h as tf.Tensor2D, w as tf.Tensor2D];
-          if (b === undefined) return tf.sum(tf.mul(linearTokenLogprobs(h2, w2, targets, { chunkSize }), ta));
-          const out = linearTokenLogprobs(h2, w2, targets, { chunkSize, entropy: true });
-          return tf.add(tf.sum(tf.mul(out.logprobs, ta)), tf.sum(tf.mul(out.entropy, tb)));
-        },
-        [hidden, weight],
-      ),
+    const [gradHidden, gradWeight] = await withoutLeaks(
+      async () =>
+        await gradients(
+          (h, w) => {
+            const [h2, w2] = [h as tf.Tensor2D, w as tf.Tensor2D];
+            if (b === undefined)
+              return tf.sum(tf.mul(linearTokenLogprobs(h2, w2, targets, { chunkSize }), ta));
+            const out = linearTokenLogprobs(h2, w2, targets, { chunkSize, entropy: true });
+            return tf.add(tf.sum(tf.mul(out.logprobs, ta)), tf.sum(tf.mul(out.entropy, tb)));
+          },
+          [hidden, weight],
+        ),
     );
     const f = objective(problem, a, b ?? new Array<number>(a.length).fill(0));
     expectClose(
@@ -144,11 +148,11 @@ describe.each(await opsBackends())("linearTokenLogprobs on %s", (backend) => {
 
   it.each([1, 2, 7])(
     "has the float64 gradient in hidden and weight, through log-prob and entropy (chunkSize %i)",
-    (chunkSize) => {
+    async (chunkSize) => {
       const a = uniform(random, 7, -1, 1);
-      expectFloat64Gradients(small, a, uniform(random, 7, -1, 1), chunkSize);
+      await expectFloat64Gradients(small, a, uniform(random, 7, -1, 1), chunkSize);
       // Without entropy the gradient is that of the log-prob alone.
-      expectFloat64Gradients(small, a, undefined, chunkSize);
+      await expectFloat64Gradients(small, a, undefined, chunkSize);
     },
   );
 
@@ -158,15 +162,15 @@ describe.each(await opsBackends())("linearTokenLogprobs on %s", (backend) => {
     { chunkSize: 7, entropy: false },
   ])(
     "adds the target rows of repeated targets to the weight gradient (chunkSize $chunkSize, entropy $entropy)",
-    ({ chunkSize, entropy }) => {
+    async ({ chunkSize, entropy }) => {
       // Targets repeat (3 three times, 7 twice) and sit at both ends of the vocabulary.
       const repeated: Problem = { ...small, targets: [3, 3, 0, 10, 3, 7, 7] };
       const a = uniform(random, 7, -1, 1);
-      expectFloat64Gradients(repeated, a, entropy ? uniform(random, 7, -1, 1) : undefined, chunkSize);
+      await expectFloat64Gradients(repeated, a, entropy ? uniform(random, 7, -1, 1) : undefined, chunkSize);
     },
   );
 
-  it("splits sparse row additions over chunks as device backends add them (chunkAdditions)", () => {
+  it("splits sparse row additions over chunks as device backends add them (chunkAdditions)", async () => {
     // result[indices[m]] += rows[m] over 9 rows of width 2, in chunks [0, 4), [4, 8), [8, 9).
     const indices = [8, 0, 3, 4, 3, 8, 7];
     const rowValues = indices.map((_, m) => [m + 1, -(m + 1) / 2]);
@@ -175,31 +179,33 @@ describe.each(await opsBackends())("linearTokenLogprobs on %s", (backend) => {
       expected[index * 2]! += rowValues[m]![0]!;
       expected[index * 2 + 1]! += rowValues[m]![1]!;
     });
-    const actual = withoutLeaks(() =>
-      tf.tidy(() => {
-        const additions = {
-          indices: tf.tensor1d(indices, "int32"),
-          rows: tf.tensor2d(rowValues.flat(), [indices.length, 2]),
-        };
-        const parts = [
-          { start: 0, size: 4 },
-          { start: 4, size: 4 },
-          { start: 8, size: 1 },
-        ].map((chunk) => chunkAdditions(additions, chunk));
-        expect(parts.map((part) => part.shape)).toEqual([
-          [4, 2],
-          [4, 2],
-          [1, 2],
-        ]);
-        return Array.from(tf.concat(parts, 0).dataSync());
-      }),
+    const actual = await withoutLeaks(async () =>
+      take(
+        tf.tidy(() => {
+          const additions = {
+            indices: tf.tensor1d(indices, "int32"),
+            rows: tf.tensor2d(rowValues.flat(), [indices.length, 2]),
+          };
+          const parts = [
+            { start: 0, size: 4 },
+            { start: 4, size: 4 },
+            { start: 8, size: 1 },
+          ].map((chunk) => chunkAdditions(additions, chunk));
+          expect(parts.map((part) => part.shape)).toEqual([
+            [4, 2],
+            [4, 2],
+            [1, 2],
+          ]);
+          return tf.concat(parts, 0);
+        }),
+      ),
     );
     expectClose(actual, expected, 0, 0);
   });
 
   it.each([false, true])(
     "with weightGradient: false gives the same hidden gradient and no weight gradient (entropy %s)",
-    (entropy) => {
+    async (entropy) => {
       const a = uniform(random, 7, -1, 1);
       const b = uniform(random, 7, -1, 1);
       const hidden = tf.tensor2d(hiddenValues, [7, 5]);
@@ -214,7 +220,7 @@ describe.each(await opsBackends())("linearTokenLogprobs on %s", (backend) => {
         const out = linearTokenLogprobs(h as tf.Tensor2D, weight, targets, { ...options, entropy: true });
         return tf.add(tf.sum(tf.mul(out.logprobs, ta)), tf.sum(tf.mul(out.entropy, tb)));
       };
-      const [gradHidden] = withoutLeaks(() => gradients(loss, [hidden]));
+      const [gradHidden] = await withoutLeaks(async () => await gradients(loss, [hidden]));
       const f = objective(small, a, entropy ? b : new Array(7).fill(0));
       expectClose(
         gradHidden!,
@@ -223,7 +229,7 @@ describe.each(await opsBackends())("linearTokenLogprobs on %s", (backend) => {
         1e-5,
       );
       // Even a trainable weight gets no gradient: it is not on the tape (only `scale` is).
-      const { grads } = withoutLeaks(() => {
+      const { grads } = await withoutLeaks(async () => {
         const result = tf.variableGrads(() => loss(tf.mul(hidden, scale)), [weight, scale]);
         const names = Object.keys(result.grads);
         tf.dispose([result.value, ...Object.values(result.grads)]);
@@ -234,7 +240,7 @@ describe.each(await opsBackends())("linearTokenLogprobs on %s", (backend) => {
     },
   );
 
-  it("handles Qwen's vocabulary (V = 151,936) in value and gradient at small N", () => {
+  it("handles Qwen's vocabulary (V = 151,936) in value and gradient at small N", async () => {
     const problem: Problem = {
       tokens: 3,
       hiddenSize: 4,
@@ -247,7 +253,7 @@ describe.each(await opsBackends())("linearTokenLogprobs on %s", (backend) => {
     const weight = tf.tensor2d(weightData, [QWEN_VOCABULARY, 4]);
     const targets = tf.tensor1d(problem.targets, "int32");
     const expected = reference(hiddenData, weightData, problem);
-    const values = withoutLeaks(() => take(linearTokenLogprobs(hidden, weight, targets)));
+    const values = await withoutLeaks(async () => await take(linearTokenLogprobs(hidden, weight, targets)));
     expectClose(
       values,
       expected.map(({ logprob }) => logprob),
@@ -256,14 +262,15 @@ describe.each(await opsBackends())("linearTokenLogprobs on %s", (backend) => {
     );
     const a = [1, -0.5, 2];
     const ta = tf.tensor1d(a);
-    const [gradHidden, gradWeight] = withoutLeaks(() =>
-      gradients(
-        (h, w) =>
-          tf.sum(
-            tf.mul(linearTokenLogprobs(h as tf.Tensor2D, w as tf.Tensor2D, targets, { chunkSize: 2 }), ta),
-          ),
-        [hidden, weight],
-      ),
+    const [gradHidden, gradWeight] = await withoutLeaks(
+      async () =>
+        await gradients(
+          (h, w) =>
+            tf.sum(
+              tf.mul(linearTokenLogprobs(h as tf.Tensor2D, w as tf.Tensor2D, targets, { chunkSize: 2 }), ta),
+            ),
+          [hidden, weight],
+        ),
     );
     const f = objective(problem, a, [0, 0, 0]);
     expectClose(
@@ -307,7 +314,7 @@ describe.each(await opsBackends())("linearTokenLogprobs on %s", (backend) => {
     tf.dispose([hidden, weight, targets]);
   });
 
-  it("rejects a weight not laid out [V, H] and bad targets with a typed error", () => {
+  it("rejects a weight not laid out [V, H] and bad targets with a typed error", async () => {
     const hidden = tf.zeros([2, 3]) as tf.Tensor2D;
     const transposed = tf.zeros([3, 5]) as tf.Tensor2D;
     const weight = tf.zeros([5, 3]) as tf.Tensor2D;

@@ -102,11 +102,12 @@ export const expectClose = (
 
 /**
  * Run `body` (which must dispose every tensor it makes and return plain data) and assert the number
- * of live tensors is what it was before: the op, and its gradient, leaked nothing.
+ * of live tensors is what it was before: the op, and its gradient, leaked nothing. Async: values are
+ * read back with `data()` (webgpu has no synchronous read).
  */
-export const withoutLeaks = <T>(body: () => T): T => {
+export const withoutLeaks = async <T>(body: () => T | Promise<T>): Promise<T> => {
   const before = tf.memory().numTensors;
-  const result = body();
+  const result = await body();
   expect(tf.memory().numTensors, "live tensors after the op").toBe(before);
   return result;
 };
@@ -118,11 +119,11 @@ export const withoutLeaks = <T>(body: () => T): T => {
 export const gradients = (
   f: (...inputs: Array<tf.Tensor>) => tf.Scalar,
   inputs: Array<tf.Tensor>,
-): Array<Array<number>> => tf.grads(f)(inputs).map(take);
+): Promise<Array<Array<number>>> => Promise.all(tf.grads(f)(inputs).map(take));
 
-/** Read a tensor back as a plain array and dispose it. */
-export const take = (tensor: tf.Tensor): Array<number> => {
-  const values = Array.from(tensor.dataSync());
+/** Read a tensor back as a plain array (asynchronously: every backend has it) and dispose it. */
+export const take = async (tensor: tf.Tensor): Promise<Array<number>> => {
+  const values = Array.from(await tensor.data());
   tensor.dispose();
   return values;
 };

@@ -39,7 +39,7 @@ const weightedReference =
 describe.each(await opsBackends())("tokenLogprobs on %s", (backend) => {
   beforeAll(() => useBackend(backend));
 
-  it("matches the float64 log-softmax at the target for every chunk size", () => {
+  it("matches the float64 log-softmax at the target for every chunk size", async () => {
     const random = seededRandom(1);
     const [rows, width] = [7, 50];
     const logits = uniform(random, rows * width, -8, 8);
@@ -48,13 +48,13 @@ describe.each(await opsBackends())("tokenLogprobs on %s", (backend) => {
     const x = tf.tensor2d(logits, [rows, width]);
     const t = tf.tensor1d(targets, "int32");
     for (const chunkSize of [1, 3, 7, 100]) {
-      const actual = withoutLeaks(() => take(tokenLogprobs(x, t, { chunkSize })));
+      const actual = await withoutLeaks(async () => await take(tokenLogprobs(x, t, { chunkSize })));
       expectClose(actual, expected, 1e-5, 1e-5);
     }
     tf.dispose([x, t]);
   });
 
-  it("has the gradient of the float64 reference (central differences)", () => {
+  it("has the gradient of the float64 reference (central differences)", async () => {
     const random = seededRandom(2);
     const [rows, width] = [5, 6];
     const logits = uniform(random, rows * width, -3, 3);
@@ -63,14 +63,18 @@ describe.each(await opsBackends())("tokenLogprobs on %s", (backend) => {
     const x = tf.tensor2d(logits, [rows, width]);
     const t = tf.tensor1d(targets, "int32");
     const w = tf.tensor1d(weights);
-    const [actual] = withoutLeaks(() =>
-      gradients((input) => tf.sum(tf.mul(tokenLogprobs(input as tf.Tensor2D, t, { chunkSize: 2 }), w)), [x]),
+    const [actual] = await withoutLeaks(
+      async () =>
+        await gradients(
+          (input) => tf.sum(tf.mul(tokenLogprobs(input as tf.Tensor2D, t, { chunkSize: 2 }), w)),
+          [x],
+        ),
     );
     expectClose(actual!, finiteDifferences(weightedReference(targets, width, weights), logits), 1e-4, 1e-5);
     tf.dispose([x, t, w]);
   });
 
-  it("handles Qwen's vocabulary (V = 151,936) in value and gradient", () => {
+  it("handles Qwen's vocabulary (V = 151,936) in value and gradient", async () => {
     const random = seededRandom(3);
     const rows = 3;
     const logits = uniform(random, rows * QWEN_VOCABULARY, -6, 6);
@@ -79,10 +83,14 @@ describe.each(await opsBackends())("tokenLogprobs on %s", (backend) => {
     const x = tf.tensor2d(logits, [rows, QWEN_VOCABULARY]);
     const t = tf.tensor1d(targets, "int32");
     const w = tf.tensor1d(weights);
-    const values = withoutLeaks(() => take(tokenLogprobs(x, t)));
+    const values = await withoutLeaks(async () => await take(tokenLogprobs(x, t)));
     expectClose(values, reference(logits, targets, QWEN_VOCABULARY), 1e-5, 1e-5);
-    const [gradient] = withoutLeaks(() =>
-      gradients((input) => tf.sum(tf.mul(tokenLogprobs(input as tf.Tensor2D, t, { chunkSize: 2 }), w)), [x]),
+    const [gradient] = await withoutLeaks(
+      async () =>
+        await gradients(
+          (input) => tf.sum(tf.mul(tokenLogprobs(input as tf.Tensor2D, t, { chunkSize: 2 }), w)),
+          [x],
+        ),
     );
     const probe = [targets[0]!, 17, QWEN_VOCABULARY + targets[1]!, 2 * QWEN_VOCABULARY + 151_935];
     const expected = finiteDifferences(
@@ -100,16 +108,17 @@ describe.each(await opsBackends())("tokenLogprobs on %s", (backend) => {
     tf.dispose([x, t, w]);
   });
 
-  it("stays finite for logits of ±1e4 and -inf masks, and is -inf only for a masked target", () => {
+  it("stays finite for logits of ±1e4 and -inf masks, and is -inf only for a masked target", async () => {
     const inf = Number.POSITIVE_INFINITY;
     const logits = [1e4, -1e4, 0, -inf, -1e4, -1e4, -1e4, -1e4, -1e4, 1e4, 1e4, -inf, 5, -inf, 1, 2];
     const targets = [0, 1, 0, 1];
     const x = tf.tensor2d(logits, [4, 4]);
     const t = tf.tensor1d(targets, "int32");
-    const values = withoutLeaks(() => take(tokenLogprobs(x, t)));
+    const values = await withoutLeaks(async () => await take(tokenLogprobs(x, t)));
     expectClose(values, [0, Math.log(0.25), -2e4 - Math.log(2), -inf], 1e-6, 1e-6);
-    const [gradient] = withoutLeaks(() =>
-      gradients((input) => tf.sum(tf.slice(tokenLogprobs(input as tf.Tensor2D, t), [0], [3])), [x]),
+    const [gradient] = await withoutLeaks(
+      async () =>
+        await gradients((input) => tf.sum(tf.slice(tokenLogprobs(input as tf.Tensor2D, t), [0], [3])), [x]),
     );
     expect(gradient!.every(Number.isFinite)).toBe(true);
     // d/dx of log p(target) = onehot - softmax: row 0 puts all mass on its target.
@@ -119,7 +128,7 @@ describe.each(await opsBackends())("tokenLogprobs on %s", (backend) => {
     tf.dispose([x, t]);
   });
 
-  it("rejects targets outside the vocabulary and misshapen inputs with a typed error", () => {
+  it("rejects targets outside the vocabulary and misshapen inputs with a typed error", async () => {
     const x = tf.zeros([3, 4]) as tf.Tensor2D;
     const bad = tf.tensor1d([0, 4, 1], "int32");
     const floats = tf.tensor1d([0, 1, 1], "float32");

@@ -1,7 +1,18 @@
-import { initBackend, testBackends } from "@apo-rl/tensor";
+import { initBackend, testBackends, toleranceScale } from "@apo-rl/tensor";
 
-/** Backends the numeric tests run on: every usable one here (wasm and cpu at least). */
-export const testBackendNames: ReadonlyArray<string> = await testBackends();
+const usable = await testBackends();
+
+/**
+ * Backends the numeric tests run on: every usable one here (wasm and cpu at least) but webgpu —
+ * these suites still read results synchronously (`dataSync`), which a GPU backend cannot do.
+ */
+export const testBackendNames: ReadonlyArray<string> = usable.filter((name) => name !== "webgpu");
+
+/** Every usable backend, webgpu included (when an adapter exists): for suites that read asynchronously. */
+export const asyncTestBackendNames: ReadonlyArray<string> = usable;
+
+/** A wasm tolerance scaled for `backend` (see `toleranceScale` in @apo-rl/tensor). */
+export const tolerance = (backend: string, wasm: number): number => wasm * toleranceScale(backend);
 
 /** Activate a backend; false when it cannot start here. */
 export const useBackend = async (name: string): Promise<boolean> => {

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { splitAddN } from "./addNWebGpu.js";
 import { transposingBatchMatMul } from "./batchMatMulWasm.js";
 import { conv2dBackpropFilterWasm } from "./conv2dBackpropFilterWasm.js";
 import { einsumComposite } from "./einsumComposite.js";
@@ -6,7 +7,8 @@ import { identityWasm } from "./identityWasm.js";
 import { inPlaceSlice } from "./sliceWasm.js";
 import { unsortedSegmentSumCpu } from "./unsortedSegmentSumCpu.js";
 import { unsortedSegmentSumWasm } from "./unsortedSegmentSumWasm.js";
-import { wrapWasmKernel } from "./wrapWasmKernel.js";
+import { droppingOutOfRangeIds } from "./unsortedSegmentSumWebGpu.js";
+import { wrapKernel, wrapWasmKernel } from "./wrapWasmKernel.js";
 
 /**
  * Kernels apo-rl supplies per tfjs backend: `missing` ones tfjs does not ship there, `replaced` ones
@@ -24,6 +26,11 @@ const kernels: Readonly<
     // tfjs's wasm Identity copies the buffer; every tensor a gradient saves goes through it.
     replaced: [identityWasm],
   },
+  // tfjs's webgpu Einsum, like its cpu one, drops an operand that holds none of the summed indices.
+  webgpu: {
+    missing: [],
+    replaced: [{ kernelName: "Einsum", backendName: "webgpu", kernelFunc: einsumComposite("webgpu") }],
+  },
   cpu: {
     missing: [],
     // tfjs's cpu Einsum drops an operand that holds none of the summed indices ("i,jk->ij").
@@ -38,6 +45,12 @@ const kernels: Readonly<
 const wasmWrappers: ReadonlyArray<readonly [string, (original: tf.KernelFunc) => tf.KernelFunc]> = [
   ["BatchMatMul", transposingBatchMatMul],
   ["Slice", inPlaceSlice],
+];
+
+/** tfjs webgpu kernels wrapped. */
+const webGpuWrappers: ReadonlyArray<readonly [string, (original: tf.KernelFunc) => tf.KernelFunc]> = [
+  ["AddN", splitAddN],
+  ["UnsortedSegmentSum", droppingOutOfRangeIds],
 ];
 
 const install = (config: tf.KernelConfig, replace: boolean): boolean => {
@@ -59,7 +72,9 @@ export const installMissingKernels = (tfjsName: string): ReadonlyArray<string> =
   const wrapped =
     tfjsName === "wasm"
       ? wasmWrappers.filter(([name, wrap]) => wrapWasmKernel(name, wrap)).map(([name]) => name)
-      : [];
+      : tfjsName === "webgpu"
+        ? webGpuWrappers.filter(([name, wrap]) => wrapKernel("webgpu", name, wrap)).map(([name]) => name)
+        : [];
   return [
     ...entry.missing.filter((config) => install(config, false)),
     ...entry.replaced.filter((config) => install(config, true)),

@@ -7,7 +7,13 @@ import { firstLine, isInstalled } from "./packages.js";
 
 /** Whether a candidate can run here, with a detail (usable) or the reason it cannot. */
 export type Outcome =
-  | { readonly usable: true; readonly detail: string; readonly addedKernels: ReadonlyArray<string> }
+  | {
+      readonly usable: true;
+      readonly detail: string;
+      readonly addedKernels: ReadonlyArray<string>;
+      /** Set for a software adapter (lavapipe): usable by name, passed over by the default order. */
+      readonly software?: string;
+    }
   | { readonly usable: false; readonly installed: boolean; readonly reason: string };
 
 const notInstalled = (candidate: Candidate): string | undefined => {
@@ -19,7 +25,9 @@ const initialise = async (candidate: Candidate): Promise<Outcome> => {
   const missing = notInstalled(candidate);
   if (missing !== undefined) return { usable: false, installed: false, reason: missing };
   try {
-    const detail = await candidate.prepare();
+    const prepared = await candidate.prepare();
+    const { detail, software } =
+      typeof prepared === "string" ? { detail: prepared, software: undefined } : prepared;
     const previous = currentTfjsBackend();
     const ok = await tf.setBackend(candidate.tfjsName);
     if (!ok)
@@ -31,7 +39,9 @@ const initialise = async (candidate: Candidate): Promise<Outcome> => {
     candidate.settle?.(tf.backend());
     const addedKernels = installMissingKernels(candidate.tfjsName);
     if (previous !== undefined && previous !== candidate.tfjsName) await tf.setBackend(previous);
-    return { usable: true, detail, addedKernels };
+    return software === undefined
+      ? { usable: true, detail, addedKernels }
+      : { usable: true, detail, addedKernels, software };
   } catch (error) {
     return { usable: false, installed: true, reason: firstLine(error) };
   }

@@ -10,15 +10,18 @@ export interface Candidate {
   readonly packages: ReadonlyArray<string>;
   /** Appended to "not installed" so the user knows what the package needs. */
   readonly requirement: string;
-  /** Imports the packages and registers the tfjs backend. Resolves to a detail, rejects with a reason. */
-  readonly prepare: () => Promise<string>;
+  /**
+   * Imports the packages and registers the tfjs backend. Resolves to a detail (and, for a software
+   * adapter, why the default order passes it over), rejects with a reason.
+   */
+  readonly prepare: () => Promise<string | { readonly detail: string; readonly software?: string }>;
   /** Runs once after tfjs initialised the backend. */
   readonly settle?: (backend: tf.KernelBackend) => void;
 }
 
 const prepareNative = (packageName: string) => async (): Promise<string> => {
   await importOptional(packageName);
-  if (tf.findBackendFactory("tensorflow") === undefined)
+  if (tf.findBackendFactory("tensorflow") == null)
     throw new Error(`${packageName} loaded but registered no "tensorflow" backend`);
   return `native TensorFlow through ${packageName}`;
 };

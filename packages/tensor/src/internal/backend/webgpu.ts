@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { guardBindingLimit } from "./bindingLimit.js";
 import { exportOf, importOptional } from "./packages.js";
 import { missingVulkanLoader } from "./vulkanLoader.js";
 
@@ -14,8 +15,13 @@ interface Gpu {
   requestAdapter(options: Record<string, unknown>): Promise<Adapter | null>;
 }
 
-/** Limits tfjs's own browser registration raises to the adapter's maximum. */
+/**
+ * Limits raised to the adapter's maximum: the ones tfjs's own browser registration raises, plus
+ * `maxStorageBuffersPerShaderStage` (the default 8 makes `AddN` with ≥ 8 inputs fail validation;
+ * Dawn then skips the kernel and the output holds stale data, see `addNWebGpu`).
+ */
 const raisedLimits = [
+  "maxStorageBuffersPerShaderStage",
   "maxComputeWorkgroupStorageSize",
   "maxComputeWorkgroupsPerDimension",
   "maxStorageBufferBindingSize",
@@ -32,7 +38,29 @@ const describe = (adapter: Adapter): string => {
   const parts = [info.vendor, info.architecture, info.device, info.description].filter(
     (part): part is string => typeof part === "string" && part !== "",
   );
-  return `WebGPU adapter ${parts.length > 0 ? parts.join(" / ") : "(no adapter info)"}`;
+  const gib = (name: string) => `${((adapter.limits[name] ?? 0) / 2 ** 30).toFixed(1)} GiB`;
+  // The buffer limits bound the largest tensor (Qwen's [151936, 896] embedding is 0.5 GiB).
+  return `WebGPU adapter ${parts.length > 0 ? parts.join(" / ") : "(no adapter info)"}, buffers ≤ ${gib("maxBufferSize")}, bindings ≤ ${gib("maxStorageBufferBindingSize")}`;
+};
+
+/**
+ * Why an adapter is a software rasteriser (Mesa lavapipe/llvmpipe, SwiftShader, WARP), or
+ * `undefined` for a hardware GPU. Such an adapter runs WebGPU on the CPU, slower than wasm: it is
+ * used when asked for by name, never picked by the default order.
+ */
+export const softwareAdapter = (adapter: {
+  readonly info?: Adapter["info"] & { isFallbackAdapter?: boolean };
+  readonly isFallbackAdapter?: boolean;
+}): string | undefined => {
+  const info = adapter.info ?? {};
+  const text = [info.vendor, info.architecture, info.device, info.description].join(" ").toLowerCase();
+  const software = ["llvmpipe", "lavapipe", "swiftshader", "microsoft basic render"].find((name) =>
+    text.includes(name),
+  );
+  if (software !== undefined) return `${software} runs WebGPU on the CPU`;
+  if (info.isFallbackAdapter === true || adapter.isFallbackAdapter === true)
+    return "a fallback (software) adapter";
+  return undefined;
 };
 
 const requestAdapter = async (): Promise<Adapter> => {
@@ -65,18 +93,34 @@ const requestDevice = (adapter: Adapter): Promise<unknown> =>
  * on it. tfjs-backend-webgpu only self-registers when `navigator.gpu` exists (browsers), so the
  * backend factory is registered here instead.
  */
-export const prepareWebGpu = async (): Promise<string> => {
+export const prepareWebGpu = async (): Promise<{ detail: string; software?: string }> => {
   const adapter = await requestAdapter();
   const module = await importOptional("@tensorflow/tfjs-backend-webgpu");
   const WebGPUBackend = exportOf(module, "WebGPUBackend") as new (
     device: unknown,
     info?: unknown,
   ) => tf.KernelBackend;
-  if (tf.findBackendFactory("webgpu") === undefined)
+  // tfjs-core answers `null` (not `undefined`) for a name it does not know.
+  if (tf.findBackendFactory("webgpu") == null)
     tf.registerBackend(
       "webgpu",
-      async () => new WebGPUBackend(await requestDevice(adapter), adapter.info),
+      async () => {
+        // WebGPUBackend's constructor checks `navigator.gpu`, which Node does not define.
+        const scope = globalThis as { navigator?: { gpu?: unknown } };
+        if (scope.navigator === undefined)
+          Object.defineProperty(globalThis, "navigator", {
+            value: { gpu },
+            configurable: true,
+            writable: true,
+          });
+        else if (scope.navigator.gpu === undefined)
+          Object.defineProperty(scope.navigator, "gpu", { value: gpu, configurable: true });
+        const backend = new WebGPUBackend(await requestDevice(adapter), adapter.info);
+        guardBindingLimit(backend);
+        return backend;
+      },
       3,
     );
-  return describe(adapter);
+  const software = softwareAdapter(adapter);
+  return software === undefined ? { detail: describe(adapter) } : { detail: describe(adapter), software };
 };
