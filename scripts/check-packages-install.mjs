@@ -1,9 +1,13 @@
 // Each publishable package must install on its own from its tarball and import from plain Node ESM,
 // as a user would consume it. Workspace dependencies are satisfied by their own tarballs only.
+// Then, as a newcomer meets them, in one fresh npm project (scripts/consumer-project.mjs): every
+// tarball with the latest peers in range (one copy of each), the README install lines, the consumer
+// type-check on each supported TypeScript, and every doc example.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { checkConsumerProject } from "./consumer-project.mjs";
 import { run, workspacePackages } from "./workspace.mjs";
 
 const publishable = workspacePackages().filter(({ manifest }) => !manifest.private);
@@ -52,6 +56,8 @@ for (const [name, file] of tarballOf) {
     console.error(`${name}: FAILED to install or import from its tarball (${error.message.split("\n")[0]})`);
   }
 }
+if (failed === 0)
+  console.log(`package install check: ${tarballOf.size} packages install and import on their own`);
+failed += checkConsumerProject({ work, publishable, tarballOf });
 rmSync(work, { recursive: true, force: true });
 if (failed > 0) process.exit(1);
-console.log(`package install check: ${tarballOf.size} packages install and import on their own`);

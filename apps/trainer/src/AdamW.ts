@@ -170,7 +170,7 @@ export class AdamW {
     const header = await readFile(statePath, "utf8").then(
       (text) => JSON.parse(text) as OptimizerHeader,
       (cause: Error) => {
-        throw new CheckpointError({ path: statePath, reason: cause.message });
+        throw new CheckpointError({ path: statePath, reason: cause.message, cause });
       },
     );
     if (header.format !== "apo-rl/adamw" || header.version !== 1)
@@ -196,7 +196,7 @@ export class AdamW {
         })),
       });
     } catch (cause) {
-      throw new CheckpointError({ path: statePath, reason: (cause as Error).message });
+      throw new CheckpointError({ path: statePath, reason: (cause as Error).message, cause });
     }
   }
 

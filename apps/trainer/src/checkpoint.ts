@@ -141,7 +141,7 @@ export const writeCheckpoint = async (
     await rm(temporary, { recursive: true, force: true });
     throw cause instanceof CheckpointError
       ? cause
-      : new CheckpointError({ path: target, reason: `cannot write: ${(cause as Error).message}` });
+      : new CheckpointError({ path: target, reason: `cannot write: ${(cause as Error).message}`, cause });
   }
   const all = await listCheckpoints(root);
   for (const old of all.slice(0, Math.max(0, all.length - options.keepLast)))
@@ -205,7 +205,7 @@ export const loadTrainingCheckpoint = async (
   const state = await readFile(statePath, "utf8").then(
     (text) => JSON.parse(text) as TrainerState,
     (cause: Error) => {
-      throw new CheckpointError({ path: statePath, reason: cause.message });
+      throw new CheckpointError({ path: statePath, reason: cause.message, cause });
     },
   );
   if (state.step !== location.step)
@@ -216,7 +216,11 @@ export const loadTrainingCheckpoint = async (
   try {
     await parts.policy.load(join(location.path, "policy"));
   } catch (cause) {
-    throw new CheckpointError({ path: join(location.path, "policy"), reason: (cause as Error).message });
+    throw new CheckpointError({
+      path: join(location.path, "policy"),
+      reason: (cause as Error).message,
+      cause,
+    });
   }
   await parts.optimizer.load(join(location.path, "optimizer"));
   return state;

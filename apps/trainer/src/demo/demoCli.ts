@@ -3,7 +3,7 @@ import { InvalidInputError } from "@apo-rl/core";
 import { ConfigError } from "../errors.js";
 import { parseSubcommandArguments } from "../internal/subcommandArguments.js";
 import { loadConfig } from "../loadConfig.js";
-import { type CliOutput, describeFailure } from "../runCli.js";
+import { type CliOutput, describeFailure, exitStatusOf, takeVerbose } from "../runCli.js";
 import type { TrainerConfig } from "../TrainerConfig.js";
 import { trainerAssetsDirectory } from "./demoAssets.js";
 import { runDemo } from "./runDemo.js";
@@ -47,8 +47,9 @@ export const runDemoCli = async (
   output: CliOutput = processOutput,
 ): Promise<number> => {
   let config: TrainerConfig;
+  const { verbose, rest } = takeVerbose(argv);
   try {
-    const parsed = parseSubcommandArguments("demo", argv, { "--run-dir": "output.runDir" });
+    const parsed = parseSubcommandArguments("demo", rest, { "--run-dir": "output.runDir" });
     if (parsed.help) {
       output.stdout(`${usage}\n`);
       return 0;
@@ -69,7 +70,7 @@ export const runDemoCli = async (
     }
   } catch (error) {
     if (error instanceof ConfigError || error instanceof InvalidInputError) {
-      output.stderr(`apo-train demo: ${describeFailure(error)}\n`);
+      output.stderr(`apo-train demo: ${describeFailure(error, { verbose })}\n`);
       return 2;
     }
     throw error;
@@ -92,7 +93,7 @@ export const runDemoCli = async (
     );
     return summary.interrupted ? 130 : 0;
   } catch (error) {
-    output.stderr(`apo-train demo: ${describeFailure(error)}\n`);
-    return error instanceof InvalidInputError ? 2 : 1;
+    output.stderr(`apo-train demo: ${describeFailure(error, { verbose })}\n`);
+    return exitStatusOf(error);
   }
 };

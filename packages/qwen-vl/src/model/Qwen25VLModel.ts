@@ -4,6 +4,7 @@ import { applyLinear, parameter, projectRows } from "../internal/model/linear.js
 import { tidyStructured } from "../internal/model/ops.js";
 import { decoderMask, mropeTables, runDecoder } from "../internal/model/textDecoder.js";
 import { encodeVision } from "../internal/model/visionTower.js";
+import { batchShapeProblem } from "../internal/tokenIdShape.js";
 import { ForwardInputError, ImageInputError } from "./errors.js";
 import { getRopeIndex } from "./getRopeIndex.js";
 import type { LinearAdapter } from "./LinearAdapter.js";
@@ -92,7 +93,11 @@ export interface Qwen25VLVisionOutput {
 }
 
 const toRows = (value: TokenMatrix, field: string): number[][] => {
-  if (!(value instanceof tf.Tensor)) return value.map((row) => [...row]);
+  if (!(value instanceof tf.Tensor)) {
+    const problem = batchShapeProblem(value);
+    if (problem !== undefined) throw new ForwardInputError({ field, reason: problem });
+    return value.map((row) => [...row]);
+  }
   if (value.rank !== 2)
     throw new ForwardInputError({ field, reason: `expected a rank-2 tensor, got rank ${value.rank}` });
   return value.arraySync() as number[][];

@@ -10,9 +10,12 @@ const EVENTS = ["uncaughtException", "unhandledRejection"] as const;
 
 type Listener = (...args: Array<unknown>) => void;
 
+const listenersOf = (event: (typeof EVENTS)[number]): Array<Listener> =>
+  (process.listeners as (name: string) => Array<Listener>)(event);
+
 /** The process listeners of the events above, as they are now. */
 export const processHandlers = (): ReadonlyMap<string, ReadonlySet<Listener>> =>
-  new Map(EVENTS.map((event) => [event, new Set(process.listeners(event) as Array<Listener>)]));
+  new Map(EVENTS.map((event) => [event, new Set(listenersOf(event))]));
 
 /** A listener whose whole body rethrows its argument (optionally unless it is an `ExitStatus`). */
 const rethrows = (listener: Listener): boolean => {
@@ -31,9 +34,9 @@ export const removeRethrowingHandlers = (before: ReadonlyMap<string, ReadonlySet
   let removed = 0;
   for (const event of EVENTS) {
     const known = before.get(event) ?? new Set<Listener>();
-    for (const listener of process.listeners(event) as Array<Listener>) {
+    for (const listener of listenersOf(event)) {
       if (known.has(listener) || !rethrows(listener)) continue;
-      process.removeListener(event, listener);
+      process.removeListener(event, listener as (...args: Array<unknown>) => void);
       removed += 1;
     }
   }
