@@ -36,6 +36,13 @@ catch (error) { if (error.code !== "ERR_PACKAGE_PATH_NOT_EXPORTED") throw error;
 console.log(name + ": imported (" + names.length + " exports), internals hidden");
 `;
 
+/** The required (non-optional) peer dependencies of a package, as `name@range` specs. */
+const requiredPeerSpecs = (manifest) =>
+  Object.entries(manifest.peerDependencies ?? {})
+    .filter(([peer]) => manifest.peerDependenciesMeta?.[peer]?.optional !== true)
+    .map(([peer, range]) => `${peer}@${range}`);
+const manifestOf = new Map(publishable.map(({ manifest }) => [manifest.name, manifest]));
+
 let failed = 0;
 for (const [name, file] of tarballOf) {
   const project = join(work, name.replace("@apo-rl/", ""));
@@ -46,7 +53,9 @@ for (const [name, file] of tarballOf) {
   );
   writeFileSync(join(project, "check.mjs"), importCheck);
   try {
-    execFileSync("pnpm", ["add", `file:${file}`, "--config.auto-install-peers=false", "--silent"], {
+    // The package and its required peers, as its README's install line has them; optional peers not.
+    const peers = requiredPeerSpecs(manifestOf.get(name));
+    execFileSync("pnpm", ["add", `file:${file}`, ...peers, "--config.auto-install-peers=false", "--silent"], {
       cwd: project,
       stdio: ["ignore", "ignore", "inherit"],
     });

@@ -9,7 +9,15 @@
 // Used by check-packages-install.mjs (which packs the tarballs); `node scripts/consumer-project.mjs`
 // packs and runs it alone. APO_CONSUMER_DIR=<dir> keeps (and reuses) the project there.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -87,6 +95,28 @@ const checkOneCopy = (project, peers) =>
     return copies.size === 1 ? [] : [`${peer}: ${copies.size} copies in a fresh project (npm ls ${peer})`];
   });
 
+/** Every shipped source map embeds its sources, so stack traces and debuggers show the TypeScript. */
+const checkSourceMaps = (project, publishable) => {
+  const problems = [];
+  let maps = 0;
+  for (const { manifest } of publishable) {
+    const dist = join(project, "node_modules", manifest.name, "dist");
+    for (const file of readdirSync(dist, { recursive: true }).filter((name) =>
+      String(name).endsWith(".js.map"),
+    )) {
+      const map = JSON.parse(readFileSync(join(dist, String(file)), "utf8"));
+      maps += 1;
+      const missing = map.sources.filter((_, index) => typeof map.sourcesContent?.[index] !== "string");
+      if (missing.length > 0)
+        problems.push(
+          `${manifest.name}/dist/${file}: no sourcesContent for ${missing.slice(0, 3).join(", ")}`,
+        );
+    }
+  }
+  if (problems.length === 0) console.log(`source maps: ${maps} maps, every source embedded (sourcesContent)`);
+  return problems;
+};
+
 const typeCheck = (project, examples, publishable) => {
   const problems = [];
   const compilerOptions = consumerTsconfig();
@@ -118,6 +148,41 @@ const typeCheck = (project, examples, publishable) => {
       problems.push(`consumer type-check failed on ${version}`);
     }
   }
+  // Our own declarations must compile without skipLibCheck: only third-party files may fail.
+  const [alias] = SUPPORTED_TYPESCRIPT[SUPPORTED_TYPESCRIPT.length - 1];
+  writeFileSync(
+    join(project, "tsconfig.json"),
+    JSON.stringify(
+      {
+        compilerOptions: { ...compilerOptions, skipLibCheck: false, noEmit: true },
+        files: ["every-package.ts"],
+      },
+      null,
+      2,
+    ),
+  );
+  const strict = spawnSync(
+    "node",
+    [join(project, "node_modules", alias, "bin", "tsc"), "-p", "tsconfig.json"],
+    {
+      cwd: project,
+      encoding: "utf8",
+    },
+  );
+  const errors = strict.stdout.split("\n").filter((line) => /error TS\d+/.test(line));
+  const ours = errors.filter(
+    (line) => !line.startsWith("node_modules/") || line.startsWith("node_modules/@apo-rl/"),
+  );
+  const thirdParty = new Set(
+    errors.map((line) => line.split("(")[0]).filter((file) => !file.startsWith("node_modules/@apo-rl/")),
+  );
+  if (ours.length > 0) {
+    console.error(ours.join("\n"));
+    problems.push(`apo-rl's declarations do not compile without skipLibCheck (${ours.length} errors)`);
+  } else
+    console.log(
+      `without skipLibCheck: apo-rl's declarations clean; ${errors.length} errors in ${thirdParty.size} third-party files (${[...thirdParty].map((file) => file.replace(/^node_modules\//, "")).join(", ")})`,
+    );
   return problems;
 };
 
@@ -197,6 +262,7 @@ export const checkConsumerProject = ({ work, publishable, tarballOf }) => {
     npm(["i", "-D", ...tools, "@types/node@22"], project);
   }
   problems.push(...checkOneCopy(project, peers));
+  problems.push(...checkSourceMaps(project, publishable));
 
   const examples = collectExamples();
   const scripts = examples.filter((example) => example.kind === "script" && !example.fragment);
