@@ -131,7 +131,7 @@ const typeCheck = (project, examples, publishable) => {
     writeFileSync(
       join(project, "tsconfig.json"),
       JSON.stringify(
-        { compilerOptions: { ...compilerOptions, noEmit: !emit, outDir: "build" }, files },
+        { compilerOptions: { ...compilerOptions, noEmit: !emit, outDir: "build", rootDir: "." }, files },
         null,
         2,
       ),
