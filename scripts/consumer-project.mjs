@@ -71,6 +71,10 @@ const checkInstallLines = (publishable, peers) => {
       problems.push(`${manifest.name}: README.md does not start with an \`npm i …\` block`);
       continue;
     }
+    // The consumer type-check's settings are stated in every README.
+    for (const setting of ['"strict": true', '"skipLibCheck": true', '"nodenext"'])
+      if (!readFileSync(readme, "utf8").includes(setting))
+        problems.push(`${manifest.name}: README.md does not state the TypeScript setting ${setting}`);
     const words = line.split(/\s+/);
     if (words[0] !== "npm" || words[1] !== "i" || words[2] !== manifest.name)
       problems.push(`${manifest.name}: README install line is not \`npm i ${manifest.name} …\`: ${line}`);
@@ -300,7 +304,7 @@ export const checkConsumerProject = ({ work, publishable, tarballOf }) => {
 };
 
 // Standalone: pack, then run the consumer checks only.
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const publishable = workspacePackages().filter(({ manifest }) => !manifest.private);
   const work = mkdtempSync(join(tmpdir(), "apo-rl-consumer-"));
   const tarballs = join(work, "tarballs");
