@@ -93,11 +93,7 @@ export interface Qwen25VLVisionOutput {
 }
 
 const toRows = (value: TokenMatrix, field: string): number[][] => {
-  if (!(value instanceof tf.Tensor)) {
-    const problem = batchShapeProblem(value);
-    if (problem !== undefined) throw new ForwardInputError({ field, reason: problem });
-    return value.map((row) => [...row]);
-  }
+  if (!(value instanceof tf.Tensor)) return value.map((row) => [...row]);
   if (value.rank !== 2)
     throw new ForwardInputError({ field, reason: `expected a rank-2 tensor, got rank ${value.rank}` });
   return value.arraySync() as number[][];
@@ -225,6 +221,8 @@ export class Qwen25VLModel {
   forward(input: Qwen25VLInput, options: Qwen25VLForwardOptions = {}): Qwen25VLOutput {
     if (this.parts === "vision")
       throw new ForwardInputError({ field: "inputIds", reason: "the model has no text decoder" });
+    const shape = input.inputIds instanceof tf.Tensor ? undefined : batchShapeProblem(input.inputIds);
+    if (shape !== undefined) throw new ForwardInputError({ field: "inputIds", reason: shape });
     const ids = toRows(input.inputIds, "inputIds");
     checkRectangular(ids, "inputIds");
     checkTokenIds(ids, this.config.text.vocabSize);
