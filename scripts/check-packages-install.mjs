@@ -1,9 +1,13 @@
 // Each publishable package must install on its own from its tarball and import from plain Node ESM,
 // as a user would consume it. Workspace dependencies are satisfied by their own tarballs only.
+// Then, as a newcomer meets them, in one fresh npm project (scripts/consumer-project.mjs): every
+// tarball with the latest peers in range (one copy of each), the README install lines, the consumer
+// type-check on each supported TypeScript, and every doc example.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { checkConsumerProject } from "./consumer-project.mjs";
 import { run, workspacePackages } from "./workspace.mjs";
 
 const publishable = workspacePackages().filter(({ manifest }) => !manifest.private);
@@ -32,6 +36,13 @@ catch (error) { if (error.code !== "ERR_PACKAGE_PATH_NOT_EXPORTED") throw error;
 console.log(name + ": imported (" + names.length + " exports), internals hidden");
 `;
 
+/** The required (non-optional) peer dependencies of a package, as `name@range` specs. */
+const requiredPeerSpecs = (manifest) =>
+  Object.entries(manifest.peerDependencies ?? {})
+    .filter(([peer]) => manifest.peerDependenciesMeta?.[peer]?.optional !== true)
+    .map(([peer, range]) => `${peer}@${range}`);
+const manifestOf = new Map(publishable.map(({ manifest }) => [manifest.name, manifest]));
+
 let failed = 0;
 for (const [name, file] of tarballOf) {
   const project = join(work, name.replace("@apo-rl/", ""));
@@ -42,7 +53,9 @@ for (const [name, file] of tarballOf) {
   );
   writeFileSync(join(project, "check.mjs"), importCheck);
   try {
-    execFileSync("pnpm", ["add", `file:${file}`, "--config.auto-install-peers=false", "--silent"], {
+    // The package and its required peers, as its README's install line has them; optional peers not.
+    const peers = requiredPeerSpecs(manifestOf.get(name));
+    execFileSync("pnpm", ["add", `file:${file}`, ...peers, "--config.auto-install-peers=false", "--silent"], {
       cwd: project,
       stdio: ["ignore", "ignore", "inherit"],
     });
@@ -52,6 +65,8 @@ for (const [name, file] of tarballOf) {
     console.error(`${name}: FAILED to install or import from its tarball (${error.message.split("\n")[0]})`);
   }
 }
+if (failed === 0)
+  console.log(`package install check: ${tarballOf.size} packages install and import on their own`);
+failed += checkConsumerProject({ work, publishable, tarballOf });
 rmSync(work, { recursive: true, force: true });
 if (failed > 0) process.exit(1);
-console.log(`package install check: ${tarballOf.size} packages install and import on their own`);

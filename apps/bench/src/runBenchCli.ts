@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { SHAPE_COLORS, type ShapeColor } from "@apo-rl/datasets";
 import { createObjective } from "@apo-rl/objectives";
 import { BACKEND_NAMES } from "@apo-rl/tensor";
-import { readConfigFile, resolveConfigPaths } from "@apo-rl/trainer";
+import { describeFailure, readConfigFile, resolveConfigPaths } from "@apo-rl/trainer";
 import { selectVariants } from "./compare/objectiveVariants.js";
 import { compareRunConfig, defaultCompareConfig, runCompare } from "./compare/runCompare.js";
 import { BenchUsageError } from "./errors.js";
@@ -316,7 +316,8 @@ export const runBenchCli = async (
   argv: ReadonlyArray<string>,
   output: BenchCliOutput = processOutput,
 ): Promise<number> => {
-  const [command, ...rest] = argv;
+  const verbose = argv.includes("--verbose");
+  const [command, ...rest] = argv.filter((argument) => argument !== "--verbose");
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
     output.stdout(mainHelp);
     return command === undefined ? 2 : 0;
@@ -360,15 +361,14 @@ export const runBenchCli = async (
     }
   } catch (error) {
     // A bad option, or a --config file that cannot be read: the command line is at fault.
-    const message = error instanceof Error ? error.message : String(error);
-    output.stderr(`apo-bench ${command}: ${message}\n\n${subcommand.help}`);
+    output.stderr(`apo-bench ${command}: ${describeFailure(error, { verbose })}\n\n${subcommand.help}`);
     return 2;
   }
   try {
     await execute(runs, parsed, out, output);
     return 0;
   } catch (error) {
-    output.stderr(`apo-bench ${command}: ${error instanceof Error ? error.message : String(error)}`);
+    output.stderr(`apo-bench ${command}: ${describeFailure(error, { verbose })}\n`);
     return 1;
   }
 };

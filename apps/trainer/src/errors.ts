@@ -11,6 +11,8 @@ export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError"
   /** The file or override at fault. */
   source: Schema.String,
   reason: Schema.String,
+  /** The underlying error, when there is one (`apo-train --verbose` prints the chain). */
+  cause: Schema.optionalKey(Schema.Defect()),
 }) {
   override get message(): string {
     return `${this.source}: ${this.reason}`;
@@ -46,6 +48,8 @@ export class NonFiniteTrainingError extends Schema.TaggedError<NonFiniteTraining
 export class CheckpointError extends Schema.TaggedError<CheckpointError>()("CheckpointError", {
   path: Schema.String,
   reason: Schema.String,
+  /** The underlying error, when there is one. */
+  cause: Schema.optionalKey(Schema.Defect()),
 }) {
   override get message(): string {
     return `Checkpoint ${this.path}: ${this.reason}`;
@@ -61,6 +65,8 @@ export class CheckpointError extends Schema.TaggedError<CheckpointError>()("Chec
 export class TrainerSetupError extends Schema.TaggedError<TrainerSetupError>()("TrainerSetupError", {
   component: Schema.String,
   reason: Schema.String,
+  /** The underlying error, when there is one. */
+  cause: Schema.optionalKey(Schema.Defect()),
 }) {
   override get message(): string {
     return `Cannot set up ${this.component}: ${this.reason}`;

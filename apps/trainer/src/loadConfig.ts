@@ -23,7 +23,11 @@ export const readConfigFile = (file: string): unknown => {
   try {
     text = readFileSync(file, "utf8");
   } catch (cause) {
-    throw new ConfigError({ source: file, reason: `cannot read the file (${(cause as Error).message})` });
+    throw new ConfigError({
+      source: file,
+      reason: `cannot read the file (${(cause as Error).message})`,
+      cause,
+    });
   }
   try {
     const value: unknown = file.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
@@ -34,6 +38,7 @@ export const readConfigFile = (file: string): unknown => {
     throw new ConfigError({
       source: file,
       reason: `not valid ${file.endsWith(".json") ? "JSON" : "YAML"}: ${(cause as Error).message}`,
+      cause,
     });
   }
 };

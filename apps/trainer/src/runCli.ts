@@ -25,19 +25,54 @@ const processOutput: CliOutput = {
 
 const VERSION = "0.1.0";
 
+const MAX_CAUSES = 8;
+
+/** `error.cause` when it is set (standard `Error` causes and tagged errors with a `cause` field). */
+const causeOf = (error: unknown): unknown =>
+  typeof error === "object" && error !== null && "cause" in error ? error.cause : undefined;
+
+/** The stack frames of an error (its `at …` lines), indented. */
+const framesOf = (error: unknown, indent: string): ReadonlyArray<string> =>
+  error instanceof Error && error.stack !== undefined
+    ? error.stack
+        .split("\n")
+        .filter((line) => /^\s+at /.test(line))
+        .map((line) => `${indent}${line.trim()}`)
+    : [];
+
+const headline = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+
 /**
- * A failure as the CLI prints it: the message, then each problem of an `InvalidInputError`.
+ * A failure as the CLI prints it: the message, then each problem of an `InvalidInputError`. With
+ * `verbose`, also the error's stack and its cause chain (`cause`, the cause's cause, …), each with
+ * its stack; without it, a hint that `--verbose` shows the cause when there is one.
  *
  * @since 0.1.0
  * @category cli
  */
-export const describeFailure = (error: unknown): string => {
-  if (error instanceof InvalidInputError && error.problems.length > 1)
-    return [
-      `Invalid ${error.subject}:`,
-      ...error.problems.map((problem) => `  ${problem.field || "(value)"}: ${problem.reason}`),
-    ].join("\n");
-  return error instanceof Error ? error.message : String(error);
+export const describeFailure = (error: unknown, options: { readonly verbose?: boolean } = {}): string => {
+  const message =
+    error instanceof InvalidInputError && error.problems.length > 1
+      ? [
+          `Invalid ${error.subject}:`,
+          ...error.problems.map((problem) => `  ${problem.field || "(value)"}: ${problem.reason}`),
+        ].join("\n")
+      : error instanceof Error
+        ? error.message
+        : String(error);
+  const first = causeOf(error);
+  if (options.verbose !== true)
+    return first === undefined ? message : `${message}\n(run with --verbose for its cause)`;
+  const lines = [message, `  ${headline(error)}`, ...framesOf(error, "    ")];
+  const seen = new Set<unknown>([error]);
+  for (let cause = first, depth = 0; cause !== undefined && depth < MAX_CAUSES; depth++) {
+    if (seen.has(cause)) break;
+    seen.add(cause);
+    lines.push(`  caused by ${headline(cause)}`, ...framesOf(cause, "    "));
+    cause = causeOf(cause);
+  }
+  return lines.join("\n");
 };
 
 /**
@@ -47,7 +82,7 @@ export const describeFailure = (error: unknown): string => {
  * @since 0.1.0
  * @category cli
  */
-export const exitStatusOf = (error: unknown): number =>
+export const exitStatusOf = (error: unknown): 1 | 2 =>
   error instanceof InvalidInputError ||
   error instanceof UnknownObjectiveError ||
   error instanceof ResumeConfigError ||
@@ -55,6 +90,14 @@ export const exitStatusOf = (error: unknown): number =>
   error instanceof ConfigError
     ? 2
     : 1;
+
+/** `--verbose` anywhere on the command line, and the arguments without it. */
+export const takeVerbose = (
+  argv: ReadonlyArray<string>,
+): { readonly verbose: boolean; readonly rest: ReadonlyArray<string> } => ({
+  verbose: argv.includes("--verbose"),
+  rest: argv.filter((argument) => argument !== "--verbose"),
+});
 
 /**
  * `apo-train` without the process: parses `argv`, runs the command and resolves to the exit status
@@ -69,11 +112,12 @@ export const runCli = async (
   output: CliOutput = processOutput,
   options: Pick<TrainOptions, "hooks" | "handleSignals" | "log" | "progress"> = {},
 ): Promise<number> => {
+  const { verbose, rest } = takeVerbose(argv);
   let config: ReturnType<typeof loadConfig>;
   let resume = false;
   let allowConfigChange = false;
   try {
-    const parsed = parseCliArguments(argv);
+    const parsed = parseCliArguments(rest);
     if (parsed.command === "help") {
       output.stdout(`${usage}\n`);
       return 0;
@@ -99,7 +143,7 @@ export const runCli = async (
     allowConfigChange = parsed.allowConfigChange;
   } catch (error) {
     if (error instanceof ConfigError || error instanceof InvalidInputError || error instanceof PluginError) {
-      output.stderr(`apo-train: ${describeFailure(error)}\n`);
+      output.stderr(`apo-train: ${describeFailure(error, { verbose })}\n`);
       return 2;
     }
     throw error;
@@ -118,7 +162,7 @@ export const runCli = async (
     }
     return 0;
   } catch (error) {
-    output.stderr(`apo-train: ${describeFailure(error)}\n`);
+    output.stderr(`apo-train: ${describeFailure(error, { verbose })}\n`);
     return exitStatusOf(error);
   }
 };

@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { InvalidInputError } from "@apo-rl/core";
 import { describe, expect, it } from "vitest";
 import { ConfigError, TrainerSetupError } from "../src/errors.js";
 import { parseCliArguments } from "../src/internal/cliArguments.js";
-import { runCli } from "../src/runCli.js";
+import { describeFailure, exitStatusOf, runCli } from "../src/runCli.js";
 import { samplerCursor } from "../src/TrainingData.js";
 import { examples, makePolicy } from "./support/sayNumberTask.js";
 
@@ -174,5 +175,54 @@ describe("runCli", () => {
     expect(run.out.stderr).toContain(
       `apo-train: Cannot set up policy: no checkpoint at ${join(directory, "tabular")}\n`,
     );
+  });
+});
+
+describe("failures as the CLI prints them", () => {
+  it("prints the typed error's message, and with --verbose its stack and cause chain", async () => {
+    const missing = join(mkdtempSync(join(tmpdir(), "apo-cli-")), "absent.yaml");
+    const plain = capture();
+    expect(await runCli(["--config", missing], plain.output)).toBe(2);
+    expect(plain.out.stderr).toBe(
+      `apo-train: ${missing}: cannot read the file (ENOENT: no such file or directory, open '${missing}')\n` +
+        "(run with --verbose for its cause)\n",
+    );
+    const verbose = capture();
+    expect(await runCli(["--verbose", "--config", missing], verbose.output)).toBe(2);
+    const lines = verbose.out.stderr.split("\n");
+    expect(lines[0]).toBe(
+      `apo-train: ${missing}: cannot read the file (ENOENT: no such file or directory, open '${missing}')`,
+    );
+    expect(lines[1]).toBe(
+      `  ConfigError: ${missing}: cannot read the file (ENOENT: no such file or directory, open '${missing}')`,
+    );
+    expect(lines[2]).toMatch(/^ {4}at .*readConfigFile/);
+    expect(lines).toContain(`  caused by Error: ENOENT: no such file or directory, open '${missing}'`);
+  });
+
+  it("follows a chain of causes and stops at a cycle", () => {
+    const root = new Error("disk on fire");
+    const middle = new TrainerSetupError({ component: "policy", reason: "cannot load", cause: root });
+    const top = new ConfigError({ source: "run.yaml", reason: "model.checkpoint failed", cause: middle });
+    (root as { cause?: unknown }).cause = top;
+    const text = describeFailure(top, { verbose: true });
+    expect(text.split("\n").filter((line) => line.startsWith("  caused by"))).toEqual([
+      "  caused by TrainerSetupError: Cannot set up policy: cannot load",
+      "  caused by Error: disk on fire",
+    ]);
+    expect(describeFailure(new Error("plain"))).toBe("plain");
+  });
+
+  it("maps errors to the documented exit statuses", () => {
+    const invalid = new InvalidInputError({
+      subject: "trainer config",
+      field: "x",
+      reason: "bad",
+      problems: [],
+    });
+    expect(exitStatusOf(invalid)).toBe(2);
+    expect(exitStatusOf(new ConfigError({ source: "run.yaml", reason: "bad" }))).toBe(2);
+    expect(exitStatusOf(new TrainerSetupError({ component: "policy", reason: "no weights" }))).toBe(1);
+    expect(exitStatusOf(new Error("anything else"))).toBe(1);
   });
 });

@@ -10,11 +10,13 @@ Usage:
 
 Every run writes <out>/<name>.json (machine, versions, settings, results), <out>/<name>.md (a
 markdown table) and <out>/<name>-<chart>.svg. Default <out>: bench-results.
-Exit status: 0 done, 1 the benchmark failed, 2 bad command line. See docs/benchmarks.md.`;
+Exit status: 0 done, 1 the benchmark failed, 2 bad command line; --verbose prints a failure's
+cause chain. See docs/benchmarks.md.`;
 
 const common = `  --out <dir>              output directory (default bench-results)
   --name <name>            output file name (default: the subcommand's)
   -q, --quiet              no progress lines on stderr
+  --verbose                on failure, also print the error's stack and cause chain
   -h, --help               this help`;
 
 export const evalHelp = `apo-bench eval — evaluate a policy on a dataset

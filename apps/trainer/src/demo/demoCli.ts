@@ -4,7 +4,7 @@ import { ConfigError } from "../errors.js";
 import { withEnvironmentBackend } from "../internal/backendOverride.js";
 import { parseSubcommandArguments } from "../internal/subcommandArguments.js";
 import { loadConfig } from "../loadConfig.js";
-import { type CliOutput, describeFailure, exitStatusOf } from "../runCli.js";
+import { type CliOutput, describeFailure, exitStatusOf, takeVerbose } from "../runCli.js";
 import type { TrainerConfig } from "../TrainerConfig.js";
 import { trainerAssetsDirectory } from "./demoAssets.js";
 import { runDemo } from "./runDemo.js";
@@ -51,8 +51,9 @@ export const runDemoCli = async (
   output: CliOutput = processOutput,
 ): Promise<number> => {
   let config: TrainerConfig;
+  const { verbose, rest } = takeVerbose(argv);
   try {
-    const parsed = parseSubcommandArguments("demo", argv, {
+    const parsed = parseSubcommandArguments("demo", rest, {
       "--run-dir": "output.runDir",
       "--backend": "backend",
     });
@@ -76,7 +77,7 @@ export const runDemoCli = async (
     }
   } catch (error) {
     if (error instanceof ConfigError || error instanceof InvalidInputError) {
-      output.stderr(`apo-train demo: ${describeFailure(error)}\n`);
+      output.stderr(`apo-train demo: ${describeFailure(error, { verbose })}\n`);
       return 2;
     }
     throw error;
@@ -99,7 +100,7 @@ export const runDemoCli = async (
     );
     return summary.interrupted ? 130 : 0;
   } catch (error) {
-    output.stderr(`apo-train demo: ${describeFailure(error)}\n`);
+    output.stderr(`apo-train demo: ${describeFailure(error, { verbose })}\n`);
     return exitStatusOf(error);
   }
 };

@@ -40,6 +40,7 @@ Options:
                           seed, data, optimizer, …); each change is logged
   --skip-invalid          skip invalid dataset rows (counted and reported) instead of failing
   --print-config          print the resolved config (defaults applied) and exit
+  --verbose               on failure, also print the error's stack and cause chain
   -h, --help              this help
   --version               the trainer's version
 

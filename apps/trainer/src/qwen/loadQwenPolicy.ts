@@ -68,7 +68,7 @@ const loadModel = async (
   if (!existsSync(single) && !existsSync(sharded))
     throw new TrainerSetupError({
       component: "policy",
-      reason: `${directory} has no model.safetensors (or index): give a checkpoint directory, or an initialisation seed to start from random weights`,
+      reason: `${directory} has no model.safetensors (or model.safetensors.index.json): give a checkpoint directory with weights — \`apo-train sft\` writes one, and its config (not the RL config) can start from random weights with model.initSeed`,
     });
   return loadQwen25VL(directory);
 };

@@ -2,7 +2,7 @@ import { InvalidInputError } from "@apo-rl/core";
 import { ConfigError } from "../errors.js";
 import { withEnvironmentBackend } from "../internal/backendOverride.js";
 import { parseSubcommandArguments } from "../internal/subcommandArguments.js";
-import { type CliOutput, describeFailure } from "../runCli.js";
+import { type CliOutput, describeFailure, exitStatusOf, takeVerbose } from "../runCli.js";
 import { loadSftConfig } from "./loadSftConfig.js";
 import type { SftConfig } from "./SftConfig.js";
 import { runSftFromConfig } from "./sftCommand.js";
@@ -35,8 +35,9 @@ export const runSftCli = async (
   output: CliOutput = processOutput,
 ): Promise<number> => {
   let config: SftConfig;
+  const { verbose, rest } = takeVerbose(argv);
   try {
-    const parsed = parseSubcommandArguments("sft", argv, { "--out": "output.dir", "--backend": "backend" });
+    const parsed = parseSubcommandArguments("sft", rest, { "--out": "output.dir", "--backend": "backend" });
     if (parsed.help) {
       output.stdout(`${usage}\n`);
       return 0;
@@ -51,7 +52,7 @@ export const runSftCli = async (
     }
   } catch (error) {
     if (error instanceof ConfigError || error instanceof InvalidInputError) {
-      output.stderr(`apo-train sft: ${describeFailure(error)}\n`);
+      output.stderr(`apo-train sft: ${describeFailure(error, { verbose })}\n`);
       return 2;
     }
     throw error;
@@ -61,7 +62,7 @@ export const runSftCli = async (
     output.stdout(`${JSON.stringify(summary, null, 2)}\n`);
     return 0;
   } catch (error) {
-    output.stderr(`apo-train sft: ${describeFailure(error)}\n`);
-    return error instanceof InvalidInputError ? 2 : 1;
+    output.stderr(`apo-train sft: ${describeFailure(error, { verbose })}\n`);
+    return exitStatusOf(error);
   }
 };

@@ -3,10 +3,11 @@ import type * as tf from "@tensorflow/tfjs-core";
 import { promptBatch } from "../internal/generation/promptBatch.js";
 import { makeRandom, type Random, streamSeed } from "../internal/generation/random.js";
 import { type SamplingSettings, sampleToken } from "../internal/generation/sampleToken.js";
+import { sequenceShapeProblem } from "../internal/tokenIdShape.js";
 import type { LinearAdapter } from "../model/LinearAdapter.js";
 import { disposeQwen25VLCache, type Qwen25VLCache, selectQwen25VLCacheRows } from "../model/Qwen25VLCache.js";
 import type { Qwen25VLModel } from "../model/Qwen25VLModel.js";
-import { PromptTooLongError } from "./errors.js";
+import { PromptInputError, PromptTooLongError } from "./errors.js";
 import { decodeSamplingOptions } from "./GenerateOptions.js";
 import type { GenerationPrompt } from "./GenerationPrompt.js";
 
@@ -102,6 +103,13 @@ const sampleStep = (
 
 const checkPrompts = (prompts: ReadonlyArray<GenerationPrompt>, limit: number): void => {
   prompts.forEach((prompt, index) => {
+    const shape = sequenceShapeProblem(prompt.inputIds);
+    if (shape !== undefined)
+      throw new PromptInputError({
+        sample: prompt.sample ?? String(index),
+        field: `prompts[${index}].inputIds`,
+        reason: shape,
+      });
     if (prompt.inputIds.length === 0 || prompt.inputIds.length >= limit) {
       throw new PromptTooLongError({
         sample: prompt.sample ?? String(index),

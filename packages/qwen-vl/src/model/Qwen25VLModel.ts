@@ -4,6 +4,7 @@ import { applyLinear, parameter, projectRows } from "../internal/model/linear.js
 import { tidyStructured } from "../internal/model/ops.js";
 import { decoderMask, mropeTables, runDecoder } from "../internal/model/textDecoder.js";
 import { encodeVision } from "../internal/model/visionTower.js";
+import { batchShapeProblem } from "../internal/tokenIdShape.js";
 import { ForwardInputError, ImageInputError } from "./errors.js";
 import { getRopeIndex } from "./getRopeIndex.js";
 import type { LinearAdapter } from "./LinearAdapter.js";
@@ -234,6 +235,8 @@ export class Qwen25VLModel {
   forward(input: Qwen25VLInput, options: Qwen25VLForwardOptions = {}): Qwen25VLOutput {
     if (this.parts === "vision")
       throw new ForwardInputError({ field: "inputIds", reason: "the model has no text decoder" });
+    const shape = input.inputIds instanceof tf.Tensor ? undefined : batchShapeProblem(input.inputIds);
+    if (shape !== undefined) throw new ForwardInputError({ field: "inputIds", reason: shape });
     const ids = toRows(input.inputIds, "inputIds");
     checkRectangular(ids, "inputIds");
     checkTokenIds(ids, this.config.text.vocabSize);

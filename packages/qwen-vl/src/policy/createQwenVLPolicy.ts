@@ -12,6 +12,7 @@ import { decodeSamplingOptions } from "../generation/GenerateOptions.js";
 import type { GenerationPrompt } from "../generation/GenerationPrompt.js";
 import { generateTokens } from "../generation/generateTokens.js";
 import { logprobTemperature } from "../internal/generation/sampleToken.js";
+import { sequenceShapeProblem } from "../internal/tokenIdShape.js";
 import { createLoraAdapter, LoraAdapter } from "../lora/LoraAdapter.js";
 import { readLoraWeightsInto, saveLoraAdapter } from "../lora/peftFormat.js";
 import type { Qwen25VLModel } from "../model/Qwen25VLModel.js";
@@ -168,6 +169,13 @@ export const createQwenVLPolicy = (options: QwenVLPolicyOptions): QwenVLPolicy =
           reason: "no request of the batch has this promptId",
         });
       }
+      const shape = sequenceShapeProblem(rollout.tokenIds);
+      if (shape !== undefined)
+        throw new PolicyBatchError({
+          sample: rollout.promptId,
+          field: `rollouts[${index}].tokenIds`,
+          reason: shape,
+        });
       const { imageTokenId, videoTokenId } = model.config.tokens;
       const bad = rollout.tokenIds.findIndex(
         (id) =>

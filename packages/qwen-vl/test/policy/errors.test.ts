@@ -2,9 +2,13 @@ import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createQwenVLPolicy,
+  ForwardInputError,
+  generateTokens,
   ImageCountMismatchError,
   ImageNotFoundError,
   loadQwen25VL,
+  PolicyBatchError,
+  PromptInputError,
   PromptTooLongError,
   type Qwen25VLModel,
   type QwenVLPolicy,
@@ -90,5 +94,42 @@ describe("policy input errors name the sample", () => {
   it("bad sampling options name the field", async () => {
     await expect(policy.generate([textRequest()], { ...options, topP: 1.5 })).rejects.toThrow(/topP/);
     await expect(policy.generate([textRequest()], { ...options, n: 0 })).rejects.toThrow(/\bn\b/);
+  });
+
+  // One convention: a sequence is a flat array of token ids, a batch an array of sequences.
+  it("token ids in the other shape name the expected one", () => {
+    const ids = [1, 2, 3];
+    const forward = () => model.forward({ inputIds: ids as unknown as number[][] });
+    expect(forward).toThrow(ForwardInputError);
+    expect(forward).toThrow(
+      "Invalid forward input at inputIds: expected [batch][sequence] token ids: an array of sequences, " +
+        "e.g. [ids] for one sequence; got a flat array of 3 numbers (one sequence): wrap it as [ids]",
+    );
+    const generate = () =>
+      generateTokens(model, [{ inputIds: [ids] as unknown as number[], sample: "q7" }], {
+        n: 1,
+        temperature: 0,
+        maxNewTokens: 1,
+        seed: 0,
+        eosTokenIds: [],
+        padTokenId: 0,
+      });
+    expect(generate).toThrow(PromptInputError);
+    expect(generate).toThrow(
+      'Invalid prompt of sample "q7" at prompts[0].inputIds: expected one sequence of token ids: ' +
+        "a flat number[] or Int32Array, got a nested array ([batch][sequence]); pass the sequence itself (ids, not [ids])",
+    );
+    const rollout = {
+      promptId: "text-3",
+      groupIndex: 0,
+      tokenIds: [ids] as unknown as number[],
+      logprobs: [-1],
+      text: "",
+      finishReason: "length" as const,
+    };
+    const score = () =>
+      policy.logprobs({ requests: [textRequest("text-3")], rollouts: [rollout], temperature: 1 });
+    expect(score).toThrow(PolicyBatchError);
+    expect(score).toThrow(/rollouts\[0\]\.tokenIds: expected one sequence of token ids: a flat number\[\]/);
   });
 });

@@ -4,6 +4,7 @@ import { installMissingKernels } from "../backend-kernels/installMissingKernels.
 import { type Candidate, candidateOf } from "./candidates.js";
 import { assertGradientsRegistered } from "./gradients.js";
 import { firstLine, isInstalled } from "./packages.js";
+import { processHandlers, removeRethrowingHandlers } from "./processHandlers.js";
 
 /** Whether a candidate can run here, with a detail (usable) or the reason it cannot. */
 export type Outcome =
@@ -24,6 +25,7 @@ const notInstalled = (candidate: Candidate): string | undefined => {
 const initialise = async (candidate: Candidate): Promise<Outcome> => {
   const missing = notInstalled(candidate);
   if (missing !== undefined) return { usable: false, installed: false, reason: missing };
+  const handlersBefore = processHandlers();
   try {
     const prepared = await candidate.prepare();
     const { detail, software } =
@@ -44,6 +46,8 @@ const initialise = async (candidate: Candidate): Promise<Outcome> => {
       : { usable: true, detail, addedKernels, software };
   } catch (error) {
     return { usable: false, installed: true, reason: firstLine(error) };
+  } finally {
+    removeRethrowingHandlers(handlersBefore);
   }
 };
 
