@@ -27,12 +27,25 @@ export {
   initBackendFromConfig,
   verifierFromConfig,
 } from "./defaultHooks.js";
-export { CheckpointError, ConfigError, NonFiniteTrainingError, TrainerSetupError } from "./errors.js";
+export {
+  CheckpointError,
+  ConfigError,
+  NonFiniteTrainingError,
+  PluginError,
+  TrainerSetupError,
+} from "./errors.js";
 export { type EvaluationOptions, evaluate } from "./evaluation.js";
 export { clipByGlobalNorm, globalGradientNorm } from "./gradientClipping.js";
 export { type LearningRateSchedule, learningRateAt } from "./learningRate.js";
 export { type ChartSeries, escapeXml, type LineChartOptions, lineChartSvg, niceTicks } from "./lineChart.js";
-export { applyOverrides, loadConfig, parseOverride, readConfigFile, resolveConfig } from "./loadConfig.js";
+export {
+  applyOverrides,
+  loadConfig,
+  loadConfigWithPlugins,
+  parseOverride,
+  readConfigFile,
+  resolveConfig,
+} from "./loadConfig.js";
 export {
   type EvaluationRecord,
   headlineMetric,
@@ -42,6 +55,7 @@ export {
   type TrainStepRecord,
 } from "./metrics.js";
 export { appendMetrics, truncateMetrics } from "./metricsLog.js";
+export { loadPlugins } from "./plugins.js";
 export { formatDuration, formatEvaluationLine, formatProgressLine } from "./progress.js";
 export { readMetrics, renderReport, writeReport } from "./report.js";
 export { type CliOutput, describeFailure, runCli } from "./runCli.js";
