@@ -32,6 +32,7 @@ export {
   CheckpointError,
   ConfigError,
   NonFiniteTrainingError,
+  PluginError,
   PreflightError,
   ResumeConfigError,
   RunLockError,
@@ -41,7 +42,14 @@ export { type EvaluationOptions, evaluate } from "./evaluation.js";
 export { clipByGlobalNorm, globalGradientNorm } from "./gradientClipping.js";
 export { type LearningRateSchedule, learningRateAt } from "./learningRate.js";
 export { type ChartSeries, escapeXml, type LineChartOptions, lineChartSvg, niceTicks } from "./lineChart.js";
-export { applyOverrides, loadConfig, parseOverride, readConfigFile, resolveConfig } from "./loadConfig.js";
+export {
+  applyOverrides,
+  loadConfig,
+  loadConfigWithPlugins,
+  parseOverride,
+  readConfigFile,
+  resolveConfig,
+} from "./loadConfig.js";
 export {
   type EvaluationRecord,
   headlineMetric,
@@ -52,6 +60,7 @@ export {
   type TrainStepRecord,
 } from "./metrics.js";
 export { appendMetrics, truncateMetrics } from "./metricsLog.js";
+export { loadPlugins } from "./plugins.js";
 export { createRunDirectory, directorySize, preflight } from "./preflight.js";
 export { formatDuration, formatEvaluationLine, formatProgressLine } from "./progress.js";
 export { readMetrics, renderReport, writeReport } from "./report.js";

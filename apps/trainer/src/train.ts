@@ -1,5 +1,6 @@
 import { Effect } from "effect";
 import { defaultTrainerHooks } from "./defaultHooks.js";
+import { loadPlugins } from "./plugins.js";
 import {
   TrainerBackend,
   type TrainerFailure,
@@ -79,13 +80,16 @@ export const trainProgram = (
   });
 
 /**
- * Train with a resolved config: builds every component (default hooks unless overridden), runs the
+ * Train with a resolved config: imports `config.plugins`, builds every component (default hooks unless overridden), runs the
  * loop and releases the verifier pool. Rejects with the typed error that stopped the run.
  *
  * @since 0.1.0
  * @category training
  */
 export const train = async (config: TrainerConfig, options: TrainOptions = {}): Promise<TrainingSummary> => {
+  // `apo-train` imported them before decoding the config; programmatic callers get them here
+  // (paths relative to the working directory; a module is imported once per process).
+  await loadPlugins(config.plugins);
   const hooks = resolveHooks(options.hooks);
   const program = trainProgram({
     ...options,

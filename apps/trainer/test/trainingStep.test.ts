@@ -168,3 +168,62 @@ for (const backend of testBackends) {
     });
   });
 }
+
+describe("the kl column follows the objective's own estimator", () => {
+  it.each(["k1", "k2", "k3"] as const)("%s", async (estimator) => {
+    await useBackend("cpu");
+    const policy = makePolicy(21);
+    // Move the policy away from its reference (the initial table) so that the KL is not zero.
+    tf.tidy(() =>
+      policy.table.assign(tf.add(policy.table, tf.randomNormal(policy.table.shape, 0, 0.5, "float32", 3))),
+    );
+    const optimizer = new AdamW(policy.trainableParameters(), {
+      betas: [0.9, 0.99],
+      eps: 1e-8,
+      weightDecay: 0,
+    });
+    const config = taskConfig("unused");
+    let expected = Number.NaN;
+    const { record } = await runTrainingStep(
+      {
+        policy,
+        objective: createObjective("grpo", { klEstimator: estimator, beta: 0.01 }),
+        verifier: inProcessBatchVerifier(counting()),
+        optimizer,
+        rollout: { ...config.rollout, maxNewTokens: 3 },
+        optimizerConfig: config.optimizer,
+        useReference: true,
+        hooks: {
+          // Before any update: the float64 mean over sequences of the per-sequence token mean.
+          afterPhase: async (report) => {
+            if (report.phase !== "reference") return;
+            const [batch] = report.microBatches;
+            const current = policy.logprobs(batch!);
+            const reference = policy.logprobs(batch!, { reference: true });
+            const [logp, logpRef, mask] = await Promise.all([
+              current.logp.array() as Promise<number[][]>,
+              reference.logp.array() as Promise<number[][]>,
+              current.mask.array() as Promise<number[][]>,
+            ]);
+            tf.dispose([current.logp, current.mask, current.entropy ?? [], reference.logp, reference.mask]);
+            const perToken = (d: number) =>
+              estimator === "k1" ? -d : estimator === "k2" ? (d * d) / 2 : Math.exp(d) - d - 1;
+            const perSequence = logp.map((row, s) => {
+              const tokens = row.flatMap((value, t) =>
+                mask[s]![t]! > 0 ? [perToken(logpRef[s]![t]! - value)] : [],
+              );
+              return tokens.reduce((a, b) => a + b, 0) / Math.max(tokens.length, 1);
+            });
+            expected = perSequence.reduce((a, b) => a + b, 0) / perSequence.length;
+          },
+        },
+      },
+      { step: 0, totalSteps: 1, examples, seed: 99, lr: 0.01 },
+    );
+    optimizer.dispose();
+    policy.dispose();
+    expect(Math.abs(expected)).toBeGreaterThan(1e-3);
+    expect(record.kl!).toBeCloseTo(expected, 5);
+    expect(record.objective["kl"]).toBe(record.kl);
+  });
+});

@@ -121,9 +121,10 @@ describe("ChatMessage schema", () => {
 });
 
 describe("assertSpecificationVersion", () => {
-  it("accepts v1 and rejects anything else with a typed error", () => {
+  it("accepts v1 and v2 and rejects anything else with a typed error", () => {
     expect(() => assertSpecificationVersion("Objective", { specificationVersion: "v1" })).not.toThrow();
-    expect(() => assertSpecificationVersion("Objective", { specificationVersion: "v2" })).toThrow(
+    expect(() => assertSpecificationVersion("Objective", { specificationVersion: "v2" })).not.toThrow();
+    expect(() => assertSpecificationVersion("Objective", { specificationVersion: "v3" })).toThrow(
       UnsupportedSpecificationError,
     );
     expect(() => assertSpecificationVersion("Objective", {})).toThrow(/specificationVersion "undefined"/);
