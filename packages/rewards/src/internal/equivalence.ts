@@ -1,5 +1,6 @@
 import { type MathNode, printNode, type RelationOperator } from "./ast.js";
 import { collectSymbols, containsDecimal, evaluateExact, evaluateFloat, isScalar } from "./evaluate.js";
+import { magnitudeOf, magnitudesClose } from "./magnitude.js";
 import * as Q from "./rational.js";
 import { symbolicallyEqual } from "./symbolic.js";
 
@@ -153,18 +154,47 @@ export const scalarsEquivalent = (
     if (Q.equals(exactGold, exactPredicted)) return true;
     // A decimal answer is an approximation: 0.3333333 may stand for 1/3 within the tolerance.
     if (!containsDecimal(gold) && !containsDecimal(predicted)) return false;
-    return close(Q.toNumber(exactGold), Q.toNumber(exactPredicted), settings.relativeTolerance);
+    return rationalsClose(exactGold, exactPredicted, settings.relativeTolerance);
   }
   const symbols = [...collectSymbols(predicted, collectSymbols(gold, new Set()))].sort();
-  if (symbols.length === 0) {
-    return close(
-      evaluateFloat(gold, new Map()),
-      evaluateFloat(predicted, new Map()),
-      settings.relativeTolerance,
-    );
-  }
+  if (symbols.length === 0) return constantsClose(gold, predicted, settings);
   const verdict = identityAtRandomPoints(gold, predicted, symbols);
   return verdict ?? symbolicallyEqual(gold, predicted);
+};
+
+/** |a − b| ≤ tolerance · max(|a|, |b|) (or ≤ 1e-12), decided exactly, so huge values never overflow. */
+const rationalsClose = (left: Q.Rational, right: Q.Rational, tolerance: number): boolean => {
+  const absolute = (value: Q.Rational): Q.Rational => (value.numerator < 0n ? Q.negate(value) : value);
+  const notAbove = (value: Q.Rational, bound: Q.Rational): boolean =>
+    Q.add(bound, Q.negate(value)).numerator >= 0n;
+  const gap = absolute(Q.add(left, Q.negate(right)));
+  const larger = notAbove(absolute(left), absolute(right)) ? absolute(right) : absolute(left);
+  const relative = Q.parseDecimal(tolerance.toExponential(15).replace("+", ""));
+  const absoluteFloor = Q.rational(1n, 10n ** 12n);
+  return (
+    notAbove(gap, absoluteFloor) || (relative !== undefined && notAbove(gap, Q.multiply(relative, larger)))
+  );
+};
+
+/** Outside ±1e-290 a double is trusted; closer to 0 it may have underflowed. */
+const isTiny = (value: number): boolean => Math.abs(value) < 1e-290;
+
+/**
+ * Two constants without free variables. Doubles decide when both are in range; when both overflow
+ * (`e^{1000}`, `\pi^{1000}`) or both underflow, signs and logarithms decide, so "both infinite"
+ * or "both zero" is never a match by itself.
+ */
+const constantsClose = (gold: MathNode, predicted: MathNode, settings: ComparisonSettings): boolean => {
+  const left = evaluateFloat(gold, new Map());
+  const right = evaluateFloat(predicted, new Map());
+  const inRange = (value: number): boolean => Number.isFinite(value) && !isTiny(value);
+  if (inRange(left) || inRange(right)) return close(left, right, settings.relativeTolerance);
+  if (Number.isNaN(left) || Number.isNaN(right)) return false;
+  const goldMagnitude = magnitudeOf(gold);
+  const predictedMagnitude = magnitudeOf(predicted);
+  if (goldMagnitude === undefined || predictedMagnitude === undefined) return false;
+  const approximate = containsDecimal(gold) || containsDecimal(predicted);
+  return magnitudesClose(goldMagnitude, predictedMagnitude, approximate ? settings.relativeTolerance : 0);
 };
 
 /** `true`/`false` when enough sample points are defined on both sides, `undefined` when undecided. */

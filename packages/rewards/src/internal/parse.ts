@@ -1,6 +1,7 @@
 import type { MathNode, RelationOperator } from "./ast.js";
+import { maximumTreeDepth, treeDepth } from "./depth.js";
 import { parseDecimal, rational } from "./rational.js";
-import { MathSyntaxError, type Token, tokenize } from "./tokenize.js";
+import { ExpressionTooDeepError, MathSyntaxError, type Token, tokenize } from "./tokenize.js";
 
 /** Deepest nesting the parser accepts; deeper input is rejected instead of overflowing the stack. */
 const maximumDepth = 200;
@@ -77,7 +78,7 @@ class Parser {
       throw new MathSyntaxError(`unexpected ${describe(this.tokens[this.position] as Token)}`);
     }
     if (items.length === 0) throw new MathSyntaxError("empty answer");
-    return items.length === 1 ? (items[0] as MathNode) : { kind: "list", items };
+    return this.checkDepth(items.length === 1 ? (items[0] as MathNode) : { kind: "list", items });
   }
 
   private peek(offset = 0): Token | undefined {
@@ -150,13 +151,21 @@ class Parser {
 
   private enter(): void {
     this.depth += 1;
-    if (this.depth > maximumDepth) throw new MathSyntaxError("expression nested too deeply");
+    if (this.depth > maximumDepth) throw new ExpressionTooDeepError("expression nested too deeply");
+  }
+
+  /** Refuse a tree deeper than the walkers may recurse (`3!!!…!`, `1+1+…+1`). */
+  private checkDepth(node: MathNode): MathNode {
+    if (treeDepth(node) > maximumTreeDepth)
+      throw new ExpressionTooDeepError(`expression deeper than ${maximumTreeDepth} levels`);
+    return node;
   }
 
   private parseExpression(minimumPower: number): MathNode {
     this.enter();
     let left = this.parsePrefix();
     for (;;) {
+      this.checkDepth(left);
       const token = this.peek();
       if (token === undefined) break;
       if (token.type === "operator") {
@@ -204,6 +213,12 @@ class Parser {
           left = { kind: "apply", name: "factorial", args: [left] };
           continue;
         }
+        if (text === "'" && minimumPower < 70) {
+          // A prime on an expression (`(x^2)'`) changes its meaning: keep it as an opaque function.
+          this.position += 1;
+          left = { kind: "apply", name: "user:prime", args: [left] };
+          continue;
+        }
         if (text === "_") {
           // A subscript on a non-symbol (e.g. a group) carries no value: skip it.
           this.position += 1;
@@ -224,7 +239,7 @@ class Parser {
       break;
     }
     this.depth -= 1;
-    return left;
+    return this.checkDepth(left);
   }
 
   private parseRelation(first: MathNode): MathNode {
@@ -377,6 +392,11 @@ class Parser {
     if (this.isOperator("_")) {
       this.position += 1;
       fullName = `${name}_${this.readSubscript()}`;
+    }
+    while (this.isOperator("'")) {
+      // y' and y'' are different symbols.
+      this.position += 1;
+      fullName += "'";
     }
     if (functionLetters.has(name) && this.isOperator("(")) {
       this.position += 1;

@@ -8,8 +8,18 @@ export interface Rational {
   readonly denominator: bigint;
 }
 
-/** Largest exponent magnitude (in bits of the result) an exact power may produce. */
-const maximumPowerBits = 4096n;
+/**
+ * Largest result (in bits) an exact power may produce: `3^{5000}` (7 925 bits) and `2^{-5000}` are
+ * exact; beyond this the caller compares in the log domain instead.
+ */
+const maximumPowerBits = 131_072n;
+
+/** Largest exact intermediate result (bits of numerator + denominator) evaluation keeps. */
+export const maximumExactBits = 262_144;
+
+/** Rough size in bits (numerator + denominator), cheap enough to check after every operation. */
+export const sizeInBits = (value: Rational): number =>
+  value.numerator.toString(16).length * 4 + value.denominator.toString(16).length * 4;
 
 const absolute = (value: bigint): bigint => (value < 0n ? -value : value);
 
