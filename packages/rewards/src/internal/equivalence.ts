@@ -269,22 +269,48 @@ const isNameLike = (node: MathNode): boolean => {
   }
 };
 
-const isAssignment = (relation: Relation): boolean =>
-  relation.operators.every((operator) => operator === "=" || operator === "∈" || operator === "≈") &&
-  isNameLike(relation.operands[0] as MathNode);
-
-/** The value a predicted relation commits to: `x = 3` → 3, `x = 5+5+1 = 11` → 11, `1/3 ≈ 0.33` → 1/3. */
-const predictedValue = (relation: Relation): MathNode | undefined => {
-  const approximate = relation.operators.indexOf("≈");
-  const operators = approximate === -1 ? relation.operators : relation.operators.slice(0, approximate);
-  const operands = approximate === -1 ? relation.operands : relation.operands.slice(0, approximate + 1);
-  if (!operators.every((operator) => operator === "=" || operator === "∈")) return undefined;
-  if (operands.length >= 3 || isNameLike(operands[0] as MathNode)) return operands[operands.length - 1];
-  return undefined;
+/** No number literal anywhere: `\frac{NO}{BO}`, `|AB|`, `a + b` (Math-Verify's "only symbols"). */
+const isSymbolsOnly = (node: MathNode): boolean => {
+  switch (node.kind) {
+    case "symbol":
+    case "word":
+      return true;
+    case "negate":
+      return isSymbolsOnly(node.operand);
+    case "binary":
+      return isSymbolsOnly(node.left) && isSymbolsOnly(node.right);
+    case "apply":
+      return node.args.length > 0 && node.args.every(isSymbolsOnly);
+    default:
+      return false;
+  }
 };
 
-/** Reduce a chain `a = b = c` to its two ends `a = c` (and drop a trailing `≈ …`). */
+/** A gold `lhs = value` whose left side names the quantity asked for: the value is the answer. */
+const isAssignment = (relation: Relation): boolean =>
+  relation.operators.every((operator) => operator === "=" || operator === "∈" || operator === "≈") &&
+  (isNameLike(relation.operands[0] as MathNode) || isSymbolsOnly(relation.operands[0] as MathNode));
+
+/**
+ * The value a predicted equation commits to when the gold answer is not a relation (as in
+ * Math-Verify, the last right side): `x = 3` → 3, `x = 5+5+1 = 11` → 11, `\frac{1}{2} = \frac{10}{9}`
+ * → 10/9, `x = 1/3 ≈ 0.33` → 1/3 (the value before the approximation), `x ≈ 11` → 11.
+ */
+const predictedValue = (relation: Relation): MathNode | undefined => {
+  const { operators, operands } = ends(relation);
+  if (!operators.every((operator) => operator === "=" || operator === "∈")) return undefined;
+  return operands[operands.length - 1];
+};
+
+/** Reduce a chain `a = b = c` to its two ends `a = c` (and drop a trailing `≈ …`; `x ≈ 11` is `x = 11`). */
 const ends = (relation: Relation): Relation => {
+  if (relation.operators[0] === "≈") {
+    return ends({
+      kind: "relation",
+      operators: relation.operators.map((operator) => (operator === "≈" ? "=" : operator)),
+      operands: relation.operands,
+    });
+  }
   const approximate = relation.operators.indexOf("≈");
   if (approximate > 0) {
     return ends({

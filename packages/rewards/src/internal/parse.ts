@@ -37,7 +37,7 @@ export const unitWords = new Set(
     "cm mm km m meter meters metre metres centimeter centimeters kilometer kilometers millimeter millimeters " +
     "inch inches foot feet ft yard yards yd mile miles mph kph kg g gram grams kilogram kilograms lb lbs pound " +
     "pounds ounce ounces oz s sec secs second seconds min mins minute minutes hour hours hr hrs h day days week " +
-    "weeks month months year years degree degrees deg dollar dollars cent cents percent pct unit units square " +
+    "weeks month months year years degree degrees deg dollar dollars cent cents percent percentage pct unit units square " +
     "sq cubic liter liters litre litres ml mL L cc km/h sqft ton tons"
   ).split(" "),
 );
@@ -428,7 +428,9 @@ class Parser {
     }
     const number = parseDecimal(trimmed);
     if (number !== undefined) return { kind: "number", value: number };
-    if (/^[A-Za-z]$/.test(trimmed)) return { kind: "symbol", name: trimmed };
+    // `\text{(C)}` names the choice C, as `\text{C}` does.
+    const letter = /^\(?\s*([A-Za-z])\s*\)?$/.exec(trimmed)?.[1];
+    if (letter !== undefined) return { kind: "symbol", name: letter };
     return { kind: "text", text: trimmed };
   }
 
