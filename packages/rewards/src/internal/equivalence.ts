@@ -84,13 +84,54 @@ const listItems = (node: MathNode): MathNode[] =>
   node.kind === "list" || node.kind === "set" ? node.items.flatMap(expandPlusMinus) : expandPlusMinus(node);
 
 /** Whether `predicted` states the same answer as `gold`. Not symmetric: the gold answer leads. */
-export const equivalent = (gold: MathNode, predicted: MathNode, settings: ComparisonSettings): boolean => {
-  if (printNode(gold) === printNode(predicted)) return true;
+export const equivalent = (
+  goldAnswer: MathNode,
+  predictedAnswer: MathNode,
+  settings: ComparisonSettings,
+): boolean => {
+  if (printNode(goldAnswer) === printNode(predictedAnswer)) return true;
+  const gold = resolveSetOperations(goldAnswer, settings);
+  const predicted = resolveSetOperations(predictedAnswer, settings);
   const goldItems = listItems(gold);
   const predictedItems = listItems(predicted);
   if (goldItems.length > 1 || predictedItems.length > 1)
     return setsEquivalent(goldItems, predictedItems, settings);
   return itemsEquivalent(goldItems[0] as MathNode, predictedItems[0] as MathNode, settings);
+};
+
+const finiteItems = (node: MathNode): ReadonlyArray<MathNode> | undefined =>
+  node.kind === "set" ? node.items : node.kind === "emptySet" ? [] : undefined;
+
+/**
+ * Union, intersection and difference of finite sets, carried out (`\{1,3\} \cup \{2,4\}` is
+ * `\{1,2,3,4\}`, as in Math-Verify's README); operations on intervals are left for the interval
+ * comparison. Lists and sets are resolved item by item.
+ */
+const resolveSetOperations = (node: MathNode, settings: ComparisonSettings): MathNode => {
+  if (node.kind === "list" || node.kind === "set") {
+    if (!node.items.some((item) => item.kind === "setOperation" || item.kind === "set")) return node;
+    return { ...node, items: node.items.map((item) => resolveSetOperations(item, settings)) };
+  }
+  if (node.kind !== "setOperation") return node;
+  const left = resolveSetOperations(node.left, settings);
+  const right = resolveSetOperations(node.right, settings);
+  const leftItems = finiteItems(left);
+  const rightItems = finiteItems(right);
+  if (
+    leftItems === undefined ||
+    rightItems === undefined ||
+    leftItems.length + rightItems.length > maximumItems
+  )
+    return { ...node, left, right };
+  const isMember = (item: MathNode, items: ReadonlyArray<MathNode>): boolean =>
+    items.some((other) => itemsEquivalent(other, item, settings));
+  const items =
+    node.operator === "∪"
+      ? [...leftItems, ...rightItems]
+      : node.operator === "∩"
+        ? leftItems.filter((item) => isMember(item, rightItems))
+        : leftItems.filter((item) => !isMember(item, rightItems));
+  return items.length === 0 ? { kind: "emptySet" } : { kind: "set", items };
 };
 
 /** Order-insensitive comparison with duplicates ignored: every item must be matched on both sides. */
@@ -154,7 +195,15 @@ export const scalarsEquivalent = (
     if (Q.equals(exactGold, exactPredicted)) return true;
     // A decimal answer is an approximation: 0.3333333 may stand for 1/3 within the tolerance.
     if (!containsDecimal(gold) && !containsDecimal(predicted)) return false;
-    return rationalsClose(exactGold, exactPredicted, settings.relativeTolerance);
+    return (
+      rationalsClose(exactGold, exactPredicted, settings.relativeTolerance) &&
+      withinWrittenPrecision(
+        gold,
+        predicted,
+        Math.abs(Q.toNumber(Q.add(exactGold, Q.negate(exactPredicted)))),
+        Math.max(Math.abs(Q.toNumber(exactGold)), Math.abs(Q.toNumber(exactPredicted))),
+      )
+    );
   }
   const symbols = [...collectSymbols(predicted, collectSymbols(gold, new Set()))].sort();
   if (symbols.length === 0) return constantsClose(gold, predicted, settings);
@@ -176,6 +225,38 @@ const rationalsClose = (left: Q.Rational, right: Q.Rational, tolerance: number):
   );
 };
 
+/** Decimal places of a bare decimal answer (`12345.67` → 2, `-0.3333333` → 7), else `undefined`. */
+const writtenPlaces = (node: MathNode): number | undefined => {
+  const literal = node.kind === "negate" ? node.operand : node;
+  if (literal.kind !== "number" || literal.decimal !== true) return undefined;
+  let denominator = literal.value.denominator;
+  let places = 0;
+  while (denominator % 10n === 0n || denominator % 2n === 0n || denominator % 5n === 0n) {
+    denominator =
+      denominator % 10n === 0n
+        ? denominator / 10n
+        : denominator % 2n === 0n
+          ? denominator / 2n
+          : denominator / 5n;
+    places += 1;
+  }
+  return places;
+};
+
+/**
+ * A bare decimal answer stands for every value that rounds to it, and no other: `0.3333333` for 1/3,
+ * but `12345.67` is not `12345.68` although they differ by less than 1e-6 relative (Math-Verify
+ * rounds to decimal places, too). The finer of two bare decimals sets the precision.
+ */
+const withinWrittenPrecision = (gold: MathNode, predicted: MathNode, gap: number, scale = 0): boolean => {
+  const places = [writtenPlaces(gold), writtenPlaces(predicted)].filter(
+    (value): value is number => value !== undefined,
+  );
+  if (places.length === 0) return true;
+  const halfUnit = 0.5 * 10 ** -Math.max(...places);
+  return gap <= halfUnit + 4 * Number.EPSILON * scale;
+};
+
 /** Outside ±1e-290 a double is trusted; closer to 0 it may have underflowed. */
 const isTiny = (value: number): boolean => Math.abs(value) < 1e-290;
 
@@ -188,7 +269,17 @@ const constantsClose = (gold: MathNode, predicted: MathNode, settings: Compariso
   const left = evaluateFloat(gold, new Map());
   const right = evaluateFloat(predicted, new Map());
   const inRange = (value: number): boolean => Number.isFinite(value) && !isTiny(value);
-  if (inRange(left) || inRange(right)) return close(left, right, settings.relativeTolerance);
+  if (inRange(left) || inRange(right)) {
+    return (
+      close(left, right, settings.relativeTolerance) &&
+      withinWrittenPrecision(
+        gold,
+        predicted,
+        Math.abs(left - right),
+        Math.max(Math.abs(left), Math.abs(right)),
+      )
+    );
+  }
   if (Number.isNaN(left) || Number.isNaN(right)) return false;
   const goldMagnitude = magnitudeOf(gold);
   const predictedMagnitude = magnitudeOf(predicted);
@@ -275,10 +366,9 @@ const isSymbolsOnly = (node: MathNode): boolean => {
     case "symbol":
     case "word":
       return true;
-    case "negate":
-      return isSymbolsOnly(node.operand);
     case "binary":
-      return isSymbolsOnly(node.left) && isSymbolsOnly(node.right);
+      // `a - b` carries a factor −1 (Math-Verify reads it as a + (−1)·b), so it is not symbols only.
+      return node.operator !== "-" && isSymbolsOnly(node.left) && isSymbolsOnly(node.right);
     case "apply":
       return node.args.length > 0 && node.args.every(isSymbolsOnly);
     default:
