@@ -1,15 +1,21 @@
 import { dirname } from "node:path";
 import { type DatasetItem, epochOrder, readDataset, syntheticCountingTask } from "@apo-rl/datasets";
+import { referenceValidatorFromConfig } from "./referenceValidation.js";
 import type { TrainerConfig } from "./TrainerConfig.js";
 import { samplerCursor, type TrainingData, toTrainingExample } from "./TrainingData.js";
 
-const read = async (path: string, config: TrainerConfig["data"]) => {
+const read = async (
+  path: string,
+  config: TrainerConfig["data"],
+  validateAnswer: (answer: string) => string | undefined,
+) => {
   const format = config.format === "synthetic" ? undefined : config.format;
   return readDataset(path, {
     ...(format === undefined ? {} : { format }),
     root: dirname(path),
     allowOutsideRoot: config.allowOutsideRoot,
     skipInvalid: config.skipInvalid,
+    validateAnswer,
   });
 };
 
@@ -18,6 +24,7 @@ const read = async (path: string, config: TrainerConfig["data"]) => {
  * - `synthetic`: the synthetic counting task (its own fixed held-out split of `heldOutSize` prompts);
  * - `view-r1` / `jsonl`: the file at `path`; the held-out set is `heldOutPath` when given, else
  *   `heldOutSize` items split off by a seeded shuffle (seed `train.seed`).
+ * Every reference answer is checked by the configured accuracy verifier (`referenceValidatorFromConfig`).
  * Bad rows fail with every row's problem, unless `skipInvalid` (then `skipped` counts them).
  *
  * @since 0.1.0
@@ -42,12 +49,13 @@ export const createTrainingData = async (config: TrainerConfig): Promise<Trainin
       skipped: 0,
     };
   }
-  const loaded = await read(data.path!, data);
+  const validateAnswer = referenceValidatorFromConfig(config);
+  const loaded = await read(data.path!, data, validateAnswer);
   let train: ReadonlyArray<DatasetItem> = loaded.items;
   let heldOut: ReadonlyArray<DatasetItem>;
   let skipped = loaded.skippedRows;
   if (data.heldOutPath !== undefined) {
-    const loadedHeldOut = await read(data.heldOutPath, data);
+    const loadedHeldOut = await read(data.heldOutPath, data, validateAnswer);
     heldOut = loadedHeldOut.items;
     skipped += loadedHeldOut.skippedRows;
   } else {

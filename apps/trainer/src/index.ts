@@ -43,6 +43,7 @@ export {
 } from "./metrics.js";
 export { appendMetrics, truncateMetrics } from "./metricsLog.js";
 export { formatDuration, formatEvaluationLine, formatProgressLine } from "./progress.js";
+export { referenceValidatorFromConfig } from "./referenceValidation.js";
 export { readMetrics, renderReport, writeReport } from "./report.js";
 export { type CliOutput, describeFailure, runCli } from "./runCli.js";
 export {

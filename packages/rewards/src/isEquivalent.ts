@@ -37,6 +37,8 @@ export interface EquivalenceResult {
   readonly reason: string;
   readonly goldAnswer?: string;
   readonly predictedAnswer?: string;
+  /** Why the reference could not be read (reason `invalid-reference`), e.g. `unparseable: unbalanced braces`. */
+  readonly detail?: string;
 }
 
 const singleLetter = /^\s*\(?\s*([A-Z])\s*\)?\s*\.?\s*$/;
@@ -86,7 +88,14 @@ const explain = (gold: string, predicted: string, options: EquivalenceOptions): 
   }
   const modes = options.extraction ?? defaultModes;
   const goldAnswer = readAnswer(gold, modes);
-  if (!goldAnswer.ok) return { equivalent: false, reason: "invalid-reference" };
+  if (!goldAnswer.ok) {
+    return {
+      equivalent: false,
+      reason: "invalid-reference",
+      detail:
+        goldAnswer.reason === "no-answer" ? "no answer found" : `${goldAnswer.reason}: ${goldAnswer.message}`,
+    };
+  }
   const predictedAnswer = readAnswer(predicted, modes);
   if (!predictedAnswer.ok) {
     return {
