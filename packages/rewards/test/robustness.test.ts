@@ -78,6 +78,19 @@ describe("any input up to the cap gets a verdict, never an exception", () => {
     expect(verifier.verify(`\\boxed{${text}}`, "1").details.reason).toBe("too-deep");
   });
 
+  it("square roots of huge exact values return at once (found by the fuzz suite: √(169!) hung)", () => {
+    for (const [root, value, expected] of [
+      ["\\sqrt{169!}", "3", false],
+      ["\\sqrt{10^{600}}", "10^{300}", true],
+      ["\\sqrt{(3^{600})^2}", "3^{600}", true],
+      ["\\sqrt{2^{1999}}", "2^{999} \\sqrt{2}", true],
+    ] as const) {
+      const start = performance.now();
+      expect(isEquivalent(`$${value}$`, `$${root}$`)).toBe(expected);
+      expect(performance.now() - start).toBeLessThan(1000);
+    }
+  });
+
   it("stays answerable below the depth bound: a sum of 150 ones is 150", () => {
     const sum = Array.from({ length: 150 }, () => "1").join("+");
     expect(isEquivalent("150", `$${sum}$`)).toBe(true);

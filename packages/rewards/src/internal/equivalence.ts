@@ -196,7 +196,7 @@ export const scalarsEquivalent = (
     // A decimal answer is an approximation: 0.3333333 may stand for 1/3 within the tolerance.
     if (!containsDecimal(gold) && !containsDecimal(predicted)) return false;
     return (
-      rationalsClose(exactGold, exactPredicted, settings.relativeTolerance) &&
+      safelyExact(() => rationalsClose(exactGold, exactPredicted, settings.relativeTolerance)) &&
       withinWrittenPrecision(
         gold,
         predicted,
@@ -209,6 +209,16 @@ export const scalarsEquivalent = (
   if (symbols.length === 0) return constantsClose(gold, predicted, settings);
   const verdict = identityAtRandomPoints(gold, predicted, symbols);
   return verdict ?? symbolicallyEqual(gold, predicted);
+};
+
+/** An exact comparison whose fractions grew too large to reduce decides "not equal". */
+const safelyExact = (compare: () => boolean): boolean => {
+  try {
+    return compare();
+  } catch (error) {
+    if (error instanceof Q.ExactArithmeticTooLargeError) return false;
+    throw error;
+  }
 };
 
 /** |a − b| ≤ tolerance · max(|a|, |b|) (or ≤ 1e-12), decided exactly, so huge values never overflow. */
@@ -261,15 +271,21 @@ const withinWrittenPrecision = (gold: MathNode, predicted: MathNode, gap: number
 const isTiny = (value: number): boolean => Math.abs(value) < 1e-290;
 
 /**
- * Two constants without free variables. Doubles decide when both are in range; when both overflow
- * (`e^{1000}`, `\pi^{1000}`) or both underflow, signs and logarithms decide, so "both infinite"
- * or "both zero" is never a match by itself.
+ * Two constants without free variables. Doubles decide when both are in range; when either
+ * overflows (`e^{1000}`, `\\pi^{1000}`) or both underflow, signs and logarithms decide, so "both
+ * infinite" or "both zero" is never a match by itself.
  */
 const constantsClose = (gold: MathNode, predicted: MathNode, settings: ComparisonSettings): boolean => {
   const left = evaluateFloat(gold, new Map());
   const right = evaluateFloat(predicted, new Map());
   const inRange = (value: number): boolean => Number.isFinite(value) && !isTiny(value);
-  if (inRange(left) || inRange(right)) {
+  if (Number.isNaN(left) || Number.isNaN(right)) return false;
+  // Both doubles trusted, or one exactly (or nearly) 0 against a trusted one: compare the doubles.
+  if (
+    (inRange(left) || isTiny(left)) &&
+    (inRange(right) || isTiny(right)) &&
+    !(isTiny(left) && isTiny(right))
+  ) {
     return (
       close(left, right, settings.relativeTolerance) &&
       withinWrittenPrecision(
@@ -280,7 +296,6 @@ const constantsClose = (gold: MathNode, predicted: MathNode, settings: Compariso
       )
     );
   }
-  if (Number.isNaN(left) || Number.isNaN(right)) return false;
   const goldMagnitude = magnitudeOf(gold);
   const predictedMagnitude = magnitudeOf(predicted);
   if (goldMagnitude === undefined || predictedMagnitude === undefined) return false;

@@ -12,7 +12,14 @@ const bounded = (value: Q.Rational | undefined): Q.Rational | undefined =>
   value === undefined || Q.sizeInBits(value) > Q.maximumExactBits ? undefined : value;
 
 /** Exact value of a constant rational expression, or `undefined` (irrational, symbolic, too large). */
-export const evaluateExact = (node: MathNode): Q.Rational | undefined => bounded(exactValue(node));
+export const evaluateExact = (node: MathNode): Q.Rational | undefined => {
+  try {
+    return bounded(exactValue(node));
+  } catch (error) {
+    if (error instanceof Q.ExactArithmeticTooLargeError) return undefined;
+    throw error;
+  }
+};
 
 const exactValue = (node: MathNode): Q.Rational | undefined => {
   switch (node.kind) {
