@@ -36,29 +36,31 @@ export const childrenOf = (node: MathNode): ReadonlyArray<MathNode> => {
   }
 };
 
-const depths = new WeakMap<MathNode, number>();
-
-/** Height of the tree under `node` (a leaf is 1). Iterative, memoised per node. */
-export const treeDepth = (root: MathNode): number => {
-  const known = depths.get(root);
-  if (known !== undefined) return known;
-  const stack: Array<{ node: MathNode; expanded: boolean }> = [{ node: root, expanded: false }];
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1] as { node: MathNode; expanded: boolean };
-    if (depths.has(top.node)) {
-      stack.pop();
-      continue;
+/**
+ * Whether the tree under `root` is deeper than `limit` levels (a leaf is 1). An explicit stack,
+ * stopping at the first path that is too deep: no recursion, no allocation per leaf.
+ */
+export const deeperThan = (root: MathNode, limit: number): boolean => {
+  const nodes: MathNode[] = [root];
+  const levels: number[] = [1];
+  while (nodes.length > 0) {
+    const node = nodes.pop() as MathNode;
+    const level = levels.pop() as number;
+    if (level > limit) return true;
+    switch (node.kind) {
+      case "number":
+      case "symbol":
+      case "word":
+      case "text":
+      case "infinity":
+      case "emptySet":
+        continue;
+      default:
+        for (const child of childrenOf(node)) {
+          nodes.push(child);
+          levels.push(level + 1);
+        }
     }
-    const children = childrenOf(top.node);
-    if (!top.expanded) {
-      top.expanded = true;
-      for (const child of children) if (!depths.has(child)) stack.push({ node: child, expanded: false });
-      continue;
-    }
-    let deepest = 0;
-    for (const child of children) deepest = Math.max(deepest, depths.get(child) ?? 0);
-    depths.set(top.node, deepest + 1);
-    stack.pop();
   }
-  return depths.get(root) ?? 1;
+  return false;
 };

@@ -1,5 +1,5 @@
 import type { MathNode, RelationOperator } from "./ast.js";
-import { maximumTreeDepth, treeDepth } from "./depth.js";
+import { deeperThan, maximumTreeDepth } from "./depth.js";
 import { parseDecimal, rational } from "./rational.js";
 import { ExpressionTooDeepError, MathSyntaxError, type Token, tokenize } from "./tokenize.js";
 
@@ -154,9 +154,13 @@ class Parser {
     if (this.depth > maximumDepth) throw new ExpressionTooDeepError("expression nested too deeply");
   }
 
-  /** Refuse a tree deeper than the walkers may recurse (`3!!!…!`, `1+1+…+1`). */
+  /**
+   * Refuse a tree deeper than the walkers may recurse (`3!!!…!`, `1+1+…+1`): checked once on the
+   * whole answer. (Bracket nesting is bounded while parsing by {@link maximumDepth}; a stack overflow
+   * inside the parser itself is reported as `too-deep` by the caller.)
+   */
   private checkDepth(node: MathNode): MathNode {
-    if (treeDepth(node) > maximumTreeDepth)
+    if (deeperThan(node, maximumTreeDepth))
       throw new ExpressionTooDeepError(`expression deeper than ${maximumTreeDepth} levels`);
     return node;
   }
@@ -165,7 +169,6 @@ class Parser {
     this.enter();
     let left = this.parsePrefix();
     for (;;) {
-      this.checkDepth(left);
       const token = this.peek();
       if (token === undefined) break;
       if (token.type === "operator") {
@@ -239,7 +242,7 @@ class Parser {
       break;
     }
     this.depth -= 1;
-    return this.checkDepth(left);
+    return left;
   }
 
   private parseRelation(first: MathNode): MathNode {

@@ -17,9 +17,14 @@ const maximumPowerBits = 131_072n;
 /** Largest exact intermediate result (bits of numerator + denominator) evaluation keeps. */
 export const maximumExactBits = 262_144;
 
+/** Values below 2^1024 are far inside every bound: their size is not measured. */
+const smallBound = 1n << 1024n;
+
 /** Rough size in bits (numerator + denominator), cheap enough to check after every operation. */
 export const sizeInBits = (value: Rational): number =>
-  value.numerator.toString(16).length * 4 + value.denominator.toString(16).length * 4;
+  value.numerator < smallBound && value.numerator > -smallBound && value.denominator < smallBound
+    ? 0
+    : value.numerator.toString(16).length * 4 + value.denominator.toString(16).length * 4;
 
 const absolute = (value: bigint): bigint => (value < 0n ? -value : value);
 
