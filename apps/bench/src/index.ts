@@ -27,7 +27,12 @@ export {
   evaluatePolicy,
   type PromptOutcome,
 } from "./eval/evaluatePolicy.js";
-export { type EvaluationDataset, loadEvaluationItems } from "./eval/evaluationData.js";
+export {
+  type EvaluationData,
+  type EvaluationDataset,
+  loadEvaluationData,
+  loadEvaluationItems,
+} from "./eval/evaluationData.js";
 export { type EvalOptions, evaluationTable, runEval } from "./eval/runEval.js";
 export { type MachineInfo, machineInfo } from "./machine.js";
 export { type BenchmarkOutcome, type BenchmarkRecord, writeBenchmark } from "./output.js";
@@ -58,7 +63,7 @@ export {
   loadPolicy,
   type PolicySource,
 } from "./policySource.js";
-export { createRewardVerifier, type RewardSettings } from "./rewardVerifier.js";
+export { createReferenceCheck, createRewardVerifier, type RewardSettings } from "./rewardVerifier.js";
 export { type BenchCliOutput, runBenchCli } from "./runBenchCli.js";
 export { mean, median, passAtK, standardDeviation } from "./statistics.js";
 

@@ -1,3 +1,4 @@
+import { choice, counting, mathAnswer, referenceCheck } from "@apo-rl/rewards";
 import { type BatchVerifier, createVerifierFromConfig, resolveConfig } from "@apo-rl/trainer";
 
 /**
@@ -33,3 +34,14 @@ export const createRewardVerifier = (settings: RewardSettings): Promise<BatchVer
       "bench reward settings",
     ),
   );
+
+/**
+ * The reference check of an evaluation file: each row's answer must be readable by the accuracy
+ * verifier of these settings (as the trainer checks its data), else the row is an error naming it,
+ * or skipped and counted with `--skip-invalid`.
+ *
+ * @since 0.1.0
+ * @category rewards
+ */
+export const createReferenceCheck = (settings: RewardSettings): ((reference: string) => string | undefined) =>
+  referenceCheck({ math: mathAnswer, counting, choice }[settings.accuracy]());

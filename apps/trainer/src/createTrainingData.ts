@@ -2,16 +2,23 @@ import { dirname } from "node:path";
 import { type DatasetItem, epochOrder, readDataset, syntheticCountingTask } from "@apo-rl/datasets";
 import { qwenPromptLimits } from "./qwen/qwenRowLimits.js";
 import { decodeFailure, type RowLimits, validateRows } from "./rowValidation.js";
+import { referenceValidatorFromConfig } from "./referenceValidation.js";
 import type { TrainerConfig } from "./TrainerConfig.js";
 import { samplerCursor, type TrainingData, type TrainingExample, toTrainingExample } from "./TrainingData.js";
 
-const read = async (path: string, config: TrainerConfig["data"], limits: RowLimits) => {
+const read = async (
+  path: string,
+  config: TrainerConfig["data"],
+  limits: RowLimits,
+  validateAnswer: (answer: string) => string | undefined,
+) => {
   const format = config.format === "synthetic" ? undefined : config.format;
   const loaded = await readDataset(path, {
     ...(format === undefined ? {} : { format }),
     root: dirname(path),
     allowOutsideRoot: config.allowOutsideRoot,
     skipInvalid: config.skipInvalid,
+    validateAnswer,
   });
   return validateRows(loaded, limits, config.skipInvalid);
 };
@@ -36,6 +43,7 @@ const withSource =
  * - `synthetic`: the synthetic counting task (its own fixed held-out split of `heldOutSize` prompts);
  * - `view-r1` / `jsonl`: the file at `path`; the held-out set is `heldOutPath` when given, else
  *   `heldOutSize` items split off by a seeded shuffle (seed `train.seed`).
+ * Every reference answer is checked by the configured accuracy verifier (`referenceValidatorFromConfig`).
  * Bad rows fail with every row's problem, unless `skipInvalid` (then `skipped` counts them).
  *
  * @since 0.1.0
@@ -61,14 +69,15 @@ export const createTrainingData = async (config: TrainerConfig): Promise<Trainin
     };
   }
   const limits = await rowLimits(config);
-  const loaded = await read(data.path!, data, limits);
+  const validateAnswer = referenceValidatorFromConfig(config);
+  const loaded = await read(data.path!, data, limits, validateAnswer);
   let train: ReadonlyArray<DatasetItem> = loaded.items;
   let heldOut: ReadonlyArray<DatasetItem>;
   let skipped = loaded.skippedRows;
   const skippedRows = [...loaded.skippedDetails];
   let heldOutFile = loaded.path;
   if (data.heldOutPath !== undefined) {
-    const loadedHeldOut = await read(data.heldOutPath, data, limits);
+    const loadedHeldOut = await read(data.heldOutPath, data, limits, validateAnswer);
     heldOut = loadedHeldOut.items;
     heldOutFile = loadedHeldOut.path;
     skipped += loadedHeldOut.skippedRows;

@@ -63,6 +63,7 @@ export { appendMetrics, truncateMetrics } from "./metricsLog.js";
 export { loadPlugins } from "./plugins.js";
 export { createRunDirectory, directorySize, preflight } from "./preflight.js";
 export { formatDuration, formatEvaluationLine, formatProgressLine } from "./progress.js";
+export { referenceValidatorFromConfig } from "./referenceValidation.js";
 export { readMetrics, renderReport, writeReport } from "./report.js";
 export {
   type ConfigDifference,

@@ -12,7 +12,7 @@ export class InvalidReferenceError extends Schema.TaggedError<InvalidReferenceEr
   {
     /** The reference as given. */
     reference: Schema.String,
-    /** `no-answer`, `unparseable`, `too-long`, `empty`, `not-a-choice`, `not-a-box`, `not-a-count`. */
+    /** `no-answer`, `unparseable`, `too-deep`, `too-long`, `empty`, `not-a-choice`, `not-a-box`, `not-a-count`. */
     reason: Schema.String,
     /** Parser detail, e.g. `unclosed (`. */
     detail: Schema.String,

@@ -19,6 +19,7 @@ export { DEFAULT_MAX_INPUT_LENGTH, DEFAULT_RELATIVE_TOLERANCE } from "./limits.j
 export { MathAnswerOptions, mathAnswer } from "./mathAnswer.js";
 export type { ParsedReference, ReferenceOptions } from "./reference.js";
 export { findInvalidReferences, parseReference, referenceProblem, validateReference } from "./reference.js";
+export { referenceCheck } from "./referenceCheck.js";
 export type {
   VerificationItem,
   VerifierPoolHandle,

@@ -1,4 +1,4 @@
-import { readAnswer } from "./internal/answer.js";
+import { isStackOverflow, readAnswer } from "./internal/answer.js";
 import { extractChoiceLetter } from "./internal/choiceLetter.js";
 import { equivalent } from "./internal/equivalence.js";
 import type { ExtractionMode } from "./internal/extract.js";
@@ -30,10 +30,15 @@ export interface EquivalenceOptions {
  */
 export interface EquivalenceResult {
   readonly equivalent: boolean;
-  /** `match`, `mismatch`, `no-answer`, `unparseable-answer`, `invalid-reference`, `too-long`. */
+  /**
+   * `match`, `mismatch`, `no-answer`, `unparseable-answer`, `too-deep` (nested or chained beyond the
+   * parser's depth bound), `invalid-reference`, `too-long`; `internal-error` should never be seen.
+   */
   readonly reason: string;
   readonly goldAnswer?: string;
   readonly predictedAnswer?: string;
+  /** Why the reference could not be read (reason `invalid-reference`), e.g. `unparseable: unbalanced braces`. */
+  readonly detail?: string;
 }
 
 const singleLetter = /^\s*\(?\s*([A-Z])\s*\)?\s*\.?\s*$/;
@@ -52,6 +57,18 @@ export const explainEquivalence = (
   predicted: string,
   options: EquivalenceOptions = {},
 ): EquivalenceResult => {
+  try {
+    return explain(gold, predicted, options);
+  } catch (error) {
+    // Never throws: the depth bounds should make this unreachable, but a verdict beats a crash.
+    return {
+      equivalent: false,
+      reason: isStackOverflow(error) ? "too-deep" : "internal-error",
+    };
+  }
+};
+
+const explain = (gold: string, predicted: string, options: EquivalenceOptions): EquivalenceResult => {
   const maxLength = options.maxInputLength ?? DEFAULT_MAX_INPUT_LENGTH;
   if (gold.length > maxLength || predicted.length > maxLength)
     return { equivalent: false, reason: "too-long" };
@@ -71,12 +88,24 @@ export const explainEquivalence = (
   }
   const modes = options.extraction ?? defaultModes;
   const goldAnswer = readAnswer(gold, modes);
-  if (!goldAnswer.ok) return { equivalent: false, reason: "invalid-reference" };
+  if (!goldAnswer.ok) {
+    return {
+      equivalent: false,
+      reason: "invalid-reference",
+      detail:
+        goldAnswer.reason === "no-answer" ? "no answer found" : `${goldAnswer.reason}: ${goldAnswer.message}`,
+    };
+  }
   const predictedAnswer = readAnswer(predicted, modes);
   if (!predictedAnswer.ok) {
     return {
       equivalent: false,
-      reason: predictedAnswer.reason === "no-answer" ? "no-answer" : "unparseable-answer",
+      reason:
+        predictedAnswer.reason === "no-answer"
+          ? "no-answer"
+          : predictedAnswer.reason === "too-deep"
+            ? "too-deep"
+            : "unparseable-answer",
       goldAnswer: goldAnswer.normalized,
       ...(predictedAnswer.reason === "unparseable" ? { predictedAnswer: predictedAnswer.extracted } : {}),
     };

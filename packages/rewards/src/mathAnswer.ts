@@ -55,6 +55,7 @@ export const mathAnswer = (options: MathAnswerOptions = {}): BuiltinVerifier => 
           reason: result.reason,
           ...(result.predictedAnswer === undefined ? {} : { extracted: result.predictedAnswer }),
           ...(result.goldAnswer === undefined ? {} : { reference: result.goldAnswer }),
+          ...(result.detail === undefined ? {} : { detail: result.detail }),
         },
       };
     },

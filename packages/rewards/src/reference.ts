@@ -64,7 +64,7 @@ export const parseReference = (reference: string, options: ReferenceOptions = {}
   if (answer.ok) return { reference, normalized: answer.normalized };
   if (answer.reason === "no-answer")
     throw invalid(reference, "no-answer", "no answer found in the reference", row);
-  throw invalid(reference, "unparseable", answer.message, row);
+  throw invalid(reference, answer.reason, answer.message, row);
 };
 
 /**

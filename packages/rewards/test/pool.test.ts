@@ -69,6 +69,8 @@ describe("verifier pool (built worker)", () => {
     ["regex bomb: comma digits", "1,000".repeat(3_900)],
     ["nested \\frac", "\\frac".repeat(3_900)],
     ["deep parentheses", `$${"(".repeat(9_000)}1${")".repeat(9_000)}$`],
+    ["2 000 factorial signs", `$3${"!".repeat(2_000)}$`],
+    ["a sum of 7 000 terms", `$${Array.from({ length: 7_000 }, () => "1").join("+")}$`],
   ];
 
   it.each(adversarial)("%s returns within the time limit with a clear reason", async (_, response) => {
@@ -78,7 +80,7 @@ describe("verifier pool (built worker)", () => {
     expect(result.correct).toBe(false);
     const accuracy = (result.details.breakdown as { accuracy: { details: { reason: string } } }).accuracy
       .details;
-    expect(["mismatch", "no-answer", "unparseable-answer", "timeout"]).toContain(accuracy.reason);
+    expect(["mismatch", "no-answer", "unparseable-answer", "too-deep", "timeout"]).toContain(accuracy.reason);
   });
 
   it("answers a 1 MB response with too-long without reaching a worker", async () => {

@@ -31,32 +31,63 @@ export type EvaluationDataset =
     };
 
 /**
+ * The prompts of an {@link EvaluationDataset} and how many file rows were skipped as invalid
+ * (`skipInvalid`).
+ *
+ * @since 0.1.0
+ * @category eval
+ */
+export interface EvaluationData {
+  readonly items: ReadonlyArray<DatasetItem>;
+  readonly skippedRows: number;
+}
+
+/**
  * Load the prompts of an {@link EvaluationDataset} with @apo-rl/datasets. Every item keeps its
  * `category` (the synthetic task's variant; a file's `category` field), used for the breakdown.
+ * `validateAnswer` checks each file row's reference (e.g. with the run's accuracy verifier): a bad
+ * one fails the load naming the row, or is skipped and counted with `skipInvalid`.
+ *
+ * @since 0.1.0
+ * @category eval
+ */
+export const loadEvaluationData = async (
+  dataset: EvaluationDataset,
+  options: { readonly validateAnswer?: (answer: string) => string | undefined } = {},
+): Promise<EvaluationData> => {
+  if (dataset.kind === "synthetic")
+    return {
+      items: syntheticCountingTask({
+        trainSize: 0,
+        heldOutSize: dataset.size,
+        variant: dataset.variant,
+        difficulty: dataset.difficulty,
+        ...(dataset.imageSize === undefined ? {} : { imageSize: dataset.imageSize }),
+        ...(dataset.targetColors === undefined ? {} : { targetColors: dataset.targetColors }),
+      }).heldOut,
+      skippedRows: 0,
+    };
+  try {
+    const loaded = await readDataset(dataset.path, {
+      ...(dataset.format === undefined ? {} : { format: dataset.format }),
+      skipInvalid: dataset.skipInvalid ?? false,
+      allowOutsideRoot: dataset.allowOutsideRoot ?? false,
+      ...(options.validateAnswer === undefined ? {} : { validateAnswer: options.validateAnswer }),
+    });
+    const items = dataset.limit === undefined ? loaded.items : loaded.items.slice(0, dataset.limit);
+    return { items, skippedRows: loaded.skippedRows };
+  } catch (error) {
+    throw new BenchSetupError({ component: "dataset", reason: (error as Error).message });
+  }
+};
+
+/**
+ * The prompts of {@link loadEvaluationData} alone.
  *
  * @since 0.1.0
  * @category eval
  */
 export const loadEvaluationItems = async (
   dataset: EvaluationDataset,
-): Promise<ReadonlyArray<DatasetItem>> => {
-  if (dataset.kind === "synthetic")
-    return syntheticCountingTask({
-      trainSize: 0,
-      heldOutSize: dataset.size,
-      variant: dataset.variant,
-      difficulty: dataset.difficulty,
-      ...(dataset.imageSize === undefined ? {} : { imageSize: dataset.imageSize }),
-      ...(dataset.targetColors === undefined ? {} : { targetColors: dataset.targetColors }),
-    }).heldOut;
-  try {
-    const loaded = await readDataset(dataset.path, {
-      ...(dataset.format === undefined ? {} : { format: dataset.format }),
-      skipInvalid: dataset.skipInvalid ?? false,
-      allowOutsideRoot: dataset.allowOutsideRoot ?? false,
-    });
-    return dataset.limit === undefined ? loaded.items : loaded.items.slice(0, dataset.limit);
-  } catch (error) {
-    throw new BenchSetupError({ component: "dataset", reason: (error as Error).message });
-  }
-};
+  options: { readonly validateAnswer?: (answer: string) => string | undefined } = {},
+): Promise<ReadonlyArray<DatasetItem>> => (await loadEvaluationData(dataset, options)).items;

@@ -2,14 +2,14 @@ import { type BackendName, initBackend } from "@apo-rl/tensor";
 import { lineChartSvg } from "@apo-rl/trainer";
 import type { BenchmarkOutcome } from "../output.js";
 import { type LoadPolicyOptions, loadPolicy, type PolicySource } from "../policySource.js";
-import { createRewardVerifier, type RewardSettings } from "../rewardVerifier.js";
+import { createReferenceCheck, createRewardVerifier, type RewardSettings } from "../rewardVerifier.js";
 import {
   type EvaluationResults,
   type EvaluationSettings,
   type EvaluationSummary,
   evaluatePolicy,
 } from "./evaluatePolicy.js";
-import { type EvaluationDataset, loadEvaluationItems } from "./evaluationData.js";
+import { type EvaluationDataset, loadEvaluationData } from "./evaluationData.js";
 
 /**
  * Everything `apo-bench eval` needs.
@@ -68,14 +68,17 @@ const passAtKChart = (results: EvaluationResults): string =>
  */
 export const runEval = async (options: EvalOptions): Promise<BenchmarkOutcome> => {
   const backend = await initBackend(options.backend === "auto" ? undefined : options.backend);
-  const items = await loadEvaluationItems(options.dataset);
+  const data = await loadEvaluationData(options.dataset, {
+    validateAnswer: createReferenceCheck(options.reward),
+  });
+  const items = data.items;
   const loaded = await loadPolicy(options.policy, options.policyOptions);
   const policy = loaded.policy;
   const verifier = await createRewardVerifier(options.reward);
   try {
     const results = await evaluatePolicy(policy, verifier, items, options);
     return {
-      results: { backend: backend.chosen, policy: policy.name, ...results },
+      results: { backend: backend.chosen, policy: policy.name, skippedRows: data.skippedRows, ...results },
       table: evaluationTable(results),
       charts: { "pass-at-k": passAtKChart(results) },
     };

@@ -1,5 +1,6 @@
 import { type MathNode, printNode, type RelationOperator } from "./ast.js";
 import { collectSymbols, containsDecimal, evaluateExact, evaluateFloat, isScalar } from "./evaluate.js";
+import { magnitudeOf, magnitudesClose } from "./magnitude.js";
 import * as Q from "./rational.js";
 import { symbolicallyEqual } from "./symbolic.js";
 
@@ -83,13 +84,54 @@ const listItems = (node: MathNode): MathNode[] =>
   node.kind === "list" || node.kind === "set" ? node.items.flatMap(expandPlusMinus) : expandPlusMinus(node);
 
 /** Whether `predicted` states the same answer as `gold`. Not symmetric: the gold answer leads. */
-export const equivalent = (gold: MathNode, predicted: MathNode, settings: ComparisonSettings): boolean => {
-  if (printNode(gold) === printNode(predicted)) return true;
+export const equivalent = (
+  goldAnswer: MathNode,
+  predictedAnswer: MathNode,
+  settings: ComparisonSettings,
+): boolean => {
+  if (printNode(goldAnswer) === printNode(predictedAnswer)) return true;
+  const gold = resolveSetOperations(goldAnswer, settings);
+  const predicted = resolveSetOperations(predictedAnswer, settings);
   const goldItems = listItems(gold);
   const predictedItems = listItems(predicted);
   if (goldItems.length > 1 || predictedItems.length > 1)
     return setsEquivalent(goldItems, predictedItems, settings);
   return itemsEquivalent(goldItems[0] as MathNode, predictedItems[0] as MathNode, settings);
+};
+
+const finiteItems = (node: MathNode): ReadonlyArray<MathNode> | undefined =>
+  node.kind === "set" ? node.items : node.kind === "emptySet" ? [] : undefined;
+
+/**
+ * Union, intersection and difference of finite sets, carried out (`\{1,3\} \cup \{2,4\}` is
+ * `\{1,2,3,4\}`, as in Math-Verify's README); operations on intervals are left for the interval
+ * comparison. Lists and sets are resolved item by item.
+ */
+const resolveSetOperations = (node: MathNode, settings: ComparisonSettings): MathNode => {
+  if (node.kind === "list" || node.kind === "set") {
+    if (!node.items.some((item) => item.kind === "setOperation" || item.kind === "set")) return node;
+    return { ...node, items: node.items.map((item) => resolveSetOperations(item, settings)) };
+  }
+  if (node.kind !== "setOperation") return node;
+  const left = resolveSetOperations(node.left, settings);
+  const right = resolveSetOperations(node.right, settings);
+  const leftItems = finiteItems(left);
+  const rightItems = finiteItems(right);
+  if (
+    leftItems === undefined ||
+    rightItems === undefined ||
+    leftItems.length + rightItems.length > maximumItems
+  )
+    return { ...node, left, right };
+  const isMember = (item: MathNode, items: ReadonlyArray<MathNode>): boolean =>
+    items.some((other) => itemsEquivalent(other, item, settings));
+  const items =
+    node.operator === "∪"
+      ? [...leftItems, ...rightItems]
+      : node.operator === "∩"
+        ? leftItems.filter((item) => isMember(item, rightItems))
+        : leftItems.filter((item) => !isMember(item, rightItems));
+  return items.length === 0 ? { kind: "emptySet" } : { kind: "set", items };
 };
 
 /** Order-insensitive comparison with duplicates ignored: every item must be matched on both sides. */
@@ -153,18 +195,112 @@ export const scalarsEquivalent = (
     if (Q.equals(exactGold, exactPredicted)) return true;
     // A decimal answer is an approximation: 0.3333333 may stand for 1/3 within the tolerance.
     if (!containsDecimal(gold) && !containsDecimal(predicted)) return false;
-    return close(Q.toNumber(exactGold), Q.toNumber(exactPredicted), settings.relativeTolerance);
-  }
-  const symbols = [...collectSymbols(predicted, collectSymbols(gold, new Set()))].sort();
-  if (symbols.length === 0) {
-    return close(
-      evaluateFloat(gold, new Map()),
-      evaluateFloat(predicted, new Map()),
-      settings.relativeTolerance,
+    return (
+      safelyExact(() => rationalsClose(exactGold, exactPredicted, settings.relativeTolerance)) &&
+      withinWrittenPrecision(
+        gold,
+        predicted,
+        Math.abs(Q.toNumber(Q.add(exactGold, Q.negate(exactPredicted)))),
+        Math.max(Math.abs(Q.toNumber(exactGold)), Math.abs(Q.toNumber(exactPredicted))),
+      )
     );
   }
+  const symbols = [...collectSymbols(predicted, collectSymbols(gold, new Set()))].sort();
+  if (symbols.length === 0) return constantsClose(gold, predicted, settings);
   const verdict = identityAtRandomPoints(gold, predicted, symbols);
   return verdict ?? symbolicallyEqual(gold, predicted);
+};
+
+/** An exact comparison whose fractions grew too large to reduce decides "not equal". */
+const safelyExact = (compare: () => boolean): boolean => {
+  try {
+    return compare();
+  } catch (error) {
+    if (error instanceof Q.ExactArithmeticTooLargeError) return false;
+    throw error;
+  }
+};
+
+/** |a − b| ≤ tolerance · max(|a|, |b|) (or ≤ 1e-12), decided exactly, so huge values never overflow. */
+const rationalsClose = (left: Q.Rational, right: Q.Rational, tolerance: number): boolean => {
+  const absolute = (value: Q.Rational): Q.Rational => (value.numerator < 0n ? Q.negate(value) : value);
+  const notAbove = (value: Q.Rational, bound: Q.Rational): boolean =>
+    Q.add(bound, Q.negate(value)).numerator >= 0n;
+  const gap = absolute(Q.add(left, Q.negate(right)));
+  const larger = notAbove(absolute(left), absolute(right)) ? absolute(right) : absolute(left);
+  const relative = Q.parseDecimal(tolerance.toExponential(15).replace("+", ""));
+  const absoluteFloor = Q.rational(1n, 10n ** 12n);
+  return (
+    notAbove(gap, absoluteFloor) || (relative !== undefined && notAbove(gap, Q.multiply(relative, larger)))
+  );
+};
+
+/** Decimal places of a bare decimal answer (`12345.67` → 2, `-0.3333333` → 7), else `undefined`. */
+const writtenPlaces = (node: MathNode): number | undefined => {
+  const literal = node.kind === "negate" ? node.operand : node;
+  if (literal.kind !== "number" || literal.decimal !== true) return undefined;
+  let denominator = literal.value.denominator;
+  let places = 0;
+  while (denominator % 10n === 0n || denominator % 2n === 0n || denominator % 5n === 0n) {
+    denominator =
+      denominator % 10n === 0n
+        ? denominator / 10n
+        : denominator % 2n === 0n
+          ? denominator / 2n
+          : denominator / 5n;
+    places += 1;
+  }
+  return places;
+};
+
+/**
+ * A bare decimal answer stands for every value that rounds to it, and no other: `0.3333333` for 1/3,
+ * but `12345.67` is not `12345.68` although they differ by less than 1e-6 relative (Math-Verify
+ * rounds to decimal places, too). The finer of two bare decimals sets the precision.
+ */
+const withinWrittenPrecision = (gold: MathNode, predicted: MathNode, gap: number, scale = 0): boolean => {
+  const places = [writtenPlaces(gold), writtenPlaces(predicted)].filter(
+    (value): value is number => value !== undefined,
+  );
+  if (places.length === 0) return true;
+  const halfUnit = 0.5 * 10 ** -Math.max(...places);
+  return gap <= halfUnit + 4 * Number.EPSILON * scale;
+};
+
+/** Outside ±1e-290 a double is trusted; closer to 0 it may have underflowed. */
+const isTiny = (value: number): boolean => Math.abs(value) < 1e-290;
+
+/**
+ * Two constants without free variables. Doubles decide when both are in range; when either
+ * overflows (`e^{1000}`, `\\pi^{1000}`) or both underflow, signs and logarithms decide, so "both
+ * infinite" or "both zero" is never a match by itself.
+ */
+const constantsClose = (gold: MathNode, predicted: MathNode, settings: ComparisonSettings): boolean => {
+  const left = evaluateFloat(gold, new Map());
+  const right = evaluateFloat(predicted, new Map());
+  const inRange = (value: number): boolean => Number.isFinite(value) && !isTiny(value);
+  if (Number.isNaN(left) || Number.isNaN(right)) return false;
+  // Both doubles trusted, or one exactly (or nearly) 0 against a trusted one: compare the doubles.
+  if (
+    (inRange(left) || isTiny(left)) &&
+    (inRange(right) || isTiny(right)) &&
+    !(isTiny(left) && isTiny(right))
+  ) {
+    return (
+      close(left, right, settings.relativeTolerance) &&
+      withinWrittenPrecision(
+        gold,
+        predicted,
+        Math.abs(left - right),
+        Math.max(Math.abs(left), Math.abs(right)),
+      )
+    );
+  }
+  const goldMagnitude = magnitudeOf(gold);
+  const predictedMagnitude = magnitudeOf(predicted);
+  if (goldMagnitude === undefined || predictedMagnitude === undefined) return false;
+  const approximate = containsDecimal(gold) || containsDecimal(predicted);
+  return magnitudesClose(goldMagnitude, predictedMagnitude, approximate ? settings.relativeTolerance : 0);
 };
 
 /** `true`/`false` when enough sample points are defined on both sides, `undefined` when undecided. */
@@ -239,22 +375,47 @@ const isNameLike = (node: MathNode): boolean => {
   }
 };
 
-const isAssignment = (relation: Relation): boolean =>
-  relation.operators.every((operator) => operator === "=" || operator === "∈" || operator === "≈") &&
-  isNameLike(relation.operands[0] as MathNode);
-
-/** The value a predicted relation commits to: `x = 3` → 3, `x = 5+5+1 = 11` → 11, `1/3 ≈ 0.33` → 1/3. */
-const predictedValue = (relation: Relation): MathNode | undefined => {
-  const approximate = relation.operators.indexOf("≈");
-  const operators = approximate === -1 ? relation.operators : relation.operators.slice(0, approximate);
-  const operands = approximate === -1 ? relation.operands : relation.operands.slice(0, approximate + 1);
-  if (!operators.every((operator) => operator === "=" || operator === "∈")) return undefined;
-  if (operands.length >= 3 || isNameLike(operands[0] as MathNode)) return operands[operands.length - 1];
-  return undefined;
+/** No number literal anywhere: `\frac{NO}{BO}`, `|AB|`, `a + b` (Math-Verify's "only symbols"). */
+const isSymbolsOnly = (node: MathNode): boolean => {
+  switch (node.kind) {
+    case "symbol":
+    case "word":
+      return true;
+    case "binary":
+      // `a - b` carries a factor −1 (Math-Verify reads it as a + (−1)·b), so it is not symbols only.
+      return node.operator !== "-" && isSymbolsOnly(node.left) && isSymbolsOnly(node.right);
+    case "apply":
+      return node.args.length > 0 && node.args.every(isSymbolsOnly);
+    default:
+      return false;
+  }
 };
 
-/** Reduce a chain `a = b = c` to its two ends `a = c` (and drop a trailing `≈ …`). */
+/** A gold `lhs = value` whose left side names the quantity asked for: the value is the answer. */
+const isAssignment = (relation: Relation): boolean =>
+  relation.operators.every((operator) => operator === "=" || operator === "∈" || operator === "≈") &&
+  (isNameLike(relation.operands[0] as MathNode) || isSymbolsOnly(relation.operands[0] as MathNode));
+
+/**
+ * The value a predicted equation commits to when the gold answer is not a relation (as in
+ * Math-Verify, the last right side): `x = 3` → 3, `x = 5+5+1 = 11` → 11, `\frac{1}{2} = \frac{10}{9}`
+ * → 10/9, `x = 1/3 ≈ 0.33` → 1/3 (the value before the approximation), `x ≈ 11` → 11.
+ */
+const predictedValue = (relation: Relation): MathNode | undefined => {
+  const { operators, operands } = ends(relation);
+  if (!operators.every((operator) => operator === "=" || operator === "∈")) return undefined;
+  return operands[operands.length - 1];
+};
+
+/** Reduce a chain `a = b = c` to its two ends `a = c` (and drop a trailing `≈ …`; `x ≈ 11` is `x = 11`). */
 const ends = (relation: Relation): Relation => {
+  if (relation.operators[0] === "≈") {
+    return ends({
+      kind: "relation",
+      operators: relation.operators.map((operator) => (operator === "≈" ? "=" : operator)),
+      operands: relation.operands,
+    });
+  }
   const approximate = relation.operators.indexOf("≈");
   if (approximate > 0) {
     return ends({

@@ -4,11 +4,24 @@ import * as Q from "./rational.js";
 /** Symbols that are constants, not free variables. */
 const constants: Readonly<Record<string, number>> = { pi: Math.PI, e: Math.E };
 
-/** Factorials above this are not computed exactly. */
-const maximumExactFactorial = 200n;
+/** Factorials above this are not computed exactly (5000! has 16 326 digits); larger ones compare in the log domain. */
+const maximumExactFactorial = 5000n;
+
+/** Drop exact values too large to keep computing with (the caller falls back to the log domain). */
+const bounded = (value: Q.Rational | undefined): Q.Rational | undefined =>
+  value === undefined || Q.sizeInBits(value) > Q.maximumExactBits ? undefined : value;
 
 /** Exact value of a constant rational expression, or `undefined` (irrational, symbolic, too large). */
 export const evaluateExact = (node: MathNode): Q.Rational | undefined => {
+  try {
+    return bounded(exactValue(node));
+  } catch (error) {
+    if (error instanceof Q.ExactArithmeticTooLargeError) return undefined;
+    throw error;
+  }
+};
+
+const exactValue = (node: MathNode): Q.Rational | undefined => {
   switch (node.kind) {
     case "number":
       return node.value;
@@ -85,6 +98,12 @@ const factorial = (value: number): number => {
 };
 
 /** Floating-point value with free symbols taken from `scope` (missing symbols give NaN). */
+/** Whether a symbol is a named constant (`pi`, `e`) rather than a free variable. */
+export const isConstantSymbol = (name: string): boolean => constants[name] !== undefined;
+
+/** Value of a named constant. */
+export const constantValue = (name: string): number | undefined => constants[name];
+
 export const evaluateFloat = (node: MathNode, scope: ReadonlyMap<string, number>): number => {
   switch (node.kind) {
     case "number":

@@ -66,7 +66,11 @@ const findBoxes = (text: string): Span[] => {
       continue;
     }
     const close = readBalanced(text, open);
-    if (close === undefined) return boxes;
+    if (close === undefined) {
+      // An unclosed last box holds the rest of the text (Math-Verify reads it the same way).
+      if (boxes.length === 0) boxes.push({ start, end: text.length, content: text.slice(open + 1) });
+      return boxes;
+    }
     boxes.push({ start, end: close + 1, content: text.slice(open + 1, close) });
     from = close + 1;
   }
@@ -140,22 +144,40 @@ const isSeparatorGap = (gap: string): boolean => {
   return stripped === "";
 };
 
+/**
+ * Boxes a short stretch apart belong to one answer, as in Math-Verify: a gap under 10 characters,
+ * or under 70 characters that holds `and`, `or`, `,` or `;` between boxes with different content
+ * (`\boxed{1} papers and \boxed{2} bins` = {1, 2}). Reading them together is never more lenient:
+ * the whole group must match the gold answer.
+ */
+const isBoxGap = (gap: string, previous: Span, next: Span): boolean =>
+  gap.length < 10 ||
+  (gap.length < 70 && previous.content.trim() !== next.content.trim() && /\b(?:and|or)\b|[,;]/.test(gap));
+
 /** Group the last span with the spans before it that are separated only by separators. */
-const lastGroup = (text: string, spans: ReadonlyArray<Span>, sameMath: ReadonlyArray<Span>): Span[] => {
+const lastGroup = (
+  text: string,
+  spans: ReadonlyArray<Span>,
+  sameMath: ReadonlyArray<Span>,
+  boxes = false,
+): Span[] => {
   const group = [spans[spans.length - 1] as Span];
   for (let index = spans.length - 2; index >= 0; index -= 1) {
     const previous = spans[index] as Span;
     const next = group[0] as Span;
     const shareMath = sameMath.some((math) => math.start <= previous.start && next.end <= math.end);
-    if (!shareMath && !isSeparatorGap(text.slice(previous.end, next.start))) break;
-    group.unshift(previous);
+    const gap = text.slice(previous.end, next.start);
+    if (!shareMath && !isSeparatorGap(gap) && !(boxes && isBoxGap(gap, previous, next))) break;
+    // The same box repeated (`\boxed{004} … \boxed{004}`) is one answer.
+    if (previous.content.trim() !== next.content.trim()) group.unshift(previous);
+    else group[0] = previous;
   }
   return group;
 };
 
 /** Letter runs in a would-be bare answer that are not units, functions or separators. */
 const proseWord =
-  /(?<![\\A-Za-z])(?!(?:and|or|pct|percent|cm|mm|km|miles?|meters?|inch(?:es)?|feet|units?|degrees?|dollars?|cents?|sin|cos|tan|log|ln|sqrt|pi|infty|e)(?![A-Za-z]))[A-Za-z]{2,}/;
+  /(?<![\\A-Za-z])(?!(?:and|or|pct|percent|cm|mm|km|miles?|meters?|inch(?:es)?|feet|units?|degrees?|dollars?|cents?|percentage|sin|cos|tan|log|ln|sqrt|pi|infty|e)(?![A-Za-z]))[A-Za-z]{2,}/;
 
 /** A text that is an answer by itself: one short token (`odd`, `12`), or math without prose words. */
 const isBareAnswer = (text: string): boolean => {
@@ -166,8 +188,12 @@ const isBareAnswer = (text: string): boolean => {
   );
 };
 
+/**
+ * A plain number: thousands separators with an optional decimal part (`1,000.99`), a decimal comma
+ * (`2,74`), a fraction (`10/9`). Letters may follow (`1,000.99m²`, units) but not precede (`XDY2K`).
+ */
 const plainNumber =
-  /(?<![A-Za-z\d.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*\/\s*\d+(?:\.\d+)?)?(?![A-Za-z\d])/g;
+  /(?<![A-Za-z\d.])-?(?:[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?(?![\d,])|(?<!,)\d+,\d+(?![\d,.])|\d+(?:\.\d+)?(?![\d.]\d|\d))(?:\s*\/\s*\d+(?:\.\d+)?)?(?!\d)/g;
 
 /** Replace math spans by spaces so plain-number search skips them. */
 const blankSpans = (text: string, spans: ReadonlyArray<Span>): string => {
@@ -207,6 +233,18 @@ const afterFinalAnswer = (text: string, modes: ReadonlyArray<ExtractionMode>): C
     /(?:\bis|:|=)\s*$/i.test(segment.slice(Math.max(0, candidate.index - 12), candidate.index)),
   );
   const chosen = afterIs ?? (found[0] as (typeof found)[number]);
+  if (chosen.source === "math") {
+    // "The final answer is $12$ and $13$": spans joined by separators are one answer.
+    const first = spans.findIndex((span) => span.start === chosen.index);
+    const group = [spans[first] as Span];
+    for (let index = first + 1; index < spans.length; index += 1) {
+      const next = spans[index] as Span;
+      const gap = segment.slice((group[group.length - 1] as Span).end, next.start);
+      if (!/\b(?:and|or)\b|[,;]/.test(gap) || !isSeparatorGap(gap.replace(/["']/g, ""))) break;
+      group.push(next);
+    }
+    return { text: group.map((span) => span.content).join(" , "), source: "final-answer" };
+  }
   return { text: chosen.text, source: "final-answer" };
 };
 
@@ -225,7 +263,7 @@ export const extractAnswer = (raw: string, modes: ReadonlyArray<ExtractionMode>)
     if (stated !== undefined) return stated;
     if (boxes.length > 0) {
       return {
-        text: lastGroup(text, boxes, mathSpans)
+        text: lastGroup(text, boxes, mathSpans, true)
           .map((box) => box.content)
           .join(" , "),
         source: "boxed",

@@ -8,7 +8,7 @@ export const normalizeAnswer = (candidate: Candidate): string => {
   let text = candidate.text
     .replace(/\\q?quad(?=[A-Za-z])/g, "\\quad ")
     .replace(/,\\!\s*/g, ",")
-    .replace(/\{,\}/g, ",")
+    .replace(/\s*\{\s*,\s*\}/g, ",")
     .replace(/\\!/g, "")
     .replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree/g, "")
     .replace(/\\%|%/g, " ")

@@ -1,6 +1,7 @@
 import type { MathNode, RelationOperator } from "./ast.js";
+import { deeperThan, maximumTreeDepth } from "./depth.js";
 import { parseDecimal, rational } from "./rational.js";
-import { MathSyntaxError, type Token, tokenize } from "./tokenize.js";
+import { ExpressionTooDeepError, MathSyntaxError, type Token, tokenize } from "./tokenize.js";
 
 /** Deepest nesting the parser accepts; deeper input is rejected instead of overflowing the stack. */
 const maximumDepth = 200;
@@ -36,7 +37,7 @@ export const unitWords = new Set(
     "cm mm km m meter meters metre metres centimeter centimeters kilometer kilometers millimeter millimeters " +
     "inch inches foot feet ft yard yards yd mile miles mph kph kg g gram grams kilogram kilograms lb lbs pound " +
     "pounds ounce ounces oz s sec secs second seconds min mins minute minutes hour hours hr hrs h day days week " +
-    "weeks month months year years degree degrees deg dollar dollars cent cents percent pct unit units square " +
+    "weeks month months year years degree degrees deg dollar dollars cent cents percent percentage pct unit units square " +
     "sq cubic liter liters litre litres ml mL L cc km/h sqft ton tons"
   ).split(" "),
 );
@@ -77,7 +78,7 @@ class Parser {
       throw new MathSyntaxError(`unexpected ${describe(this.tokens[this.position] as Token)}`);
     }
     if (items.length === 0) throw new MathSyntaxError("empty answer");
-    return items.length === 1 ? (items[0] as MathNode) : { kind: "list", items };
+    return this.checkDepth(items.length === 1 ? (items[0] as MathNode) : { kind: "list", items });
   }
 
   private peek(offset = 0): Token | undefined {
@@ -150,7 +151,18 @@ class Parser {
 
   private enter(): void {
     this.depth += 1;
-    if (this.depth > maximumDepth) throw new MathSyntaxError("expression nested too deeply");
+    if (this.depth > maximumDepth) throw new ExpressionTooDeepError("expression nested too deeply");
+  }
+
+  /**
+   * Refuse a tree deeper than the walkers may recurse (`3!!!…!`, `1+1+…+1`): checked once on the
+   * whole answer. (Bracket nesting is bounded while parsing by {@link maximumDepth}; a stack overflow
+   * inside the parser itself is reported as `too-deep` by the caller.)
+   */
+  private checkDepth(node: MathNode): MathNode {
+    if (deeperThan(node, maximumTreeDepth))
+      throw new ExpressionTooDeepError(`expression deeper than ${maximumTreeDepth} levels`);
+    return node;
   }
 
   private parseExpression(minimumPower: number): MathNode {
@@ -202,6 +214,12 @@ class Parser {
         if (text === "!" && minimumPower < 70) {
           this.position += 1;
           left = { kind: "apply", name: "factorial", args: [left] };
+          continue;
+        }
+        if (text === "'" && minimumPower < 70) {
+          // A prime on an expression (`(x^2)'`) changes its meaning: keep it as an opaque function.
+          this.position += 1;
+          left = { kind: "apply", name: "user:prime", args: [left] };
           continue;
         }
         if (text === "_") {
@@ -378,6 +396,11 @@ class Parser {
       this.position += 1;
       fullName = `${name}_${this.readSubscript()}`;
     }
+    while (this.isOperator("'")) {
+      // y' and y'' are different symbols.
+      this.position += 1;
+      fullName += "'";
+    }
     if (functionLetters.has(name) && this.isOperator("(")) {
       this.position += 1;
       const args = this.parseSequence();
@@ -408,7 +431,9 @@ class Parser {
     }
     const number = parseDecimal(trimmed);
     if (number !== undefined) return { kind: "number", value: number };
-    if (/^[A-Za-z]$/.test(trimmed)) return { kind: "symbol", name: trimmed };
+    // `\text{(C)}` names the choice C, as `\text{C}` does.
+    const letter = /^\(?\s*([A-Za-z])\s*\)?$/.exec(trimmed)?.[1];
+    if (letter !== undefined) return { kind: "symbol", name: letter };
     return { kind: "text", text: trimmed };
   }
 

@@ -8,8 +8,23 @@ export interface Rational {
   readonly denominator: bigint;
 }
 
-/** Largest exponent magnitude (in bits of the result) an exact power may produce. */
-const maximumPowerBits = 4096n;
+/**
+ * Largest result (in bits) an exact power may produce: `3^{5000}` (7 925 bits) and `2^{-5000}` are
+ * exact; beyond this the caller compares in the log domain instead.
+ */
+const maximumPowerBits = 131_072n;
+
+/** Largest exact intermediate result (bits of numerator + denominator) evaluation keeps. */
+export const maximumExactBits = 262_144;
+
+/** Values below 2^1024 are far inside every bound: their size is not measured. */
+const smallBound = 1n << 1024n;
+
+/** Rough size in bits (numerator + denominator), cheap enough to check after every operation. */
+export const sizeInBits = (value: Rational): number =>
+  value.numerator < smallBound && value.numerator > -smallBound && value.denominator < smallBound
+    ? 0
+    : value.numerator.toString(16).length * 4 + value.denominator.toString(16).length * 4;
 
 const absolute = (value: bigint): bigint => (value < 0n ? -value : value);
 
@@ -20,8 +35,25 @@ const greatestCommonDivisor = (left: bigint, right: bigint): bigint => {
   return a;
 };
 
+/**
+ * Raised instead of reducing a fraction whose numerator and denominator both exceed 2^6000: Euclid's
+ * algorithm on such numbers takes seconds. Exact evaluation then gives up and the values are compared
+ * in the log domain.
+ */
+export class ExactArithmeticTooLargeError extends Error {
+  override readonly name = "ExactArithmeticTooLargeError";
+}
+
+const reductionLimit = 1n << 6000n;
+
 export const rational = (numerator: bigint, denominator = 1n): Rational => {
   if (denominator === 0n) throw new RangeError("rational with zero denominator");
+  if (
+    (denominator > reductionLimit || denominator < -reductionLimit) &&
+    (numerator > reductionLimit || numerator < -reductionLimit)
+  ) {
+    throw new ExactArithmeticTooLargeError("fraction too large to reduce exactly");
+  }
   const sign = denominator < 0n ? -1n : 1n;
   const divisor = greatestCommonDivisor(numerator, denominator) || 1n;
   return { numerator: (sign * numerator) / divisor, denominator: (sign * denominator) / divisor };
@@ -77,10 +109,16 @@ export const power = (base: Rational, exponent: Rational): Rational | undefined 
   return exponent.numerator < 0n ? divide(ONE, raised) : raised;
 };
 
+/** ⌊√value⌋ by Newton's method on BigInt (a double's estimate is too coarse beyond 2^53). */
 const integerSquareRoot = (value: bigint): bigint | undefined => {
   if (value < 0n) return undefined;
   if (value < 2n) return value;
-  let estimate = BigInt(Math.floor(Math.sqrt(Number(value))));
+  let estimate = 1n << BigInt(Math.ceil(value.toString(2).length / 2));
+  for (;;) {
+    const next = (estimate + value / estimate) >> 1n;
+    if (next >= estimate) break;
+    estimate = next;
+  }
   while (estimate * estimate > value) estimate -= 1n;
   while ((estimate + 1n) * (estimate + 1n) <= value) estimate += 1n;
   return estimate;

@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import type { MathNode } from "./ast.js";
+import { evaluateExact, evaluateFloat } from "./evaluate.js";
 
 /**
  * Symbolic fallback through mathjs. Only reached when random-point evaluation cannot decide (the
@@ -86,7 +87,34 @@ export const toMathjs = (node: MathNode): string | undefined => {
 };
 
 /** True when mathjs simplifies `left - right` to 0; false when it cannot (not a proof of difference). */
+/** A constant exponent above this makes mathjs compute huge exact powers (seconds): not attempted. */
+const maximumExponent = 64;
+
+const hasLargeExponent = (node: MathNode): boolean => {
+  switch (node.kind) {
+    case "negate":
+      return hasLargeExponent(node.operand);
+    case "binary": {
+      if (node.operator === "^") {
+        const exponent = evaluateExact(node.right);
+        if (exponent === undefined && !Number.isFinite(evaluateFloat(node.right, new Map()))) {
+          if (hasLargeExponent(node.right)) return true;
+        } else if (exponent !== undefined) {
+          const magnitude = exponent.numerator < 0n ? -exponent.numerator : exponent.numerator;
+          if (magnitude > BigInt(maximumExponent) * exponent.denominator) return true;
+        }
+      }
+      return hasLargeExponent(node.left) || hasLargeExponent(node.right);
+    }
+    case "apply":
+      return node.name === "factorial" || node.args.some(hasLargeExponent);
+    default:
+      return false;
+  }
+};
+
 export const symbolicallyEqual = (left: MathNode, right: MathNode): boolean => {
+  if (hasLargeExponent(left) || hasLargeExponent(right)) return false;
   const a = toMathjs(left);
   const b = toMathjs(right);
   if (a === undefined || b === undefined) return false;

@@ -14,7 +14,12 @@ export type Token =
 
 /** Raised when the input cannot be tokenized or parsed; the caller falls back or reports it. */
 export class MathSyntaxError extends Error {
-  override readonly name = "MathSyntaxError";
+  override readonly name: string = "MathSyntaxError";
+}
+
+/** Raised when an answer nests deeper than the parser accepts: the verdict is `too-deep`. */
+export class ExpressionTooDeepError extends MathSyntaxError {
+  override readonly name: string = "ExpressionTooDeepError";
 }
 
 /** Longest number literal accepted; longer ones are not answers and would make exact arithmetic slow. */
@@ -251,13 +256,13 @@ export const tokenize = (input: string): Token[] => {
       index += 1;
       continue;
     }
-    if (
-      character === "'" ||
-      character === '"' ||
-      character === "." ||
-      character === "?" ||
-      character === "°"
-    ) {
+    if (character === "'") {
+      // A prime changes meaning (y' is not y''): it is kept as an operator.
+      tokens.push({ type: "operator", text: "'" });
+      index += 1;
+      continue;
+    }
+    if (character === '"' || character === "." || character === "?" || character === "°") {
       index += 1;
       continue;
     }
