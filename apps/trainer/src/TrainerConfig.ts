@@ -99,7 +99,28 @@ export const RolloutConfig = Schema.Struct({
   topK: NonNegativeInt.pipe(withDefault(0)),
   maxNewTokens: PositiveInt.pipe(withDefault(256)),
   stopStrings: Schema.Array(Schema.String).pipe(withDefault([])),
-});
+  /**
+   * Rollout servers (OpenAI-compatible: apo-serve, vLLM, SGLang) to sample on, e.g.
+   * `["http://127.0.0.1:8000"]`; absent or empty: sample in this process. See docs/rollout-service.md.
+   */
+  servers: Schema.optionalKey(Schema.Array(Schema.String.check(Schema.isPattern(/^https?:\/\/[^\s/]+/)))),
+  /** Start this many local `apo-serve` processes on loopback ports for the run (absent or 0: none). */
+  spawn: Schema.optionalKey(NonNegativeInt),
+  /** The base model's name on `servers` (default: the first id of their `/v1/models`). */
+  model: Schema.optionalKey(Schema.String.check(Schema.isNonEmpty())),
+  /** How new weights reach the servers: `lora` adapters, `disk` full checkpoints; absent: lora with `model.lora`. */
+  weightSync: Schema.optionalKey(Schema.Literals(["lora", "disk"])),
+  /** Time limit of one rollout request (default 300 s); a server that exceeds it is dropped and its groups retried elsewhere. */
+  requestTimeoutSeconds: Schema.optionalKey(Positive),
+  /** Requests one server runs or holds queued at once (default 2). */
+  maxInFlightPerServer: Schema.optionalKey(PositiveInt),
+}).check(
+  Schema.makeFilter((rollout) =>
+    (rollout.servers?.length ?? 0) > 0 && (rollout.spawn ?? 0) > 0
+      ? { path: ["spawn"], issue: "give rollout.servers or rollout.spawn, not both" }
+      : undefined,
+  ),
+);
 
 /**
  * `reward`: the verifier (@apo-rl/rewards). `preset: view-r1` is `weights.accuracy · accuracy +

@@ -1,3 +1,4 @@
+import type { RolloutServiceRecord } from "./rollout/RolloutSource.js";
 import type { ScoredGroup } from "./scoring.js";
 
 /**
@@ -90,6 +91,8 @@ export interface TrainStepRecord extends RolloutStatistics {
   readonly skipReason: string | null;
   /** Every metric the objective reported, averaged over micro-batches. */
   readonly objective: Readonly<Record<string, number>>;
+  /** What the remote rollout backend did (servers, weight version, failovers), when rollouts are remote. */
+  readonly rolloutService?: RolloutServiceRecord;
 }
 
 /**

@@ -19,6 +19,7 @@ import type { EvaluationRecord } from "./metrics.js";
 import { appendMetrics, truncateMetrics } from "./metricsLog.js";
 import { formatEvaluationLine, formatProgressLine } from "./progress.js";
 import { readMetrics, writeReport } from "./report.js";
+import type { RolloutSource } from "./rollout/RolloutSource.js";
 import type { TensorObjective, TrainablePolicy } from "./TrainablePolicy.js";
 import type { TrainerConfig } from "./TrainerConfig.js";
 import type { TrainingData } from "./TrainingData.js";
@@ -39,6 +40,8 @@ export interface TrainingRun {
   readonly useReference: boolean;
   /** Name of the tfjs backend in use (for the summary). */
   readonly backend?: string;
+  /** Where the training rollouts come from (default: the policy, in this process). */
+  readonly rolloutSource?: RolloutSource;
 }
 
 /**
@@ -271,6 +274,7 @@ export const runTrainingLoop = async (
           optimizerConfig: config.optimizer,
           microBatchSize: config.train.microBatchSize,
           useReference: run.useReference,
+          ...(run.rolloutSource === undefined ? {} : { rolloutSource: run.rolloutSource }),
         },
         { step, totalSteps, examples, seed, lr: learningRateAt(config.optimizer, step, totalSteps) },
       );

@@ -4,6 +4,7 @@ import type { AdamW } from "./AdamW.js";
 import type { BatchVerifier } from "./BatchVerifier.js";
 import { clipByGlobalNorm } from "./gradientClipping.js";
 import { headlineMetric, rolloutStatistics, type TrainStepRecord } from "./metrics.js";
+import { inProcessRolloutSource, type RolloutSource } from "./rollout/RolloutSource.js";
 import { groupRollouts, type ScoredGroup, scoreGroups, uniqueRequests } from "./scoring.js";
 import type { TensorObjective, TrainablePolicy } from "./TrainablePolicy.js";
 import type { TrainerConfig } from "./TrainerConfig.js";
@@ -25,6 +26,8 @@ export interface TrainingStepServices {
   readonly microBatchSize: number;
   /** Whether to compute reference log-probs (`logpRef`) for the objective's KL term. */
   readonly useReference: boolean;
+  /** Where the rollouts come from (default: `policy.generate` in this process). */
+  readonly rolloutSource?: RolloutSource;
 }
 
 /**
@@ -159,15 +162,21 @@ export const runTrainingStep = async (
 ): Promise<TrainingStepResult> => {
   const started = performance.now();
   const requests = uniqueRequests(input.examples);
-  const rollouts = await services.policy.generate(requests, {
-    n: services.rollout.groupSize,
-    temperature: services.rollout.temperature,
-    topP: services.rollout.topP,
-    ...(services.rollout.topK > 0 ? { topK: services.rollout.topK } : {}),
-    maxNewTokens: services.rollout.maxNewTokens,
-    ...(services.rollout.stopStrings.length > 0 ? { stopStrings: services.rollout.stopStrings } : {}),
-    seed: input.seed,
-  });
+  const rolloutSource = services.rolloutSource ?? inProcessRolloutSource(services.policy);
+  const generated = await rolloutSource.generate(
+    requests,
+    {
+      n: services.rollout.groupSize,
+      temperature: services.rollout.temperature,
+      topP: services.rollout.topP,
+      ...(services.rollout.topK > 0 ? { topK: services.rollout.topK } : {}),
+      maxNewTokens: services.rollout.maxNewTokens,
+      ...(services.rollout.stopStrings.length > 0 ? { stopStrings: services.rollout.stopStrings } : {}),
+      seed: input.seed,
+    },
+    { step: input.step },
+  );
+  const rollouts = generated.rollouts;
   const generationSeconds = (performance.now() - started) / 1000;
   const groups = await scoreGroups(
     input.examples,
@@ -235,6 +244,7 @@ export const runTrainingStep = async (
       skipped: skipReason !== null,
       skipReason,
       objective,
+      ...(generated.record === undefined ? {} : { rolloutService: generated.record }),
     },
   };
 };

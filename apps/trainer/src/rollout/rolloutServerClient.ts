@@ -53,6 +53,8 @@ export interface RolloutServerClient {
   updateWeightsFromDisk(path: string, weightVersion: string): Promise<void>;
   /** `GET /health` answers 200. */
   healthy(): Promise<boolean>;
+  /** The ids of `GET /v1/models`, the base model first. */
+  modelIds(): Promise<ReadonlyArray<string>>;
 }
 
 /** The OpenAI content parts of a core message; image parts take the request's images in order. */
@@ -244,6 +246,27 @@ export const rolloutServerClient = (
     },
     updateWeightsFromDisk: async (path, weightVersion) => {
       await post("/update_weights_from_disk", { model_path: path, weight_version: weightVersion });
+    },
+    modelIds: async () => {
+      let json: unknown;
+      try {
+        const response = await fetch(`${base}/v1/models`, {
+          headers,
+          signal: AbortSignal.timeout(options.timeoutMs),
+        });
+        json = await response.json();
+      } catch (error) {
+        throw new RolloutServiceError({
+          server: base,
+          reason: `GET /v1/models failed: ${(error as Error).message}`,
+        });
+      }
+      const data = isRecord(json) ? json["data"] : undefined;
+      if (!Array.isArray(data))
+        throw new RolloutServiceError({ server: base, reason: "GET /v1/models has no data list" });
+      return data.flatMap((model) =>
+        isRecord(model) && typeof model["id"] === "string" ? [model["id"]] : [],
+      );
     },
     healthy: async () => {
       try {
