@@ -43,6 +43,12 @@ export {
 } from "./policyGradientOptions.js";
 export type { ObjectiveEntry, ObjectiveFactory, ObjectiveRegistry } from "./registry.js";
 export { makeObjectiveRegistry } from "./registry.js";
+export type { RolloutCorrection } from "./rolloutCorrection.js";
+export {
+  RolloutCorrectionOptions,
+  rolloutCorrectionMetricNames,
+  rolloutCorrectionWeights,
+} from "./rolloutCorrection.js";
 export { stcrPenalised, stcrScale, stcrScales } from "./stcrScales.js";
 
 /**

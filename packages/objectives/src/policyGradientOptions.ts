@@ -1,5 +1,6 @@
 import { Effect, Schema } from "effect";
 import { KlScheduleOptions } from "./klSchedule.js";
+import { RolloutCorrectionOptions } from "./rolloutCorrection.js";
 
 const withDefault =
   <A>(value: A) =>
@@ -80,7 +81,8 @@ export const OverlongOptions = Schema.Struct({ maxLength: PositiveInt, buffer: P
  * reference defaults: `advantageScale "group"`, `eps 1e-9`, `clipLow 0.2`, `clipHigh 0.2`, no dual
  * clip, `aggregation "token-mean"`, `klEstimator "k3"`, `klPlacement "loss"`, `beta 1e-3`, no KL
  * schedule, no overlong shaping. `maxLength` is the constant of `seq-mean-token-sum-norm` (default:
- * the padded width `T` of the batch). `klSchedule`, when given, replaces `beta`.
+ * the padded width `T` of the batch). `klSchedule`, when given, replaces `beta`. `rolloutCorrection`
+ * (absent: none) corrects rollouts sampled by another policy (see `RolloutCorrectionOptions`).
  *
  * @since 0.1.0
  * @category options
@@ -102,6 +104,7 @@ export const policyGradientFields = {
   beta: NonNegative.pipe(withDefault(1e-3)),
   klSchedule: Schema.optionalKey(KlScheduleOptions),
   overlong: Schema.optionalKey(OverlongOptions),
+  rolloutCorrection: Schema.optionalKey(RolloutCorrectionOptions),
 } as const;
 
 /**

@@ -18,5 +18,6 @@ export const configFromOptions = (name: string, options: PolicyGradientOptions):
     klEstimator: options.klEstimator,
     klPlacement: options.klPlacement,
     beta: options.klSchedule === undefined ? () => beta : klSchedule(options.klSchedule),
+    rolloutCorrection: options.rolloutCorrection,
   };
 };

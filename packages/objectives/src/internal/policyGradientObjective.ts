@@ -4,10 +4,16 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { KlSchedule } from "../klSchedule.js";
 import { objectiveMetricNames } from "../metricNames.js";
 import type { Aggregation, KlEstimator, KlPlacement } from "../policyGradientOptions.js";
+import {
+  type RolloutCorrectionOptions,
+  rolloutCorrectionMetricNames,
+  rolloutCorrectionWeights,
+} from "../rolloutCorrection.js";
 import { type CheckedInput, checkInput } from "./checkInput.js";
 import { invalid } from "./invalid.js";
 import { sampleMetrics } from "./sampleMetrics.js";
 import { type SampleShaping, type ShapedSamples, shapeSamples } from "./shapeSamples.js";
+import { stopGradient } from "./stopGradient.js";
 import { masked, sequenceMean } from "./tensorMath.js";
 
 /** Everything a clipped-surrogate objective of the GRPO family is made of. */
@@ -21,6 +27,8 @@ export interface PolicyGradientConfig extends SampleShaping {
   readonly klEstimator: KlEstimator;
   readonly klPlacement: KlPlacement;
   readonly beta: KlSchedule;
+  /** Importance-sampling correction of rollouts from another policy (see `rolloutCorrection.ts`). */
+  readonly rolloutCorrection?: RolloutCorrectionOptions | undefined;
 }
 
 /**
@@ -63,6 +71,7 @@ const policyTerm = (
   advantages: tf.Tensor,
   mask: tf.Tensor,
   config: PolicyGradientConfig,
+  tokenWeights?: tf.Tensor,
 ): { readonly policyLoss: tf.Scalar; readonly clipFraction: tf.Scalar } => {
   const surrogate = clippedSurrogate(logp, logpOld, advantages, {
     epsLow: config.clipLow,
@@ -71,7 +80,9 @@ const policyTerm = (
     ...(config.dualClip === undefined ? {} : { dualClip: config.dualClip }),
   });
   const policyLoss = maskedAggregate(
-    masked(surrogate.loss, mask) as tf.Tensor2D,
+    (tokenWeights === undefined
+      ? masked(surrogate.loss, mask)
+      : tf.mul(masked(surrogate.loss, mask), tokenWeights)) as tf.Tensor2D,
     mask as tf.Tensor2D,
     config.aggregation,
     config.maxLength === undefined ? {} : { maxLength: config.maxLength },
@@ -91,7 +102,10 @@ const sequenceKl = (
 export const policyGradientObjective = (config: PolicyGradientConfig): ObjectiveV1<tf.Tensor> => ({
   specificationVersion: "v1",
   name: config.name,
-  metricNames: objectiveMetricNames,
+  metricNames:
+    config.rolloutCorrection === undefined
+      ? objectiveMetricNames
+      : [...objectiveMetricNames, ...rolloutCorrectionMetricNames],
   usesReference: (context: ObjectiveContext) => config.beta(context) > 0,
   loss(input: ObjectiveInput<tf.Tensor>, context: ObjectiveContext) {
     const checked = checkInput(config.name, input);
@@ -108,13 +122,26 @@ export const policyGradientObjective = (config: PolicyGradientConfig): Objective
       const mask = tf.cast(tf.greater(tf.cast(input.mask, "float32"), 0), "float32");
       const logp = masked(input.logp, mask);
       const advantages = advantageTensor(input, checked, shaped, config, beta);
+      // Rollout correction: the PPO ratio is taken against the trained policy's own log-probs (one
+      // update per batch), the rollout policy's enter through the importance weights.
+      const correction =
+        config.rolloutCorrection === undefined
+          ? undefined
+          : rolloutCorrectionWeights(logp, input.logpOld, mask, config.rolloutCorrection);
+      const corrected = correction !== undefined && config.rolloutCorrection?.mode !== "off";
       const { policyLoss, clipFraction } = policyTerm(
         logp,
-        masked(input.logpOld, mask),
+        corrected ? stopGradient(logp) : masked(input.logpOld, mask),
         advantages,
         mask,
         config,
+        corrected ? correction.weights : undefined,
       );
+      if (correction !== undefined) {
+        metrics["rolloutRatioMean"] = readScalar(correction.ratioMean);
+        metrics["rolloutRatioMax"] = readScalar(correction.ratioMax);
+        metrics["rolloutMaskedFraction"] = readScalar(correction.maskedFraction);
+      }
       metrics["policyLoss"] = readScalar(policyLoss);
       metrics["clipFraction"] = readScalar(clipFraction);
       metrics["loss"] = metrics["policyLoss"];
