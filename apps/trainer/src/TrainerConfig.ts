@@ -114,11 +114,18 @@ export const RolloutConfig = Schema.Struct({
   requestTimeoutSeconds: Schema.optionalKey(Positive),
   /** Requests one server runs or holds queued at once (default 2). */
   maxInFlightPerServer: Schema.optionalKey(PositiveInt),
+  /**
+   * Off-policy by this many steps (0 or 1, default 0): with 1, the rollouts of step k+1 are sampled
+   * on the servers with step k's weights while step k trains (see `rolloutCorrection`).
+   */
+  async: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
 }).check(
   Schema.makeFilter((rollout) =>
     (rollout.servers?.length ?? 0) > 0 && (rollout.spawn ?? 0) > 0
       ? { path: ["spawn"], issue: "give rollout.servers or rollout.spawn, not both" }
-      : undefined,
+      : (rollout.async ?? 0) > 0 && (rollout.servers?.length ?? 0) === 0 && (rollout.spawn ?? 0) === 0
+        ? { path: ["async"], issue: "rollout.async needs rollout servers (rollout.servers or rollout.spawn)" }
+        : undefined,
   ),
 );
 

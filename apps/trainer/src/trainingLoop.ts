@@ -20,6 +20,8 @@ import { appendMetrics, truncateMetrics } from "./metricsLog.js";
 import { formatEvaluationLine, formatProgressLine } from "./progress.js";
 import { readMetrics, writeReport } from "./report.js";
 import type { RolloutSource } from "./rollout/RolloutSource.js";
+import { rolloutGenerationOptions } from "./rollout/rolloutGenerationOptions.js";
+import { uniqueRequests } from "./scoring.js";
 import type { TensorObjective, TrainablePolicy } from "./TrainablePolicy.js";
 import type { TrainerConfig } from "./TrainerConfig.js";
 import type { TrainingData } from "./TrainingData.js";
@@ -215,10 +217,20 @@ export const runTrainingLoop = async (
 
   const stop = listenForStop(options, log);
 
+  // `rollout.async: 1`: the next step's prompts are drawn one step ahead so that their rollouts can
+  // be sampled while this step trains; a checkpoint keeps the data and sampler state before them.
+  let lookahead:
+    | {
+        readonly examples: ReturnType<typeof run.data.train.next>;
+        readonly seed: number;
+        readonly dataCursor: unknown;
+        readonly randomState: number;
+      }
+    | undefined;
   const state = () => ({
     step,
-    randomState: random.state,
-    dataCursor: run.data.train.state(),
+    randomState: lookahead?.randomState ?? random.state,
+    dataCursor: lookahead?.dataCursor ?? run.data.train.state(),
     consecutiveNonFinite,
   });
   let lastCheckpoint: CheckpointLocation | undefined;
@@ -262,8 +274,27 @@ export const runTrainingLoop = async (
         interrupted = true;
         break;
       }
-      const examples = run.data.train.next(config.train.promptsPerStep);
-      const seed = random.nextUint32();
+      const examples = lookahead?.examples ?? run.data.train.next(config.train.promptsPerStep);
+      const seed = lookahead?.seed ?? random.nextUint32();
+      lookahead = undefined;
+      const source = run.rolloutSource;
+      if (source?.schedule !== undefined && (config.rollout.async ?? 0) > 0 && step + 1 < totalSteps) {
+        const dataCursor = run.data.train.state();
+        const randomState = random.state;
+        lookahead = {
+          examples: run.data.train.next(config.train.promptsPerStep),
+          seed: random.nextUint32(),
+          dataCursor,
+          randomState,
+        };
+        source.schedule(
+          uniqueRequests(lookahead.examples),
+          rolloutGenerationOptions(config.rollout, lookahead.seed),
+          {
+            step: step + 1,
+          },
+        );
+      }
       const { record } = await runTrainingStep(
         {
           policy,

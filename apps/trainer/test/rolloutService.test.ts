@@ -84,6 +84,36 @@ describe("remote rollouts on loopback apo-serve processes", () => {
     expect(servers.size).toBe(2);
   });
 
+  it("rollout.async: 1 — step k+1's rollouts are sampled with step k's weights (staleness 1)", async () => {
+    const runDir = join(mkdtempSync(join(tmpdir(), "apo-rollout-async-")), "run");
+    const config = demoConfig(runDir, [
+      "train.steps=4",
+      "rollout.spawn=2",
+      "rollout.async=1",
+      "objective.options.rolloutCorrection.mode=tis",
+    ]);
+    const summary = await train(config, {
+      handleSignals: false,
+      log: () => undefined,
+      progress: () => undefined,
+      hooks: {
+        initBackend: async () => (await initBackend(backend)).chosen,
+        createRolloutSource: (settings, policy, backendName) =>
+          createRolloutSourceFromConfig(settings, policy, { backend: backendName, serveCommand }),
+      },
+    });
+    expect(summary.steps).toBe(4);
+    const records = trainRecords(runDir);
+    expect(records.map((record) => record.rolloutService?.weightVersion)).toEqual([0, 0, 1, 2]);
+    expect(records.map((record) => record.rolloutService?.staleness)).toEqual([0, 1, 1, 1]);
+    for (const record of records) {
+      expectEveryGroupOnce(record, config.rollout.groupSize);
+      expect(record.objective["rolloutRatioMean"]).toBeGreaterThan(0);
+    }
+    // Stale rollouts differ from the trained policy: the correction sees ratios away from 1.
+    expect(records.slice(1).some((record) => record.objective["rolloutRatioMax"]! > 1.0001)).toBe(true);
+  });
+
   it("greedy: the servers' tokens equal the in-process policy's, before and after a weight update", async () => {
     await initBackend(backend);
     const policy = await loadQwenPolicy(demoCheckpointDirectory(), { entropy: false });

@@ -25,7 +25,10 @@ export interface RolloutAssignment {
  * @category rollout
  */
 export interface RolloutServiceRecord {
+  /** The weight version the rollouts were sampled with. */
   readonly weightVersion: number;
+  /** Optimizer updates between those weights and the ones being trained (1 with `rollout.async: 1`). */
+  readonly staleness: number;
   readonly assignments: ReadonlyArray<RolloutAssignment>;
   /** Requests sent again to another server after a failure. */
   readonly retries: number;
@@ -63,6 +66,15 @@ export interface RolloutSource {
     options: GenerationOptions,
     context: { readonly step: number },
   ): Promise<RolloutBatch>;
+  /**
+   * Register step `context.step`'s requests ahead of time (`rollout.async: 1`): a source that can
+   * samples them while the previous step trains, with that step's weights.
+   */
+  schedule?(
+    requests: ReadonlyArray<GenerationRequest>,
+    options: GenerationOptions,
+    context: { readonly step: number },
+  ): void;
   /** Stop what the source started (spawned servers). */
   close(): Promise<void>;
 }

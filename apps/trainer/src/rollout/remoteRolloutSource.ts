@@ -140,109 +140,163 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
   const modelOf = (server: ServerState) =>
     options.weightSync === "disk" ? options.baseModel : (server.adapterName ?? options.baseModel);
 
-  return {
-    kind: "remote",
-    generate: async (requests, generation, context) => {
-      const failuresBefore = failures.length;
-      const syncStarted = performance.now();
-      await sync(context.step);
-      const syncSeconds = (performance.now() - syncStarted) / 1000;
-      const results: Array<
-        { choices: ReadonlyArray<RemoteChoice>; assignment: RolloutAssignment } | undefined
-      > = requests.map(() => undefined);
-      const attempts = requests.map(() => 0);
-      const pending = requests.map((_, index) => index);
-      let retries = 0;
+  /** Sample every request once on the live servers (with the weights they hold), with failover. */
+  const sample = async (
+    requests: ReadonlyArray<GenerationRequest>,
+    generation: GenerationOptions,
+    step: number,
+  ) => {
+    const failuresBefore = failures.length;
+    const results: Array<
+      { choices: ReadonlyArray<RemoteChoice>; assignment: RolloutAssignment } | undefined
+    > = requests.map(() => undefined);
+    const attempts = requests.map(() => 0);
+    const pending = requests.map((_, index) => index);
+    let retries = 0;
 
-      await new Promise<void>((resolve, reject) => {
-        let running = 0;
-        let settled = false;
-        const finish = (error?: unknown) => {
-          if (settled) return;
-          settled = true;
-          if (error === undefined) resolve();
-          else reject(error);
-        };
-        const dispatch = () => {
-          if (settled) return;
-          if (pending.length === 0 && running === 0) return finish();
-          while (pending.length > 0) {
-            const candidates = liveServers().filter((server) => server.inFlight < limit);
-            if (liveServers().length === 0)
-              return finish(noneLeft(`to sample step ${context.step + 1}'s rollouts`));
-            if (candidates.length === 0) return;
-            const server = candidates.reduce((best, candidate) =>
-              candidate.inFlight < best.inFlight ? candidate : best,
-            );
-            const index = pending.shift()!;
-            const request: GenerationRequest = requests[index]!;
-            attempts[index]! += 1;
-            server.inFlight += 1;
-            running += 1;
-            const options: GenerationOptions = { ...generation, seed: requestSeed(generation.seed, index) };
-            server.client
-              .generate(modelOf(server), request, options)
-              .then(
-                (choices) => {
-                  if (results[index] !== undefined)
-                    throw new RolloutServiceError({
-                      server: server.client.url,
-                      reason: `request ${index} answered twice`,
-                    });
-                  results[index] = {
-                    choices,
-                    assignment: {
-                      promptId: request.promptId,
-                      server: server.client.url,
-                      weightVersion: server.syncedVersion,
-                      attempts: attempts[index]!,
-                    },
-                  };
-                },
-                (error: unknown) => {
-                  if (isRequestFault(error)) return finish(error);
-                  drop(server, error);
-                  retries += 1;
-                  pending.unshift(index);
-                },
-              )
-              .catch(finish)
-              .finally(() => {
-                server.inFlight -= 1;
-                running -= 1;
-                dispatch();
-              });
-          }
-        };
-        dispatch();
-      });
+    await new Promise<void>((resolve, reject) => {
+      let running = 0;
+      let settled = false;
+      const finish = (error?: unknown) => {
+        if (settled) return;
+        settled = true;
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const dispatch = () => {
+        if (settled) return;
+        if (pending.length === 0 && running === 0) return finish();
+        while (pending.length > 0) {
+          const candidates = liveServers().filter((server) => server.inFlight < limit);
+          if (liveServers().length === 0) return finish(noneLeft(`to sample step ${step + 1}'s rollouts`));
+          if (candidates.length === 0) return;
+          const server = candidates.reduce((best, candidate) =>
+            candidate.inFlight < best.inFlight ? candidate : best,
+          );
+          const index = pending.shift()!;
+          const request: GenerationRequest = requests[index]!;
+          attempts[index]! += 1;
+          server.inFlight += 1;
+          running += 1;
+          const options: GenerationOptions = { ...generation, seed: requestSeed(generation.seed, index) };
+          const weightVersion = server.syncedVersion;
+          server.client
+            .generate(modelOf(server), request, options)
+            .then(
+              (choices) => {
+                if (results[index] !== undefined)
+                  throw new RolloutServiceError({
+                    server: server.client.url,
+                    reason: `request ${index} answered twice`,
+                  });
+                results[index] = {
+                  choices,
+                  assignment: {
+                    promptId: request.promptId,
+                    server: server.client.url,
+                    weightVersion,
+                    attempts: attempts[index]!,
+                  },
+                };
+              },
+              (error: unknown) => {
+                if (isRequestFault(error)) return finish(error);
+                drop(server, error);
+                retries += 1;
+                pending.unshift(index);
+              },
+            )
+            .catch(finish)
+            .finally(() => {
+              server.inFlight -= 1;
+              running -= 1;
+              dispatch();
+            });
+        }
+      };
+      dispatch();
+    });
 
-      const rollouts: Rollout[] = [];
-      results.forEach((result, index) => {
-        if (result === undefined)
-          throw new RolloutServiceError({ server: null, reason: `request ${index} got no rollouts` });
-        result.choices.forEach((choice, groupIndex) => {
-          rollouts.push({
-            promptId: requests[index]!.promptId,
-            groupIndex,
-            tokenIds: [...choice.tokenIds],
-            logprobs: [...choice.logprobs],
-            text: choice.text,
-            finishReason: choice.finishReason,
-          });
+    const rollouts: Rollout[] = [];
+    results.forEach((result, index) => {
+      if (result === undefined)
+        throw new RolloutServiceError({ server: null, reason: `request ${index} got no rollouts` });
+      result.choices.forEach((choice, groupIndex) => {
+        rollouts.push({
+          promptId: requests[index]!.promptId,
+          groupIndex,
+          tokenIds: [...choice.tokenIds],
+          logprobs: [...choice.logprobs],
+          text: choice.text,
+          finishReason: choice.finishReason,
         });
       });
+    });
+    const assignments = results.map((result) => result!.assignment);
+    return { rollouts, assignments, retries, failures: failures.slice(failuresBefore) };
+  };
+
+  type Sampled = Awaited<ReturnType<typeof sample>>;
+  /** The next step's requests, registered by `schedule`; sampled once this step's rollouts are in. */
+  const scheduled = new Map<
+    number,
+    { requests: ReadonlyArray<GenerationRequest>; generation: GenerationOptions; running?: Promise<Sampled> }
+  >();
+  const canonical = (generation: GenerationOptions) =>
+    JSON.stringify(Object.entries(generation).sort(([left], [right]) => left.localeCompare(right)));
+  const sameRequests = (left: ReadonlyArray<GenerationRequest>, right: ReadonlyArray<GenerationRequest>) =>
+    left.length === right.length &&
+    left.every((request, index) => request.promptId === right[index]!.promptId);
+
+  return {
+    kind: "remote",
+    schedule: (requests, generation, context) => {
+      scheduled.set(context.step, { requests, generation });
+    },
+    generate: async (requests, generation, context) => {
+      const step = context.step;
+      const prefetched = scheduled.get(step);
+      scheduled.delete(step);
+      let syncSeconds = 0;
+      const timedSync = async (version: number) => {
+        const started = performance.now();
+        await sync(version);
+        syncSeconds += (performance.now() - started) / 1000;
+      };
+      let sampled: Sampled;
+      if (
+        prefetched?.running !== undefined &&
+        sameRequests(prefetched.requests, requests) &&
+        canonical(prefetched.generation) === canonical(generation)
+      )
+        sampled = await prefetched.running;
+      else {
+        await prefetched?.running?.catch(() => undefined);
+        await timedSync(step);
+        sampled = await sample(requests, generation, step);
+      }
+      // Off-policy by one step: the next step's rollouts are sampled with this step's weights while it trains.
+      const next = scheduled.get(step + 1);
+      if (next !== undefined) {
+        await timedSync(step);
+        next.running = sample(next.requests, next.generation, step + 1);
+        next.running.catch(() => undefined);
+      }
+      const weightVersion = Math.min(...sampled.assignments.map((assignment) => assignment.weightVersion));
       const record: RolloutServiceRecord = {
-        weightVersion: context.step,
-        assignments: results.map((result) => result!.assignment),
-        retries,
-        failures: failures.slice(failuresBefore),
+        weightVersion,
+        staleness: step - weightVersion,
+        assignments: sampled.assignments,
+        retries: sampled.retries,
+        failures: sampled.failures,
         liveServers: liveServers().length,
         syncSeconds,
       };
-      return { rollouts, record };
+      return { rollouts: sampled.rollouts, record };
     },
     close: async () => {
+      for (const next of scheduled.values()) await next.running?.catch(() => undefined);
+      scheduled.clear();
       await options.onClose?.();
       if (writtenVersion >= 0) await rm(options.syncDirectory, { recursive: true, force: true });
     },

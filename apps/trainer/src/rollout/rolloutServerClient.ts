@@ -169,6 +169,7 @@ export const rolloutServerClient = (
   const busyRetries = options.busyRetries ?? 3;
 
   const post = async (path: string, body: unknown): Promise<unknown> => {
+    let reconnected = false;
     for (let attempt = 0; ; attempt++) {
       let response: Response;
       try {
@@ -185,6 +186,11 @@ export const rolloutServerClient = (
               ? error.cause.message
               : error.message
             : String(error);
+        // A pooled keep-alive connection the server closed meanwhile: send once more on a new one.
+        if (!reconnected && /other side closed|socket hang up|ECONNRESET|UND_ERR_SOCKET/i.test(cause)) {
+          reconnected = true;
+          continue;
+        }
         throw new RolloutServiceError({ server: base, reason: `POST ${path} failed: ${cause}` });
       }
       const text = await response.text();

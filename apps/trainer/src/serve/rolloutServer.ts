@@ -355,6 +355,10 @@ export const startRolloutServer = async (
       resolve();
     });
   });
+  // Keep idle connections open long: a trainer busy with a step for longer than Node's 5 s default
+  // would otherwise find its pooled connection closed under it.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 130_000;
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(":") ? `[${host}]` : host;
   let closing: Promise<void> | undefined;
