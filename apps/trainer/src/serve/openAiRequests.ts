@@ -60,7 +60,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** The JSON object of a request body, or a 400 naming what is wrong. */
-export const requestObject = (body: unknown): Record<string, unknown> => {
+const requestObject = (body: unknown): Record<string, unknown> => {
   if (!isRecord(body)) throw invalidRequest(null, "The request body must be a JSON object.");
   return body;
 };
