@@ -282,7 +282,10 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
         next.running = sample(next.requests, next.generation, step + 1);
         next.running.catch(() => undefined);
       }
-      const weightVersion = Math.min(...sampled.assignments.map((assignment) => assignment.weightVersion));
+      const weightVersion = Math.min(
+        step,
+        ...sampled.assignments.map((assignment) => assignment.weightVersion),
+      );
       const record: RolloutServiceRecord = {
         weightVersion,
         staleness: step - weightVersion,
