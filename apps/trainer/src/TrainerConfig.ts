@@ -108,7 +108,35 @@ export const RolloutConfig = Schema.Struct({
   topK: NonNegativeInt.pipe(withDefault(0)),
   maxNewTokens: PositiveInt.pipe(withDefault(256)),
   stopStrings: Schema.Array(Schema.String).pipe(withDefault([])),
-});
+  /**
+   * Rollout servers (OpenAI-compatible: apo-serve, vLLM, SGLang) to sample on, e.g.
+   * `["http://127.0.0.1:8000"]`; absent or empty: sample in this process. See docs/rollout-service.md.
+   */
+  servers: Schema.optionalKey(Schema.Array(Schema.String.check(Schema.isPattern(/^https?:\/\/[^\s/]+/)))),
+  /** Start this many local `apo-serve` processes on loopback ports for the run (absent or 0: none). */
+  spawn: Schema.optionalKey(NonNegativeInt),
+  /** The base model's name on `servers` (default: the first id of their `/v1/models`). */
+  model: Schema.optionalKey(Schema.String.check(Schema.isNonEmpty())),
+  /** How new weights reach the servers: `lora` adapters, `disk` full checkpoints; absent: lora with `model.lora`. */
+  weightSync: Schema.optionalKey(Schema.Literals(["lora", "disk"])),
+  /** Time limit of one rollout request (default 300 s); a server that exceeds it is dropped and its groups retried elsewhere. */
+  requestTimeoutSeconds: Schema.optionalKey(Positive),
+  /** Requests one server runs or holds queued at once (default 2). */
+  maxInFlightPerServer: Schema.optionalKey(PositiveInt),
+  /**
+   * Off-policy by this many steps (0 or 1, default 0): with 1, the rollouts of step k+1 are sampled
+   * on the servers with step k's weights while step k trains (see `rolloutCorrection`).
+   */
+  async: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
+}).check(
+  Schema.makeFilter((rollout) =>
+    (rollout.servers?.length ?? 0) > 0 && (rollout.spawn ?? 0) > 0
+      ? { path: ["spawn"], issue: "give rollout.servers or rollout.spawn, not both" }
+      : (rollout.async ?? 0) > 0 && (rollout.servers?.length ?? 0) === 0 && (rollout.spawn ?? 0) === 0
+        ? { path: ["async"], issue: "rollout.async needs rollout servers (rollout.servers or rollout.spawn)" }
+        : undefined,
+  ),
+);
 
 /**
  * `reward`: the verifier (@apo-rl/rewards). `preset: view-r1` is `weights.accuracy · accuracy +

@@ -1,4 +1,5 @@
 import type { BatchVerifier } from "./BatchVerifier.js";
+import type { RolloutSource } from "./rollout/RolloutSource.js";
 import type { TensorObjective, TrainablePolicy } from "./TrainablePolicy.js";
 import type { TrainerConfig } from "./TrainerConfig.js";
 import type { TrainingData } from "./TrainingData.js";
@@ -26,4 +27,13 @@ export interface TrainerHooks {
    * `usesReference` is true at some step.
    */
   readonly usesReference?: (config: TrainerConfig) => boolean;
+  /**
+   * Where the training rollouts come from (default: `createRolloutSourceFromConfig`, in-process
+   * unless `rollout.servers` or `rollout.spawn`). `close` is called at the end of the run.
+   */
+  readonly createRolloutSource?: (
+    config: TrainerConfig,
+    policy: TrainablePolicy,
+    backend: string,
+  ) => Promise<RolloutSource>;
 }

@@ -1,8 +1,8 @@
 import { dirname } from "node:path";
 import { type DatasetItem, epochOrder, readDataset, syntheticCountingTask } from "@apo-rl/datasets";
 import { qwenPromptLimits } from "./qwen/qwenRowLimits.js";
-import { decodeFailure, type RowLimits, validateRows } from "./rowValidation.js";
 import { referenceValidatorFromConfig } from "./referenceValidation.js";
+import { decodeFailure, type RowLimits, validateRows } from "./rowValidation.js";
 import type { TrainerConfig } from "./TrainerConfig.js";
 import { samplerCursor, type TrainingData, type TrainingExample, toTrainingExample } from "./TrainingData.js";
 

@@ -72,6 +72,35 @@ export {
   describeDifference,
   OBSERVING_KEYS,
 } from "./resumeConfigCheck.js";
+export { RolloutServiceError } from "./rollout/errors.js";
+export { imageDataUri } from "./rollout/imageDataUri.js";
+export {
+  inProcessRolloutSource,
+  type RolloutAssignment,
+  type RolloutBatch,
+  type RolloutServiceRecord,
+  type RolloutSource,
+} from "./rollout/RolloutSource.js";
+export {
+  type RemoteRolloutSourceOptions,
+  remoteRolloutSource,
+  type WeightSync,
+} from "./rollout/remoteRolloutSource.js";
+export { rolloutGenerationOptions } from "./rollout/rolloutGenerationOptions.js";
+export {
+  chatCompletionBody,
+  type RemoteChoice,
+  type RolloutServerClient,
+  type RolloutServerClientOptions,
+  rolloutServerClient,
+} from "./rollout/rolloutServerClient.js";
+export { createRolloutSourceFromConfig, type RolloutSourceSetup } from "./rollout/rolloutSourceFromConfig.js";
+export {
+  defaultServeCommand,
+  type SpawnedRolloutServers,
+  type SpawnRolloutServersOptions,
+  spawnRolloutServers,
+} from "./rollout/spawnRolloutServers.js";
 export {
   decodeFailure,
   type PromptMeasure,
@@ -88,6 +117,33 @@ export {
   scoreGroups,
   uniqueRequests,
 } from "./scoring.js";
+export { invalidRequest, notFound, ServeRequestError } from "./serve/errors.js";
+export {
+  type ChatCompletionRequest,
+  type CompletionRequest,
+  decodeChatCompletionRequest,
+  decodeCompletionRequest,
+  decodeLoadLoraRequest,
+  decodeUnloadLoraRequest,
+  decodeUpdateWeightsRequest,
+  type SamplingRequest,
+} from "./serve/openAiRequests.js";
+export {
+  chatCompletionResponse,
+  completionResponse,
+  errorResponse,
+  modelListResponse,
+} from "./serve/openAiResponses.js";
+export { type RolloutServer, type RolloutServerOptions, startRolloutServer } from "./serve/rolloutServer.js";
+export {
+  createServeEngine,
+  type GeneratedChoice,
+  type GenerationResult,
+  type ServedModel,
+  type ServeEngine,
+  type ServeEngineOptions,
+} from "./serve/ServeEngine.js";
+export { parseServeArguments, runServeCli, type ServeArguments, serveUsage } from "./serve/serveCommand.js";
 export {
   TrainerBackend,
   type TrainerFailure,

@@ -1,4 +1,5 @@
 import type { ObjectiveMetricName } from "@apo-rl/core";
+import type { RolloutServiceRecord } from "./rollout/RolloutSource.js";
 import type { ScoredGroup } from "./scoring.js";
 
 /**
@@ -91,6 +92,8 @@ export interface TrainStepRecord extends RolloutStatistics {
   readonly skipReason: string | null;
   /** Every metric the objective reported, averaged over micro-batches. */
   readonly objective: Readonly<Record<string, number>>;
+  /** What the remote rollout backend did (servers, weight version, failovers), when rollouts are remote. */
+  readonly rolloutService?: RolloutServiceRecord;
 }
 
 /**

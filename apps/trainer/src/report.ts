@@ -22,7 +22,7 @@ export const readMetrics = async (file: string): Promise<ReadonlyArray<MetricsRe
 };
 
 type NumericKey = {
-  [K in keyof TrainStepRecord]: TrainStepRecord[K] extends number | null ? K : never;
+  [K in keyof TrainStepRecord]-?: TrainStepRecord[K] extends number | null ? K : never;
 }[keyof TrainStepRecord];
 
 const trainSeries = (

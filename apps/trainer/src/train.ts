@@ -1,6 +1,8 @@
 import { Effect } from "effect";
 import { defaultTrainerHooks } from "./defaultHooks.js";
 import { loadPlugins } from "./plugins.js";
+import type { RolloutSource } from "./rollout/RolloutSource.js";
+import { createRolloutSourceFromConfig } from "./rollout/rolloutSourceFromConfig.js";
 import {
   TrainerBackend,
   type TrainerFailure,
@@ -11,6 +13,7 @@ import {
   TrainingVerifier,
   trainerLayer,
 } from "./services.js";
+import type { TrainablePolicy } from "./TrainablePolicy.js";
 import type { TrainerConfig } from "./TrainerConfig.js";
 import type { TrainerHooks } from "./TrainerHooks.js";
 import {
@@ -49,7 +52,14 @@ export const resolveHooks = (overrides: Partial<TrainerHooks> = {}): TrainerHook
  * @category training
  */
 export const trainProgram = (
-  options: TrainingLoopOptions & { readonly usesReference?: (config: TrainerConfig) => boolean } = {},
+  options: TrainingLoopOptions & {
+    readonly usesReference?: (config: TrainerConfig) => boolean;
+    readonly createRolloutSource?: (
+      config: TrainerConfig,
+      policy: TrainablePolicy,
+      backend: string,
+    ) => Promise<RolloutSource>;
+  } = {},
 ): Effect.Effect<
   TrainingSummary,
   TrainerFailure,
@@ -69,14 +79,43 @@ export const trainProgram = (
     const data = yield* TrainingDataSource;
     const useReference =
       options.usesReference?.(config) ?? usesReferenceAtAnyStep(objective, config.train.steps);
-    return yield* Effect.tryPromise({
-      try: () =>
-        runTrainingLoop(
-          { config, policy, objective, verifier, data, useReference, backend: backend.name },
-          options,
-        ),
-      catch: (cause) => (cause instanceof Error ? cause : new Error(String(cause))),
-    });
+    const log = options.log;
+    const createRolloutSource =
+      options.createRolloutSource ??
+      ((settings: TrainerConfig, trained: TrainablePolicy, backendName: string) =>
+        createRolloutSourceFromConfig(settings, trained, {
+          backend: backendName,
+          ...(log === undefined ? {} : { log }),
+        }));
+    // Rollout servers (spawned or remote) live as long as the run.
+    return yield* Effect.scoped(
+      Effect.gen(function* () {
+        const rolloutSource = yield* Effect.acquireRelease(
+          Effect.tryPromise({
+            try: () => createRolloutSource(config, policy, backend.name),
+            catch: (cause) => (cause instanceof Error ? cause : new Error(String(cause))),
+          }),
+          (source) => Effect.promise(() => source.close()).pipe(Effect.ignore),
+        );
+        return yield* Effect.tryPromise({
+          try: () =>
+            runTrainingLoop(
+              {
+                config,
+                policy,
+                objective,
+                verifier,
+                data,
+                useReference,
+                backend: backend.name,
+                rolloutSource,
+              },
+              options,
+            ),
+          catch: (cause) => (cause instanceof Error ? cause : new Error(String(cause))),
+        });
+      }),
+    );
   });
 
 /**
@@ -94,6 +133,7 @@ export const train = async (config: TrainerConfig, options: TrainOptions = {}): 
   const program = trainProgram({
     ...options,
     ...(hooks.usesReference === undefined ? {} : { usesReference: hooks.usesReference }),
+    ...(hooks.createRolloutSource === undefined ? {} : { createRolloutSource: hooks.createRolloutSource }),
   }).pipe(Effect.provide(trainerLayer(config, hooks)), Effect.scoped);
   return Effect.runPromise(program);
 };

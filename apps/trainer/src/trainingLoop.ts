@@ -24,7 +24,10 @@ import { createRunDirectory, directorySize, preflight } from "./preflight.js";
 import { formatEvaluationLine, formatProgressLine } from "./progress.js";
 import { readMetrics, writeReport } from "./report.js";
 import { checkResumeConfig } from "./resumeConfigCheck.js";
+import type { RolloutSource } from "./rollout/RolloutSource.js";
+import { rolloutGenerationOptions } from "./rollout/rolloutGenerationOptions.js";
 import { acquireRunLock } from "./runLock.js";
+import { uniqueRequests } from "./scoring.js";
 import { drawUsableExamples, skippedRowRecord } from "./skippedRows.js";
 import type { TensorObjective, TrainablePolicy } from "./TrainablePolicy.js";
 import type { TrainerConfig } from "./TrainerConfig.js";
@@ -46,6 +49,8 @@ export interface TrainingRun {
   readonly useReference: boolean;
   /** Name of the tfjs backend in use (for the summary). */
   readonly backend?: string;
+  /** Where the training rollouts come from (default: the policy, in this process). */
+  readonly rolloutSource?: RolloutSource;
 }
 
 /**
@@ -357,10 +362,20 @@ const runLockedTrainingLoop = async (
 
   const stop = listenForStop(options, log);
 
+  // `rollout.async: 1`: the next step's prompts are drawn one step ahead so that their rollouts can
+  // be sampled while this step trains; a checkpoint keeps the data and sampler state before them.
+  let lookahead:
+    | {
+        readonly examples: ReturnType<typeof run.data.train.next>;
+        readonly seed: number;
+        readonly dataCursor: unknown;
+        readonly randomState: number;
+      }
+    | undefined;
   const state = () => ({
     step,
-    randomState: random.state,
-    dataCursor: run.data.train.state(),
+    randomState: lookahead?.randomState ?? random.state,
+    dataCursor: lookahead?.dataCursor ?? run.data.train.state(),
     consecutiveNonFinite,
   });
   let lastCheckpoint: CheckpointLocation | undefined;
@@ -405,19 +420,40 @@ const runLockedTrainingLoop = async (
         interrupted = true;
         break;
       }
-      const examples = await drawUsableExamples(
-        run.data.train,
-        config.train.promptsPerStep,
-        run.data.checkExample,
-        async (example, reason) => {
-          const record = skippedRowRecord(step + 1, "draw", example, reason);
-          await appendMetrics(metricsFile, record);
-          log(
-            `step ${step + 1}: skipped row ${record.file ?? ""}${record.row === undefined ? "" : `:${record.row}`} (${record.promptId}): ${reason}`,
-          );
-        },
-      );
-      const seed = random.nextUint32();
+      const draw = (forStep: number) =>
+        drawUsableExamples(
+          run.data.train,
+          config.train.promptsPerStep,
+          run.data.checkExample,
+          async (example, reason) => {
+            const record = skippedRowRecord(forStep, "draw", example, reason);
+            await appendMetrics(metricsFile, record);
+            log(
+              `step ${forStep}: skipped row ${record.file ?? ""}${record.row === undefined ? "" : `:${record.row}`} (${record.promptId}): ${reason}`,
+            );
+          },
+        );
+      const examples = lookahead?.examples ?? (await draw(step + 1));
+      const seed = lookahead?.seed ?? random.nextUint32();
+      lookahead = undefined;
+      const source = run.rolloutSource;
+      if (source?.schedule !== undefined && (config.rollout.async ?? 0) > 0 && step + 1 < totalSteps) {
+        const dataCursor = run.data.train.state();
+        const randomState = random.state;
+        lookahead = {
+          examples: await draw(step + 2),
+          seed: random.nextUint32(),
+          dataCursor,
+          randomState,
+        };
+        source.schedule(
+          uniqueRequests(lookahead.examples),
+          rolloutGenerationOptions(config.rollout, lookahead.seed),
+          {
+            step: step + 1,
+          },
+        );
+      }
       const { record } = await runTrainingStep(
         {
           policy,
@@ -430,6 +466,7 @@ const runLockedTrainingLoop = async (
           ppoEpochs: config.train.ppoEpochs,
           miniBatchesPerStep: config.train.miniBatchesPerStep,
           useReference: run.useReference,
+          ...(run.rolloutSource === undefined ? {} : { rolloutSource: run.rolloutSource }),
         },
         { step, totalSteps, examples, seed, lr: learningRateAt(config.optimizer, step, totalSteps) },
       );

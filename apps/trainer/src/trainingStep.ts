@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { AdamW } from "./AdamW.js";
 import type { BatchVerifier } from "./BatchVerifier.js";
 import { headlineMetric, rolloutStatistics, type TrainStepRecord } from "./metrics.js";
+import { inProcessRolloutSource, type RolloutSource } from "./rollout/RolloutSource.js";
 import { groupRollouts, type ScoredGroup, scoreGroups, uniqueRequests } from "./scoring.js";
 import { accumulateGradients, applyUpdate } from "./step/gradientStep.js";
 import { planMicroBatches, splitRows } from "./step/microBatches.js";
@@ -41,6 +42,8 @@ export interface TrainingStepServices {
   readonly useReference: boolean;
   /** Per-phase hooks (timing, inspection). */
   readonly hooks?: StepHooks | undefined;
+  /** Where the rollouts come from (default: `policy.generate` in this process). */
+  readonly rolloutSource?: RolloutSource | undefined;
 }
 
 /**
@@ -128,7 +131,10 @@ const planUpdates = (
   });
 };
 
-/** Scalars to read after the backward passes, summed per metric name. */
+/**
+ * Scalars to read after the backward passes, summed per metric name (each micro-batch reports its
+ * share of the step's value); a name ending in `Max` is a maximum over micro-batches instead.
+ */
 class MetricSums {
   private readonly pending: Array<{ readonly key: string; readonly tensor: tf.Tensor }> = [];
 
@@ -146,7 +152,10 @@ class MetricSums {
     );
     tf.dispose(unique);
     const sums: Record<string, number> = {};
-    for (const { key, tensor } of this.pending) sums[key] = (sums[key] ?? 0) + values.get(tensor)!;
+    for (const { key, tensor } of this.pending) {
+      const value = values.get(tensor)!;
+      sums[key] = key.endsWith("Max") ? Math.max(sums[key] ?? -Infinity, value) : (sums[key] ?? 0) + value;
+    }
     this.pending.length = 0;
     return sums;
   }
@@ -196,17 +205,23 @@ export const runTrainingStep = async (
   const plannedBatches = () => planned.flatMap((update) => update.microBatches.map((micro) => micro.batch));
 
   const requests = uniqueRequests(input.examples);
-  const rollouts = await clock.run("rollout", plannedBatches, () =>
-    policy.generate(requests, {
-      n: services.rollout.groupSize,
-      temperature: services.rollout.temperature,
-      topP: services.rollout.topP,
-      ...(services.rollout.topK > 0 ? { topK: services.rollout.topK } : {}),
-      maxNewTokens: services.rollout.maxNewTokens,
-      ...(services.rollout.stopStrings.length > 0 ? { stopStrings: services.rollout.stopStrings } : {}),
-      seed: input.seed,
-    }),
+  const rolloutSource = services.rolloutSource ?? inProcessRolloutSource(policy);
+  const generated = await clock.run("rollout", plannedBatches, () =>
+    rolloutSource.generate(
+      requests,
+      {
+        n: services.rollout.groupSize,
+        temperature: services.rollout.temperature,
+        topP: services.rollout.topP,
+        ...(services.rollout.topK > 0 ? { topK: services.rollout.topK } : {}),
+        maxNewTokens: services.rollout.maxNewTokens,
+        ...(services.rollout.stopStrings.length > 0 ? { stopStrings: services.rollout.stopStrings } : {}),
+        seed: input.seed,
+      },
+      { step: input.step },
+    ),
   );
+  const rollouts = generated.rollouts;
   const generationSeconds = clock.elapsed();
   const groups = await clock.run("score", plannedBatches, () =>
     scoreGroups(
@@ -350,6 +365,7 @@ export const runTrainingStep = async (
       skipped: skipReason !== null,
       skipReason,
       objective: objectiveMetrics,
+      ...(generated.record === undefined ? {} : { rolloutService: generated.record }),
     },
   };
 };

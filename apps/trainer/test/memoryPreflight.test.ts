@@ -1,9 +1,16 @@
-import { TrainingMemoryError } from "@apo-rl/qwen-vl";
+import { type QwenVLPolicy, TrainingMemoryError } from "@apo-rl/qwen-vl";
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/loadConfig.js";
 import { qwenPolicyFromConfig } from "../src/qwen/qwenPolicyFromConfig.js";
+import type { TrainablePolicy } from "../src/TrainablePolicy.js";
 import { useBackend } from "./support/backends.js";
+
+const dispose = (policy: TrainablePolicy) => {
+  const qwen = policy as unknown as QwenVLPolicy;
+  qwen.dispose();
+  qwen.model.dispose();
+};
 
 /** The demo policy with `overrides` on top of a minimal config. */
 const configWith = (overrides: ReadonlyArray<string>) =>
@@ -30,11 +37,11 @@ describe("the trainer refuses a step that cannot fit the wasm heap before the fi
   it("admits the demo's own settings, and does not limit the cpu backend", async () => {
     await useBackend("wasm");
     const demo = await qwenPolicyFromConfig(configWith(["train.promptsPerStep=8", "rollout.groupSize=8"]));
-    demo.dispose();
+    dispose(demo);
     await useBackend("cpu");
     const large = await qwenPolicyFromConfig(
       configWith(["train.promptsPerStep=64", "rollout.groupSize=64", "rollout.maxNewTokens=200000"]),
     );
-    large.dispose();
+    dispose(large);
   });
 });

@@ -70,6 +70,12 @@ export {
 } from "./registries.js";
 export type { ObjectiveEntry, ObjectiveFactory, ObjectiveRegistry } from "./registry.js";
 export { makeObjectiveRegistry } from "./registry.js";
+export type { RolloutCorrection } from "./rolloutCorrection.js";
+export {
+  RolloutCorrectionOptions,
+  rolloutCorrectionMetricNames,
+  rolloutCorrectionWeights,
+} from "./rolloutCorrection.js";
 export { stcrPenalised, stcrScale, stcrScales } from "./stcrScales.js";
 export type { StepAggregateOptions } from "./stepAggregate.js";
 export { stepAggregate } from "./stepAggregate.js";

@@ -1,5 +1,6 @@
 import { Effect, Schema } from "effect";
 import { KlScheduleOptions } from "./klSchedule.js";
+import { RolloutCorrectionOptions } from "./rolloutCorrection.js";
 
 const withDefault =
   <A>(value: A) =>
@@ -91,7 +92,8 @@ export const ComponentChoice = Schema.Struct({
  * reference defaults: `advantageScale "group"`, `eps 1e-9`, `clipLow 0.2`, `clipHigh 0.2`, no dual
  * clip, `aggregation "token-mean"`, `klEstimator "k3"`, `klPlacement "loss"`, `beta 1e-3`, no KL
  * schedule, no overlong shaping. `maxLength` is the constant of `seq-mean-token-sum-norm` (default:
- * the padded width `T` of the batch). `klSchedule`, when given, replaces `beta`.
+ * the padded width `T` of the batch). `klSchedule`, when given, replaces `beta`. `rolloutCorrection`
+ * (absent: none) corrects rollouts sampled by another policy (see `RolloutCorrectionOptions`).
  *
  * Composition: `advantageEstimator` (`{ name, options }` from `advantageEstimatorRegistry`; default
  * the `grpo` estimator with `advantageScale` and `eps`) and `policyLoss` (from `policyLossRegistry`;
@@ -126,6 +128,7 @@ export const policyGradientFields = {
   topEntropyFraction: Schema.Finite.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1)).pipe(
     withDefault(1),
   ),
+  rolloutCorrection: Schema.optionalKey(RolloutCorrectionOptions),
 } as const;
 
 /**

@@ -19,7 +19,8 @@ export const assertStepFitsBackend = (config: TrainerConfig, policy: QwenVLPolic
   const response = config.rollout.maxNewTokens;
   const length = (config.data.maxPromptTokens ?? 0) + response;
   const budget = config.train.maxTokensPerMicroBatch;
-  const microBatchRows = budget === undefined ? rows : Math.min(rows, Math.max(1, Math.floor(budget / response)));
+  const microBatchRows =
+    budget === undefined ? rows : Math.min(rows, Math.max(1, Math.floor(budget / response)));
   const trainableParameters = policy
     .trainableParameters()
     .reduce((sum, parameter) => sum + parameter.size, 0);

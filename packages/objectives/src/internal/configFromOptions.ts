@@ -33,5 +33,6 @@ export const configFromOptions = (name: string, options: PolicyGradientOptions):
     beta: options.klSchedule === undefined ? () => beta : klSchedule(options.klSchedule),
     entropyCoefficient: options.entropyCoefficient,
     topEntropyFraction: options.topEntropyFraction,
+    rolloutCorrection: options.rolloutCorrection,
   };
 };

@@ -4,9 +4,15 @@ import * as tf from "@tensorflow/tfjs-core";
 import { defineObjective } from "../defineObjective.js";
 import { checkMicroBatch, checkSampleBatch } from "../inputChecks.js";
 import type { KlSchedule } from "../klSchedule.js";
+import { stopGradient } from "../masking.js";
 import { objectiveMetricNames } from "../metricNames.js";
 import type { PolicyLoss } from "../PolicyLoss.js";
 import type { Aggregation, KlEstimator, KlPlacement } from "../policyGradientOptions.js";
+import {
+  type RolloutCorrectionOptions,
+  rolloutCorrectionMetricNames,
+  rolloutCorrectionWeights,
+} from "../rolloutCorrection.js";
 import { stepAggregate } from "../stepAggregate.js";
 import { invalid } from "./invalid.js";
 import { sampleMetrics } from "./sampleMetrics.js";
@@ -24,6 +30,8 @@ export interface PolicyGradientConfig extends SampleShaping {
   readonly beta: KlSchedule;
   readonly entropyCoefficient: number;
   readonly topEntropyFraction: number;
+  /** Importance-sampling correction of rollouts from another policy (see `rolloutCorrection.ts`). */
+  readonly rolloutCorrection?: RolloutCorrectionOptions | undefined;
 }
 
 /**
@@ -69,7 +77,10 @@ const advantageTensor = (
 export const policyGradientObjective = (config: PolicyGradientConfig): ObjectiveV2<tf.Tensor> =>
   defineObjective({
     name: config.name,
-    metricNames: objectiveMetricNames,
+    metricNames:
+      config.rolloutCorrection === undefined
+        ? objectiveMetricNames
+        : [...objectiveMetricNames, ...rolloutCorrectionMetricNames],
     usesReference: (context: ObjectiveContext) => config.beta(context) > 0,
     advantages(batch, context) {
       checkSampleBatch(config.name, batch);
@@ -104,14 +115,39 @@ export const policyGradientObjective = (config: PolicyGradientConfig): Objective
         const mask = tf.cast(tf.greater(tf.cast(input.mask, "float32"), 0), "float32");
         const logp = masked(input.logp, mask);
         const logpOld = masked(input.logpOld, mask);
+        // Rollout correction: `logpOld` holds the rollout engine's log-probs; the policy loss's ratio
+        // is taken against the trained policy's own log-probs (no gradient) and the rollout policy
+        // enters through the importance weights.
+        const correction =
+          config.rolloutCorrection === undefined
+            ? undefined
+            : rolloutCorrectionWeights(logp, logpOld, mask, config.rolloutCorrection);
+        const corrected = correction !== undefined && config.rolloutCorrection?.mode !== "off";
         const policy = config.policyLoss({
           logp,
-          logpOld,
+          logpOld: corrected ? stopGradient(logp) : logpOld,
           advantages: advantageTensor(input, mask, config, beta),
           mask,
         });
-        const weighted =
+        const tokenWeighted =
           input.tokenWeights === undefined ? policy.perToken : tf.mul(policy.perToken, input.tokenWeights);
+        const weighted = corrected ? tf.mul(tokenWeighted, correction.weights) : tokenWeighted;
+        const correctionMetrics: Record<string, tf.Scalar> = {};
+        if (correction !== undefined) {
+          // Shares of the step's mean (over tokens, or sequences at sequence level): the micro-batches'
+          // shares add up to the step's value. The maximum is a maximum over micro-batches.
+          const sequenceLevel = config.rolloutCorrection?.level === "sequence";
+          const units = sequenceLevel
+            ? tf.sum(tf.cast(tf.greater(tf.sum(mask, 1), 0), "float32"))
+            : tf.sum(mask);
+          const share = tf.div(
+            units,
+            Math.max(sequenceLevel ? input.totals.sequences : input.totals.tokens, 1),
+          );
+          correctionMetrics["rolloutRatioMean"] = tf.mul(correction.ratioMean, share) as tf.Scalar;
+          correctionMetrics["rolloutMaskedFraction"] = tf.mul(correction.maskedFraction, share) as tf.Scalar;
+          correctionMetrics["rolloutRatioMax"] = correction.ratioMax;
+        }
         const entropy = input.entropy === undefined ? undefined : masked(input.entropy, mask);
         const lossMask =
           entropy === undefined || config.topEntropyFraction >= 1
@@ -154,6 +190,7 @@ export const policyGradientObjective = (config: PolicyGradientConfig): Objective
               kl: zero,
               klLoss: zero,
               ...entropyMetrics,
+              ...correctionMetrics,
             },
           };
         const sequences = Math.max(input.totals.sequences, 1);
@@ -172,6 +209,7 @@ export const policyGradientObjective = (config: PolicyGradientConfig): Objective
               kl: klMetric,
               klLoss: zero,
               ...entropyMetrics,
+              ...correctionMetrics,
             },
           };
         const weights = column(input.samples["klWeight"] ?? input.samples.advantage.map(() => 1));
@@ -179,7 +217,15 @@ export const policyGradientObjective = (config: PolicyGradientConfig): Objective
         const total = tf.add(withEntropy, klLoss) as tf.Scalar;
         return {
           loss: total,
-          metrics: { loss: total, policyLoss, clipFraction, kl: klMetric, klLoss, ...entropyMetrics },
+          metrics: {
+            loss: total,
+            policyLoss,
+            clipFraction,
+            kl: klMetric,
+            klLoss,
+            ...entropyMetrics,
+            ...correctionMetrics,
+          },
         };
       });
     },

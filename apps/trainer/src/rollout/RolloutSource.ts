@@ -1,0 +1,92 @@
+import type { GenerationOptions, GenerationRequest, Rollout } from "@apo-rl/core";
+import type { TrainablePolicy } from "../TrainablePolicy.js";
+
+/**
+ * Where one group's rollouts came from (one line per request in `metrics.jsonl`).
+ *
+ * @since 0.1.0
+ * @category rollout
+ */
+export interface RolloutAssignment {
+  readonly promptId: string;
+  /** The server that returned the group. */
+  readonly server: string;
+  /** The weight version it was sampled with (the number of optimizer updates before it). */
+  readonly weightVersion: number;
+  /** Servers tried, the successful one included (1 without failover). */
+  readonly attempts: number;
+}
+
+/**
+ * What the remote rollout backend did during one step: the `rolloutService` field of a
+ * `metrics.jsonl` train record.
+ *
+ * @since 0.1.0
+ * @category rollout
+ */
+export interface RolloutServiceRecord {
+  /** The weight version the rollouts were sampled with. */
+  readonly weightVersion: number;
+  /** Optimizer updates between those weights and the ones being trained (1 with `rollout.async: 1`). */
+  readonly staleness: number;
+  readonly assignments: ReadonlyArray<RolloutAssignment>;
+  /** Requests sent again to another server after a failure. */
+  readonly retries: number;
+  /** The servers that failed during the step, with why; they take no more requests. */
+  readonly failures: ReadonlyArray<{ readonly server: string; readonly reason: string }>;
+  readonly liveServers: number;
+  /** Seconds spent writing and loading the new weights before the rollouts. */
+  readonly syncSeconds: number;
+}
+
+/**
+ * The rollouts of one step and how they were made.
+ *
+ * @since 0.1.0
+ * @category rollout
+ */
+export interface RolloutBatch {
+  readonly rollouts: ReadonlyArray<Rollout>;
+  /** The remote backend's record; absent for in-process generation. */
+  readonly record?: RolloutServiceRecord;
+}
+
+/**
+ * Where a step's rollouts come from: the policy in this process, or a pool of rollout servers.
+ * `step` is the 0-based step: the weights the rollouts must be sampled with are those after
+ * `step` optimizer updates.
+ *
+ * @since 0.1.0
+ * @category rollout
+ */
+export interface RolloutSource {
+  readonly kind: "in-process" | "remote";
+  generate(
+    requests: ReadonlyArray<GenerationRequest>,
+    options: GenerationOptions,
+    context: { readonly step: number },
+  ): Promise<RolloutBatch>;
+  /**
+   * Register step `context.step`'s requests ahead of time (`rollout.async: 1`): a source that can
+   * samples them while the previous step trains, with that step's weights.
+   */
+  schedule?(
+    requests: ReadonlyArray<GenerationRequest>,
+    options: GenerationOptions,
+    context: { readonly step: number },
+  ): void;
+  /** Stop what the source started (spawned servers). */
+  close(): Promise<void>;
+}
+
+/**
+ * Rollouts sampled by the policy being trained, in this process.
+ *
+ * @since 0.1.0
+ * @category rollout
+ */
+export const inProcessRolloutSource = (policy: TrainablePolicy): RolloutSource => ({
+  kind: "in-process",
+  generate: async (requests, options) => ({ rollouts: await policy.generate(requests, options) }),
+  close: async () => undefined,
+});

@@ -1,0 +1,307 @@
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { GenerationOptions, GenerationRequest, Rollout } from "@apo-rl/core";
+import type { TrainablePolicy } from "../TrainablePolicy.js";
+import { RolloutServiceError } from "./errors.js";
+import type { RolloutAssignment, RolloutServiceRecord, RolloutSource } from "./RolloutSource.js";
+import type { RemoteChoice, RolloutServerClient } from "./rolloutServerClient.js";
+
+/**
+ * How new weights reach the servers: `lora` saves the PEFT adapter and loads it under a new name per
+ * version (vLLM's and SGLang's `load_lora_adapter`, the previous one unloaded); `disk` saves a full
+ * checkpoint and asks every server to read it (SGLang's `update_weights_from_disk`).
+ *
+ * @since 0.1.0
+ * @category rollout
+ */
+export type WeightSync = "lora" | "disk";
+
+/**
+ * Options of {@link remoteRolloutSource}.
+ *
+ * @since 0.1.0
+ * @category rollout
+ */
+export interface RemoteRolloutSourceOptions {
+  readonly clients: ReadonlyArray<RolloutServerClient>;
+  /** The policy being trained: its `save` writes what the servers load. */
+  readonly policy: TrainablePolicy;
+  readonly weightSync: WeightSync;
+  /** The base model's name on the servers (requests name it under `disk` sync). */
+  readonly baseModel: string;
+  /** Where each weight version is written for the servers to read (`<directory>/v<N>`). */
+  readonly syncDirectory: string;
+  /** Requests one server runs or holds queued at once (default 2). */
+  readonly maxInFlightPerServer?: number;
+  /** Informational lines (failovers). */
+  readonly log?: (line: string) => void;
+  /** Stops spawned servers on `close`. */
+  readonly onClose?: () => Promise<void>;
+}
+
+/** A request's error that every server would give (a bad request), as opposed to a server's failure. */
+const isRequestFault = (error: unknown) =>
+  error instanceof RolloutServiceError && /answered (400|413|422):/.test(error.reason);
+
+/**
+ * A 32-bit seed per request from the step's seed and the request's position: the same on every
+ * server, so a retried group is sampled again exactly (with the same weights).
+ */
+const requestSeed = (seed: number, index: number): number => {
+  let state = (Math.floor(seed) ^ Math.imul(index + 1, 0x9e3779b9)) >>> 0;
+  state = Math.imul(state ^ (state >>> 16), 0x85ebca6b);
+  state = Math.imul(state ^ (state >>> 13), 0xc2b2ae35);
+  return (state ^ (state >>> 16)) >>> 0;
+};
+
+interface ServerState {
+  readonly client: RolloutServerClient;
+  inFlight: number;
+  live: boolean;
+  syncedVersion: number;
+  adapterName: string | undefined;
+}
+
+/**
+ * Rollouts from a pool of OpenAI-compatible servers (apo-serve, vLLM, SGLang). Before the rollouts
+ * of step `k` every live server gets the weights after `k` updates (version `k`; written once by
+ * `policy.save`, loaded per server). Each request (one prompt, `n` = group size) goes to the live
+ * server with the fewest requests in flight; a server that fails or times out is dropped and its
+ * requests are sent to another one, so every group is sampled exactly once. The step fails with a
+ * {@link RolloutServiceError} only when no server is left (or a request is refused as invalid).
+ * The servers' log-probs become the rollouts' `logprobs`, the objective's old log-probs.
+ *
+ * @since 0.1.0
+ * @category rollout
+ */
+export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): RolloutSource => {
+  const log = options.log ?? (() => undefined);
+  const limit = options.maxInFlightPerServer ?? 2;
+  const servers: ServerState[] = options.clients.map((client) => ({
+    client,
+    inFlight: 0,
+    live: true,
+    syncedVersion: -1,
+    adapterName: undefined,
+  }));
+  if (servers.length === 0)
+    throw new RolloutServiceError({ server: null, reason: "no rollout server was given" });
+  let writtenVersion = -1;
+  const failures: Array<{ server: string; reason: string }> = [];
+
+  const drop = (server: ServerState, error: unknown) => {
+    if (!server.live) return;
+    server.live = false;
+    const reason = error instanceof Error ? error.message : String(error);
+    failures.push({ server: server.client.url, reason });
+    log(`rollout server ${server.client.url} dropped: ${reason}`);
+  };
+  const liveServers = () => servers.filter((server) => server.live);
+  const noneLeft = (what: string) =>
+    new RolloutServiceError({
+      server: null,
+      reason: `no rollout server is left ${what} (${failures.map((failure) => `${failure.server}: ${failure.reason}`).join("; ")})`,
+    });
+
+  const versionDirectory = (version: number) => join(options.syncDirectory, `v${version}`);
+
+  /** Write weight version `version` once and load it on every live server that lacks it. */
+  const sync = async (version: number) => {
+    if (liveServers().every((server) => server.syncedVersion === version)) return;
+    if (writtenVersion !== version) {
+      await mkdir(options.syncDirectory, { recursive: true });
+      await options.policy.save(versionDirectory(version));
+      if (writtenVersion >= 0) await rm(versionDirectory(writtenVersion), { recursive: true, force: true });
+      writtenVersion = version;
+    }
+    await Promise.all(
+      liveServers().map(async (server) => {
+        if (server.syncedVersion === version) return;
+        try {
+          if (options.weightSync === "disk")
+            await server.client.updateWeightsFromDisk(versionDirectory(version), String(version));
+          else {
+            const name = `${options.baseModel}-v${version}`;
+            await server.client.loadLoraAdapter(name, versionDirectory(version));
+            const previous = server.adapterName;
+            server.adapterName = name;
+            if (previous !== undefined)
+              await server.client.unloadLoraAdapter(previous).catch(() => undefined);
+          }
+          server.syncedVersion = version;
+        } catch (error) {
+          drop(server, error);
+        }
+      }),
+    );
+    if (liveServers().length === 0) throw noneLeft(`after loading weight version ${version}`);
+  };
+
+  const modelOf = (server: ServerState) =>
+    options.weightSync === "disk" ? options.baseModel : (server.adapterName ?? options.baseModel);
+
+  /** Sample every request once on the live servers (with the weights they hold), with failover. */
+  const sample = async (
+    requests: ReadonlyArray<GenerationRequest>,
+    generation: GenerationOptions,
+    step: number,
+  ) => {
+    const failuresBefore = failures.length;
+    const results: Array<
+      { choices: ReadonlyArray<RemoteChoice>; assignment: RolloutAssignment } | undefined
+    > = requests.map(() => undefined);
+    const attempts = requests.map(() => 0);
+    const pending = requests.map((_, index) => index);
+    let retries = 0;
+
+    await new Promise<void>((resolve, reject) => {
+      let running = 0;
+      let settled = false;
+      const finish = (error?: unknown) => {
+        if (settled) return;
+        settled = true;
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const dispatch = () => {
+        if (settled) return;
+        if (pending.length === 0 && running === 0) return finish();
+        while (pending.length > 0) {
+          const candidates = liveServers().filter((server) => server.inFlight < limit);
+          if (liveServers().length === 0) return finish(noneLeft(`to sample step ${step + 1}'s rollouts`));
+          if (candidates.length === 0) return;
+          const server = candidates.reduce((best, candidate) =>
+            candidate.inFlight < best.inFlight ? candidate : best,
+          );
+          const index = pending.shift()!;
+          const request: GenerationRequest = requests[index]!;
+          attempts[index]! += 1;
+          server.inFlight += 1;
+          running += 1;
+          const options: GenerationOptions = { ...generation, seed: requestSeed(generation.seed, index) };
+          const weightVersion = server.syncedVersion;
+          server.client
+            .generate(modelOf(server), request, options)
+            .then(
+              (choices) => {
+                if (results[index] !== undefined)
+                  throw new RolloutServiceError({
+                    server: server.client.url,
+                    reason: `request ${index} answered twice`,
+                  });
+                results[index] = {
+                  choices,
+                  assignment: {
+                    promptId: request.promptId,
+                    server: server.client.url,
+                    weightVersion,
+                    attempts: attempts[index]!,
+                  },
+                };
+              },
+              (error: unknown) => {
+                if (isRequestFault(error)) return finish(error);
+                drop(server, error);
+                retries += 1;
+                pending.unshift(index);
+              },
+            )
+            .catch(finish)
+            .finally(() => {
+              server.inFlight -= 1;
+              running -= 1;
+              dispatch();
+            });
+        }
+      };
+      dispatch();
+    });
+
+    const rollouts: Rollout[] = [];
+    results.forEach((result, index) => {
+      if (result === undefined)
+        throw new RolloutServiceError({ server: null, reason: `request ${index} got no rollouts` });
+      result.choices.forEach((choice, groupIndex) => {
+        rollouts.push({
+          promptId: requests[index]!.promptId,
+          groupIndex,
+          tokenIds: [...choice.tokenIds],
+          logprobs: [...choice.logprobs],
+          text: choice.text,
+          finishReason: choice.finishReason,
+        });
+      });
+    });
+    const assignments = results.map((result) => result!.assignment);
+    return { rollouts, assignments, retries, failures: failures.slice(failuresBefore) };
+  };
+
+  type Sampled = Awaited<ReturnType<typeof sample>>;
+  /** The next step's requests, registered by `schedule`; sampled once this step's rollouts are in. */
+  const scheduled = new Map<
+    number,
+    { requests: ReadonlyArray<GenerationRequest>; generation: GenerationOptions; running?: Promise<Sampled> }
+  >();
+  const canonical = (generation: GenerationOptions) =>
+    JSON.stringify(Object.entries(generation).sort(([left], [right]) => left.localeCompare(right)));
+  const sameRequests = (left: ReadonlyArray<GenerationRequest>, right: ReadonlyArray<GenerationRequest>) =>
+    left.length === right.length &&
+    left.every((request, index) => request.promptId === right[index]!.promptId);
+
+  return {
+    kind: "remote",
+    schedule: (requests, generation, context) => {
+      scheduled.set(context.step, { requests, generation });
+    },
+    generate: async (requests, generation, context) => {
+      const step = context.step;
+      const prefetched = scheduled.get(step);
+      scheduled.delete(step);
+      let syncSeconds = 0;
+      const timedSync = async (version: number) => {
+        const started = performance.now();
+        await sync(version);
+        syncSeconds += (performance.now() - started) / 1000;
+      };
+      let sampled: Sampled;
+      if (
+        prefetched?.running !== undefined &&
+        sameRequests(prefetched.requests, requests) &&
+        canonical(prefetched.generation) === canonical(generation)
+      )
+        sampled = await prefetched.running;
+      else {
+        await prefetched?.running?.catch(() => undefined);
+        await timedSync(step);
+        sampled = await sample(requests, generation, step);
+      }
+      // Off-policy by one step: the next step's rollouts are sampled with this step's weights while it trains.
+      const next = scheduled.get(step + 1);
+      if (next !== undefined) {
+        await timedSync(step);
+        next.running = sample(next.requests, next.generation, step + 1);
+        next.running.catch(() => undefined);
+      }
+      const weightVersion = Math.min(
+        step,
+        ...sampled.assignments.map((assignment) => assignment.weightVersion),
+      );
+      const record: RolloutServiceRecord = {
+        weightVersion,
+        staleness: step - weightVersion,
+        assignments: sampled.assignments,
+        retries: sampled.retries,
+        failures: sampled.failures,
+        liveServers: liveServers().length,
+        syncSeconds,
+      };
+      return { rollouts: sampled.rollouts, record };
+    },
+    close: async () => {
+      for (const next of scheduled.values()) await next.running?.catch(() => undefined);
+      scheduled.clear();
+      await options.onClose?.();
+      if (writtenVersion >= 0) await rm(options.syncDirectory, { recursive: true, force: true });
+    },
+  };
+};

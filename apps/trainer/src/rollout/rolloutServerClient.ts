@@ -1,0 +1,287 @@
+import type { FinishReason, GenerationOptions, GenerationRequest } from "@apo-rl/core";
+import { RolloutServiceError } from "./errors.js";
+import { imageDataUri } from "./imageDataUri.js";
+
+/**
+ * One sampled response as a rollout server returned it.
+ *
+ * @since 0.1.0
+ * @category rollout
+ */
+export interface RemoteChoice {
+  readonly tokenIds: ReadonlyArray<number>;
+  readonly logprobs: ReadonlyArray<number>;
+  readonly text: string;
+  readonly finishReason: FinishReason;
+}
+
+/**
+ * Options of {@link rolloutServerClient}.
+ *
+ * @since 0.1.0
+ * @category rollout
+ */
+export interface RolloutServerClientOptions {
+  /** Sent as `Authorization: Bearer <apiKey>`. */
+  readonly apiKey?: string;
+  /** Per-request time limit in milliseconds. */
+  readonly timeoutMs: number;
+  /** How many 429 answers to wait out (their `Retry-After`, at most 5 s each) before failing. */
+  readonly busyRetries?: number;
+}
+
+/**
+ * A client of one OpenAI-compatible rollout server (`apo-serve`, vLLM or SGLang): chat completions
+ * with token ids and log-probs, and the weight-sync endpoints.
+ *
+ * @since 0.1.0
+ * @category rollout
+ */
+export interface RolloutServerClient {
+  readonly url: string;
+  /** `/v1/chat/completions` for one request: `options.n` responses sampled with `options.seed`. */
+  generate(
+    model: string,
+    request: GenerationRequest,
+    options: GenerationOptions,
+  ): Promise<ReadonlyArray<RemoteChoice>>;
+  /** vLLM's `/v1/load_lora_adapter`. */
+  loadLoraAdapter(name: string, path: string): Promise<void>;
+  /** vLLM's `/v1/unload_lora_adapter`. */
+  unloadLoraAdapter(name: string): Promise<void>;
+  /** SGLang's `/update_weights_from_disk`. */
+  updateWeightsFromDisk(path: string, weightVersion: string): Promise<void>;
+  /** `GET /health` answers 200. */
+  healthy(): Promise<boolean>;
+  /** The ids of `GET /v1/models`, the base model first. */
+  modelIds(): Promise<ReadonlyArray<string>>;
+}
+
+/** The OpenAI content parts of a core message; image parts take the request's images in order. */
+const chatMessages = async (request: GenerationRequest) => {
+  let imageIndex = 0;
+  return Promise.all(
+    request.messages.map(async (message) => {
+      if (typeof message.content === "string") return { role: message.role, content: message.content };
+      const content = [];
+      for (const part of message.content) {
+        if (part.type === "text") content.push({ type: "text", text: part.text });
+        else {
+          const image = request.images?.[imageIndex] ?? part.image;
+          imageIndex += 1;
+          content.push({ type: "image_url", image_url: { url: await imageDataUri(image) } });
+        }
+      }
+      return { role: message.role, content };
+    }),
+  );
+};
+
+/**
+ * The `/v1/chat/completions` body of a generation request: its messages (images as data URIs),
+ * the sampling options (`top_k` and `stop` when set), `logprobs: true`, and vLLM's
+ * `return_token_ids` / `return_tokens_as_token_ids` so that the exact token ids come back.
+ *
+ * @since 0.1.0
+ * @category rollout
+ */
+export const chatCompletionBody = async (
+  model: string,
+  request: GenerationRequest,
+  options: GenerationOptions,
+) => ({
+  model,
+  messages: await chatMessages(request),
+  n: options.n,
+  temperature: options.temperature,
+  top_p: options.topP ?? 1,
+  ...(options.topK !== undefined && options.topK > 0 ? { top_k: options.topK } : {}),
+  max_tokens: options.maxNewTokens,
+  ...(options.stopStrings !== undefined && options.stopStrings.length > 0
+    ? { stop: options.stopStrings }
+    : {}),
+  seed: options.seed,
+  logprobs: true,
+  top_logprobs: 0,
+  return_token_ids: true,
+  return_tokens_as_token_ids: true,
+  skip_special_tokens: true,
+});
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** Token ids and log-probs of one choice: `token_ids`, else the `token_id:<id>` log-prob tokens. */
+const parseChoice = (choice: unknown, url: string): RemoteChoice & { readonly index: number } => {
+  const fail = (reason: string): never => {
+    throw new RolloutServiceError({ server: url, reason: `malformed chat completion: ${reason}` });
+  };
+  if (!isRecord(choice)) return fail("a choice is not an object");
+  const content = isRecord(choice["logprobs"]) ? choice["logprobs"]["content"] : undefined;
+  if (!Array.isArray(content))
+    return fail("a choice has no logprobs.content (the server must return log-probs)");
+  const logprobs = content.map((entry) => {
+    const value = isRecord(entry) ? entry["logprob"] : undefined;
+    if (typeof value !== "number" || Number.isNaN(value) || value === Number.POSITIVE_INFINITY)
+      return fail("a log-prob is not a number");
+    return Math.max(Math.min(value as number, 0), -1e9);
+  });
+  const tokenIds = Array.isArray(choice["token_ids"])
+    ? (choice["token_ids"] as unknown[])
+    : content.map((entry) => {
+        const match = /^token_id:(\d+)$/.exec(isRecord(entry) ? String(entry["token"]) : "");
+        return match === null
+          ? fail("no token_ids and the log-prob tokens are not token_id:<id>")
+          : Number(match[1]);
+      });
+  if (tokenIds.some((id) => typeof id !== "number" || !Number.isInteger(id) || id < 0))
+    fail("token_ids holds something other than token ids");
+  if (tokenIds.length !== logprobs.length)
+    fail(`${tokenIds.length} token ids but ${logprobs.length} log-probs`);
+  const finish = choice["finish_reason"];
+  const message = choice["message"];
+  return {
+    index: typeof choice["index"] === "number" ? choice["index"] : 0,
+    tokenIds: tokenIds as number[],
+    logprobs,
+    text: isRecord(message) && typeof message["content"] === "string" ? message["content"] : "",
+    finishReason: finish === "stop" ? "stop" : "length",
+  };
+};
+
+const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+
+/**
+ * A {@link RolloutServerClient} for the server at `url` (e.g. `http://127.0.0.1:8000`).
+ *
+ * @since 0.1.0
+ * @category rollout
+ */
+export const rolloutServerClient = (
+  url: string,
+  options: RolloutServerClientOptions,
+): RolloutServerClient => {
+  const base = url.replace(/\/+$/, "");
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    ...(options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` }),
+  };
+  const busyRetries = options.busyRetries ?? 3;
+
+  const post = async (path: string, body: unknown): Promise<unknown> => {
+    let reconnected = false;
+    for (let attempt = 0; ; attempt++) {
+      let response: Response;
+      try {
+        response = await fetch(`${base}${path}`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(options.timeoutMs),
+        });
+      } catch (error) {
+        const cause =
+          error instanceof Error
+            ? error.cause instanceof Error
+              ? error.cause.message
+              : error.message
+            : String(error);
+        // A pooled keep-alive connection the server closed meanwhile: send once more on a new one.
+        if (!reconnected && /other side closed|socket hang up|ECONNRESET|UND_ERR_SOCKET/i.test(cause)) {
+          reconnected = true;
+          continue;
+        }
+        throw new RolloutServiceError({ server: base, reason: `POST ${path} failed: ${cause}` });
+      }
+      const text = await response.text();
+      if (response.status === 429 && attempt < busyRetries) {
+        const seconds = Number(response.headers.get("retry-after") ?? "1");
+        await sleep(1000 * Math.min(Number.isFinite(seconds) && seconds > 0 ? seconds : 1, 5));
+        continue;
+      }
+      let json: unknown = text;
+      try {
+        json = text === "" ? undefined : JSON.parse(text);
+      } catch {
+        // vLLM answers its LoRA endpoints with a plain text line.
+      }
+      if (!response.ok) {
+        const error = isRecord(json) ? json["error"] : undefined;
+        const message =
+          isRecord(error) && typeof error["message"] === "string"
+            ? error["message"]
+            : isRecord(json) && typeof json["message"] === "string"
+              ? json["message"]
+              : isRecord(json) && typeof json["error_message"] === "string"
+                ? json["error_message"]
+                : text.slice(0, 300);
+        throw new RolloutServiceError({
+          server: base,
+          reason: `POST ${path} answered ${response.status}: ${message}`,
+        });
+      }
+      if (isRecord(json) && json["success"] === false)
+        throw new RolloutServiceError({
+          server: base,
+          reason: `POST ${path} failed: ${String(json["message"] ?? json["error_message"])}`,
+        });
+      return json;
+    }
+  };
+
+  return {
+    url: base,
+    generate: async (model, request, generation) => {
+      const json = await post("/v1/chat/completions", await chatCompletionBody(model, request, generation));
+      const choices = isRecord(json) ? json["choices"] : undefined;
+      if (!Array.isArray(choices) || choices.length !== generation.n)
+        throw new RolloutServiceError({
+          server: base,
+          reason: `asked for ${generation.n} choices, got ${Array.isArray(choices) ? choices.length : "none"}`,
+        });
+      return choices
+        .map((choice) => parseChoice(choice, base))
+        .sort((left, right) => left.index - right.index)
+        .map(({ index: _index, ...choice }) => choice);
+    },
+    loadLoraAdapter: async (name, path) => {
+      await post("/v1/load_lora_adapter", { lora_name: name, lora_path: path });
+    },
+    unloadLoraAdapter: async (name) => {
+      await post("/v1/unload_lora_adapter", { lora_name: name });
+    },
+    updateWeightsFromDisk: async (path, weightVersion) => {
+      await post("/update_weights_from_disk", { model_path: path, weight_version: weightVersion });
+    },
+    modelIds: async () => {
+      let json: unknown;
+      try {
+        const response = await fetch(`${base}/v1/models`, {
+          headers,
+          signal: AbortSignal.timeout(options.timeoutMs),
+        });
+        json = await response.json();
+      } catch (error) {
+        throw new RolloutServiceError({
+          server: base,
+          reason: `GET /v1/models failed: ${(error as Error).message}`,
+        });
+      }
+      const data = isRecord(json) ? json["data"] : undefined;
+      if (!Array.isArray(data))
+        throw new RolloutServiceError({ server: base, reason: "GET /v1/models has no data list" });
+      return data.flatMap((model) =>
+        isRecord(model) && typeof model["id"] === "string" ? [model["id"]] : [],
+      );
+    },
+    healthy: async () => {
+      try {
+        const response = await fetch(`${base}/health`, { signal: AbortSignal.timeout(options.timeoutMs) });
+        await response.arrayBuffer();
+        return response.ok;
+      } catch {
+        return false;
+      }
+    },
+  };
+};

@@ -1,0 +1,88 @@
+import { join } from "node:path";
+import { checkpointDirectoryOf } from "../qwen/qwenPolicyFromConfig.js";
+import type { TrainablePolicy } from "../TrainablePolicy.js";
+import type { TrainerConfig } from "../TrainerConfig.js";
+import { RolloutServiceError } from "./errors.js";
+import { inProcessRolloutSource, type RolloutSource } from "./RolloutSource.js";
+import { remoteRolloutSource } from "./remoteRolloutSource.js";
+import { rolloutServerClient } from "./rolloutServerClient.js";
+import { spawnRolloutServers } from "./spawnRolloutServers.js";
+
+/** The name spawned `apo-serve` processes serve the policy under. */
+const SPAWNED_MODEL_NAME = "policy";
+
+/**
+ * Options of {@link createRolloutSourceFromConfig}.
+ *
+ * @since 0.1.0
+ * @category rollout
+ */
+export interface RolloutSourceSetup {
+  /** The tfjs backend the trainer runs on (spawned servers use the same). */
+  readonly backend: string;
+  /** The command that runs `apo-serve` for `rollout.spawn` (default: the built `dist/serveCli.js`). */
+  readonly serveCommand?: ReadonlyArray<string>;
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * The rollout source of `config.rollout`: in-process unless `servers` or `spawn` is set; then a pool
+ * of rollout servers (spawned on loopback ports for `spawn`, stopped by `close`). The bearer token
+ * of the servers, if any, comes from `APO_ROLLOUT_API_KEY`.
+ *
+ * @since 0.1.0
+ * @category rollout
+ */
+export const createRolloutSourceFromConfig = async (
+  config: TrainerConfig,
+  policy: TrainablePolicy,
+  setup: RolloutSourceSetup,
+): Promise<RolloutSource> => {
+  const { rollout } = config;
+  const servers = rollout.servers ?? [];
+  const spawn = rollout.spawn ?? 0;
+  if (servers.length === 0 && spawn === 0) return inProcessRolloutSource(policy);
+  const spawned =
+    spawn > 0
+      ? await spawnRolloutServers({
+          count: spawn,
+          model: checkpointDirectoryOf(config),
+          servedModelName: SPAWNED_MODEL_NAME,
+          backend: setup.backend,
+          ...(setup.serveCommand === undefined ? {} : { command: setup.serveCommand }),
+          ...(setup.log === undefined ? {} : { log: setup.log }),
+        })
+      : undefined;
+  try {
+    const apiKey = process.env["APO_ROLLOUT_API_KEY"] || undefined;
+    const clients = (spawned?.urls ?? servers).map((url) =>
+      rolloutServerClient(url, {
+        timeoutMs: (rollout.requestTimeoutSeconds ?? 300) * 1000,
+        ...(apiKey === undefined ? {} : { apiKey }),
+      }),
+    );
+    let baseModel = rollout.model ?? (spawned === undefined ? undefined : SPAWNED_MODEL_NAME);
+    if (baseModel === undefined) {
+      baseModel = (await clients[0]!.modelIds())[0];
+      if (baseModel === undefined)
+        throw new RolloutServiceError({
+          server: clients[0]!.url,
+          reason: "/v1/models lists no model; set rollout.model",
+        });
+    }
+    const weightSync = rollout.weightSync ?? (config.model.lora === undefined ? "disk" : "lora");
+    return remoteRolloutSource({
+      clients,
+      policy,
+      weightSync,
+      baseModel,
+      syncDirectory: join(config.output.runDir, "rollout-weights"),
+      maxInFlightPerServer: rollout.maxInFlightPerServer ?? 2,
+      ...(setup.log === undefined ? {} : { log: setup.log }),
+      ...(spawned === undefined ? {} : { onClose: spawned.stop }),
+    });
+  } catch (error) {
+    await spawned?.stop();
+    throw error;
+  }
+};

@@ -1,0 +1,384 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { invalidRequest, notFound, ServeRequestError } from "./errors.js";
+import {
+  decodeChatCompletionRequest,
+  decodeCompletionRequest,
+  decodeLoadLoraRequest,
+  decodeUnloadLoraRequest,
+  decodeUpdateWeightsRequest,
+} from "./openAiRequests.js";
+import {
+  chatCompletionResponse,
+  completionResponse,
+  errorResponse,
+  modelListResponse,
+} from "./openAiResponses.js";
+import type { ServeEngine } from "./ServeEngine.js";
+
+/**
+ * Options of {@link startRolloutServer}.
+ *
+ * @since 0.1.0
+ * @category serve
+ */
+export interface RolloutServerOptions {
+  /** Address to bind (default `127.0.0.1`: loopback only). */
+  readonly host?: string;
+  /** Port (default 0: any free port; the bound one is in `RolloutServer.port`). */
+  readonly port?: number;
+  /** When set, every endpoint but `/health` needs `Authorization: Bearer <apiKey>`. */
+  readonly apiKey?: string;
+  /** Most requests queued or running at once; one more is answered 429 with `Retry-After` (default 64). */
+  readonly maxQueue?: number;
+  /** Largest request body in bytes (default 64 MiB); a larger one is answered 413. */
+  readonly maxBodyBytes?: number;
+  /** Seconds a 429 asks the client to wait (default 1). */
+  readonly retryAfterSeconds?: number;
+}
+
+/**
+ * A running `apo-serve` HTTP server.
+ *
+ * @since 0.1.0
+ * @category serve
+ */
+export interface RolloutServer {
+  readonly url: string;
+  readonly port: number;
+  /** Requests queued or running. */
+  readonly pending: number;
+  /**
+   * Graceful shutdown: refuse new requests (503), finish the queued and running ones, then close
+   * every connection. Resolves once the server is closed.
+   */
+  close(): Promise<void>;
+}
+
+interface Reply {
+  readonly status: number;
+  readonly body: unknown;
+  /** Send `body` as `text/plain` (vLLM answers the LoRA endpoints with a text line). */
+  readonly text?: boolean;
+}
+
+type Route = {
+  readonly method: "GET" | "POST";
+  readonly open?: boolean;
+  /** Runs on the engine: queued behind other engine work. */
+  readonly queued: boolean;
+  readonly run: (body: unknown) => Promise<Reply> | Reply;
+};
+
+const digest = (value: string) => createHash("sha256").update(value, "utf8").digest();
+
+/** Compare bearer tokens in constant time (hashes of equal length, whatever the lengths of the tokens). */
+const tokenMatches = (header: string | undefined, expected: Buffer): boolean => {
+  const match = /^Bearer\s+(.+)$/i.exec(header ?? "");
+  const given = digest(match?.[1]?.trim() ?? "");
+  return timingSafeEqual(given, expected) && match !== null;
+};
+
+const readBody = (request: IncomingMessage, limit: number): Promise<unknown> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    request.on("data", (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        reject(
+          new ServeRequestError({
+            status: 413,
+            type: "invalid_request_error",
+            param: null,
+            reason: `The request body exceeds ${limit} bytes.`,
+          }),
+        );
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on("error", (error) => {
+      if (!failed) reject(error);
+    });
+    request.on("end", () => {
+      if (failed) return;
+      const text = Buffer.concat(chunks).toString("utf8");
+      if (text.trim() === "") return resolve(undefined);
+      try {
+        resolve(JSON.parse(text));
+      } catch (error) {
+        reject(invalidRequest(null, `The request body is not valid JSON: ${(error as Error).message}`));
+      }
+    });
+  });
+
+const send = (response: ServerResponse, reply: Reply, headers: Record<string, string> = {}) => {
+  const text =
+    reply.text === true ? String(reply.body) : reply.body === undefined ? "" : JSON.stringify(reply.body);
+  response.writeHead(reply.status, {
+    "content-type": reply.text === true ? "text/plain; charset=utf-8" : "application/json",
+    "content-length": Buffer.byteLength(text),
+    ...headers,
+  });
+  response.end(text);
+};
+
+/** SGLang answers its weight endpoints with `{ success, message }` bodies, failures with 400. */
+const sglangFailure = (error: unknown, field: "message" | "error_message"): Reply => ({
+  status: error instanceof ServeRequestError ? error.status : 500,
+  body: { success: false, [field]: error instanceof Error ? error.message : String(error) },
+});
+
+/**
+ * Serve `engine` over HTTP with the OpenAI-compatible API and the vLLM/SGLang weight-sync endpoints:
+ *
+ * - `GET /health` (200; 503 while shutting down), `GET /v1/models`;
+ * - `POST /v1/chat/completions`, `POST /v1/completions`;
+ * - vLLM: `POST /v1/load_lora_adapter {lora_name, lora_path}`, `POST /v1/unload_lora_adapter {lora_name}`;
+ * - SGLang: `POST /update_weights_from_disk {model_path, weight_version?}`, `POST /load_lora_adapter`,
+ *   `POST /unload_lora_adapter`, `GET /get_model_info`, `GET /get_weight_version`.
+ *
+ * Engine work runs one request at a time in arrival order; at most `maxQueue` wait or run, the next
+ * is answered 429 with `Retry-After`. Bad requests get OpenAI-style JSON errors.
+ *
+ * @since 0.1.0
+ * @category serve
+ */
+export const startRolloutServer = async (
+  engine: ServeEngine,
+  options: RolloutServerOptions = {},
+): Promise<RolloutServer> => {
+  const host = options.host ?? "127.0.0.1";
+  const maxQueue = options.maxQueue ?? 64;
+  const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024;
+  const retryAfter = String(options.retryAfterSeconds ?? 1);
+  const expectedToken = options.apiKey === undefined ? undefined : digest(options.apiKey);
+  let pending = 0;
+  let tail: Promise<unknown> = Promise.resolve();
+  let draining = false;
+
+  const enqueue = <A>(job: () => Promise<A> | A): Promise<A> => {
+    if (pending >= maxQueue)
+      return Promise.reject(
+        new ServeRequestError({
+          status: 429,
+          type: "rate_limit_error",
+          param: null,
+          reason: `The server is busy: ${pending} requests are queued (--max-queue ${maxQueue}). Retry after ${retryAfter} s.`,
+        }),
+      );
+    pending += 1;
+    // Yield to the event loop first: requests that arrived meanwhile are read and queued (or refused).
+    const result = tail.then(() => new Promise((resolve) => setImmediate(resolve))).then(job);
+    tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result.finally(() => {
+      pending -= 1;
+    });
+  };
+
+  const routes: Record<string, Route> = {
+    "/health": { method: "GET", open: true, queued: false, run: () => ({ status: 200, body: undefined }) },
+    "/v1/models": {
+      method: "GET",
+      queued: false,
+      run: () => ({ status: 200, body: modelListResponse(engine.models()) }),
+    },
+    "/v1/chat/completions": {
+      method: "POST",
+      queued: true,
+      run: async (body) => {
+        const request = decodeChatCompletionRequest(body);
+        return { status: 200, body: chatCompletionResponse(await engine.chat(request), request) };
+      },
+    },
+    "/v1/completions": {
+      method: "POST",
+      queued: true,
+      run: async (body) => {
+        const request = decodeCompletionRequest(body);
+        return { status: 200, body: completionResponse(await engine.complete(request), request) };
+      },
+    },
+    "/v1/load_lora_adapter": {
+      method: "POST",
+      queued: true,
+      run: async (body) => {
+        const { name, path } = decodeLoadLoraRequest(body);
+        await engine.loadLoraAdapter(name, path);
+        return { status: 200, text: true, body: `Success: LoRA adapter '${name}' added successfully.` };
+      },
+    },
+    "/v1/unload_lora_adapter": {
+      method: "POST",
+      queued: true,
+      run: (body) => {
+        const { name } = decodeUnloadLoraRequest(body);
+        engine.unloadLoraAdapter(name);
+        return { status: 200, text: true, body: `Success: LoRA adapter '${name}' removed successfully.` };
+      },
+    },
+    "/load_lora_adapter": {
+      method: "POST",
+      queued: true,
+      run: async (body) => {
+        try {
+          const { name, path } = decodeLoadLoraRequest(body);
+          await engine.loadLoraAdapter(name, path);
+          return {
+            status: 200,
+            body: { success: true, error_message: "", loaded_adapters: engine.loraAdapters() },
+          };
+        } catch (error) {
+          return sglangFailure(error, "error_message");
+        }
+      },
+    },
+    "/unload_lora_adapter": {
+      method: "POST",
+      queued: true,
+      run: (body) => {
+        try {
+          engine.unloadLoraAdapter(decodeUnloadLoraRequest(body).name);
+          return {
+            status: 200,
+            body: { success: true, error_message: "", loaded_adapters: engine.loraAdapters() },
+          };
+        } catch (error) {
+          return sglangFailure(error, "error_message");
+        }
+      },
+    },
+    "/update_weights_from_disk": {
+      method: "POST",
+      queued: true,
+      run: async (body) => {
+        try {
+          const { modelPath, weightVersion } = decodeUpdateWeightsRequest(body);
+          await engine.updateWeightsFromDisk(modelPath, weightVersion);
+          return {
+            status: 200,
+            body: { success: true, message: "Succeeded to update model weights.", num_paused_requests: 0 },
+          };
+        } catch (error) {
+          return sglangFailure(error, "message");
+        }
+      },
+    },
+    "/get_model_info": {
+      method: "GET",
+      queued: false,
+      run: () => ({
+        status: 200,
+        body: {
+          model_path: engine.modelPath,
+          tokenizer_path: engine.modelPath,
+          is_generation: true,
+          weight_version: engine.weightVersion,
+        },
+      }),
+    },
+    "/get_weight_version": {
+      method: "GET",
+      queued: false,
+      run: () => ({ status: 200, body: { weight_version: engine.weightVersion } }),
+    },
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse) => {
+    try {
+      const path = new URL(request.url ?? "/", "http://127.0.0.1").pathname;
+      const route = routes[path];
+      if (route === undefined) throw notFound(null, `No route ${request.method} ${path}.`);
+      if (request.method !== route.method)
+        throw new ServeRequestError({
+          status: 405,
+          type: "invalid_request_error",
+          param: null,
+          reason: `${path} accepts ${route.method}, not ${request.method}.`,
+        });
+      if (draining)
+        throw new ServeRequestError({
+          status: 503,
+          type: "service_unavailable",
+          param: null,
+          reason: "The server is shutting down.",
+        });
+      if (
+        expectedToken !== undefined &&
+        route.open !== true &&
+        !tokenMatches(request.headers.authorization, expectedToken)
+      )
+        throw new ServeRequestError({
+          status: 401,
+          type: "authentication_error",
+          param: null,
+          reason: "Missing or wrong bearer token (Authorization: Bearer <api key>).",
+        });
+      const body = route.method === "POST" ? await readBody(request, maxBodyBytes) : undefined;
+      const reply = route.queued ? await enqueue(() => route.run(body)) : await route.run(body);
+      send(response, reply);
+    } catch (error) {
+      if (error instanceof ServeRequestError)
+        send(
+          response,
+          { status: error.status, body: errorResponse(error) },
+          error.status === 429 ? { "retry-after": retryAfter } : {},
+        );
+      else
+        send(response, {
+          status: 500,
+          body: errorResponse({
+            status: 500,
+            type: "internal_server_error",
+            param: null,
+            reason: error instanceof Error ? error.message : String(error),
+          }),
+        });
+    }
+  };
+
+  const server = createServer((request, response) => {
+    void handle(request, response);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  // Keep idle connections open long: a trainer busy with a step for longer than Node's 5 s default
+  // would otherwise find its pooled connection closed under it.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 130_000;
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    get pending() {
+      return pending;
+    },
+    close: () => {
+      closing ??= (async () => {
+        draining = true;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        // Let the queued and running requests finish and their replies go out.
+        while (pending > 0) await tail;
+        server.closeAllConnections();
+        await closed;
+      })();
+      return closing;
+    },
+  };
+};

@@ -1,0 +1,420 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { GenerationRequest } from "@apo-rl/core";
+import { syntheticCountingTask, toGenerationRequest } from "@apo-rl/datasets";
+import type { QwenVLPolicy } from "@apo-rl/qwen-vl";
+import * as tf from "@tensorflow/tfjs-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { demoCheckpointDirectory } from "../src/demo/demoAssets.js";
+import { loadQwenPolicy } from "../src/qwen/loadQwenPolicy.js";
+import { type RolloutServer, startRolloutServer } from "../src/serve/rolloutServer.js";
+import { createServeEngine, type ServeEngine } from "../src/serve/ServeEngine.js";
+import { testBackends, useBackend } from "./support/backends.js";
+
+// Request and response shapes written from the public API documentation:
+// - OpenAI chat completions (https://platform.openai.com/docs/api-reference/chat/create): `messages`
+//   with `image_url` content parts, `n`, `temperature`, `top_p`, `seed`, `max_tokens`, `logprobs`;
+//   the response's `choices[].logprobs.content[] = { token, logprob, bytes, top_logprobs }`.
+// - OpenAI completions (https://platform.openai.com/docs/api-reference/completions/create):
+//   `logprobs = { tokens, token_logprobs, top_logprobs, text_offset }`.
+// - vLLM's OpenAI-compatible server (docs.vllm.ai, "LoRA Adapters", "Dynamically serving LoRA
+//   Adapters"): POST /v1/load_lora_adapter {"lora_name", "lora_path"}, POST /v1/unload_lora_adapter
+//   {"lora_name"}; `return_tokens_as_token_ids` makes log-prob tokens read "token_id:<id>".
+// - SGLang (docs.sglang.ai, "Native APIs" and "SGLang for RL Systems"): POST /update_weights_from_disk
+//   {"model_path"} answers {"success", "message"}; /load_lora_adapter answers {"success", ...}.
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON responses, checked field by field
+type Json = any;
+
+const DOCUMENTED_IMAGE_PART = (url: string) => ({ type: "image_url", image_url: { url } });
+
+const demoRequest = (): GenerationRequest => {
+  const item = syntheticCountingTask({ trainSize: 1, heldOutSize: 0, difficulty: 0.25 }).train[0]!;
+  return toGenerationRequest(item);
+};
+
+/** The OpenAI form of the demo request, written out by hand. */
+const openAiMessages = (request: GenerationRequest) => {
+  const user = request.messages[0]!;
+  const parts = user.content as ReadonlyArray<{ type: string; text?: string }>;
+  const png = Buffer.from(request.images![0] as Uint8Array).toString("base64");
+  return [
+    {
+      role: "user",
+      content: parts.map((part) =>
+        part.type === "text"
+          ? { type: "text", text: part.text }
+          : DOCUMENTED_IMAGE_PART(`data:image/png;base64,${png}`),
+      ),
+    },
+  ];
+};
+
+const post = async (
+  server: RolloutServer,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+) => {
+  const response = await fetch(`${server.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: response.status, json: json as Json, headers: response.headers };
+};
+
+const expectOpenAiError = (json: Json, code: number, param?: string) => {
+  expect(Object.keys(json)).toEqual(["error"]);
+  expect(typeof json["error"].message).toBe("string");
+  expect(json["error"].message.length).toBeGreaterThan(0);
+  expect(typeof json["error"].type).toBe("string");
+  expect(json["error"].code).toBe(code);
+  if (param !== undefined) expect(json["error"].param).toBe(param);
+};
+
+for (const backend of testBackends) {
+  describe(`apo-serve protocol (${backend})`, () => {
+    let engine: ServeEngine;
+    let server: RolloutServer;
+    let policy: QwenVLPolicy;
+    const request = demoRequest();
+
+    beforeAll(async () => {
+      await useBackend(backend);
+      engine = await createServeEngine(demoCheckpointDirectory(), { servedModelName: "demo" });
+      server = await startRolloutServer(engine, { maxQueue: 2 });
+      policy = await loadQwenPolicy(demoCheckpointDirectory(), { entropy: false });
+    });
+    afterAll(async () => {
+      await server?.close();
+      engine?.dispose();
+      policy?.dispose();
+      policy?.model.dispose();
+    });
+
+    it("binds to loopback; /health and /v1/models answer as documented", async () => {
+      expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const health = await fetch(`${server.url}/health`);
+      expect(health.status).toBe(200);
+      const models = (await (await fetch(`${server.url}/v1/models`)).json()) as Json;
+      expect(models["object"]).toBe("list");
+      expect(models["data"]).toHaveLength(1);
+      expect(models["data"][0]).toMatchObject({ id: "demo", object: "model", parent: null });
+      expect(typeof models["data"][0].created).toBe("number");
+    });
+
+    it("chat completion with an image data URI, n, seed and logprobs: OpenAI shape, the in-process policy's tokens", async () => {
+      const tensorsBefore = tf.memory().numTensors;
+      const { status, json } = await post(server, "/v1/chat/completions", {
+        model: "demo",
+        messages: openAiMessages(request),
+        n: 3,
+        temperature: 1,
+        top_p: 1,
+        seed: 1234,
+        max_tokens: 12,
+        logprobs: true,
+        top_logprobs: 0,
+        return_token_ids: true,
+      });
+      expect(status).toBe(200);
+      expect(tf.memory().numTensors).toBe(tensorsBefore);
+      expect(json["object"]).toBe("chat.completion");
+      expect(json["id"]).toMatch(/^chatcmpl-/);
+      expect(json["model"]).toBe("demo");
+      expect(json["choices"]).toHaveLength(3);
+      const expected = await policy.generate([request], {
+        n: 3,
+        temperature: 1,
+        topP: 1,
+        maxNewTokens: 12,
+        seed: 1234,
+      });
+      let completionTokens = 0;
+      json["choices"].forEach((choice: Json, index: number) => {
+        expect(choice["index"]).toBe(index);
+        expect(choice["message"]).toEqual({ role: "assistant", content: expected[index]!.text });
+        expect(["stop", "length"]).toContain(choice["finish_reason"]);
+        expect(choice["finish_reason"]).toBe(expected[index]!.finishReason);
+        expect(choice["token_ids"]).toEqual(expected[index]!.tokenIds);
+        const content = choice["logprobs"].content as Array<Json>;
+        expect(content).toHaveLength(expected[index]!.tokenIds.length);
+        content.forEach((entry, position) => {
+          expect(Object.keys(entry).sort()).toEqual(["bytes", "logprob", "token", "top_logprobs"]);
+          expect(entry["top_logprobs"]).toEqual([]);
+          expect(entry["bytes"]).toEqual([...Buffer.from(entry["token"], "utf8")]);
+          expect(entry["logprob"]).toBeCloseTo(expected[index]!.logprobs[position]!, 5);
+        });
+        completionTokens += content.length;
+      });
+      expect(json["usage"].completion_tokens).toBe(completionTokens);
+      expect(json["usage"].total_tokens).toBe(json["usage"].prompt_tokens + completionTokens);
+      expect(json["prompt_token_ids"]).toHaveLength(json["usage"].prompt_tokens);
+    });
+
+    it("the same seed gives the same tokens; greedy equals the in-process greedy rollout", async () => {
+      const body = {
+        messages: openAiMessages(request),
+        n: 2,
+        temperature: 0,
+        max_tokens: 12,
+        logprobs: true,
+        return_tokens_as_token_ids: true,
+      };
+      const first = await post(server, "/v1/chat/completions", { ...body, seed: 7 });
+      const second = await post(server, "/v1/chat/completions", { ...body, seed: 7 });
+      expect(first.status).toBe(200);
+      expect(second.json["choices"].map((choice: Json) => choice.message)).toEqual(
+        first.json["choices"].map((choice: Json) => choice.message),
+      );
+      const [greedy] = await policy.generate([request], { n: 1, temperature: 0, maxNewTokens: 12, seed: 0 });
+      const tokens = first.json["choices"][0].logprobs.content.map((entry: Json) => entry.token);
+      expect(tokens).toEqual(greedy!.tokenIds.map((id) => `token_id:${id}`));
+    });
+
+    it("/v1/completions on a rendered prompt answers the text_completion shape", async () => {
+      const { status, json } = await post(server, "/v1/completions", {
+        model: "demo",
+        prompt: "<|im_start|>user\nHow many red shapes are there?<|im_end|>\n<|im_start|>assistant\n",
+        max_tokens: 5,
+        temperature: 0,
+        logprobs: 0,
+      });
+      expect(status).toBe(200);
+      expect(json["object"]).toBe("text_completion");
+      const choice = json["choices"][0];
+      expect(Object.keys(choice.logprobs).sort()).toEqual([
+        "text_offset",
+        "token_logprobs",
+        "tokens",
+        "top_logprobs",
+      ]);
+      expect(choice.logprobs.tokens).toHaveLength(choice.logprobs.token_logprobs.length);
+      expect(choice.logprobs.text_offset[0]).toBe(0);
+      for (const value of choice.logprobs.token_logprobs) expect(value).toBeLessThanOrEqual(0);
+      expect(json["usage"].completion_tokens).toBe(choice.logprobs.tokens.length);
+    });
+
+    it("400 with the field named: missing messages, bad temperature, remote image URL, bad JSON", async () => {
+      const missing = await post(server, "/v1/chat/completions", { model: "demo" });
+      expect(missing.status).toBe(400);
+      expectOpenAiError(missing.json, 400, "messages");
+      const temperature = await post(server, "/v1/chat/completions", {
+        messages: [{ role: "user", content: "hi" }],
+        temperature: -1,
+      });
+      expect(temperature.status).toBe(400);
+      expectOpenAiError(temperature.json, 400, "temperature");
+      const remote = await post(server, "/v1/chat/completions", {
+        messages: [{ role: "user", content: [DOCUMENTED_IMAGE_PART("https://example.com/cat.png")] }],
+      });
+      expect(remote.status).toBe(400);
+      expectOpenAiError(remote.json, 400, "messages[0].content[0].image_url.url");
+      const broken = await post(server, "/v1/chat/completions", "{not json");
+      expect(broken.status).toBe(400);
+      expectOpenAiError(broken.json, 400);
+    });
+
+    it("404 for an unknown model, an unknown adapter and an unknown route; 405 for a wrong method", async () => {
+      const model = await post(server, "/v1/chat/completions", {
+        model: "nope",
+        messages: [{ role: "user", content: "hi" }],
+      });
+      expect(model.status).toBe(404);
+      expectOpenAiError(model.json, 404, "model");
+      const unload = await post(server, "/v1/unload_lora_adapter", { lora_name: "never-loaded" });
+      expect(unload.status).toBe(404);
+      expectOpenAiError(unload.json, 404, "lora_name");
+      const sglangUnload = await post(server, "/unload_lora_adapter", { lora_name: "never-loaded" });
+      expect(sglangUnload.status).toBe(404);
+      expect(sglangUnload.json["success"]).toBe(false);
+      const route = await post(server, "/v2/nothing", {});
+      expect(route.status).toBe(404);
+      const method = await fetch(`${server.url}/v1/chat/completions`);
+      expect(method.status).toBe(405);
+    });
+
+    it("vLLM LoRA endpoints: the loaded adapter samples as the in-process LoRA policy; unload removes it", async () => {
+      const lora = await loadQwenPolicy(demoCheckpointDirectory(), {
+        lora: { rank: 2, alpha: 4, dropout: 0, targetModules: ["q", "v"] },
+        entropy: false,
+      });
+      try {
+        for (const variable of lora.adapter!.variables())
+          variable.assign(tf.randomNormal(variable.shape, 0, 0.5, "float32", 3));
+        const directory = mkdtempSync(join(tmpdir(), "apo-serve-lora-"));
+        await lora.save(directory);
+        const loaded = await post(server, "/v1/load_lora_adapter", {
+          lora_name: "policy-v1",
+          lora_path: directory,
+        });
+        expect(loaded.status).toBe(200);
+        expect(loaded.json).toBe("Success: LoRA adapter 'policy-v1' added successfully.");
+        const again = await post(server, "/v1/load_lora_adapter", {
+          lora_name: "policy-v1",
+          lora_path: directory,
+        });
+        expect(again.status).toBe(400);
+        expectOpenAiError(again.json, 400, "lora_name");
+        const models = (await (await fetch(`${server.url}/v1/models`)).json()) as Json;
+        expect(models["data"][1]).toMatchObject({ id: "policy-v1", parent: "demo", root: directory });
+        const body = {
+          messages: openAiMessages(request),
+          n: 2,
+          temperature: 1,
+          seed: 99,
+          max_tokens: 12,
+          logprobs: true,
+          return_token_ids: true,
+        };
+        const adapted = await post(server, "/v1/chat/completions", { ...body, model: "policy-v1" });
+        const expected = await lora.generate([request], { n: 2, temperature: 1, maxNewTokens: 12, seed: 99 });
+        expect(adapted.json["choices"].map((choice: Json) => choice.token_ids)).toEqual(
+          expected.map((rollout) => rollout.tokenIds),
+        );
+        const unloaded = await post(server, "/v1/unload_lora_adapter", { lora_name: "policy-v1" });
+        expect(unloaded.status).toBe(200);
+        const gone = await post(server, "/v1/chat/completions", { ...body, model: "policy-v1" });
+        expect(gone.status).toBe(404);
+      } finally {
+        lora.dispose();
+        lora.model.dispose();
+      }
+    });
+
+    it("SGLang /update_weights_from_disk: new weights sample as a policy loaded from them; a bad path is 400", async () => {
+      const changed = await loadQwenPolicy(demoCheckpointDirectory(), { entropy: false });
+      try {
+        const [weight] = changed.trainableParameters();
+        weight!.assign(tf.tidy(() => tf.add(weight!, tf.randomNormal(weight!.shape, 0, 0.5, "float32", 5))));
+        const directory = mkdtempSync(join(tmpdir(), "apo-serve-weights-"));
+        await changed.save(directory);
+        const updated = await post(server, "/update_weights_from_disk", {
+          model_path: directory,
+          weight_version: "v7",
+        });
+        expect(updated.status).toBe(200);
+        expect(updated.json).toMatchObject({ success: true, message: expect.any(String) });
+        const version = (await (await fetch(`${server.url}/get_weight_version`)).json()) as Json;
+        expect(version).toEqual({ weight_version: "v7" });
+        const body = {
+          messages: openAiMessages(request),
+          n: 2,
+          temperature: 1,
+          seed: 5,
+          max_tokens: 12,
+          logprobs: true,
+          return_token_ids: true,
+        };
+        const sampled = await post(server, "/v1/chat/completions", body);
+        const expected = await changed.generate([request], {
+          n: 2,
+          temperature: 1,
+          maxNewTokens: 12,
+          seed: 5,
+        });
+        expect(sampled.json["choices"].map((choice: Json) => choice.token_ids)).toEqual(
+          expected.map((rollout) => rollout.tokenIds),
+        );
+        const bad = await post(server, "/update_weights_from_disk", {
+          model_path: join(directory, "missing"),
+        });
+        expect(bad.status).toBe(400);
+        expect(bad.json["success"]).toBe(false);
+        expect(bad.json["message"]).toMatch(/model\.safetensors/);
+        const restored = await post(server, "/update_weights_from_disk", {
+          model_path: demoCheckpointDirectory(),
+        });
+        expect(restored.status).toBe(200);
+      } finally {
+        changed.dispose();
+        changed.model.dispose();
+      }
+    });
+
+    it("a full queue answers 429 with Retry-After", async () => {
+      // A gate in front of the engine holds the first request while the others arrive.
+      let open: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      const gated: ServeEngine = Object.assign(Object.create(engine) as ServeEngine, {
+        chat: async (decoded: Parameters<ServeEngine["chat"]>[0]) => {
+          await gate;
+          return engine.chat(decoded);
+        },
+      });
+      const busyServer = await startRolloutServer(gated, { maxQueue: 2 });
+      try {
+        const body = { messages: openAiMessages(request), n: 2, temperature: 1, seed: 1, max_tokens: 4 };
+        const first = post(busyServer, "/v1/chat/completions", body);
+        const second = post(busyServer, "/v1/chat/completions", body);
+        while (busyServer.pending < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+        const busy = await post(busyServer, "/v1/chat/completions", body);
+        expect(busy.status).toBe(429);
+        expectOpenAiError(busy.json, 429);
+        expect(busy.headers.get("retry-after")).toBe("1");
+        open();
+        expect((await first).status).toBe(200);
+        expect((await second).status).toBe(200);
+        expect((await post(busyServer, "/v1/chat/completions", body)).status).toBe(200);
+      } finally {
+        open();
+        await busyServer.close();
+      }
+    });
+  });
+}
+
+describe("apo-serve bearer token and shutdown", () => {
+  let engine: ServeEngine;
+  beforeAll(async () => {
+    await useBackend(testBackends[0]!);
+    engine = await createServeEngine(demoCheckpointDirectory(), { servedModelName: "demo" });
+  });
+  afterAll(() => engine?.dispose());
+
+  it("requires the bearer token on the API (401 without or with a wrong one) but not on /health", async () => {
+    const server = await startRolloutServer(engine, { apiKey: "s3cret" });
+    try {
+      const body = { messages: [{ role: "user", content: "How many red shapes are there?" }], max_tokens: 2 };
+      expect((await post(server, "/v1/chat/completions", body)).status).toBe(401);
+      const wrong = await post(server, "/v1/chat/completions", body, { authorization: "Bearer s3cre" });
+      expect(wrong.status).toBe(401);
+      expectOpenAiError(wrong.json, 401);
+      expect(
+        (await post(server, "/v1/chat/completions", body, { authorization: "Bearer s3cret" })).status,
+      ).toBe(200);
+      expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("graceful shutdown finishes the request in flight and takes no new one", async () => {
+    const server = await startRolloutServer(engine);
+    const body = {
+      messages: [{ role: "user", content: "How many red shapes are there?" }],
+      n: 8,
+      max_tokens: 12,
+      seed: 3,
+    };
+    const inFlight = post(server, "/v1/chat/completions", body);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const closing = server.close();
+    const answered = await inFlight;
+    expect(answered.status).toBe(200);
+    expect(answered.json["choices"]).toHaveLength(8);
+    await closing;
+    await expect(fetch(`${server.url}/health`)).rejects.toThrow();
+  });
+});
