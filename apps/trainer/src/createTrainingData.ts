@@ -1,5 +1,11 @@
 import { dirname } from "node:path";
-import { type DatasetItem, epochOrder, readDataset, syntheticCountingTask } from "@apo-rl/datasets";
+import {
+  type DatasetItem,
+  epochOrder,
+  readDataset,
+  syntheticCountingTask,
+  syntheticReasoningTask,
+} from "@apo-rl/datasets";
 import type { TrainerConfig } from "./TrainerConfig.js";
 import { samplerCursor, type TrainingData, toTrainingExample } from "./TrainingData.js";
 
@@ -15,7 +21,8 @@ const read = async (path: string, config: TrainerConfig["data"]) => {
 
 /**
  * Build the data of a run from `config.data` with @apo-rl/datasets:
- * - `synthetic`: the synthetic counting task (its own fixed held-out split of `heldOutSize` prompts);
+ * - `synthetic`: the synthetic counting or reasoning task (`synthetic.task`; its own fixed held-out
+ *   split of `heldOutSize` prompts);
  * - `view-r1` / `jsonl`: the file at `path`; the held-out set is `heldOutPath` when given, else
  *   `heldOutSize` items split off by a seeded shuffle (seed `train.seed`).
  * Bad rows fail with every row's problem, unless `skipInvalid` (then `skipped` counts them).
@@ -27,15 +34,27 @@ export const createTrainingData = async (config: TrainerConfig): Promise<Trainin
   const data = config.data;
   const seed = config.train.seed;
   if (data.format === "synthetic") {
-    const task = syntheticCountingTask({
-      seed,
-      trainSize: data.synthetic.trainSize,
-      heldOutSize: data.heldOutSize,
-      difficulty: data.synthetic.difficulty,
-      variant: data.synthetic.variant,
-      imageSize: data.synthetic.imageSize,
-      ...(data.synthetic.targetColors === undefined ? {} : { targetColors: data.synthetic.targetColors }),
-    });
+    const synthetic = data.synthetic;
+    const colors = synthetic.targetColors === undefined ? {} : { targetColors: synthetic.targetColors };
+    const task =
+      synthetic.task === "reasoning"
+        ? syntheticReasoningTask({
+            seed,
+            trainSize: synthetic.trainSize,
+            heldOutSize: data.heldOutSize,
+            imageSize: synthetic.imageSize,
+            ...(synthetic.maxCount === undefined ? {} : { maxCount: synthetic.maxCount }),
+            ...colors,
+          })
+        : syntheticCountingTask({
+            seed,
+            trainSize: synthetic.trainSize,
+            heldOutSize: data.heldOutSize,
+            difficulty: synthetic.difficulty,
+            variant: synthetic.variant,
+            imageSize: synthetic.imageSize,
+            ...colors,
+          });
     return {
       train: samplerCursor(task.train.map(toTrainingExample), seed),
       heldOut: task.heldOut.map(toTrainingExample),
