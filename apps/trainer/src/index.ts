@@ -33,6 +33,7 @@ export { clipByGlobalNorm, globalGradientNorm } from "./gradientClipping.js";
 export { type LearningRateSchedule, learningRateAt } from "./learningRate.js";
 export { type ChartSeries, escapeXml, type LineChartOptions, lineChartSvg, niceTicks } from "./lineChart.js";
 export { applyOverrides, loadConfig, parseOverride, readConfigFile, resolveConfig } from "./loadConfig.js";
+export { type MechanismMetrics, mechanismMetricNames, mechanismMetrics } from "./mechanismMetrics.js";
 export {
   type EvaluationRecord,
   headlineMetric,

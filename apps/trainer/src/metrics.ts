@@ -1,3 +1,4 @@
+import type { MechanismMetrics } from "./mechanismMetrics.js";
 import type { ScoredGroup } from "./scoring.js";
 
 /**
@@ -65,7 +66,7 @@ export const rolloutStatistics = (groups: ReadonlyArray<ScoredGroup>): RolloutSt
  * @since 0.1.0
  * @category metrics
  */
-export interface TrainStepRecord extends RolloutStatistics {
+export interface TrainStepRecord extends RolloutStatistics, Partial<MechanismMetrics> {
   readonly kind: "train";
   /** 1-based number of the step just taken. */
   readonly step: number;

@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { AdamW } from "./AdamW.js";
 import type { BatchVerifier } from "./BatchVerifier.js";
 import { clipByGlobalNorm } from "./gradientClipping.js";
+import { mechanismMetrics } from "./mechanismMetrics.js";
 import { headlineMetric, rolloutStatistics, type TrainStepRecord } from "./metrics.js";
 import { groupRollouts, type ScoredGroup, scoreGroups, uniqueRequests } from "./scoring.js";
 import type { TensorObjective, TrainablePolicy } from "./TrainablePolicy.js";
@@ -227,6 +228,8 @@ export const runTrainingStep = async (
       dadsWeight: headlineMetric(objective, "dadsWeight"),
       stcrScale: headlineMetric(objective, "stcrScale"),
       ...statistics,
+      // What DADS and STCR did this step (issue #18): see mechanismMetrics.ts.
+      ...mechanismMetrics(outcomes.map((outcome) => outcome.metrics)),
       tokensPerSecond: statistics.generatedTokens / Math.max(stepSeconds, 1e-9),
       stepSeconds,
       generationSeconds,

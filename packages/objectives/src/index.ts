@@ -15,6 +15,12 @@ export type { AdvantageScale, GroupAdvantageOptions } from "./groupAdvantages.js
 export { groupAdvantages } from "./groupAdvantages.js";
 export type { KlSchedule } from "./klSchedule.js";
 export { KlScheduleOptions, klSchedule } from "./klSchedule.js";
+export {
+  klShareOfLoss,
+  type MechanismSamples,
+  mechanismTelemetry,
+  mechanismTelemetryNames,
+} from "./mechanismTelemetry.js";
 export type { ObjectiveMetricName } from "./metricNames.js";
 export { objectiveMetricNames } from "./metricNames.js";
 export type { ObjectivesShape } from "./Objectives.js";

@@ -1,3 +1,5 @@
+import { mechanismTelemetryNames } from "./mechanismTelemetry.js";
+
 /**
  * The metrics every objective of this package reports, in order:
  * - `loss`: the scalar that is minimised;
@@ -13,7 +15,9 @@
  * - `stcrScalePenalisedMean`: mean STCR scale over the samples STCR penalises (1 without STCR or
  *   without such samples);
  * - `zeroSpreadGroupFraction`: fraction of groups whose rewards are all equal;
- * - `rewardMean`: mean reward (after overlong shaping).
+ * - `rewardMean`: mean reward (after overlong shaping);
+ * - then the mechanism telemetry of `mechanismTelemetryNames` (`stcrPenalisedFraction`, …,
+ *   `klShareOfLoss`; the DADS weights and the KL share only when defined).
  *
  * @since 0.1.0
  * @category metrics
@@ -31,6 +35,7 @@ export const objectiveMetricNames = [
   "stcrScalePenalisedMean",
   "zeroSpreadGroupFraction",
   "rewardMean",
+  ...mechanismTelemetryNames,
 ] as const;
 
 /**

@@ -2,6 +2,7 @@ import type { ObjectiveContext, ObjectiveInput, ObjectiveV1 } from "@apo-rl/core
 import { clippedSurrogate, klEstimate, maskedAggregate } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
 import type { KlSchedule } from "../klSchedule.js";
+import { klShareOfLoss, mechanismTelemetry } from "../mechanismTelemetry.js";
 import { objectiveMetricNames } from "../metricNames.js";
 import type { Aggregation, KlEstimator, KlPlacement } from "../policyGradientOptions.js";
 import { type CheckedInput, checkInput } from "./checkInput.js";
@@ -103,7 +104,13 @@ export const policyGradientObjective = (config: PolicyGradientConfig): Objective
         `Required: the KL coefficient is ${beta} at step ${context.step}`,
       );
     const shaped = shapeSamples(input.rewards, input.correct, checked.lengths, input.groupSize, config);
-    const metrics: Record<string, number> = { ...sampleMetrics(shaped), beta, kl: 0, klLoss: 0 };
+    const metrics: Record<string, number> = {
+      ...sampleMetrics(shaped),
+      beta,
+      kl: 0,
+      klLoss: 0,
+      ...mechanismTelemetry({ ...shaped, correct: input.correct, groupSize: input.groupSize }),
+    };
     const loss = tf.tidy(() => {
       const mask = tf.cast(tf.greater(tf.cast(input.mask, "float32"), 0), "float32");
       const logp = masked(input.logp, mask);
@@ -129,6 +136,8 @@ export const policyGradientObjective = (config: PolicyGradientConfig): Objective
       metrics["loss"] = readScalar(total);
       return total;
     });
+    const klShare = klShareOfLoss(metrics["policyLoss"] ?? 0, metrics["klLoss"] ?? 0);
+    if (klShare !== undefined) metrics["klShareOfLoss"] = klShare;
     return { loss, metrics };
   },
 });
