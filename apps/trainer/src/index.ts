@@ -44,6 +44,7 @@ export {
 } from "./metrics.js";
 export { appendMetrics, truncateMetrics } from "./metricsLog.js";
 export { formatDuration, formatEvaluationLine, formatProgressLine } from "./progress.js";
+export { reasoningCheckpointDirectory, reasoningConfigDirectory } from "./reasoning/reasoningAssets.js";
 export { readMetrics, renderReport, writeReport } from "./report.js";
 export { type CliOutput, describeFailure, runCli } from "./runCli.js";
 export {

@@ -1,9 +1,15 @@
-import { type DatasetItem, readDataset, type ShapeColor, syntheticCountingTask } from "@apo-rl/datasets";
+import {
+  type DatasetItem,
+  readDataset,
+  type ShapeColor,
+  syntheticCountingTask,
+  syntheticReasoningTask,
+} from "@apo-rl/datasets";
 import { BenchSetupError } from "../errors.js";
 
 /**
- * Which prompts `apo-bench eval` runs on: the synthetic counting task's fixed held-out split, or a
- * View-R1 JSON / JSONL file.
+ * Which prompts `apo-bench eval` runs on: the synthetic counting task's fixed held-out split, the
+ * synthetic reasoning task's, or a View-R1 JSON / JSONL file.
  *
  * @since 0.1.0
  * @category eval
@@ -20,6 +26,15 @@ export type EvaluationDataset =
       readonly targetColors?: ReadonlyArray<ShapeColor>;
     }
   | {
+      readonly kind: "reasoning";
+      /** Held-out prompts. */
+      readonly size: number;
+      /** The largest count (default 6). */
+      readonly maxCount?: number;
+      /** The colours questions ask about (default: all). */
+      readonly targetColors?: ReadonlyArray<ShapeColor>;
+    }
+  | {
       readonly kind: "file";
       readonly path: string;
       /** Default: by the file name (`.jsonl` → JSONL, else View-R1 JSON). */
@@ -32,7 +47,7 @@ export type EvaluationDataset =
 
 /**
  * Load the prompts of an {@link EvaluationDataset} with @apo-rl/datasets. Every item keeps its
- * `category` (the synthetic task's variant; a file's `category` field), used for the breakdown.
+ * `category` (the counting task's variant, the reasoning task's `count-<n>`; a file's `category` field), used for the breakdown.
  *
  * @since 0.1.0
  * @category eval
@@ -47,6 +62,13 @@ export const loadEvaluationItems = async (
       variant: dataset.variant,
       difficulty: dataset.difficulty,
       ...(dataset.imageSize === undefined ? {} : { imageSize: dataset.imageSize }),
+      ...(dataset.targetColors === undefined ? {} : { targetColors: dataset.targetColors }),
+    }).heldOut;
+  if (dataset.kind === "reasoning")
+    return syntheticReasoningTask({
+      trainSize: 0,
+      heldOutSize: dataset.size,
+      ...(dataset.maxCount === undefined ? {} : { maxCount: dataset.maxCount }),
       ...(dataset.targetColors === undefined ? {} : { targetColors: dataset.targetColors }),
     }).heldOut;
   try {
