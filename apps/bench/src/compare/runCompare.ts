@@ -443,12 +443,18 @@ export const mechanismTable = (summaries: ReadonlyArray<CompareSummary>): string
     ),
   ].join("\n");
 
+/** `toFixed` without a sign on values that round to zero (`-0.000` → `0.000`). */
+const fixed = (value: number, digits: number): string => {
+  const text = value.toFixed(digits);
+  return /^-0\.?0*$/.test(text) ? text.slice(1) : text;
+};
+
 const formatPaired = (difference: PairedDifference, digits: number): string =>
   difference.mean === null
     ? "—"
     : difference.low === null || difference.high === null
-      ? `${difference.mean.toFixed(digits)} (n = ${difference.n})`
-      : `${difference.mean.toFixed(digits)} [${difference.low.toFixed(digits)}, ${difference.high.toFixed(digits)}]`;
+      ? `${fixed(difference.mean, digits)} (n = ${difference.n})`
+      : `${fixed(difference.mean, digits)} [${fixed(difference.low, digits)}, ${fixed(difference.high, digits)}]`;
 
 /**
  * The seed-paired differences against `grpo` with 95 % t-intervals, one row per other variant;
