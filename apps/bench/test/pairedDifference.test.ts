@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { type CompareSummary, versusGrpoTable } from "../src/compare/runCompare.js";
 import {
   pairedDifference,
   regularizedIncompleteBeta,
@@ -58,5 +59,36 @@ describe("pairedDifference", () => {
     expect(single).toMatchObject({ std: 0, n: 1, level: 0.95, low: null, high: null });
     expect(single.mean).toBeCloseTo(0.1, 12);
     expect(() => pairedDifference([1], [1, 2])).toThrow(RangeError);
+  });
+});
+
+describe("versusGrpoTable", () => {
+  it("prints mean [low, high] per variant, without a sign on values that round to zero", () => {
+    const interval = (mean: number, low: number | null, high: number | null) => ({
+      mean,
+      std: 0,
+      n: low === null ? 1 : 3,
+      level: 0.95,
+      low,
+      high,
+    });
+    const versus = {
+      heldOutAccuracyAfter: interval(0.0104, -0.0196, 0.0401),
+      improvement: interval(0, 0, 0),
+      finalEntropy: interval(-0.00001, -0.0002, 0.0001),
+      lengthIncorrect: interval(0.13, null, null),
+      lengthCorrect: interval(-0.01, -0.15, 0.13),
+      kl: interval(-0.003, -0.0099, 0.0039),
+    };
+    const table = versusGrpoTable([
+      { label: "grpo" } as CompareSummary,
+      { label: "apo[beta=0.04]", versusGrpo: versus } as unknown as CompareSummary,
+    ]);
+    const rows = table.split("\n");
+    expect(rows).toHaveLength(3);
+    expect(rows[2]).toBe(
+      "| apo[beta=0.04] | 0.010 [-0.020, 0.040] | 0.000 [0.000, 0.000] | 0.13 (n = 1) | -0.01 [-0.15, 0.13] | -0.00300 [-0.00990, 0.00390] |",
+    );
+    expect(versusGrpoTable([{ label: "apo" } as CompareSummary])).toBe("");
   });
 });
