@@ -6,7 +6,12 @@
  * @since 0.1.0
  */
 
-export { type ObjectiveVariant, objectiveVariants, selectVariants } from "./compare/objectiveVariants.js";
+export {
+  type ObjectiveVariant,
+  objectiveVariants,
+  selectVariants,
+  splitObjectiveList,
+} from "./compare/objectiveVariants.js";
 export {
   builtinCompareConfig,
   type CompareOptions,
@@ -16,7 +21,10 @@ export {
   compareTable,
   defaultCompareConfig,
   type MeanStd,
+  mechanismTable,
+  reasoningCompareConfig,
   runCompare,
+  versusGrpoTable,
 } from "./compare/runCompare.js";
 export { BenchSetupError, BenchUsageError } from "./errors.js";
 export {
@@ -65,7 +73,16 @@ export {
 } from "./policySource.js";
 export { createReferenceCheck, createRewardVerifier, type RewardSettings } from "./rewardVerifier.js";
 export { type BenchCliOutput, runBenchCli } from "./runBenchCli.js";
-export { mean, median, passAtK, standardDeviation } from "./statistics.js";
+export {
+  mean,
+  median,
+  type PairedDifference,
+  pairedDifference,
+  passAtK,
+  standardDeviation,
+  studentTCdf,
+  studentTQuantile,
+} from "./statistics.js";
 
 /**
  * @since 0.1.0

@@ -13,11 +13,13 @@ import {
   type QwenVLPolicy,
   readGenerationConfig,
 } from "@apo-rl/qwen-vl";
+import { reasoningCheckpointDirectory } from "@apo-rl/trainer";
 import { BenchSetupError } from "./errors.js";
 
 /**
  * Where a benchmark's policy comes from:
  * - `demo`: the embedded demo's SFT checkpoint (`apps/trainer/assets/demo-sft`);
+ * - `reasoning`: the warm start of the synthetic reasoning task (`apps/trainer/assets/reasoning-sft`);
  * - `demo-init`: the demo architecture and tokenizer with random weights (seeded) — no checkpoint
  *   needed, for smoke tests and performance runs;
  * - any other value: a Qwen2.5-VL checkpoint directory (`config.json`, safetensors, tokenizer,
@@ -26,7 +28,7 @@ import { BenchSetupError } from "./errors.js";
  * @since 0.1.0
  * @category policies
  */
-export type PolicySource = "demo" | "demo-init" | (string & {});
+export type PolicySource = "demo" | "demo-init" | "reasoning" | (string & {});
 
 /**
  * Options of {@link loadPolicy}.
@@ -127,11 +129,16 @@ export const loadPolicy = async (
     });
     return fromModel(base, initQwen25VL(config, { seed: options.seed ?? 0 }), options, "demo-init");
   }
-  const directory = source === "demo" ? demoDirectories().checkpoint : resolve(source);
+  const directory =
+    source === "demo"
+      ? demoDirectories().checkpoint
+      : source === "reasoning"
+        ? reasoningCheckpointDirectory()
+        : resolve(source);
   requireDirectory(
     directory,
-    source === "demo"
-      ? "the demo's SFT checkpoint is produced by `apo-train sft`; use `demo-init` for random weights"
+    source === "demo" || source === "reasoning"
+      ? "the SFT checkpoint is produced by `apo-train sft`; use `demo-init` for random weights"
       : "not a Qwen2.5-VL checkpoint directory",
   );
   try {
@@ -139,7 +146,7 @@ export const loadPolicy = async (
       directory,
       await loadQwen25VL(directory),
       options,
-      source === "demo" ? "demo-sft" : directory,
+      source === "demo" ? "demo-sft" : source === "reasoning" ? "reasoning-sft" : directory,
     );
   } catch (error) {
     if (error instanceof BenchSetupError) throw error;

@@ -4,8 +4,13 @@ import { SHAPE_COLORS, type ShapeColor } from "@apo-rl/datasets";
 import { createObjective } from "@apo-rl/objectives";
 import { BACKEND_NAMES } from "@apo-rl/tensor";
 import { describeFailure, readConfigFile, resolveConfigPaths } from "@apo-rl/trainer";
-import { selectVariants } from "./compare/objectiveVariants.js";
-import { compareRunConfig, defaultCompareConfig, runCompare } from "./compare/runCompare.js";
+import { selectVariants, splitObjectiveList } from "./compare/objectiveVariants.js";
+import {
+  compareRunConfig,
+  defaultCompareConfig,
+  reasoningCompareConfig,
+  runCompare,
+} from "./compare/runCompare.js";
 import { BenchUsageError } from "./errors.js";
 import type { EvaluationDataset } from "./eval/evaluationData.js";
 import { runEval } from "./eval/runEval.js";
@@ -52,6 +57,8 @@ const commonOptions = {
 
 const evalOptions = {
   ...commonOptions,
+  task: { type: "string" },
+  "max-count": { type: "string" },
   policy: { type: "string" },
   "lora-rank": { type: "string" },
   dataset: { type: "string" },
@@ -77,6 +84,7 @@ const evalOptions = {
 
 const compareOptions = {
   ...commonOptions,
+  task: { type: "string" },
   objectives: { type: "string" },
   seeds: { type: "string" },
   "seed-list": { type: "string" },
@@ -129,6 +137,20 @@ const targetColorsOption = (parsed: ParsedArguments): { targetColors?: ReadonlyA
 
 const evalDataset = (parsed: ParsedArguments): EvaluationDataset => {
   const source = stringOption(parsed, "dataset", "synthetic");
+  const task = choiceOption(parsed, "task", ["counting", "reasoning"], "counting");
+  if (task === "reasoning") {
+    if (source !== "synthetic")
+      throw new BenchUsageError({
+        option: "--task",
+        reason: "reasoning is a synthetic task: drop --dataset",
+      });
+    return {
+      kind: "reasoning",
+      size: integerOption(parsed, "size", 64, 1),
+      maxCount: integerOption(parsed, "max-count", 6, 2),
+      ...targetColorsOption(parsed),
+    };
+  }
   if (source === "synthetic")
     return {
       kind: "synthetic",
@@ -170,7 +192,7 @@ const evalRun = (parsed: ParsedArguments, progress: (line: string) => void): Run
     });
   const loraRank = integerOption(parsed, "lora-rank", 0, 0);
   const settings = {
-    policy: stringOption(parsed, "policy", "demo"),
+    policy: stringOption(parsed, "policy", dataset.kind === "reasoning" ? "reasoning" : "demo"),
     ...(loraRank > 0 ? { policyOptions: { lora: { rank: loraRank, alpha: 2 * loraRank } } } : {}),
     dataset,
     reward: {
@@ -179,7 +201,7 @@ const evalRun = (parsed: ParsedArguments, progress: (line: string) => void): Run
         parsed,
         "accuracy",
         ["math", "counting", "choice"],
-        dataset.kind === "synthetic" ? "counting" : "math",
+        dataset.kind === "file" ? "math" : "counting",
       ),
       workers: integerOption(parsed, "workers", 1, 0),
     },
@@ -192,7 +214,7 @@ const evalRun = (parsed: ParsedArguments, progress: (line: string) => void): Run
     ...(passAtK === undefined ? {} : { passAtK }),
   } as const;
   progress(
-    `eval: ${settings.policy} on ${dataset.kind === "synthetic" ? "the synthetic task" : dataset.path}`,
+    `eval: ${settings.policy} on ${dataset.kind === "file" ? dataset.path : `the synthetic ${dataset.kind === "reasoning" ? "reasoning" : "counting"} task`}`,
   );
   return {
     name: "eval",
@@ -210,18 +232,24 @@ const compareRun = (parsed: ParsedArguments, out: string, progress: (line: strin
   const seedList = integerListOption(parsed, "seed-list", undefined, 0);
   const seeds = seedList ?? Array.from({ length: integerOption(parsed, "seeds", 3, 1) }, (_, index) => index);
   const configFile = parsed.values["config"];
+  const task = choiceOption(parsed, "task", ["counting", "reasoning"], "counting");
   const baseConfig =
     typeof configFile === "string"
       ? resolveConfigPaths(readConfigFile(configFile), configFile)
-      : defaultCompareConfig();
+      : task === "reasoning"
+        ? reasoningCompareConfig()
+        : defaultCompareConfig();
+  const objectives = parsed.values["objectives"];
   const variants = selectVariants(
-    listOption(parsed, "objectives", ["grpo", "grpoD", "apo", "apo-no-dads", "apo-no-stcr"]),
+    objectives === undefined
+      ? ["grpo", "grpoD", "apo", "apo-no-dads", "apo-no-stcr"]
+      : splitObjectiveList(String(objectives)),
   );
   const settings = {
     variants,
     seeds,
     steps: integerOption(parsed, "steps", 100, 1),
-    policy: stringOption(parsed, "policy", "demo"),
+    policy: stringOption(parsed, "policy", task === "reasoning" ? "reasoning" : "demo"),
     runsDirectory: resolve(stringOption(parsed, "runs-dir", join(out, "compare-runs"))),
     baseConfig,
     overrides: repeatedOption(parsed, "set"),

@@ -91,6 +91,80 @@ describe("apo-bench compare", () => {
     );
   });
 
+  it("--task reasoning: option variants, mechanism telemetry per objective and paired differences vs grpo", async () => {
+    const out = outputDirectory();
+    const run = await bench([
+      "compare",
+      ...["--task", "reasoning", "--objectives", "grpo,apo[stcrBase=1.01,beta=0.04]", "--seeds", "2"],
+      ...["--steps", "2", "--policy", "demo-init"],
+      ...[
+        "--set",
+        "data.heldOutSize=3",
+        "--set",
+        "data.synthetic.trainSize=8",
+        "--set",
+        "rollout.groupSize=4",
+      ],
+      ...[
+        "--set",
+        "rollout.maxNewTokens=6",
+        "--set",
+        "train.promptsPerStep=2",
+        "--set",
+        "train.microBatchSize=1",
+      ],
+      ...["--out", out, "-q"],
+    ]);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    const results = readRecord(out, "compare").results as {
+      config: { data: { synthetic: Record<string, unknown> }; objective: unknown };
+      summaries: ReadonlyArray<CompareSummary>;
+      runs: ReadonlyArray<CompareRun>;
+    };
+    expect(results.config.data.synthetic).toMatchObject({ task: "reasoning", maxCount: 6 });
+    const [grpo, apo] = results.summaries;
+    expect(apo!.label).toBe("apo[stcrBase=1.01,beta=0.04]");
+    expect(apo!.objective).toBe("apo");
+    expect(apo!.options).toEqual({ stcrBase: 1.01, beta: 0.04 });
+    for (const summary of results.summaries) {
+      const runs = results.runs.filter((entry) => entry.label === summary.label);
+      for (const entry of runs) expect(entry.mechanism.difficultyMean).toHaveLength(2);
+      // Per run: the mean over steps; the DADS minimum and maximum over the whole run.
+      const perRun = runs.map((entry) => mean(entry.mechanism.difficultyMean.map((value) => value!))!);
+      expect(summary.difficultyMean.mean).toBeCloseTo(mean(perRun)!, 12);
+      expect(summary.difficultyMean.n).toBe(2);
+      const minima = runs.flatMap((entry) => {
+        const values = entry.mechanism.dadsWeightMin.filter((value): value is number => value !== null);
+        return values.length === 0 ? [] : [Math.min(...values)];
+      });
+      expect(summary.dadsWeightMin.n).toBe(minima.length);
+      if (minima.length > 0) expect(summary.dadsWeightMin.mean).toBeCloseTo(mean(minima)!, 12);
+    }
+    // GRPO neither penalises nor re-weights: fraction 0, every DADS weight 1.
+    expect(grpo!.stcrPenalisedFraction.mean).toBe(0);
+    for (const key of ["dadsWeightMin", "dadsWeightMax", "dadsWeightMean"] as const)
+      if (grpo![key].n > 0) expect(grpo![key].mean).toBe(1);
+    expect(grpo!.versusGrpo).toBeUndefined();
+    // Seed-paired difference from grpo, re-derived from the runs.
+    const after = (label: string) =>
+      [0, 1].map((seed) => results.runs.find((entry) => entry.label === label && entry.seed === seed)!);
+    const differences = after(apo!.label).map(
+      (entry, index) => entry.heldOutAccuracyAfter! - after("grpo")[index]!.heldOutAccuracyAfter!,
+    );
+    expect(apo!.versusGrpo!.heldOutAccuracyAfter.n).toBe(2);
+    expect(apo!.versusGrpo!.heldOutAccuracyAfter.mean).toBeCloseTo(mean(differences)!, 12);
+    // 95 % t-interval with one degree of freedom: ± 12.7062 · std / √2.
+    const half = 12.706205 * (standardDeviation(differences)! / Math.SQRT2);
+    expect(apo!.versusGrpo!.heldOutAccuracyAfter.high).toBeCloseTo(mean(differences)! + half, 5);
+    // Three tables: the comparison, the mechanisms, the paired differences.
+    expect(tableRows(out, "compare", 1).map((row) => row[0])).toEqual(["grpo", apo!.label]);
+    expect(tableRows(out, "compare", 1)[0]![1]).toBe("0.000 ± 0.000");
+    expect(tableRows(out, "compare", 2).map((row) => row[0])).toEqual([apo!.label]);
+    for (const chart of ["stcr-penalised", "dads-weight"])
+      expect(readFileSync(join(out, `compare-${chart}.svg`), "utf8")).toContain("<svg");
+  });
+
   it("rejects a bad trainer override or objective before training, with status 2", async () => {
     const override = await bench([
       "compare",
@@ -105,5 +179,18 @@ describe("apo-bench compare", () => {
     const objective = await bench(["compare", "--objectives", "apo,ppo-magic", "-q"]);
     expect(objective.status).toBe(2);
     expect(objective.stderr).toContain("ppo-magic");
+    const option = await bench([
+      "compare",
+      "--objectives",
+      "apo[stcrBase=0.5]",
+      "--policy",
+      "demo-init",
+      "-q",
+    ]);
+    expect(option.status).toBe(2);
+    expect(option.stderr).toContain("stcrBase");
+    const bracket = await bench(["compare", "--objectives", "grpo,apo[beta=0.01", "-q"]);
+    expect(bracket.status).toBe(2);
+    expect(bracket.stderr).toContain('unclosed "["');
   });
 });

@@ -44,12 +44,16 @@ export const ModelConfig = Schema.Struct({
 });
 
 /**
- * Options of the synthetic counting task (`data.format: synthetic`).
+ * Options of the synthetic tasks (`data.format: synthetic`): `task: counting` (default; `variant`,
+ * `difficulty`) or `task: reasoning` (the reasoning task with an enumerating chain of thought;
+ * `maxCount`).
  *
  * @since 0.1.0
  * @category config
  */
 export const SyntheticDataConfig = Schema.Struct({
+  /** `counting` (when absent) or `reasoning`. */
+  task: Schema.optionalKey(Schema.Literals(["counting", "reasoning"])),
   /** `count` one colour, `sum` two colours added, `mixed` both. */
   variant: Schema.Literals(["count", "sum", "mixed"]).pipe(withDefault("count")),
   difficulty: Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThanOrEqualTo(1)).pipe(
@@ -58,6 +62,10 @@ export const SyntheticDataConfig = Schema.Struct({
   trainSize: PositiveInt.pipe(withDefault(2048)),
   imageSize: Schema.Int.check(Schema.isGreaterThanOrEqualTo(32), Schema.isLessThanOrEqualTo(512)).pipe(
     withDefault(56),
+  ),
+  /** `task: reasoning`: the largest count (2–8, default 6). */
+  maxCount: Schema.optional(
+    Schema.Int.check(Schema.isGreaterThanOrEqualTo(2), Schema.isLessThanOrEqualTo(8)),
   ),
   /** The colours a question asks about (default: all five). */
   targetColors: Schema.optional(Schema.Array(Schema.Literals(SHAPE_COLORS)).check(Schema.isMinLength(1))),

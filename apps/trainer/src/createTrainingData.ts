@@ -1,5 +1,11 @@
 import { dirname } from "node:path";
-import { type DatasetItem, epochOrder, readDataset, syntheticCountingTask } from "@apo-rl/datasets";
+import {
+  type DatasetItem,
+  epochOrder,
+  readDataset,
+  syntheticCountingTask,
+  syntheticReasoningTask,
+} from "@apo-rl/datasets";
 import { qwenPromptLimits } from "./qwen/qwenRowLimits.js";
 import { referenceValidatorFromConfig } from "./referenceValidation.js";
 import { decodeFailure, type RowLimits, validateRows } from "./rowValidation.js";
@@ -40,7 +46,8 @@ const withSource =
 
 /**
  * Build the data of a run from `config.data` with @apo-rl/datasets:
- * - `synthetic`: the synthetic counting task (its own fixed held-out split of `heldOutSize` prompts);
+ * - `synthetic`: the synthetic counting or reasoning task (`synthetic.task`; its own fixed held-out
+ *   split of `heldOutSize` prompts);
  * - `view-r1` / `jsonl`: the file at `path`; the held-out set is `heldOutPath` when given, else
  *   `heldOutSize` items split off by a seeded shuffle (seed `train.seed`).
  * Every reference answer is checked by the configured accuracy verifier (`referenceValidatorFromConfig`).
@@ -53,15 +60,27 @@ export const createTrainingData = async (config: TrainerConfig): Promise<Trainin
   const data = config.data;
   const seed = config.train.seed;
   if (data.format === "synthetic") {
-    const task = syntheticCountingTask({
-      seed,
-      trainSize: data.synthetic.trainSize,
-      heldOutSize: data.heldOutSize,
-      difficulty: data.synthetic.difficulty,
-      variant: data.synthetic.variant,
-      imageSize: data.synthetic.imageSize,
-      ...(data.synthetic.targetColors === undefined ? {} : { targetColors: data.synthetic.targetColors }),
-    });
+    const synthetic = data.synthetic;
+    const colors = synthetic.targetColors === undefined ? {} : { targetColors: synthetic.targetColors };
+    const task =
+      synthetic.task === "reasoning"
+        ? syntheticReasoningTask({
+            seed,
+            trainSize: synthetic.trainSize,
+            heldOutSize: data.heldOutSize,
+            imageSize: synthetic.imageSize,
+            ...(synthetic.maxCount === undefined ? {} : { maxCount: synthetic.maxCount }),
+            ...colors,
+          })
+        : syntheticCountingTask({
+            seed,
+            trainSize: synthetic.trainSize,
+            heldOutSize: data.heldOutSize,
+            difficulty: synthetic.difficulty,
+            variant: synthetic.variant,
+            imageSize: synthetic.imageSize,
+            ...colors,
+          });
     return {
       train: samplerCursor(task.train.map(toTrainingExample), seed),
       heldOut: task.heldOut.map(toTrainingExample),

@@ -50,6 +50,7 @@ export {
   readConfigFile,
   resolveConfig,
 } from "./loadConfig.js";
+export { type MechanismMetrics, mechanismMetricNames, mechanismMetrics } from "./mechanismMetrics.js";
 export {
   type EvaluationRecord,
   headlineMetric,
@@ -63,6 +64,7 @@ export { appendMetrics, truncateMetrics } from "./metricsLog.js";
 export { loadPlugins } from "./plugins.js";
 export { createRunDirectory, directorySize, preflight } from "./preflight.js";
 export { formatDuration, formatEvaluationLine, formatProgressLine } from "./progress.js";
+export { reasoningCheckpointDirectory, reasoningConfigDirectory } from "./reasoning/reasoningAssets.js";
 export { referenceValidatorFromConfig } from "./referenceValidation.js";
 export { readMetrics, renderReport, writeReport } from "./report.js";
 export {

@@ -1,4 +1,5 @@
 import type { ObjectiveMetricName } from "@apo-rl/core";
+import type { MechanismMetrics } from "./mechanismMetrics.js";
 import type { RolloutServiceRecord } from "./rollout/RolloutSource.js";
 import type { ScoredGroup } from "./scoring.js";
 
@@ -67,7 +68,7 @@ export const rolloutStatistics = (groups: ReadonlyArray<ScoredGroup>): RolloutSt
  * @since 0.1.0
  * @category metrics
  */
-export interface TrainStepRecord extends RolloutStatistics {
+export interface TrainStepRecord extends RolloutStatistics, Partial<MechanismMetrics> {
   readonly kind: "train";
   /** 1-based number of the step just taken. */
   readonly step: number;

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type ChartSeries, escapeXml, lineChartSvg } from "./lineChart.js";
+import type { MechanismMetrics } from "./mechanismMetrics.js";
 import type { EvaluationRecord, MetricsRecord, TrainStepRecord } from "./metrics.js";
 
 /**
@@ -34,6 +35,16 @@ const trainSeries = (
   points: records.map((record) => [record.step, record[key] as number | null] as const),
 });
 
+/** A mechanism metric's series (absent in records written before it existed: no point). */
+const mechanismSeries = (
+  records: ReadonlyArray<TrainStepRecord>,
+  key: keyof MechanismMetrics,
+  name: string,
+): ChartSeries => ({
+  name,
+  points: records.map((record) => [record.step, record[key] ?? null] as const),
+});
+
 const charts = (records: ReadonlyArray<MetricsRecord>): string[] => {
   const train = records.filter((record): record is TrainStepRecord => record.kind === "train");
   const evaluations = records.filter((record): record is EvaluationRecord => record.kind === "eval");
@@ -64,6 +75,26 @@ const charts = (records: ReadonlyArray<MetricsRecord>): string[] => {
         trainSeries(train, "dadsWeight", "mean DADS weight"),
         trainSeries(train, "stcrScale", "mean STCR scale"),
       ],
+    }),
+    lineChartSvg({
+      title: "STCR: incorrect samples penalised",
+      series: [
+        mechanismSeries(train, "stcrPenalisedFraction", "fraction of incorrect"),
+        mechanismSeries(train, "stcrMeanScale", "their mean scale"),
+      ],
+    }),
+    lineChartSvg({
+      title: "DADS weights and difficulty",
+      series: [
+        mechanismSeries(train, "dadsWeightMin", "min weight"),
+        mechanismSeries(train, "dadsWeightMean", "mean weight"),
+        mechanismSeries(train, "dadsWeightMax", "max weight"),
+        mechanismSeries(train, "difficultyMean", "mean difficulty"),
+      ],
+    }),
+    lineChartSvg({
+      title: "KL term's share of the loss",
+      series: [mechanismSeries(train, "klShareOfLoss", "|klLoss| / (|policyLoss| + |klLoss|)")],
     }),
     lineChartSvg({
       title: "Zero-spread groups",

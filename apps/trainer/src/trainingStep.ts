@@ -1,8 +1,9 @@
 import type { ObjectiveContext, PolicyBatch, Rollout, StepSamples, StepTotals } from "@apo-rl/core";
-import { selectSamples, stepTotals } from "@apo-rl/objectives";
+import { klShareOfLoss, selectSamples, stepTotals } from "@apo-rl/objectives";
 import * as tf from "@tensorflow/tfjs-core";
 import type { AdamW } from "./AdamW.js";
 import type { BatchVerifier } from "./BatchVerifier.js";
+import { mechanismMetrics } from "./mechanismMetrics.js";
 import { headlineMetric, rolloutStatistics, type TrainStepRecord } from "./metrics.js";
 import { inProcessRolloutSource, type RolloutSource } from "./rollout/RolloutSource.js";
 import { groupRollouts, type ScoredGroup, scoreGroups, uniqueRequests } from "./scoring.js";
@@ -341,7 +342,12 @@ export const runTrainingStep = async (
 
   const stepSeconds = clock.elapsed();
   const statistics = rolloutStatistics(groups);
-  const objectiveMetrics = { ...stepSamples.metrics, ...averageRecords(updateMetrics) };
+  const objectiveMetrics: Record<string, number> = {
+    ...stepSamples.metrics,
+    ...averageRecords(updateMetrics),
+  };
+  const klShare = klShareOfLoss(objectiveMetrics["policyLoss"] ?? 0, objectiveMetrics["klLoss"] ?? 0);
+  if (klShare !== undefined) objectiveMetrics["klShareOfLoss"] = klShare;
   const memory = tf.memory();
   return {
     groups,
@@ -357,6 +363,8 @@ export const runTrainingStep = async (
       dadsWeight: headlineMetric(objectiveMetrics, "dadsWeight"),
       stcrScale: headlineMetric(objectiveMetrics, "stcrScale"),
       ...statistics,
+      // What DADS and STCR did this step (issue #18): see mechanismMetrics.ts.
+      ...mechanismMetrics([objectiveMetrics]),
       tokensPerSecond: statistics.generatedTokens / Math.max(stepSeconds, 1e-9),
       stepSeconds,
       generationSeconds,

@@ -78,4 +78,22 @@ describe("training data from the config", () => {
     );
     expect(questions.every((question) => question.includes("How many red shapes are there?"))).toBe(true);
   });
+
+  it("builds the synthetic reasoning task (synthetic.task: reasoning) with its own held-out split", async () => {
+    const data = await createTrainingData(
+      configFor({
+        format: "synthetic",
+        heldOutSize: 5,
+        synthetic: { task: "reasoning", trainSize: 12, maxCount: 4, targetColors: ["red"] },
+      }),
+    );
+    expect(data.heldOut.map((example) => example.request.promptId)).toEqual(
+      Array.from({ length: 5 }, (_, index) => `reasoning-held-out-0000${index + 1}`),
+    );
+    const answers = [...data.train.next(12), ...data.heldOut].map((example) => Number(example.answer));
+    expect(answers.every((answer) => answer >= 1 && answer <= 4)).toBe(true);
+    expect(() => configFor({ format: "synthetic", synthetic: { task: "reasoning", maxCount: 12 } })).toThrow(
+      /maxCount/,
+    );
+  });
 });

@@ -77,6 +77,8 @@ describe("report", () => {
       memoryBytes: 2 ** 20,
       meanLengthCorrect: 10,
       meanLengthIncorrect: 20,
+      stcrPenalisedFraction: 0.25,
+      dadsWeightMin: 0.3,
     });
     const lines = [
       JSON.stringify({ kind: "eval", step: 0, accuracy: 0.1 }),
@@ -91,7 +93,9 @@ describe("report", () => {
     const html = readFileSync(path, "utf8");
     expect(html).toContain("<title>My &#60;run&#62;</title>");
     expect(html).toContain("<th>objective</th><td>apo</td>");
-    expect(html.match(/<svg /g)?.length).toBe(15);
+    expect(html.match(/<svg /g)?.length).toBe(18);
+    expect(html).toContain("STCR: incorrect samples penalised");
+    expect(html).toContain("DADS weights and difficulty");
     expect(html).not.toMatch(/<script|<link|<img|src=|href=|url\(/);
   });
 });

@@ -58,6 +58,11 @@ describe("train (end to end: tabular policy, apo objective, counting verifier in
       expect(record.dadsWeight).not.toBeNull();
       expect(record.objective["policyLoss"]).toBeTypeOf("number");
       expect(record.samples).toBe(32);
+      // The mechanism telemetry is the objective's, lifted into the record.
+      expect(record.difficultyMean).toBe(record.objective["difficultyMean"]);
+      expect(record.stcrPenalisedFraction).toBe(record.objective["stcrPenalisedFraction"]);
+      expect(record.difficultyMean).toBeGreaterThanOrEqual(0);
+      expect(record.difficultyMean).toBeLessThanOrEqual(1);
     }
     expect(Array.from(policy.table.dataSync())).not.toEqual(initial);
     const early = (steps[0]!.reward + steps[1]!.reward) / 2;

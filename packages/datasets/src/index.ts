@@ -1,6 +1,6 @@
 /**
  * Datasets for apo-rl: View-R1 JSON and JSONL readers that report every bad row, seeded shuffling
- * with a resumable cursor, and a synthetic multimodal counting task.
+ * with a resumable cursor, and synthetic multimodal counting and reasoning tasks.
  *
  * @since 0.1.0
  */
@@ -25,4 +25,12 @@ export {
   type SyntheticTask,
   syntheticCountingTask,
 } from "./SyntheticCountingTask.js";
+export {
+  type ResolvedSyntheticReasoningOptions,
+  reasoningSolution,
+  resolveSyntheticReasoningOptions,
+  SyntheticReasoningOptions,
+  type SyntheticReasoningTask,
+  syntheticReasoningTask,
+} from "./SyntheticReasoningTask.js";
 export type { SyntheticTaskFiles } from "./writeDataset.js";

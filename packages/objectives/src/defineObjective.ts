@@ -13,6 +13,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { type CheckedInput, checkInput } from "./internal/checkInput.js";
 import { checkLength } from "./internal/groups.js";
 import { invalid } from "./internal/invalid.js";
+import { klShareOfLoss } from "./mechanismTelemetry.js";
 
 /**
  * The parts an objective is made of; {@link defineObjective} adds the whole-batch `loss`.
@@ -114,6 +115,8 @@ export const defineObjective = (parts: ObjectiveParts): ObjectiveV2<tf.Tensor> =
       if (tensor !== output.loss) owned.add(tensor);
     }
     tf.dispose([...owned]);
+    const klShare = klShareOfLoss(metrics["policyLoss"] ?? 0, metrics["klLoss"] ?? 0);
+    if (klShare !== undefined) metrics["klShareOfLoss"] = klShare;
     return { loss: output.loss, metrics };
   },
 });

@@ -37,6 +37,12 @@ export { GmpoOptions, gmpo } from "./losses/gmpo.js";
 export { PpoClipOptions, ppoClip } from "./losses/ppoClip.js";
 export { SapoOptions, sapo } from "./losses/sapo.js";
 export { binaryMask, maskedSequenceMean, maskedValues, stopGradient } from "./masking.js";
+export {
+  klShareOfLoss,
+  type MechanismSamples,
+  mechanismTelemetry,
+  mechanismTelemetryNames,
+} from "./mechanismTelemetry.js";
 export type { ObjectiveMetricName } from "./metricNames.js";
 export { objectiveMetricNames } from "./metricNames.js";
 export type { ObjectivesShape } from "./Objectives.js";

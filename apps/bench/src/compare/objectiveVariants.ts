@@ -40,8 +40,72 @@ export const objectiveVariants: ReadonlyArray<ObjectiveVariant> = [
 ];
 
 /**
- * The variants named in a comma-separated list (labels of {@link objectiveVariants}, or any other
- * registered objective name with its default options).
+ * Split a comma-separated list of objective labels, keeping the commas inside brackets:
+ * `grpo,apo[stcrBase=1.001,beta=0.04]` → `["grpo", "apo[stcrBase=1.001,beta=0.04]"]`.
+ *
+ * @since 0.1.0
+ * @category compare
+ */
+export const splitObjectiveList = (raw: string): ReadonlyArray<string> => {
+  const labels: string[] = [];
+  let depth = 0;
+  let current = "";
+  for (const character of raw) {
+    if (character === "[") depth++;
+    if (character === "]") depth--;
+    if (depth < 0)
+      throw new BenchUsageError({
+        option: "--objectives",
+        reason: `unbalanced "]" in ${JSON.stringify(raw)}`,
+      });
+    if (character === "," && depth === 0) {
+      labels.push(current.trim());
+      current = "";
+    } else current += character;
+  }
+  if (depth !== 0)
+    throw new BenchUsageError({ option: "--objectives", reason: `unclosed "[" in ${JSON.stringify(raw)}` });
+  labels.push(current.trim());
+  return labels.filter((label) => label !== "");
+};
+
+/** `1.001` → 1.001, `true`/`false` → booleans, anything else stays a string. */
+const optionValue = (text: string): unknown => {
+  if (text === "true") return true;
+  if (text === "false") return false;
+  const number = Number(text);
+  return text !== "" && Number.isFinite(number) ? number : text;
+};
+
+/** `name[key=value,…]` → the name and its options (none without brackets). */
+const parseLabel = (label: string): { readonly name: string; readonly options: Record<string, unknown> } => {
+  const match = /^([^[\]]+)(?:\[(.*)\])?$/.exec(label);
+  if (match === null)
+    throw new BenchUsageError({
+      option: "--objectives",
+      reason: `${JSON.stringify(label)} is not <objective> or <objective>[key=value,…]`,
+    });
+  const options: Record<string, unknown> = {};
+  const body = match[2]?.trim() ?? "";
+  if (body !== "")
+    for (const pair of body.split(",")) {
+      const [key, ...rest] = pair.split("=");
+      const name = key?.trim() ?? "";
+      if (name === "" || rest.length !== 1)
+        throw new BenchUsageError({
+          option: "--objectives",
+          reason: `${JSON.stringify(pair.trim())} in ${JSON.stringify(label)} is not key=value`,
+        });
+      options[name] = optionValue(rest[0]!.trim());
+    }
+  return { name: match[1]!.trim(), options };
+};
+
+/**
+ * The variants named in a list of labels: a label of {@link objectiveVariants} or any other
+ * registered objective name (its default options), optionally followed by options in brackets that
+ * are merged over the variant's own — `apo[stcrBase=1.001,beta=0.04]`, `apo-no-stcr[beta=0.01]`.
+ * The label is kept as written, so each variant is its own row.
  *
  * @since 0.1.0
  * @category compare
@@ -49,13 +113,26 @@ export const objectiveVariants: ReadonlyArray<ObjectiveVariant> = [
 export const selectVariants = (labels: ReadonlyArray<string>): ReadonlyArray<ObjectiveVariant> => {
   if (labels.length === 0)
     throw new BenchUsageError({ option: "--objectives", reason: "name at least one objective" });
-  return labels.map(
-    (label) =>
-      objectiveVariants.find((variant) => variant.label === label) ?? {
-        label,
-        objective: label,
-        options: {},
-        description: `${label} (registry defaults)`,
-      },
-  );
+  const duplicate = labels.find((label, index) => labels.indexOf(label) !== index);
+  if (duplicate !== undefined)
+    throw new BenchUsageError({
+      option: "--objectives",
+      reason: `${JSON.stringify(duplicate)} is listed twice`,
+    });
+  return labels.map((label) => {
+    const { name, options } = parseLabel(label);
+    const base = objectiveVariants.find((variant) => variant.label === name) ?? {
+      label: name,
+      objective: name,
+      options: {},
+      description: `${name} (registry defaults)`,
+    };
+    if (Object.keys(options).length === 0) return base;
+    return {
+      label,
+      objective: base.objective,
+      options: { ...base.options, ...options },
+      description: `${base.description} with ${JSON.stringify(options)}`,
+    };
+  });
 };

@@ -7,8 +7,11 @@ import {
   defaultTrainerHooks,
   type EvaluationRecord,
   lineChartSvg,
+  type MechanismMetrics,
+  mechanismMetricNames,
   readConfigFile,
   readMetrics,
+  reasoningConfigDirectory,
   resolveConfig,
   type TrainablePolicy,
   type TrainerConfig,
@@ -17,7 +20,7 @@ import {
 } from "@apo-rl/trainer";
 import type { BenchmarkOutcome } from "../output.js";
 import { demoDirectories, type LoadPolicyOptions, loadPolicy, type PolicySource } from "../policySource.js";
-import { mean, standardDeviation } from "../statistics.js";
+import { mean, type PairedDifference, pairedDifference, standardDeviation } from "../statistics.js";
 import type { ObjectiveVariant } from "./objectiveVariants.js";
 
 /**
@@ -82,6 +85,10 @@ export interface CompareRun {
   readonly entropy: ReadonlyArray<number | null>;
   /** Mean length of each step's incorrect samples. */
   readonly lengthIncorrect: ReadonlyArray<number | null>;
+  /** Mean length of each step's correct samples. */
+  readonly lengthCorrect: ReadonlyArray<number | null>;
+  /** Each step's mechanism telemetry (the trainer's `MechanismMetrics`), one series per name. */
+  readonly mechanism: { readonly [K in keyof MechanismMetrics]: ReadonlyArray<number | null> };
   /** Mean k3 KL to the reference of each step. */
   readonly kl: ReadonlyArray<number | null>;
   /** Held-out accuracy at each evaluation: `[step, accuracy]`. */
@@ -121,11 +128,43 @@ export interface CompareSummary {
   readonly lengthIncorrect: MeanStd;
   /** Mean KL to the reference over the last quarter of the steps. */
   readonly kl: MeanStd;
+  /** Mean length of correct samples over the last quarter of the steps. */
+  readonly lengthCorrect: MeanStd;
+  /** Entropy over the last quarter divided by the entropy of the first step, per seed. */
+  readonly entropyRetention: MeanStd;
   readonly wallSeconds: MeanStd;
+  /** Of the incorrect samples, the fraction STCR penalised: per run the mean over steps. */
+  readonly stcrPenalisedFraction: MeanStd;
+  /** The penalised samples' mean STCR scale: per run the mean over the steps where STCR acted. */
+  readonly stcrMeanScale: MeanStd;
+  /** DADS weights of the positive-advantage samples: per run the mean over steps … */
+  readonly dadsWeightMean: MeanStd;
+  /** … the smallest over the run … */
+  readonly dadsWeightMin: MeanStd;
+  /** … and the largest over the run. */
+  readonly dadsWeightMax: MeanStd;
+  /** Mean group difficulty `1 − correct / G`: per run the mean over steps. */
+  readonly difficultyMean: MeanStd;
+  /** The KL term's share of the loss: per run the mean over steps. */
+  readonly klShareOfLoss: MeanStd;
+  /**
+   * Seed-paired differences against the `grpo` variant (same seed, same data order) with 95 %
+   * t-intervals; absent for `grpo` itself or when `grpo` is not among the variants.
+   */
+  readonly versusGrpo?: {
+    readonly heldOutAccuracyAfter: PairedDifference;
+    readonly improvement: PairedDifference;
+    readonly finalEntropy: PairedDifference;
+    readonly lengthIncorrect: PairedDifference;
+    readonly lengthCorrect: PairedDifference;
+    readonly kl: PairedDifference;
+  };
   /** Per-step mean over seeds. */
   readonly entropyTrajectory: ReadonlyArray<number | null>;
   readonly lengthIncorrectTrajectory: ReadonlyArray<number | null>;
   readonly klTrajectory: ReadonlyArray<number | null>;
+  readonly stcrPenalisedTrajectory: ReadonlyArray<number | null>;
+  readonly dadsWeightMeanTrajectory: ReadonlyArray<number | null>;
   /** Held-out accuracy at each evaluation, mean over seeds: `[step, accuracy]`. */
   readonly heldOutTrajectory: ReadonlyArray<readonly [number, number]>;
 }
@@ -145,6 +184,16 @@ export const defaultCompareConfig = (): Readonly<Record<string, unknown>> => {
     ? (readConfigFile(demoConfig) as Readonly<Record<string, unknown>>)
     : builtinCompareConfig();
 };
+
+/**
+ * The base config of `apo-bench compare --task reasoning`: the trainer's `assets/reasoning/rl.yaml`
+ * (the synthetic reasoning task from its committed warm start, `model.checkpoint: reasoning`).
+ *
+ * @since 0.1.0
+ * @category compare
+ */
+export const reasoningCompareConfig = (): Readonly<Record<string, unknown>> =>
+  readConfigFile(join(reasoningConfigDirectory(), "rl.yaml")) as Readonly<Record<string, unknown>>;
 
 const meanStd = (values: ReadonlyArray<number | null>): MeanStd => {
   const present = values.filter((value): value is number => value !== null && Number.isFinite(value));
@@ -230,6 +279,10 @@ const oneRun = async (
       heldOutAccuracyAfter: summary.heldOutAccuracyAfter,
       entropy: steps.map((record) => record.entropy),
       lengthIncorrect: steps.map((record) => record.meanLengthIncorrect),
+      lengthCorrect: steps.map((record) => record.meanLengthCorrect),
+      mechanism: Object.fromEntries(
+        mechanismMetricNames.map((name) => [name, steps.map((record) => record[name] ?? null)]),
+      ) as unknown as CompareRun["mechanism"],
       kl: steps.map((record) => record.kl),
       heldOut: evaluations.map((record) => [record.step, record.accuracy] as const),
       wallSeconds: summary.wallSeconds,
@@ -248,26 +301,98 @@ const releaseTrainerPolicy = (policy: TrainablePolicy | undefined): void => {
   qwen.model?.dispose();
 };
 
-const summarise = (variant: ObjectiveVariant, runs: ReadonlyArray<CompareRun>): CompareSummary => ({
+const present = (values: ReadonlyArray<number | null>): number[] =>
+  values.filter((value): value is number => value !== null && Number.isFinite(value));
+
+/** One run's value of a mechanism series: its mean, its minimum or its maximum over the steps. */
+const overRun = (values: ReadonlyArray<number | null>, how: "mean" | "min" | "max"): number | null => {
+  const finiteValues = present(values);
+  if (finiteValues.length === 0) return null;
+  return how === "min"
+    ? Math.min(...finiteValues)
+    : how === "max"
+      ? Math.max(...finiteValues)
+      : mean(finiteValues);
+};
+
+/** Entropy over the last quarter of the steps relative to the first step's. */
+const entropyRetention = (entropy: ReadonlyArray<number | null>): number | null => {
+  const first = entropy[0];
+  const last = lastQuarter(entropy);
+  return first === null || first === undefined || first <= 0 || last === null ? null : last / first;
+};
+
+const improvementOf = (run: CompareRun): number | null =>
+  run.heldOutAccuracyAfter === null || run.heldOutAccuracyBefore === null
+    ? null
+    : run.heldOutAccuracyAfter - run.heldOutAccuracyBefore;
+
+/** Per-seed values of `pick` for `runs` and for the matching-seed `control` runs, paired. */
+const paired = (
+  runs: ReadonlyArray<CompareRun>,
+  control: ReadonlyArray<CompareRun>,
+  pick: (run: CompareRun) => number | null,
+): PairedDifference => {
+  const matched = runs.flatMap((run) => {
+    const other = control.find((candidate) => candidate.seed === run.seed);
+    return other === undefined ? [] : [[pick(run), pick(other)] as const];
+  });
+  return pairedDifference(
+    matched.map(([value]) => value),
+    matched.map(([, value]) => value),
+  );
+};
+
+const summarise = (
+  variant: ObjectiveVariant,
+  runs: ReadonlyArray<CompareRun>,
+  control: ReadonlyArray<CompareRun> | undefined,
+): CompareSummary => ({
   label: variant.label,
   objective: variant.objective,
   options: variant.options,
   heldOutAccuracyBefore: meanStd(runs.map((run) => run.heldOutAccuracyBefore)),
   heldOutAccuracyAfter: meanStd(runs.map((run) => run.heldOutAccuracyAfter)),
-  improvement: meanStd(
-    runs.map((run) =>
-      run.heldOutAccuracyAfter === null || run.heldOutAccuracyBefore === null
-        ? null
-        : run.heldOutAccuracyAfter - run.heldOutAccuracyBefore,
-    ),
-  ),
+  improvement: meanStd(runs.map(improvementOf)),
   finalEntropy: meanStd(runs.map((run) => lastQuarter(run.entropy))),
   lengthIncorrect: meanStd(runs.map((run) => lastQuarter(run.lengthIncorrect))),
   kl: meanStd(runs.map((run) => lastQuarter(run.kl))),
+  lengthCorrect: meanStd(runs.map((run) => lastQuarter(run.lengthCorrect))),
+  entropyRetention: meanStd(runs.map((run) => entropyRetention(run.entropy))),
   wallSeconds: meanStd(runs.map((run) => run.wallSeconds)),
+  stcrPenalisedFraction: meanStd(runs.map((run) => overRun(run.mechanism.stcrPenalisedFraction, "mean"))),
+  stcrMeanScale: meanStd(
+    runs.map((run) =>
+      overRun(
+        run.mechanism.stcrMeanScale.map((scale, step) =>
+          (run.mechanism.stcrPenalisedFraction[step] ?? 0) > 0 ? scale : null,
+        ),
+        "mean",
+      ),
+    ),
+  ),
+  dadsWeightMean: meanStd(runs.map((run) => overRun(run.mechanism.dadsWeightMean, "mean"))),
+  dadsWeightMin: meanStd(runs.map((run) => overRun(run.mechanism.dadsWeightMin, "min"))),
+  dadsWeightMax: meanStd(runs.map((run) => overRun(run.mechanism.dadsWeightMax, "max"))),
+  difficultyMean: meanStd(runs.map((run) => overRun(run.mechanism.difficultyMean, "mean"))),
+  klShareOfLoss: meanStd(runs.map((run) => overRun(run.mechanism.klShareOfLoss, "mean"))),
+  ...(control === undefined
+    ? {}
+    : {
+        versusGrpo: {
+          heldOutAccuracyAfter: paired(runs, control, (run) => run.heldOutAccuracyAfter),
+          improvement: paired(runs, control, improvementOf),
+          finalEntropy: paired(runs, control, (run) => lastQuarter(run.entropy)),
+          lengthIncorrect: paired(runs, control, (run) => lastQuarter(run.lengthIncorrect)),
+          lengthCorrect: paired(runs, control, (run) => lastQuarter(run.lengthCorrect)),
+          kl: paired(runs, control, (run) => lastQuarter(run.kl)),
+        },
+      }),
   entropyTrajectory: perStepMean(runs.map((run) => run.entropy)),
   lengthIncorrectTrajectory: perStepMean(runs.map((run) => run.lengthIncorrect)),
   klTrajectory: perStepMean(runs.map((run) => run.kl)),
+  stcrPenalisedTrajectory: perStepMean(runs.map((run) => run.mechanism.stcrPenalisedFraction)),
+  dadsWeightMeanTrajectory: perStepMean(runs.map((run) => run.mechanism.dadsWeightMean)),
   heldOutTrajectory: heldOutMean(runs),
 });
 
@@ -300,6 +425,57 @@ export const compareTable = (summaries: ReadonlyArray<CompareSummary>, seeds: nu
     ),
   ].join("\n");
 
+/**
+ * The mechanism telemetry of a comparison (mean ± std over seeds): what STCR and DADS did, the
+ * group difficulty, the KL term's share of the loss, the length of correct answers and the entropy
+ * retained.
+ *
+ * @since 0.1.0
+ * @category compare
+ */
+export const mechanismTable = (summaries: ReadonlyArray<CompareSummary>): string =>
+  [
+    `| objective | STCR-penalised fraction of incorrect | STCR mean scale | DADS weight mean | DADS weight min (run) | DADS weight max (run) | difficulty mean | KL share of loss | length of correct (last ¼) | entropy retention |`,
+    `|${" --- |".repeat(10)}`,
+    ...summaries.map(
+      (summary) =>
+        `| ${summary.label} | ${formatMeanStd(summary.stcrPenalisedFraction, 3)} | ${formatMeanStd(summary.stcrMeanScale, 5)} | ${formatMeanStd(summary.dadsWeightMean, 3)} | ${formatMeanStd(summary.dadsWeightMin, 3)} | ${formatMeanStd(summary.dadsWeightMax, 3)} | ${formatMeanStd(summary.difficultyMean, 3)} | ${formatMeanStd(summary.klShareOfLoss, 5)} | ${formatMeanStd(summary.lengthCorrect, 1)} | ${formatMeanStd(summary.entropyRetention, 3)} |`,
+    ),
+  ].join("\n");
+
+/** `toFixed` without a sign on values that round to zero (`-0.000` → `0.000`). */
+const fixed = (value: number, digits: number): string => {
+  const text = value.toFixed(digits);
+  return /^-0\.?0*$/.test(text) ? text.slice(1) : text;
+};
+
+const formatPaired = (difference: PairedDifference, digits: number): string =>
+  difference.mean === null
+    ? "—"
+    : difference.low === null || difference.high === null
+      ? `${fixed(difference.mean, digits)} (n = ${difference.n})`
+      : `${fixed(difference.mean, digits)} [${fixed(difference.low, digits)}, ${fixed(difference.high, digits)}]`;
+
+/**
+ * The seed-paired differences against `grpo` with 95 % t-intervals, one row per other variant;
+ * empty when `grpo` is not compared.
+ *
+ * @since 0.1.0
+ * @category compare
+ */
+export const versusGrpoTable = (summaries: ReadonlyArray<CompareSummary>): string => {
+  const rows = summaries.filter((summary) => summary.versusGrpo !== undefined);
+  if (rows.length === 0) return "";
+  return [
+    `| objective − grpo (same seed) | held-out acc. after [95 % CI] | entropy (last ¼) | length of incorrect (last ¼) | length of correct (last ¼) | KL (last ¼) |`,
+    `|${" --- |".repeat(6)}`,
+    ...rows.map((summary) => {
+      const versus = summary.versusGrpo!;
+      return `| ${summary.label} | ${formatPaired(versus.heldOutAccuracyAfter, 3)} | ${formatPaired(versus.finalEntropy, 3)} | ${formatPaired(versus.lengthIncorrect, 2)} | ${formatPaired(versus.lengthCorrect, 2)} | ${formatPaired(versus.kl, 5)} |`;
+    }),
+  ].join("\n");
+};
+
 const trajectoryChart = (
   title: string,
   summaries: ReadonlyArray<CompareSummary>,
@@ -329,16 +505,26 @@ export const runCompare = async (options: CompareOptions): Promise<BenchmarkOutc
       options.onProgress?.(`compare: ${variant.label} seed ${seed}`);
       runs.push(await oneRun(options, variant, seed));
     }
+  const control = options.variants.some((variant) => variant.label === "grpo")
+    ? runs.filter((run) => run.label === "grpo")
+    : undefined;
   const summaries = options.variants.map((variant) =>
     summarise(
       variant,
       runs.filter((run) => run.label === variant.label),
+      variant.label === "grpo" ? undefined : control,
     ),
   );
   const exampleConfig = compareRunConfig(options, options.variants[0]!, options.seeds[0]!, "<run>");
   return {
     results: { config: exampleConfig, summaries, runs },
-    table: compareTable(summaries, options.seeds.length),
+    table: [
+      compareTable(summaries, options.seeds.length),
+      mechanismTable(summaries),
+      versusGrpoTable(summaries),
+    ]
+      .filter((table) => table !== "")
+      .join("\n\n"),
     charts: {
       "held-out-accuracy": lineChartSvg({
         title: "held-out accuracy (mean over seeds)",
@@ -356,6 +542,16 @@ export const runCompare = async (options: CompareOptions): Promise<BenchmarkOutc
         (summary) => summary.lengthIncorrectTrajectory,
       ),
       kl: trajectoryChart("KL to the reference (k3)", summaries, (summary) => summary.klTrajectory),
+      "stcr-penalised": trajectoryChart(
+        "fraction of incorrect samples STCR penalises",
+        summaries,
+        (summary) => summary.stcrPenalisedTrajectory,
+      ),
+      "dads-weight": trajectoryChart(
+        "mean DADS weight of positive-advantage samples",
+        summaries,
+        (summary) => summary.dadsWeightMeanTrajectory,
+      ),
     },
   };
 };

@@ -8,7 +8,7 @@ import {
   toTrainingExample,
   uniqueRequests,
 } from "@apo-rl/trainer";
-import { mean, passAtK } from "../statistics.js";
+import { mean, passAtK, standardDeviation } from "../statistics.js";
 
 /**
  * How `apo-bench eval` samples: `samples` responses per prompt at `temperature` (0 = greedy, one
@@ -45,6 +45,8 @@ export interface EvaluationSummary {
   readonly meanLength: number;
   readonly meanLengthCorrect: number | null;
   readonly meanLengthIncorrect: number | null;
+  /** Sample standard deviation of the incorrect responses' lengths (`null` for none). */
+  readonly lengthStdIncorrect: number | null;
   /** `k` → mean over prompts of the unbiased pass@k estimate. */
   readonly passAtK: Readonly<Record<string, number>>;
 }
@@ -106,6 +108,7 @@ const summarise = (groups: ReadonlyArray<ScoredGroup>, ks: ReadonlyArray<number>
     meanLength: mean(lengths(() => true)) ?? 0,
     meanLengthCorrect: mean(lengths((correct) => correct)),
     meanLengthIncorrect: mean(lengths((correct) => !correct)),
+    lengthStdIncorrect: standardDeviation(lengths((correct) => !correct)),
     passAtK: Object.fromEntries(
       ks.map((k) => [
         String(k),

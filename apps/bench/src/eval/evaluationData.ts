@@ -1,9 +1,15 @@
-import { type DatasetItem, readDataset, type ShapeColor, syntheticCountingTask } from "@apo-rl/datasets";
+import {
+  type DatasetItem,
+  readDataset,
+  type ShapeColor,
+  syntheticCountingTask,
+  syntheticReasoningTask,
+} from "@apo-rl/datasets";
 import { BenchSetupError } from "../errors.js";
 
 /**
- * Which prompts `apo-bench eval` runs on: the synthetic counting task's fixed held-out split, or a
- * View-R1 JSON / JSONL file.
+ * Which prompts `apo-bench eval` runs on: the synthetic counting task's fixed held-out split, the
+ * synthetic reasoning task's, or a View-R1 JSON / JSONL file.
  *
  * @since 0.1.0
  * @category eval
@@ -16,6 +22,15 @@ export type EvaluationDataset =
       readonly variant: "count" | "sum" | "mixed";
       readonly difficulty: number;
       readonly imageSize?: number;
+      /** The colours questions ask about (default: all). */
+      readonly targetColors?: ReadonlyArray<ShapeColor>;
+    }
+  | {
+      readonly kind: "reasoning";
+      /** Held-out prompts. */
+      readonly size: number;
+      /** The largest count (default 6). */
+      readonly maxCount?: number;
       /** The colours questions ask about (default: all). */
       readonly targetColors?: ReadonlyArray<ShapeColor>;
     }
@@ -44,7 +59,8 @@ export interface EvaluationData {
 
 /**
  * Load the prompts of an {@link EvaluationDataset} with @apo-rl/datasets. Every item keeps its
- * `category` (the synthetic task's variant; a file's `category` field), used for the breakdown.
+ * `category` (the counting task's variant, the reasoning task's `count-<n>`; a file's `category` field), used for
+ * the breakdown.
  * `validateAnswer` checks each file row's reference (e.g. with the run's accuracy verifier): a bad
  * one fails the load naming the row, or is skipped and counted with `skipInvalid`.
  *
@@ -63,6 +79,16 @@ export const loadEvaluationData = async (
         variant: dataset.variant,
         difficulty: dataset.difficulty,
         ...(dataset.imageSize === undefined ? {} : { imageSize: dataset.imageSize }),
+        ...(dataset.targetColors === undefined ? {} : { targetColors: dataset.targetColors }),
+      }).heldOut,
+      skippedRows: 0,
+    };
+  if (dataset.kind === "reasoning")
+    return {
+      items: syntheticReasoningTask({
+        trainSize: 0,
+        heldOutSize: dataset.size,
+        ...(dataset.maxCount === undefined ? {} : { maxCount: dataset.maxCount }),
         ...(dataset.targetColors === undefined ? {} : { targetColors: dataset.targetColors }),
       }).heldOut,
       skippedRows: 0,

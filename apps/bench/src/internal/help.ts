@@ -21,11 +21,15 @@ const common = `  --out <dir>              output directory (default bench-resul
 
 export const evalHelp = `apo-bench eval — evaluate a policy on a dataset
 
-Usage: apo-bench eval [--policy demo|demo-init|<checkpoint dir>] [--dataset synthetic|<file>] [options]
+Usage: apo-bench eval [--policy demo|demo-init|reasoning|<checkpoint dir>] [--dataset synthetic|<file>] [options]
 
 Policy and data:
-  --policy <source>        demo (the demo's SFT checkpoint, default), demo-init (demo architecture,
-                           random weights), or a Qwen2.5-VL checkpoint directory
+  --policy <source>        demo (the demo's SFT checkpoint, default), reasoning (the reasoning
+                           task's SFT checkpoint, default with --task reasoning), demo-init (demo
+                           architecture, random weights), or a Qwen2.5-VL checkpoint directory
+  --task <t>               synthetic task: counting (default) | reasoning (the enumerating
+                           reasoning task's fixed held-out split; categories count-1 … count-n)
+  --max-count <n>          reasoning: the largest count (default 6)
   --lora-rank <r>          evaluate through fresh LoRA adapters (B = 0: same outputs; default off)
   --dataset <source>       synthetic (the counting task's fixed held-out split, default) or a
                            View-R1 JSON / JSONL file
@@ -55,17 +59,23 @@ export const compareHelp = `apo-bench compare — train several objectives under
 
 Usage: apo-bench compare [--objectives grpo,grpoD,apo,apo-no-dads,apo-no-stcr] [--seeds 3] [--steps 100] [options]
 
-Every objective trains once per seed from the same policy on the synthetic counting task with the
-same config; the table reports held-out accuracy before/after (mean ± std over seeds), the policy
+Every objective trains once per seed from the same policy on a synthetic task with the same
+config; the tables report held-out accuracy before/after (mean ± std over seeds), the policy
 entropy, the mean length of incorrect responses and the KL to the reference over the last quarter
-of the steps, and wall time; charts show the per-step trajectories.
+of the steps, and wall time; what STCR and DADS did (penalised fraction and scale, DADS weights,
+difficulty, the KL term's share of the loss); and, when grpo is compared, each objective's
+seed-paired difference from grpo with a 95 % t-interval. Charts show the per-step trajectories.
 
+  --task <t>               counting (the demo's setup, default) | reasoning (the reasoning task
+                           from its warm start: apps/trainer/assets/reasoning/rl.yaml)
   --objectives <list>      labels: grpo, grpoD, apo, apo-no-dads, apo-no-stcr (default all five),
-                           or any registered objective name (its default options)
+                           or any registered objective name (its default options); options in
+                           brackets override the label's, e.g. apo[stcrBase=1.001,beta=0.04]
   --seeds <n>              seeds 0 … n−1 (default 3)
   --seed-list <list>       explicit seeds, e.g. 0,1,2 (overrides --seeds)
   --steps <n>              training steps per run (default 100, as the demo)
-  --policy <source>        demo (default), demo-init, or a checkpoint directory
+  --policy <source>        demo (default), reasoning (default with --task reasoning), demo-init,
+                           or a checkpoint directory
   --config <file>          a trainer YAML/JSON config as the base (default: the built-in one, see docs)
   --set <key=value>        a trainer config override for every run (repeatable), e.g.
                            --set optimizer.lr=5e-5 --set rollout.groupSize=4

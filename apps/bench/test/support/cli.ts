@@ -26,10 +26,15 @@ export const readRecord = (directory: string, name: string) =>
     readonly results: Record<string, unknown>;
   };
 
-/** The data rows of the markdown table a run wrote (header and rule skipped), split into cells. */
-export const tableRows = (directory: string, name: string): ReadonlyArray<ReadonlyArray<string>> =>
+/**
+ * The data rows of the `index`-th markdown table a run wrote (header and rule skipped), split into
+ * cells.
+ */
+export const tableRows = (directory: string, name: string, index = 0): ReadonlyArray<ReadonlyArray<string>> =>
   readFileSync(join(directory, `${name}.md`), "utf8")
-    .split("\n")
+    .split(/\n\s*\n/)
+    .filter((block) => block.trim().startsWith("|"))
+    [index]!.split("\n")
     .filter((line) => line.startsWith("|"))
     .slice(2)
     .map((line) =>

@@ -1,4 +1,5 @@
 import { demoCheckpointDirectory } from "../demo/demoAssets.js";
+import { reasoningCheckpointDirectory } from "../reasoning/reasoningAssets.js";
 import type { TrainablePolicy } from "../TrainablePolicy.js";
 import type { TrainerConfig } from "../TrainerConfig.js";
 import { objectiveUsesReference } from "../trainingLoop.js";
@@ -7,13 +8,18 @@ import { assertStepFitsBackend } from "./memoryPreflight.js";
 
 /**
  * The checkpoint directory `model.checkpoint` names: `demo` is the committed SFT checkpoint of the
- * embedded demo (`assets/demo-sft`), anything else a Qwen2.5-VL checkpoint directory.
+ * embedded demo (`assets/demo-sft`), `reasoning` the warm start of the synthetic reasoning task
+ * (`assets/reasoning-sft`), anything else a Qwen2.5-VL checkpoint directory.
  *
  * @since 0.1.0
  * @category policies
  */
 export const checkpointDirectoryOf = (config: TrainerConfig): string =>
-  config.model.checkpoint === "demo" ? demoCheckpointDirectory() : config.model.checkpoint;
+  config.model.checkpoint === "demo"
+    ? demoCheckpointDirectory()
+    : config.model.checkpoint === "reasoning"
+      ? reasoningCheckpointDirectory()
+      : config.model.checkpoint;
 
 /**
  * The Qwen2.5-VL policy of `config.model`: the checkpoint directory (or `demo`), LoRA adapters when

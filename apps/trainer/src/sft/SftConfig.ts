@@ -36,13 +36,17 @@ export const SftModelConfig = Schema.Struct({
 });
 
 /**
- * `data` of an SFT run: the synthetic counting task of @apo-rl/datasets (`seed` draws the training
- * split; the held-out split is the task's fixed one).
+ * `data` of an SFT run: a synthetic task of @apo-rl/datasets (`seed` draws the training split; the
+ * held-out split is the task's fixed one). `task: counting` (default) is the counting task
+ * (`variant`, `difficulty`), supervised with the demo's fixed-length response; `task: reasoning` is
+ * the reasoning task (`maxCount`), supervised with its enumerating solution (`reasoningSolution`).
  *
  * @since 0.1.0
  * @category sft
  */
 export const SftDataConfig = Schema.Struct({
+  /** `counting` (when absent) or `reasoning`. */
+  task: Schema.optionalKey(Schema.Literals(["counting", "reasoning"])),
   seed: NonNegativeInt.pipe(withDefault(0)),
   trainSize: PositiveInt.pipe(withDefault(4096)),
   heldOutSize: NonNegativeInt.pipe(withDefault(64)),
@@ -52,6 +56,10 @@ export const SftDataConfig = Schema.Struct({
   ),
   imageSize: Schema.Int.check(Schema.isGreaterThanOrEqualTo(32), Schema.isLessThanOrEqualTo(512)).pipe(
     withDefault(56),
+  ),
+  /** `task: reasoning`: the largest count (2–8, default 6). */
+  maxCount: Schema.optional(
+    Schema.Int.check(Schema.isGreaterThanOrEqualTo(2), Schema.isLessThanOrEqualTo(8)),
   ),
   /** The colours a question asks about (default: all five). */
   targetColors: Schema.optional(Schema.Array(Schema.Literals(SHAPE_COLORS)).check(Schema.isMinLength(1))),

@@ -1,4 +1,4 @@
-import { syntheticCountingTask } from "@apo-rl/datasets";
+import { reasoningSolution, syntheticCountingTask, syntheticReasoningTask } from "@apo-rl/datasets";
 import type { QwenVLProcessorShape } from "@apo-rl/qwen-vl";
 import { initBackend } from "@apo-rl/tensor";
 import { inProcessBatchVerifier } from "../BatchVerifier.js";
@@ -30,8 +30,48 @@ export const demoSftTarget =
   };
 
 /**
+ * The supervised response of a synthetic reasoning example: its enumerating worked solution
+ * (`reasoningSolution` of @apo-rl/datasets), tokenised and ended with `<|im_end|>`.
+ *
+ * @since 0.1.0
+ * @category sft
+ */
+export const reasoningSftTarget =
+  (processor: QwenVLProcessorShape) =>
+  (example: TrainingExample): SftExample => {
+    const text = reasoningSolution(promptText(example.request.messages), example.answer);
+    return {
+      request: example.request,
+      responseIds: [...processor.tokenizer.encode(text), processor.specialTokens.imEnd],
+      responseText: text,
+    };
+  };
+
+const sftTask = (data: SftConfig["data"]) => {
+  const colors = data.targetColors === undefined ? {} : { targetColors: data.targetColors };
+  if (data.task === "reasoning")
+    return syntheticReasoningTask({
+      seed: data.seed,
+      trainSize: data.trainSize,
+      heldOutSize: data.heldOutSize,
+      imageSize: data.imageSize,
+      ...(data.maxCount === undefined ? {} : { maxCount: data.maxCount }),
+      ...colors,
+    });
+  return syntheticCountingTask({
+    seed: data.seed,
+    trainSize: data.trainSize,
+    heldOutSize: data.heldOutSize,
+    variant: data.variant,
+    difficulty: data.difficulty,
+    imageSize: data.imageSize,
+    ...colors,
+  });
+};
+
+/**
  * `apo-train sft`: initialise the backend, build the Qwen2.5-VL policy of `config.model` (`demo`:
- * the demo's base directory), generate the synthetic counting task of `config.data` and run
+ * the demo's base directory), generate the synthetic task of `config.data` and run
  * {@link runSft}; the checkpoint lands in `config.output.dir`.
  *
  * @since 0.1.0
@@ -50,22 +90,17 @@ export const runSftFromConfig = async (
     entropy: false,
   });
   try {
-    const task = syntheticCountingTask({
-      seed: config.data.seed,
-      trainSize: config.data.trainSize,
-      heldOutSize: config.data.heldOutSize,
-      variant: config.data.variant,
-      difficulty: config.data.difficulty,
-      imageSize: config.data.imageSize,
-      ...(config.data.targetColors === undefined ? {} : { targetColors: config.data.targetColors }),
-    });
+    const task = sftTask(config.data);
     return await runSft(
       {
         config,
         policy,
         train: task.train.map(toTrainingExample),
         heldOut: task.heldOut.map(toTrainingExample),
-        target: demoSftTarget(policy.processor),
+        target:
+          config.data.task === "reasoning"
+            ? reasoningSftTarget(policy.processor)
+            : demoSftTarget(policy.processor),
         verifier: inProcessBatchVerifier(demoVerifier()),
         backend: backend.chosen,
       },

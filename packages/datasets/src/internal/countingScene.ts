@@ -49,7 +49,7 @@ const overlaps = (a: Shape, b: Shape): boolean =>
   b.top < a.top + a.size + GAP;
 
 /** Place shapes of the given colours without overlap, or `undefined` when a layout attempt fails. */
-const layout = (
+export const layout = (
   random: SeededRandom,
   colors: ReadonlyArray<ShapeColor>,
   imageSize: number,
@@ -128,7 +128,7 @@ const covers = (kind: ShapeKind, size: number, x: number, y: number): boolean =>
 
 /** Render a scene to `imageSize × imageSize × 3` RGB bytes on `background`. */
 export const renderScene = (
-  scene: CountingScene,
+  scene: { readonly shapes: ReadonlyArray<Shape> },
   imageSize: number,
   palette: Readonly<Record<ShapeColor, readonly [number, number, number]>>,
   background: readonly [number, number, number],

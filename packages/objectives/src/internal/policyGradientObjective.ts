@@ -5,6 +5,7 @@ import { defineObjective } from "../defineObjective.js";
 import { checkMicroBatch, checkSampleBatch } from "../inputChecks.js";
 import type { KlSchedule } from "../klSchedule.js";
 import { stopGradient } from "../masking.js";
+import { mechanismTelemetry, mechanismTelemetryNames } from "../mechanismTelemetry.js";
 import { objectiveMetricNames } from "../metricNames.js";
 import type { PolicyLoss } from "../PolicyLoss.js";
 import type { Aggregation, KlEstimator, KlPlacement } from "../policyGradientOptions.js";
@@ -77,10 +78,11 @@ const advantageTensor = (
 export const policyGradientObjective = (config: PolicyGradientConfig): ObjectiveV2<tf.Tensor> =>
   defineObjective({
     name: config.name,
-    metricNames:
-      config.rolloutCorrection === undefined
-        ? objectiveMetricNames
-        : [...objectiveMetricNames, ...rolloutCorrectionMetricNames],
+    metricNames: [
+      ...objectiveMetricNames,
+      ...mechanismTelemetryNames,
+      ...(config.rolloutCorrection === undefined ? [] : rolloutCorrectionMetricNames),
+    ],
     usesReference: (context: ObjectiveContext) => config.beta(context) > 0,
     advantages(batch, context) {
       checkSampleBatch(config.name, batch);
@@ -92,7 +94,13 @@ export const policyGradientObjective = (config: PolicyGradientConfig): Objective
           stcrScale: shaped.stcrScales,
           length: batch.lengths,
         },
-        metrics: { ...shaped.estimatorMetrics, ...sampleMetrics(shaped), beta: config.beta(context) },
+        metrics: {
+          ...shaped.estimatorMetrics,
+          ...sampleMetrics(shaped),
+          // What DADS and STCR do to this step's samples (issue #18): see mechanismTelemetry.ts.
+          ...mechanismTelemetry({ ...shaped, correct: batch.correct, groupSize: batch.groupSize }),
+          beta: config.beta(context),
+        },
       };
     },
     microBatchLoss(input, context): MicroBatchOutput<tf.Tensor> {
