@@ -1,9 +1,9 @@
-import type { ObjectiveV2 } from "@apo-rl/core";
+import type { ObjectiveInput, ObjectiveV2 } from "@apo-rl/core";
 import { initBackend, testBackends } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { apo, dapo, drGrpo, grpo, grpoD } from "../src/index.js";
-import { disposeInput, lossAndGradient, randomBatch, toTensors } from "./support/inputs.js";
+import { disposeInput, lossAndGradient, lossWithMetrics, randomBatch, toTensors } from "./support/inputs.js";
 import {
   finiteDifferenceGradient,
   grpoReference,
@@ -123,15 +123,15 @@ describe.each(await testBackends())("objectives against the float64 re-derivatio
 
   it.each(cases)(
     "$label: value and gradient (central finite differences)",
-    ({ objective, reference, batch }) => {
+    async ({ objective, reference, batch }) => {
       const built = objective();
       for (const seed of [1, 2]) {
         const base = randomBatch(seed, { groups: 3, groupSize: 4, tokens: 5 });
         const input = batch === undefined ? base : batch(base);
         const before = tf.memory().numTensors;
         const tensors = toTensors(input);
-        const { value, gradient } = lossAndGradient(
-          (tensorInput) => built.loss(tensorInput, context).loss,
+        const { value, gradient } = await lossAndGradient(
+          (tensorInput) => built.loss(tensorInput, context),
           tensors,
         );
         disposeInput(tensors);
@@ -146,14 +146,14 @@ describe.each(await testBackends())("objectives against the float64 re-derivatio
     },
   );
 
-  it("reports metrics that match the float64 re-derivation", () => {
+  it("reports metrics that match the float64 re-derivation", async () => {
     const batch = randomBatch(11, { groups: 3, groupSize: 4, tokens: 5 });
     // Wrong answers are longer than right ones, so that STCR penalises every wrong answer of a mixed group.
     const input = { ...batch, lengths: batch.correct.map((flag, i) => (flag ? 50 + i : 80 + 10 * i)) };
     const config = { ...grpoReference, dads: "reference" as const, stcrBase: 1.01, beta: 0.05 };
     const expected = referenceLoss(input, config);
     const tensors = toTensors(input);
-    const { loss, metrics } = apo({ stcrBase: 1.01, beta: 0.05 }).loss(tensors, context);
+    const { loss, metrics } = await lossWithMetrics(apo({ stcrBase: 1.01, beta: 0.05 }), tensors, context);
     tf.dispose(loss);
     disposeInput(tensors);
     const positive = expected.advantages.flatMap((a, i) => (a > 0 ? [i] : []));
@@ -173,36 +173,44 @@ describe.each(await testBackends())("objectives against the float64 re-derivatio
     expect(metrics["zeroSpreadGroupFraction"]).toBeCloseTo(1 / 3, 12);
     expect(metrics["rewardMean"]).toBeCloseTo(mean(input.rewards), 12);
     const again = toTensors(input);
-    const grpoMetrics = grpo().loss(again, context);
+    const grpoMetrics = await lossWithMetrics(grpo(), again, context);
     tf.dispose(grpoMetrics.loss);
     disposeInput(again);
     expect(grpoMetrics.metrics["dadsWeightPositiveMean"]).toBe(1);
     expect(grpoMetrics.metrics["stcrScalePenalisedMean"]).toBe(1);
   });
 
-  it("apo with DADS and STCR off is exactly grpo (values, metrics and gradients)", () => {
+  it("apo with DADS and STCR off is exactly grpo (values, metrics and gradients)", async () => {
     for (const options of [
       {},
       { klPlacement: "reward" as const, beta: 0.1 },
       { aggregation: "seq-mean-token-sum" as const },
     ]) {
       const input = withLengths(randomBatch(7, { groups: 3, groupSize: 4, tokens: 6 }));
-      const tensors = toTensors(input);
+      // Fresh tensors for every loss: on a GPU backend `loss` reads the mask only before it is
+      // uploaded (these lengths are not the mask's row sums, so they cannot stand in for it).
+      const run = async <A>(use: (tensors: ObjectiveInput<tf.Tensor>) => Promise<A>): Promise<A> => {
+        const tensors = toTensors(input);
+        try {
+          return await use(tensors);
+        } finally {
+          disposeInput(tensors);
+        }
+      };
       const plain = grpo(options);
       const switchedOff = apo({ ...options, dads: false, stcr: false });
-      const a = lossAndGradient((x) => plain.loss(x, context).loss, tensors);
-      const b = lossAndGradient((x) => switchedOff.loss(x, context).loss, tensors);
+      const a = await run((tensors) => lossAndGradient((x) => plain.loss(x, context), tensors));
+      const b = await run((tensors) => lossAndGradient((x) => switchedOff.loss(x, context), tensors));
       expect(b.value).toBe(a.value);
       expect(b.gradient).toEqual(a.gradient);
-      const metricsA = plain.loss(tensors, context);
-      const metricsB = switchedOff.loss(tensors, context);
+      const metricsA = await run((tensors) => lossWithMetrics(plain, tensors, context));
+      const metricsB = await run((tensors) => lossWithMetrics(switchedOff, tensors, context));
       expect(metricsB.metrics).toEqual(metricsA.metrics);
       tf.dispose([metricsA.loss, metricsB.loss]);
       // And switching them on changes the loss on this batch.
       const on = apo({ ...options, stcrBase: 1.01 });
-      const c = lossAndGradient((x) => on.loss(x, context).loss, tensors);
+      const c = await run((tensors) => lossAndGradient((x) => on.loss(x, context), tensors));
       expect(c.value).not.toBe(a.value);
-      disposeInput(tensors);
     }
   });
 });

@@ -4,13 +4,14 @@ import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   apo,
+  createObjective,
   grpo,
   klShareOfLoss,
   mechanismTelemetry,
   mechanismTelemetryNames,
   objectiveMetricNames,
 } from "../src/index.js";
-import { disposeInput, toTensors } from "./support/inputs.js";
+import { disposeInput, lossWithMetrics, toTensors } from "./support/inputs.js";
 import type { ReferenceInput } from "./support/reference.js";
 
 /**
@@ -86,8 +87,12 @@ describe("mechanismTelemetry (hand-worked)", () => {
     expect(klShareOfLoss(0, 0)).toBeUndefined();
   });
 
-  it("is part of every built-in objective's metric names", () => {
-    for (const name of mechanismTelemetryNames) expect(objectiveMetricNames).toContain(name);
+  it("is part of every built-in objective's metric names, after the contract's names", () => {
+    for (const objective of ["grpo", "drGrpo", "dapo", "grpoD", "apo"]) {
+      const names = createObjective(objective).metricNames;
+      expect(names.slice(0, objectiveMetricNames.length)).toEqual(objectiveMetricNames);
+      for (const name of mechanismTelemetryNames) expect(names).toContain(name);
+    }
   });
 });
 
@@ -107,17 +112,21 @@ describe.each(await testBackends())("objectives report the telemetry on %s", (ba
     await initBackend(backend);
   });
 
-  const run = (objective: ReturnType<typeof apo>) => {
+  const run = async (objective: ReturnType<typeof apo>) => {
     const tensors = toTensors(batch);
-    const { loss, metrics } = objective.loss({ ...tensors, lengths }, { step: 0, totalSteps: 1 });
+    const { loss, metrics } = await lossWithMetrics(
+      objective,
+      { ...tensors, lengths },
+      { step: 0, totalSteps: 1 },
+    );
     loss.dispose();
     disposeInput(tensors);
     return metrics;
   };
 
-  it("apo with stcrBase 1.001: the hand-worked values, and the KL share of the loss", () => {
+  it("apo with stcrBase 1.001: the hand-worked values, and the KL share of the loss", async () => {
     const before = tf.memory().numTensors;
-    const metrics = run(apo({ stcrBase: 1.001 }));
+    const metrics = await run(apo({ stcrBase: 1.001 }));
     expect(metrics["stcrPenalisedFraction"]).toBeCloseTo(1 / 7, 12);
     expect(metrics["stcrMeanScale"]).toBeCloseTo(S_EIGHT, 12);
     expect(metrics["dadsWeightMin"]).toBeCloseTo(W_HALF, 12);
@@ -131,8 +140,8 @@ describe.each(await testBackends())("objectives report the telemetry on %s", (ba
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it("grpo: STCR penalises nothing and every DADS weight is 1, difficulty as for apo", () => {
-    const metrics = run(grpo());
+  it("grpo: STCR penalises nothing and every DADS weight is 1, difficulty as for apo", async () => {
+    const metrics = await run(grpo());
     expect(metrics["stcrPenalisedFraction"]).toBe(0);
     expect(metrics["stcrMeanScale"]).toBe(1);
     expect([metrics["dadsWeightMin"], metrics["dadsWeightMax"], metrics["dadsWeightMean"]]).toEqual([

@@ -132,19 +132,19 @@ describe.each(await testBackends())("properties of the objectives on %s", (backe
 
   it.each(withoutKl)(
     "%s: a group whose rewards are all equal contributes no policy gradient",
-    (_, objective) => {
+    async (_, objective) => {
       const built = objective();
-      fc.assert(
-        fc.property(
+      await fc.assert(
+        fc.asyncProperty(
           fc.integer({ min: 1, max: 1_000_000 }),
           fc.double({ min: -2, max: 2, noNaN: true }),
-          (seed, reward) => {
+          async (seed, reward) => {
             const input = randomBatch(seed, { groups: 3, groupSize: 3, tokens: 4 });
             const uniform = 1;
             const rewards = input.rewards.map((value, i) => (Math.floor(i / 3) === uniform ? reward : value));
             const tensors = toTensors({ ...input, rewards });
             const before = tf.memory().numTensors;
-            const { gradient } = lossAndGradient((x) => built.loss(x, context).loss, tensors);
+            const { gradient } = await lossAndGradient((x) => built.loss(x, context), tensors);
             expect(tf.memory().numTensors).toBe(before);
             disposeInput(tensors);
             for (const row of gradient.slice(3, 6)) for (const value of row) expect(value).toBe(0);
@@ -155,17 +155,17 @@ describe.each(await testBackends())("properties of the objectives on %s", (backe
     },
   );
 
-  it.each(withKl)("%s: masked-out tokens never change the loss or receive gradient", (_, objective) => {
+  it.each(withKl)("%s: masked-out tokens never change the loss or receive gradient", async (_, objective) => {
     const built = objective();
     const garbage = fc.oneof(
       fc.double({ min: -1e6, max: 1e6, noNaN: true }),
       fc.constantFrom(Number.NEGATIVE_INFINITY, Number.NaN, Number.POSITIVE_INFINITY),
     );
-    fc.assert(
-      fc.property(
+    await fc.assert(
+      fc.asyncProperty(
         fc.integer({ min: 1, max: 1_000_000 }),
         fc.array(garbage, { minLength: 3, maxLength: 3 }),
-        (seed, [a, b, c]) => {
+        async (seed, [a, b, c]) => {
           const input = randomBatch(seed, { groups: 2, groupSize: 3, tokens: 5 });
           const fill = (matrix: ReadonlyArray<ReadonlyArray<number>>, value: number) =>
             matrix.map((row, i) => row.map((entry, t) => (input.mask[i]![t]! > 0 ? entry : value)));
@@ -181,8 +181,8 @@ describe.each(await testBackends())("properties of the objectives on %s", (backe
             logpOld: fill(input.logpOld, b!),
             logpRef: fill(input.logpRef!, c!),
           });
-          const reference = lossAndGradient((x) => built.loss(x, context).loss, clean);
-          const padded = lossAndGradient((x) => built.loss(x, context).loss, dirty);
+          const reference = await lossAndGradient((x) => built.loss(x, context), clean);
+          const padded = await lossAndGradient((x) => built.loss(x, context), dirty);
           disposeInput(clean);
           disposeInput(dirty);
           expect(padded.value).toBe(reference.value);

@@ -12,7 +12,9 @@ import {
   GrpoOptions,
   GspoOptions,
   grpo,
+  gspoMetricNames,
   makeObjectiveRegistry,
+  mechanismTelemetryNames,
   ObjectiveRegistrationError,
   Objectives,
   objectiveMetricNames,
@@ -119,7 +121,9 @@ describe("objective registry", () => {
       expect(objective.specificationVersion).toBe("v2");
       expect(objective.name).toBe(name);
     }
-    expect(createObjective("apo").metricNames).toEqual(objectiveMetricNames);
+    // The built-in objectives report the contract's names and the DADS/STCR telemetry; gspo its own.
+    expect(createObjective("apo").metricNames).toEqual([...objectiveMetricNames, ...mechanismTelemetryNames]);
+    expect(createObjective("gspo").metricNames).toEqual(gspoMetricNames);
   });
 
   it("passes decoded options with defaults to the factory", () => {

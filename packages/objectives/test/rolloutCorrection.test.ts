@@ -1,9 +1,10 @@
+import type { ObjectiveOutput } from "@apo-rl/core";
 import { initBackend, testBackends } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { grpo } from "../src/objectives/grpo.js";
 import { type RolloutCorrectionOptions, rolloutCorrectionWeights } from "../src/rolloutCorrection.js";
-import { disposeInput, random, randomBatch, toTensors } from "./support/inputs.js";
+import { disposeInput, lossWithMetrics, random, randomBatch, toTensors } from "./support/inputs.js";
 import { grpoReference, type Matrix, referenceSamples } from "./support/reference.js";
 
 /**
@@ -123,12 +124,13 @@ describe.each(await testBackends())("rollout correction against a float64 re-der
         const value = gradient.flat().reduce((sum, entry) => sum + entry, 0);
         const before = tf.memory().numTensors;
         const input = toTensors({ ...batch, logpOld: rollout });
-        let metrics: Readonly<Record<string, number>> = {};
+        let output: ObjectiveOutput<tf.Tensor> | undefined;
         const { value: loss, grad } = tf.valueAndGrad((logp: tf.Tensor) => {
-          const output = objective.loss({ ...input, logp }, { step: 0, totalSteps: 1 });
-          metrics = output.metrics;
+          output = objective.loss({ ...input, logp }, { step: 0, totalSteps: 1 });
           return output.loss as tf.Scalar;
         })(input.logp);
+        // A GPU backend reports the tensor metrics through `deviceMetrics` (no synchronous read).
+        const metrics = { ...output!.metrics, ...(await output!.deviceMetrics) };
         close(await loss.data(), [value], 1e-5);
         close(await grad.data(), gradient.flat(), 1e-5);
         close(
@@ -146,14 +148,20 @@ describe.each(await testBackends())("rollout correction against a float64 re-der
 
   it("mode off reports the ratios and leaves the loss as without the option", async () => {
     const batch = randomBatch(6, { groups: 3, groupSize: 4, tokens: 6 });
-    const input = toTensors({ ...batch, logpOld: perturbed(batch.logp, 26) });
-    const plain = grpo({ beta: 0 }).loss(input, { step: 0, totalSteps: 1 });
-    const off = grpo({ beta: 0, rolloutCorrection: { mode: "off" } }).loss(input, { step: 0, totalSteps: 1 });
+    // Fresh tensors for each loss: on a GPU backend `loss` reads the mask only before it is uploaded.
+    const first = toTensors({ ...batch, logpOld: perturbed(batch.logp, 26) });
+    const second = toTensors({ ...batch, logpOld: perturbed(batch.logp, 26) });
+    const plain = await lossWithMetrics(grpo({ beta: 0 }), first, { step: 0, totalSteps: 1 });
+    const off = await lossWithMetrics(grpo({ beta: 0, rolloutCorrection: { mode: "off" } }), second, {
+      step: 0,
+      totalSteps: 1,
+    });
     close(await off.loss.data(), [(await plain.loss.data())[0]!], 1e-7);
     expect(off.metrics["rolloutRatioMax"]).toBeGreaterThan(1);
     expect(plain.metrics["rolloutRatioMax"]).toBeUndefined();
     tf.dispose([plain.loss, off.loss]);
-    disposeInput(input);
+    disposeInput(first);
+    disposeInput(second);
   });
 });
 

@@ -3,7 +3,7 @@ import { initBackend, testBackends } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { apo, dapo, grpo } from "../src/index.js";
-import { disposeInput, toTensors } from "./support/inputs.js";
+import { disposeInput, lossWithMetrics, toTensors } from "./support/inputs.js";
 import type { ReferenceInput } from "./support/reference.js";
 
 /**
@@ -39,10 +39,10 @@ const example: ReferenceInput = {
 };
 const context = { step: 0, totalSteps: 10 };
 
-const run = (objective: ReturnType<typeof grpo>, input: ReferenceInput) => {
+const run = async (objective: ReturnType<typeof grpo>, input: ReferenceInput) => {
   const tensors = toTensors(input);
-  const { loss, metrics } = objective.loss(tensors, context);
-  const value = loss.dataSync()[0]!;
+  const { loss, metrics } = await lossWithMetrics(objective, tensors, context);
+  const value = (await loss.data())[0]!;
   loss.dispose();
   disposeInput(tensors);
   return { value, metrics };
@@ -53,9 +53,9 @@ describe.each(await testBackends())("worked examples on %s", (backend) => {
     await initBackend(backend);
   });
 
-  it("grpo: policy loss, KL term and metrics", () => {
+  it("grpo: policy loss, KL term and metrics", async () => {
     const before = tf.memory().numTensors;
-    const { value, metrics } = run(grpo(), example);
+    const { value, metrics } = await run(grpo(), example);
     expect(value).toBeCloseTo(0.09612387, 6);
     expect(metrics["policyLoss"]).toBeCloseTo(0.09608703, 6);
     expect(metrics["klLoss"]).toBeCloseTo(3.683722e-5, 9);
@@ -69,14 +69,14 @@ describe.each(await testBackends())("worked examples on %s", (backend) => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it("apo: DADS weight 1 − exp(−e/2) on the correct answer, STCR on the long wrong one", () => {
+  it("apo: DADS weight 1 − exp(−e/2) on the correct answer, STCR on the long wrong one", async () => {
     // d = 0.5 → w = 1 − exp(−e·0.5) = 0.74311863; KL term 1e-3·(0.74311863·0.02040911 + 0.05326533)/2
     // = 3.421586e-5. lengths [100, 620] with base 1.001: μ = 100, s = 2 − 1.001^(−520) = 1.40532496,
     // so the wrong answer's A = −0.7071068·1.40532496 = −0.99371477 and its token losses are
     // 0.99371477 and 1.64872127·0.99371477 = 1.63835877 (unclipped branch).
     // Policy loss (−0.78147385 − 0.7071068 + 0.99371477 + 1.63835877)/4 = 0.28587323.
     const input = { ...example, lengths: [100, 620] };
-    const { value, metrics } = run(apo({ stcrBase: 1.001 }), input);
+    const { value, metrics } = await run(apo({ stcrBase: 1.001 }), input);
     expect(metrics["policyLoss"]).toBeCloseTo(0.28587323, 6);
     expect(metrics["klLoss"]).toBeCloseTo(3.421586e-5, 9);
     expect(value).toBeCloseTo(0.28590745, 6);
@@ -85,7 +85,7 @@ describe.each(await testBackends())("worked examples on %s", (backend) => {
     expect(metrics["advantageNegativeMean"]).toBeCloseTo(-0.99371477, 6);
   });
 
-  it("dapo: clip-higher lets the positive ratio reach 1.28 and drops the KL term", () => {
+  it("dapo: clip-higher lets the positive ratio reach 1.28 and drops the KL term", async () => {
     // Positive sample log-ratio 0.3: ratio 1.34985881 clips at 1.28 under dapo (1.2 under grpo).
     const input = {
       ...example,
@@ -95,14 +95,14 @@ describe.each(await testBackends())("worked examples on %s", (backend) => {
       ],
     };
     const a = Math.SQRT1_2;
-    const clipHigher = run(dapo(), input);
+    const clipHigher = await run(dapo(), input);
     expect(clipHigher.value).toBeCloseTo((-1.28 * a - a + a + a) / 4, 6);
     expect(clipHigher.metrics["clipFraction"]).toBeCloseTo(0.25, 6);
     expect(clipHigher.metrics["klLoss"]).toBe(0);
-    expect(run(grpo({ beta: 0 }), input).value).toBeCloseTo((-1.2 * a - a + a + a) / 4, 6);
+    expect((await run(grpo({ beta: 0 }), input)).value).toBeCloseTo((-1.2 * a - a + a + a) / 4, 6);
   });
 
-  it("dual clip caps a negative-advantage token at −c·A", () => {
+  it("dual clip caps a negative-advantage token at −c·A", async () => {
     // Second token of the wrong answer has log-ratio ln 4: ratio 4 > c = 3, so pg = 3·A = 2.12132034.
     const input = {
       ...example,
@@ -112,18 +112,56 @@ describe.each(await testBackends())("worked examples on %s", (backend) => {
       ],
     };
     const a = Math.SQRT1_2;
-    expect(run(grpo({ beta: 0, dualClip: 3 }), input).value).toBeCloseTo((-a - a + a + 3 * a) / 4, 6);
-    expect(run(grpo({ beta: 0 }), input).value).toBeCloseTo((-a - a + a + 4 * a) / 4, 6);
+    expect((await run(grpo({ beta: 0, dualClip: 3 }), input)).value).toBeCloseTo((-a - a + a + 3 * a) / 4, 6);
+    expect((await run(grpo({ beta: 0 }), input)).value).toBeCloseTo((-a - a + a + 4 * a) / 4, 6);
   });
 
-  it("accepts a boolean or integer mask", () => {
-    const expected = run(apo(), example).value;
+  it("accepts a boolean or integer mask", async () => {
+    const expected = (await run(apo(), example)).value;
     for (const dtype of ["bool", "int32"] as const) {
       const tensors = toTensors(example);
       const mask = tf.cast(tensors.mask, dtype);
-      const { loss } = apo().loss({ ...tensors, mask }, context);
-      expect(loss.dataSync()[0]).toBe(expected);
+      // On a GPU backend the cast mask is on the device: `loss` then takes the lengths as given.
+      const { loss } = apo().loss({ ...tensors, mask, lengths: [2, 2] }, context);
+      expect((await loss.data())[0]).toBe(expected);
       tf.dispose([loss, mask]);
+      disposeInput(tensors);
+    }
+  });
+
+  it("a mask already on the device: the totals come from lengths, or the error names lengths", async () => {
+    const ragged: ReferenceInput = {
+      ...example,
+      mask: [
+        [1, 1],
+        [1, 0],
+      ],
+    };
+    for (const objective of [grpo(), grpo({ aggregation: "seq-mean-token-mean" }), apo()]) {
+      const expected = (await run(objective, ragged)).value;
+      const tensors = toTensors(ragged);
+      // A kernel uses the mask: on a GPU backend it is uploaded and its host copy dropped.
+      tf.sum(tensors.mask).dispose();
+      const { loss } = objective.loss({ ...tensors, lengths: [2, 1] }, context);
+      expect((await loss.data())[0]).toBeCloseTo(expected, 7);
+      loss.dispose();
+      if (backend === "webgpu") {
+        const error = (() => {
+          try {
+            objective.loss(tensors, context);
+          } catch (caught) {
+            return caught;
+          }
+          return undefined;
+        })() as InvalidInputError;
+        expect(error).toBeInstanceOf(InvalidInputError);
+        expect(error.field).toBe("lengths");
+        expect(error.message).toMatch(/GPU/);
+      } else {
+        const output = await lossWithMetrics(objective, tensors, context);
+        expect((await output.loss.data())[0]).toBe(expected);
+        output.loss.dispose();
+      }
       disposeInput(tensors);
     }
   });

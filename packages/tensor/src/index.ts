@@ -4,6 +4,7 @@ export type { BackendReport, CandidateReport, CandidateStatus } from "./backend/
 export { BackendUnavailableError, UnknownBackendError } from "./backend/errors.js";
 export type { BackendPreference } from "./backend/initBackend.js";
 export { initBackend } from "./backend/initBackend.js";
+export { readHostValues } from "./backend/readHostValues.js";
 export type { TensorBackendShape } from "./backend/TensorBackend.js";
 export { TensorBackend } from "./backend/TensorBackend.js";
 export { testBackends } from "./backend/testBackends.js";

@@ -1,4 +1,4 @@
-import type { ObjectiveInput } from "@apo-rl/core";
+import type { ObjectiveContext, ObjectiveInput, ObjectiveOutput, ObjectiveV2 } from "@apo-rl/core";
 import * as tf from "@tensorflow/tfjs-core";
 import type { Matrix, ReferenceInput } from "./reference.js";
 
@@ -72,15 +72,46 @@ export const disposeInput = (input: ObjectiveInput<tf.Tensor>): void => {
   ]);
 };
 
-/** Value and gradient w.r.t. `logp` of an objective's loss, as plain arrays; disposes everything. */
-export const lossAndGradient = (
-  loss: (input: ObjectiveInput<tf.Tensor>) => tf.Tensor,
+/**
+ * Value and gradient w.r.t. `logp` of an objective's loss, as plain arrays; disposes everything.
+ * `loss` returns the loss tensor or an objective's whole output; the output's `deviceMetrics` (a GPU
+ * backend's metrics) are awaited and merged into `metrics`. Reads asynchronously only, so it runs on
+ * a GPU backend too.
+ */
+export const lossAndGradient = async (
+  loss: (input: ObjectiveInput<tf.Tensor>) => tf.Tensor | ObjectiveOutput<tf.Tensor>,
   input: ObjectiveInput<tf.Tensor>,
-): { value: number; gradient: Matrix } => {
-  const { value, grad } = tf.valueAndGrad((logp: tf.Tensor) => loss({ ...input, logp }) as tf.Scalar)(
-    input.logp,
-  );
-  const result = { value: value.dataSync()[0]!, gradient: grad.arraySync() as Array<Array<number>> };
-  tf.dispose([value, grad]);
-  return result;
+): Promise<{ value: number; gradient: Matrix; metrics: Record<string, number> }> => {
+  let output: ObjectiveOutput<tf.Tensor> | undefined;
+  const { value, grad } = tf.valueAndGrad((logp: tf.Tensor) => {
+    const result = loss({ ...input, logp });
+    if (result instanceof tf.Tensor) return result as tf.Scalar;
+    output = result;
+    return result.loss as tf.Scalar;
+  })(input.logp);
+  try {
+    const device = output?.deviceMetrics === undefined ? {} : await output.deviceMetrics;
+    return {
+      value: (await value.data())[0]!,
+      gradient: (await grad.array()) as Array<Array<number>>,
+      metrics: { ...output?.metrics, ...device },
+    };
+  } finally {
+    tf.dispose([value, grad]);
+  }
+};
+
+/**
+ * An objective's whole-batch `loss` with every metric read: `metrics` merged with the awaited
+ * `deviceMetrics` (which a GPU backend reports instead of reading synchronously). The caller
+ * disposes `loss`.
+ */
+export const lossWithMetrics = async (
+  objective: Pick<ObjectiveV2<tf.Tensor>, "loss">,
+  input: ObjectiveInput<tf.Tensor>,
+  context: ObjectiveContext,
+): Promise<{ loss: tf.Tensor; metrics: Record<string, number> }> => {
+  const output = objective.loss(input, context);
+  const device = output.deviceMetrics === undefined ? {} : await output.deviceMetrics;
+  return { loss: output.loss, metrics: { ...output.metrics, ...device } };
 };

@@ -1,5 +1,6 @@
 import { InvalidInputError } from "@apo-rl/core";
-import * as tf from "@tensorflow/tfjs-core";
+import type * as tf from "@tensorflow/tfjs-core";
+import { readHostValues } from "../../backend/readHostValues.js";
 
 /** Build the typed error every op throws for a bad argument: `subject` is the op, `field` the argument. */
 export const invalidInput = (op: string, field: string, reason: string): InvalidInputError =>
@@ -45,24 +46,6 @@ export const requirePositiveInteger = (op: string, field: string, value: number 
   }
 };
 
-/** Backends whose tensors live in host (or wasm) memory: a synchronous read is a plain copy. */
-const HOST_BACKENDS: ReadonlySet<string> = new Set(["cpu", "wasm", "tensorflow"]);
-
-/**
- * The values of a small tensor when reading them needs no device round-trip: on a host backend
- * always; on a device backend (webgpu) only while tfjs still holds them on the host (a tensor made
- * from an array and not yet uploaded). `undefined` otherwise: a synchronous GPU read is not possible
- * in Node (Dawn has no blocking readback) and would stall the device anyway.
- */
-const hostValues = (tensor: tf.Tensor): ArrayLike<number> | undefined => {
-  if (HOST_BACKENDS.has(tf.getBackend())) return tensor.dataSync() as ArrayLike<number>;
-  const backend = tf.backend() as unknown as {
-    tensorMap?: { get(dataId: tf.DataId): { values?: ArrayLike<number> | null } | undefined };
-  };
-  const values = backend.tensorMap?.get(tensor.dataId)?.values;
-  return values ?? undefined;
-};
-
 /**
  * Throw unless `targets` is an int32 vector of `rows` token ids inside `[0, vocabulary)`. Reads the
  * (small) targets back to name the first offending row — on a device backend only when they are
@@ -73,7 +56,7 @@ export const requireTargets = (op: string, targets: tf.Tensor, rows: number, voc
   if (targets.dtype !== "int32") {
     throw invalidInput(op, "targets", `expected an int32 tensor of token ids, got ${targets.dtype}`);
   }
-  const ids = hostValues(targets);
+  const ids = readHostValues(targets);
   if (ids === undefined) return;
   for (let row = 0; row < ids.length; row++) {
     const id = ids[row]!;
