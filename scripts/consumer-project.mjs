@@ -283,8 +283,9 @@ export const checkConsumerProject = ({ work, publishable, tarballOf }) => {
   for (const example of scripts)
     writeFileSync(
       join(project, "examples", `${example.slug}.ts`),
-      // `export {}` keeps an example without imports a module (top-level await, own scope).
-      `// ${example.file}:${example.line}\n${example.code}\nexport {};\n`,
+      // `export {}` keeps an example without imports a module (top-level await, own scope). A
+      // JavaScript example is compiled and run like the others but not type-checked (it has no types).
+      `${example.language === "js" ? "// @ts-nocheck\n" : ""}// ${example.file}:${example.line}\n${example.code}\nexport {};\n`,
     );
   problems.push(...typeCheck(project, scripts, publishable));
   const failed = existsSync(join(project, "build"))

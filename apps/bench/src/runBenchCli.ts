@@ -220,7 +220,7 @@ const evalRun = (parsed: ParsedArguments, progress: (line: string) => void): Run
     name: "eval",
     settings,
     outcome: async () => {
-      if (settings.policy === "demo" || settings.policy === "demo-init") return runEval(settings);
+      if (["demo", "demo-init", "reasoning"].includes(settings.policy)) return runEval(settings);
       const picked = await pickPolicyDirectory(settings.policy);
       progress(picked.note);
       return runEval({ ...settings, policy: picked.directory });

@@ -105,14 +105,7 @@ describe("apo-bench compare", () => {
         "--set",
         "rollout.groupSize=4",
       ],
-      ...[
-        "--set",
-        "rollout.maxNewTokens=6",
-        "--set",
-        "train.promptsPerStep=2",
-        "--set",
-        "train.microBatchSize=1",
-      ],
+      ...["--set", "rollout.maxNewTokens=6", "--set", "train.promptsPerStep=2"],
       ...["--out", out, "-q"],
     ]);
     expect(run.stderr).toBe("");

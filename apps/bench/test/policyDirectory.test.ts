@@ -18,7 +18,7 @@ const trainedRun = async (): Promise<string> => {
         "data.synthetic.trainSize=4",
       ],
       ...["rollout.groupSize=2", "rollout.maxNewTokens=4", "reward.workers=0", "train.steps=1"],
-      ...["train.promptsPerStep=1", "train.microBatchSize=1", `output.runDir=${runDir}`, "backend=cpu"],
+      ...["train.promptsPerStep=1", `output.runDir=${runDir}`, "backend=cpu"],
     ],
   });
   await train(config, { log: () => {}, progress: () => {}, handleSignals: false });

@@ -21,8 +21,8 @@ export const CONFIG_PATH_KEYS: ReadonlyArray<readonly [string, string]> = [
   ["output", "dir"],
 ];
 
-/** Names that are not paths: the embedded demo checkpoint. */
-const RESERVED = new Set(["demo"]);
+/** Names that are not paths: the embedded demo and reasoning warm-start checkpoints. */
+const RESERVED = new Set(["demo", "reasoning"]);
 
 /**
  * Resolve the relative paths a configuration file sets against that file's directory (so a config

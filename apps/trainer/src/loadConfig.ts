@@ -167,6 +167,8 @@ export const loadConfigWithPlugins = async (options: {
     options.file === undefined ? process.cwd() : dirname(resolvePath(options.file)),
   );
   await loadPlugins(options.plugins ?? []);
-  const merged = applyOverrides(fromFile, options.overrides ?? []);
+  // The file's relative paths resolve against its directory, as in `loadConfig`.
+  const resolved = options.file === undefined ? fromFile : resolveConfigPaths(fromFile, options.file);
+  const merged = applyOverrides(resolved, options.overrides ?? []);
   return resolveConfig(merged, options.file === undefined ? "trainer config" : `config ${options.file}`);
 };

@@ -30,7 +30,7 @@ rollout: { groupSize: 2, maxNewTokens: 6 }
 reward: { preset: view-r1, accuracy: counting, workers: 0 }
 objective: { name: apo }
 optimizer: { lr: 0.0001, schedule: constant }
-train: { steps: ${steps}, promptsPerStep: 2, microBatchSize: 2, seed: 1 }
+train: { steps: ${steps}, promptsPerStep: 2, seed: 1 }
 output: { runDir: ${JSON.stringify(runDir)} }
 backend: cpu
 `;

@@ -15,18 +15,26 @@ const dispose = (policy: TrainablePolicy) => {
 /** The demo policy with `overrides` on top of a minimal config. */
 const configWith = (overrides: ReadonlyArray<string>) =>
   loadConfig({
-    overrides: ["model.checkpoint=demo", "data.format=synthetic", "objective.name=grpo", ...overrides],
+    overrides: [
+      "model.checkpoint=demo",
+      "data.format=synthetic",
+      "objective.name=dapo", // β = 0: no frozen reference copy to account for
+      "train.steps=1",
+      ...overrides,
+    ],
   });
 
 describe("the trainer refuses a step that cannot fit the wasm heap before the first step", () => {
   it("names the rollout budget when the rollout's KV cache would overflow, and frees the policy", async () => {
     await useBackend("wasm");
     const before = tf.memory().numTensors;
-    // 64 × 64 rows of 200,000 tokens: the demo model's KV cache alone is far beyond 4 GiB.
+    // 64 × 64 rows of 2,000 tokens decoded together, trained one row per micro-batch: the demo
+    // model's KV cache for the rollout is beyond 4 GiB while one row's activations are small.
     const config = configWith([
       "train.promptsPerStep=64",
       "rollout.groupSize=64",
-      "rollout.maxNewTokens=200000",
+      "rollout.maxNewTokens=2000",
+      "train.maxTokensPerMicroBatch=2000",
     ]);
     const failure = await qwenPolicyFromConfig(config).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(TrainingMemoryError);
@@ -34,14 +42,22 @@ describe("the trainer refuses a step that cannot fit the wasm heap before the fi
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it("admits the demo's own settings, and does not limit the cpu backend", async () => {
+  it("names the token budget when one micro-batch's activations would overflow", async () => {
     await useBackend("wasm");
-    const demo = await qwenPolicyFromConfig(configWith(["train.promptsPerStep=8", "rollout.groupSize=8"]));
-    dispose(demo);
-    await useBackend("cpu");
-    const large = await qwenPolicyFromConfig(
-      configWith(["train.promptsPerStep=64", "rollout.groupSize=64", "rollout.maxNewTokens=200000"]),
-    );
-    dispose(large);
+    const config = configWith([
+      "train.promptsPerStep=64",
+      "rollout.groupSize=64",
+      "rollout.maxNewTokens=4096",
+    ]);
+    const failure = await qwenPolicyFromConfig(config).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TrainingMemoryError);
+    expect((failure as TrainingMemoryError).setting).toBe("train.maxTokensPerMicroBatch");
+  });
+
+  it("admits the demo's own settings on wasm and cpu", async () => {
+    for (const backend of ["wasm", "cpu"] as const) {
+      await useBackend(backend);
+      dispose(await qwenPolicyFromConfig(configWith(["train.promptsPerStep=8", "rollout.groupSize=8"])));
+    }
   });
 });

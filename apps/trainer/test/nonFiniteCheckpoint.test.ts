@@ -16,7 +16,7 @@ describe("a policy checkpoint with a NaN weight", () => {
 data: { format: synthetic, heldOutSize: 0, synthetic: { trainSize: 4 } }
 rollout: { groupSize: 2, maxNewTokens: 4 }
 reward: { preset: view-r1, accuracy: counting, workers: 0 }
-train: { steps: 1, promptsPerStep: 1, microBatchSize: 1 }
+train: { steps: 1, promptsPerStep: 1 }
 output: { runDir: ${JSON.stringify(join(directory, "run"))} }
 backend: cpu
 `,

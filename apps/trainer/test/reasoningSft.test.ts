@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { syntheticReasoningTask } from "@apo-rl/datasets";
 import { loadQwenVLProcessor } from "@apo-rl/qwen-vl";
 import { describe, expect, it } from "vitest";
@@ -28,7 +28,8 @@ describe("the reasoning task in the trainer", () => {
   it("its committed configs decode; model.checkpoint: reasoning names the committed warm start", () => {
     const sft = loadSftConfig({ file: join(reasoningConfigDirectory(), "sft.yaml") });
     expect(sft.data).toMatchObject({ task: "reasoning", maxCount: 6, targetColors: ["red"] });
-    expect(sft.output.dir).toBe("apps/trainer/assets/reasoning-sft");
+    // Relative to the config file: the committed warm start next to it.
+    expect(sft.output.dir).toBe(resolve(reasoningConfigDirectory(), "../reasoning-sft"));
     const rl = resolveConfig(readConfigFile(join(reasoningConfigDirectory(), "rl.yaml")));
     expect(rl.data.synthetic).toMatchObject({ task: "reasoning", maxCount: 6 });
     expect(checkpointDirectoryOf(rl)).toBe(reasoningCheckpointDirectory());

@@ -31,7 +31,6 @@ const demoConfig = (runDir: string, overrides: ReadonlyArray<string>) =>
       "train.evalEvery=0",
       "data.heldOutSize=0",
       "train.promptsPerStep=4",
-      "train.microBatchSize=4",
       `backend=${backend}`,
       ...overrides,
     ],

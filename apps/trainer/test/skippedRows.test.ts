@@ -51,7 +51,7 @@ describe("rows skipped when drawn", () => {
   it("never stop the run, are logged per draw, and a resume replays the same draws exactly", async () => {
     await useBackend("cpu");
     const configFor = (runDir: string): TrainerConfig => ({
-      ...taskConfig(runDir, { steps: 4, promptsPerStep: 2, microBatchSize: 1 }),
+      ...taskConfig(runDir, { steps: 4, promptsPerStep: 2, maxTokensPerMicroBatch: 16 }),
       backend: "cpu",
     });
     const straightDir = mkdtempSync(join(tmpdir(), "apo-skip-"));

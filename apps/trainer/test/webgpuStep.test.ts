@@ -85,7 +85,7 @@ describe.skipIf(!webgpu)("a training step on webgpu", () => {
           optimizer,
           rollout: { groupSize: 2, temperature: 1, topP: 1, topK: 0, maxNewTokens: 4, stopStrings: [] },
           optimizerConfig: { lr: 1e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01, gradClip: 1e-3 },
-          microBatchSize: 1,
+          maxTokensPerMicroBatch: 4,
           useReference: true,
         } as unknown as Parameters<typeof runTrainingStep>[0],
         { step: 0, totalSteps: 1, examples: task.train.map(toTrainingExample), seed: 5, lr: 1e-5 },

@@ -97,7 +97,7 @@ describe("policy input errors name the sample", () => {
   });
 
   // One convention: a sequence is a flat array of token ids, a batch an array of sequences.
-  it("token ids in the other shape name the expected one", () => {
+  it("token ids in the other shape name the expected one", async () => {
     const ids = [1, 2, 3];
     const forward = () => model.forward({ inputIds: ids as unknown as number[][] });
     expect(forward).toThrow(ForwardInputError);
@@ -114,8 +114,8 @@ describe("policy input errors name the sample", () => {
         eosTokenIds: [],
         padTokenId: 0,
       });
-    expect(generate).toThrow(PromptInputError);
-    expect(generate).toThrow(
+    await expect(generate()).rejects.toThrow(PromptInputError);
+    await expect(generate()).rejects.toThrow(
       'Invalid prompt of sample "q7" at prompts[0].inputIds: expected one sequence of token ids: ' +
         "a flat number[] or Int32Array, got a nested array ([batch][sequence]); pass the sequence itself (ids, not [ids])",
     );
