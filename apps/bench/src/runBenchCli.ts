@@ -107,6 +107,7 @@ const perfOptions = {
   "lora-rank": { type: "string" },
   warmup: { type: "string" },
   "no-gradient-checkpointing": { type: "boolean" },
+  "max-tokens-per-micro-batch": { type: "string" },
 } as const;
 
 interface Run {
@@ -294,6 +295,7 @@ const perfRuns = (parsed: ParsedArguments, progress: (line: string) => void): Re
       loraRank: optional("lora-rank", 0),
       warmup: optional("warmup", 0),
       gradientCheckpointing: flag(parsed, "no-gradient-checkpointing") ? false : undefined,
+      maxTokensPerMicroBatch: optional("max-tokens-per-micro-batch", 1),
     }).filter(([, value]) => value !== undefined),
   );
   const repeats = optional("repeats", 1);

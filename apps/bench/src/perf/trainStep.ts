@@ -204,6 +204,7 @@ const textDecoderSubject = async (
   maxNewTokens: number,
   loraRank: number,
   gradientCheckpointing: boolean,
+  maxTokensPerMicroBatch: number | undefined,
 ): Promise<Subject> => {
   const { base } = demoDirectories();
   const demoConfig = JSON.parse(await readFile(join(base, "config.json"), "utf8"));
@@ -219,8 +220,14 @@ const textDecoderSubject = async (
   // names the setting to lower (a wasm heap overflow would abort the process).
   const rows = prompts * groupSize;
   const length = PROMPT_TOKENS + maxNewTokens;
+  // The largest micro-batch: every row, or as many full-length rows as the token budget (response
+  // tokens, as the trainer counts them) admits.
+  const microBatchRows =
+    maxTokensPerMicroBatch === undefined
+      ? rows
+      : Math.min(rows, Math.max(1, Math.floor(maxTokensPerMicroBatch / maxNewTokens)));
   const estimate = estimateTrainingStepMemory(config, {
-    microBatchTokens: rows * length,
+    microBatchTokens: microBatchRows * length,
     sequenceLength: length,
     rolloutRows: rows,
     rolloutLength: length,
@@ -232,7 +239,10 @@ const textDecoderSubject = async (
     requested?.backend ?? "wasm",
     estimate,
     {
-      microBatchTokens: "--prompts × --group-size × (prompt + --max-new-tokens)",
+      microBatchTokens:
+        maxTokensPerMicroBatch === undefined
+          ? "--prompts × --group-size × (prompt + --max-new-tokens), or set --max-tokens-per-micro-batch"
+          : "--max-tokens-per-micro-batch",
       rollout: "--max-new-tokens",
     },
     gradientCheckpointing,
@@ -455,6 +465,7 @@ const measureModel = async (
         maxNewTokens,
         options.loraRank ?? 16,
         options.gradientCheckpointing ?? true,
+        options.maxTokensPerMicroBatch,
       );
   subject.loaded.policy.model.gradientCheckpointing = options.gradientCheckpointing ?? true;
   const verifier = await createRewardVerifier({ preset: "view-r1", accuracy: "counting", workers: 0 });
