@@ -1,4 +1,4 @@
 // `apo-serve` from the TypeScript sources (no build needed): the command tests give rollout.spawn.
-import { importTypeScript } from "./runTypeScript.mjs";
+import { importTypeScript } from "../../../../scripts/support/runTypeScript.mjs";
 
-await importTypeScript("../../src/serveCli.ts");
+await importTypeScript("../../src/serveCli.ts", import.meta.url);

@@ -1,7 +1,7 @@
 // Child process of uncaught-error-output.test.ts: initialise the wasm backend, then fail uncaught.
-import { importTypeScript } from "./runTypeScript.mjs";
+import { importTypeScript } from "../../../../scripts/support/runTypeScript.mjs";
 
-const { initBackend } = await importTypeScript("../../src/index.ts");
+const { initBackend } = await importTypeScript("../../src/index.ts", import.meta.url);
 await initBackend("wasm");
 
 class ProcessorConfigError extends Error {
