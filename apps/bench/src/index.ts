@@ -20,6 +20,7 @@ export {
   compareRunConfig,
   compareTable,
   defaultCompareConfig,
+  finishedRunSummary,
   type MeanStd,
   mechanismTable,
   reasoningCompareConfig,

@@ -93,6 +93,7 @@ const compareOptions = {
   config: { type: "string" },
   set: { type: "string", multiple: true },
   "runs-dir": { type: "string" },
+  "reuse-runs": { type: "boolean" },
 } as const;
 
 const perfOptions = {
@@ -254,6 +255,7 @@ const compareRun = (parsed: ParsedArguments, out: string, progress: (line: strin
     runsDirectory: resolve(stringOption(parsed, "runs-dir", join(out, "compare-runs"))),
     baseConfig,
     overrides: repeatedOption(parsed, "set"),
+    reuseRuns: parsed.values["reuse-runs"] === true,
   };
   // Fail before any training: every run's config must decode and every objective must exist.
   for (const variant of variants) {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { initBackend } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
@@ -89,6 +89,89 @@ describe("apo-bench compare", () => {
     expect(rows[0]![3]).toBe(
       `${results.summaries[0]!.heldOutAccuracyAfter.mean!.toFixed(3)} ± ${results.summaries[0]!.heldOutAccuracyAfter.std!.toFixed(3)}`,
     );
+  });
+
+  it("--reuse-runs reads back finished runs of the same config: disjoint seed lists summarise together", async () => {
+    const out = outputDirectory();
+    const runsDirectory = join(out, "runs");
+    const common = [
+      ...["--objectives", "grpo,apo", "--steps", "2", "--policy", "demo-init"],
+      ...["--config", tinyConfig(out), "--set", "rollout.maxNewTokens=4", "--runs-dir", runsDirectory, "-q"],
+    ];
+    // Two "processes" over disjoint seeds, then the whole study from the same runs directory.
+    for (const seed of ["0", "1"]) {
+      const part = await bench([
+        "compare",
+        ...common,
+        "--seed-list",
+        seed,
+        "--out",
+        join(out, `part-${seed}`),
+      ]);
+      expect(part.status).toBe(0);
+    }
+    const metricsFile = (label: string, seed: number) =>
+      join(runsDirectory, label, `seed-${seed}`, "metrics.jsonl");
+    const written = (label: string, seed: number) => statSync(metricsFile(label, seed)).mtimeMs;
+    const before = { grpo0: written("grpo", 0), apo1: written("apo", 1) };
+    const whole = await bench([
+      "compare",
+      ...common,
+      "--seeds",
+      "2",
+      "--reuse-runs",
+      "--out",
+      join(out, "whole"),
+    ]);
+    expect(whole.status).toBe(0);
+    expect(written("grpo", 0)).toBe(before.grpo0);
+    expect(written("apo", 1)).toBe(before.apo1);
+    const results = (directory: string) =>
+      readRecord(join(out, directory), "compare").results as { runs: ReadonlyArray<CompareRun> };
+    const parts = [...results("part-0").runs, ...results("part-1").runs];
+    const wholeRuns = results("whole").runs;
+    expect(wholeRuns.map((entry) => `${entry.label}/${entry.seed}`)).toEqual([
+      "grpo/0",
+      "apo/0",
+      "grpo/1",
+      "apo/1",
+    ]);
+    for (const entry of wholeRuns)
+      expect(entry).toEqual(parts.find((part) => part.label === entry.label && part.seed === entry.seed));
+
+    // Not reused: another config (here a longer response budget) and an interrupted run train again.
+    const summaryFile = join(runsDirectory, "apo", "seed-1", "summary.json");
+    writeFileSync(
+      summaryFile,
+      JSON.stringify({ ...JSON.parse(readFileSync(summaryFile, "utf8")), interrupted: true }),
+    );
+    const again = await bench([
+      "compare",
+      ...common,
+      "--seeds",
+      "2",
+      "--reuse-runs",
+      "--out",
+      join(out, "again"),
+    ]);
+    expect(again.status).toBe(0);
+    expect(written("grpo", 0)).toBe(before.grpo0);
+    expect(written("apo", 1)).not.toBe(before.apo1);
+    const changed = await bench([
+      "compare",
+      ...common,
+      ...[
+        "--seed-list",
+        "0",
+        "--reuse-runs",
+        "--set",
+        "rollout.maxNewTokens=5",
+        "--out",
+        join(out, "changed"),
+      ],
+    ]);
+    expect(changed.status).toBe(0);
+    expect(written("grpo", 0)).not.toBe(before.grpo0);
   });
 
   it("--task reasoning: option variants, mechanism telemetry per objective and paired differences vs grpo", async () => {

@@ -1,9 +1,10 @@
 import { existsSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { QwenVLPolicy } from "@apo-rl/qwen-vl";
 import {
   applyOverrides,
+  configDifferences,
   defaultTrainerHooks,
   type EvaluationRecord,
   lineChartSvg,
@@ -42,6 +43,14 @@ export interface CompareOptions {
   readonly baseConfig: Readonly<Record<string, unknown>>;
   /** Trainer `--set` overrides applied to every run, e.g. `optimizer.lr=1e-4`. */
   readonly overrides: ReadonlyArray<string>;
+  /**
+   * Read back a run whose directory already holds a finished run of exactly this config (its
+   * `config.json` equal in every key, its `summary.json` not interrupted, all steps done) instead of
+   * training it again: an interrupted study resumes, and disjoint `--seed-list`s can run in
+   * separate processes over one runs directory and be summarised together. Default `false`: every
+   * run trains from scratch.
+   */
+  readonly reuseRuns?: boolean;
   readonly onProgress?: (line: string) => void;
 }
 
@@ -239,14 +248,101 @@ export const compareRunConfig = (
   );
 };
 
+/** The trainer summary fields a comparison reads. */
+type RunSummaryFields = Pick<
+  Awaited<ReturnType<typeof train>>,
+  "backend" | "heldOutAccuracyBefore" | "heldOutAccuracyAfter" | "wallSeconds"
+>;
+
+/** A run's series, read from its `metrics.jsonl`. */
+const readRun = async (
+  variant: ObjectiveVariant,
+  seed: number,
+  runDir: string,
+  summary: RunSummaryFields,
+): Promise<CompareRun> => {
+  const records = await readMetrics(join(runDir, "metrics.jsonl"));
+  const steps = records.filter((record): record is TrainStepRecord => record.kind === "train");
+  const evaluations = records.filter((record): record is EvaluationRecord => record.kind === "eval");
+  return {
+    label: variant.label,
+    seed,
+    runDir,
+    backend: summary.backend,
+    heldOutAccuracyBefore: summary.heldOutAccuracyBefore,
+    heldOutAccuracyAfter: summary.heldOutAccuracyAfter,
+    entropy: steps.map((record) => record.entropy),
+    lengthIncorrect: steps.map((record) => record.meanLengthIncorrect),
+    lengthCorrect: steps.map((record) => record.meanLengthCorrect),
+    mechanism: Object.fromEntries(
+      mechanismMetricNames.map((name) => [name, steps.map((record) => record[name] ?? null)]),
+    ) as unknown as CompareRun["mechanism"],
+    kl: steps.map((record) => record.kl),
+    heldOut: evaluations.map((record) => [record.step, record.accuracy] as const),
+    wallSeconds: summary.wallSeconds,
+  };
+};
+
+const readJson = async (path: string): Promise<unknown> => {
+  try {
+    return JSON.parse(await readFile(path, "utf8")) as unknown;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * The summary of a finished run of exactly `config` in `runDir`, or `undefined` when there is none
+ * (no run, another config, an interrupted or shorter run, unreadable files).
+ *
+ * @since 0.1.0
+ * @category compare
+ */
+export const finishedRunSummary = async (
+  runDir: string,
+  config: TrainerConfig,
+): Promise<RunSummaryFields | undefined> => {
+  const [written, summary] = await Promise.all([
+    readJson(join(runDir, "config.json")),
+    readJson(join(runDir, "summary.json")),
+  ]);
+  if (written === undefined || typeof summary !== "object" || summary === null) return undefined;
+  if (configDifferences(written, JSON.parse(JSON.stringify(config))).length > 0) return undefined;
+  const fields = summary as Record<string, unknown>;
+  const numberOrNull = (value: unknown): value is number | null =>
+    value === null || typeof value === "number";
+  if (
+    fields["interrupted"] !== false ||
+    fields["steps"] !== config.train.steps ||
+    !numberOrNull(fields["heldOutAccuracyBefore"]) ||
+    !numberOrNull(fields["heldOutAccuracyAfter"]) ||
+    typeof fields["wallSeconds"] !== "number" ||
+    !(fields["backend"] === null || typeof fields["backend"] === "string")
+  )
+    return undefined;
+  return {
+    backend: fields["backend"] as string | null,
+    heldOutAccuracyBefore: fields["heldOutAccuracyBefore"],
+    heldOutAccuracyAfter: fields["heldOutAccuracyAfter"],
+    wallSeconds: fields["wallSeconds"],
+  } as RunSummaryFields;
+};
+
 const oneRun = async (
   options: CompareOptions,
   variant: ObjectiveVariant,
   seed: number,
 ): Promise<CompareRun> => {
   const runDir = join(options.runsDirectory, variant.label, `seed-${seed}`);
-  await rm(runDir, { recursive: true, force: true });
   const config = compareRunConfig(options, variant, seed, runDir);
+  if (options.reuseRuns === true) {
+    const finished = await finishedRunSummary(runDir, config);
+    if (finished !== undefined) {
+      options.onProgress?.(`compare: ${variant.label} seed ${seed} read back from ${runDir}`);
+      return readRun(variant, seed, runDir, finished);
+    }
+  }
+  await rm(runDir, { recursive: true, force: true });
   let created: TrainablePolicy | undefined;
   let release = () => {};
   try {
@@ -267,26 +363,7 @@ const oneRun = async (
         },
       },
     });
-    const records = await readMetrics(join(runDir, "metrics.jsonl"));
-    const steps = records.filter((record): record is TrainStepRecord => record.kind === "train");
-    const evaluations = records.filter((record): record is EvaluationRecord => record.kind === "eval");
-    return {
-      label: variant.label,
-      seed,
-      runDir,
-      backend: summary.backend,
-      heldOutAccuracyBefore: summary.heldOutAccuracyBefore,
-      heldOutAccuracyAfter: summary.heldOutAccuracyAfter,
-      entropy: steps.map((record) => record.entropy),
-      lengthIncorrect: steps.map((record) => record.meanLengthIncorrect),
-      lengthCorrect: steps.map((record) => record.meanLengthCorrect),
-      mechanism: Object.fromEntries(
-        mechanismMetricNames.map((name) => [name, steps.map((record) => record[name] ?? null)]),
-      ) as unknown as CompareRun["mechanism"],
-      kl: steps.map((record) => record.kl),
-      heldOut: evaluations.map((record) => [record.step, record.accuracy] as const),
-      wallSeconds: summary.wallSeconds,
-    };
+    return await readRun(variant, seed, runDir, summary);
   } finally {
     release();
     releaseTrainerPolicy(created);

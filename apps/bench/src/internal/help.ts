@@ -80,6 +80,9 @@ seed-paired difference from grpo with a 95 % t-interval. Charts show the per-ste
   --set <key=value>        a trainer config override for every run (repeatable), e.g.
                            --set optimizer.lr=5e-5 --set rollout.groupSize=4
   --runs-dir <dir>         where the run directories go (default <out>/compare-runs)
+  --reuse-runs             read back every run whose directory already holds a finished run of
+                           exactly its config instead of training it again (resume a study, or
+                           run disjoint --seed-list sets in parallel and summarise them together)
 ${common}`;
 
 export const perfHelp = `apo-bench perf — performance suites
