@@ -120,7 +120,10 @@ export interface QwenVLPolicyParts {
  * const processor = await loadQwenVLProcessor(dir);
  * const policy = createQwenVLPolicy({ model, processor, lora: { rank: 8, alpha: 16 } });
  * const rollouts = await policy.generate(requests, { n: 8, temperature: 1, maxNewTokens: 256, seed: 0 });
- * @since 0.1.0
+ *
+ * `save`, `load` and `saveMerged` go through `storage` (`createQwenVLPolicy`: checkpoint directories).
+ *
+ * @since 0.2.0
  * @category policy
  */
 export const assembleQwenVLPolicy = (
