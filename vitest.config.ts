@@ -9,11 +9,15 @@ const workspaces = ["packages", "apps"].flatMap((group) =>
   readdirSync(`${root}${group}`).map((name) => ({ group, name, dir: `${root}${group}/${name}` })),
 );
 
-const alias = Object.fromEntries(
-  workspaces
+// Subpaths (`@apo-rl/<name>/portable`) first: an alias also matches the specifiers it prefixes.
+const alias = Object.fromEntries([
+  ...workspaces
+    .filter(({ dir }) => existsSync(`${dir}/src/portable.ts`))
+    .map(({ name, dir }) => [`@apo-rl/${name}/portable`, `${dir}/src/portable.ts`]),
+  ...workspaces
     .filter(({ group }) => group === "packages")
     .map(({ name, dir }) => [`@apo-rl/${name}`, `${dir}/src/index.ts`]),
-);
+]);
 
 export default defineConfig({
   test: {

@@ -1,5 +1,6 @@
 // Architecture gate: the package graph of DEVELOPERS.md, declared dependencies, and no import cycles.
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { builtinModules } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
 import { root, workspacePackages } from "./workspace.mjs";
 
@@ -89,9 +90,63 @@ for (const { dir } of packages) {
   for (const file of files) walk(file, []);
 }
 
+// 4. Portable entry points (`src/portable.ts` behind a `./portable` export, and the whole of the
+//    packages listed below) import no Node built-in and no Node-only package, directly or through
+//    their relative imports, and reach other workspace packages only through portable entry points:
+//    a browser bundle (apps/playground) imports them.
+const fullyPortable = ["@apo-rl/core", "@apo-rl/objectives"];
+const nodeOnlyPackages = ["pngjs", "tinypool", "sharp", "jpeg-js", "yaml"];
+const runtimeImportPattern =
+  /(?:^|\n)\s*(?:import|export)\s(?!type\s)[^"';]*?from\s*["']([^"']+)["']|(?:^|\n)\s*import\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+const runtimeImportsOf = (file) =>
+  [...readFileSync(file, "utf8").matchAll(runtimeImportPattern)].map(
+    (match) => match[1] ?? match[2] ?? match[3],
+  );
+const isNodeBuiltin = (specifier) => specifier.startsWith("node:") || builtinModules.includes(specifier);
+const portableEntries = packages.flatMap(({ dir, manifest }) => {
+  const entries = [];
+  if (fullyPortable.includes(manifest.name))
+    entries.push({ name: manifest.name, file: join(dir, "src/index.ts") });
+  if (manifest.exports?.["./portable"] !== undefined)
+    entries.push({ name: `${manifest.name}/portable`, file: join(dir, "src/portable.ts") });
+  return entries;
+});
+const portableSpecifiers = new Set(portableEntries.map((entry) => entry.name));
+for (const entry of portableEntries) {
+  if (!existsSync(entry.file)) {
+    problems.push(`${entry.name}: declared portable but ${relative(root, entry.file)} does not exist`);
+    continue;
+  }
+  const seen = new Set();
+  const visitPortable = (file, trail) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const specifier of runtimeImportsOf(file)) {
+      const chain = [...trail, relative(root, file)].join(" → ");
+      if (specifier.startsWith(".")) {
+        const target = resolve(dirname(file), specifier).replace(/\.js$/, ".ts");
+        visitPortable(existsSync(target) ? target : target.replace(/\.ts$/, "/index.ts"), [
+          ...trail,
+          relative(root, file),
+        ]);
+      } else if (isNodeBuiltin(specifier))
+        problems.push(`portable ${entry.name} imports the Node built-in ${specifier} (${chain})`);
+      else if (nodeOnlyPackages.includes(specifier))
+        problems.push(`portable ${entry.name} imports the Node-only package ${specifier} (${chain})`);
+      else if (workspaceName(specifier) !== undefined && !portableSpecifiers.has(specifier))
+        problems.push(
+          `portable ${entry.name} imports ${specifier}, which is not a portable entry point (${chain})`,
+        );
+    }
+  };
+  visitPortable(entry.file, []);
+}
+
 if (problems.length > 0) {
   console.error(`architecture check: ${problems.length} problem(s)`);
   for (const problem of [...new Set(problems)]) console.error(`  ${problem}`);
   process.exit(1);
 }
-console.log(`architecture check: ${packages.length} packages, graph as documented, no cycles`);
+console.log(
+  `architecture check: ${packages.length} packages, graph as documented, no cycles, ${portableEntries.length} portable entry points free of Node built-ins`,
+);

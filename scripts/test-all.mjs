@@ -15,6 +15,7 @@ const steps = [
     ["exec", "vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestReport}`],
   ],
   ["webgpu demo smoke", "node", ["scripts/webgpu-smoke.mjs"]],
+  ["playground in Chromium", "node", ["scripts/playground-browser-test.mjs"]],
   ["publint", "node", ["scripts/publint-all.mjs"]],
   ["package install check", "node", ["scripts/check-packages-install.mjs"]],
   ["changesets", "pnpm", ["exec", "changeset", "status"]],

@@ -1,9 +1,9 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/doctor-cli.ts"],
+  entry: ["src/index.ts", "src/portable.ts", "src/doctor-cli.ts"],
   format: ["esm"],
-  dts: { entry: "src/index.ts" },
+  dts: { entry: ["src/index.ts", "src/portable.ts"] },
   sourcemap: true,
   clean: true,
   target: "node20",

@@ -1,5 +1,5 @@
-import { SHAPE_COLORS } from "@apo-rl/datasets";
-import { BACKEND_NAMES } from "@apo-rl/tensor";
+import { SHAPE_COLORS } from "@apo-rl/datasets/portable";
+import { BACKEND_NAMES } from "@apo-rl/tensor/portable";
 import { Effect, Schema } from "effect";
 
 const withDefault = <S extends Schema.Top>(value: S["Encoded"]) =>

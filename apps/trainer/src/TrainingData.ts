@@ -1,5 +1,10 @@
 import type { GenerationRequest } from "@apo-rl/core";
-import { type DatasetItem, DatasetSampler, decodeDatasetCursor, toGenerationRequest } from "@apo-rl/datasets";
+import {
+  type DatasetItem,
+  DatasetSampler,
+  decodeDatasetCursor,
+  toGenerationRequest,
+} from "@apo-rl/datasets/portable";
 import type { SkippedRow } from "./rowValidation.js";
 
 /**

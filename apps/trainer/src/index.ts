@@ -40,6 +40,7 @@ export {
 } from "./errors.js";
 export { type EvaluationOptions, evaluate } from "./evaluation.js";
 export { clipByGlobalNorm, globalGradientNorm } from "./gradientClipping.js";
+export { InMemoryAdamW } from "./InMemoryAdamW.js";
 export { type LearningRateSchedule, learningRateAt } from "./learningRate.js";
 export { type ChartSeries, escapeXml, type LineChartOptions, lineChartSvg, niceTicks } from "./lineChart.js";
 export {

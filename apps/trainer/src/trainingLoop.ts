@@ -22,6 +22,7 @@ import type { EvaluationRecord } from "./metrics.js";
 import { appendMetrics, truncateMetrics } from "./metricsLog.js";
 import { createRunDirectory, directorySize, preflight } from "./preflight.js";
 import { formatEvaluationLine, formatProgressLine } from "./progress.js";
+import { EVALUATION_SEED_OFFSET, usesReferenceAtAnyStep } from "./referenceUse.js";
 import { readMetrics, writeReport } from "./report.js";
 import { checkResumeConfig } from "./resumeConfigCheck.js";
 import type { RolloutSource } from "./rollout/RolloutSource.js";
@@ -33,6 +34,8 @@ import type { TensorObjective, TrainablePolicy } from "./TrainablePolicy.js";
 import type { TrainerConfig } from "./TrainerConfig.js";
 import type { TrainingData, TrainingExample } from "./TrainingData.js";
 import { runTrainingStep } from "./trainingStep.js";
+
+export { usesReferenceAtAnyStep } from "./referenceUse.js";
 
 /**
  * The components of a run, built from its config.
@@ -107,22 +110,6 @@ export interface TrainingSummary {
 
 const stderrLine = (line: string) => {
   process.stderr.write(`${line}\n`);
-};
-
-const EVALUATION_SEED_OFFSET = 1_000_003;
-
-/**
- * Whether an objective asks for reference log-probs at any step of a run of `totalSteps` steps
- * (its own `usesReference`): when it never does (β = 0, e.g. `dapo`), the trainer builds no frozen
- * reference copy and runs no reference pass.
- *
- * @since 0.2.0
- * @category training
- */
-export const usesReferenceAtAnyStep = (objective: TensorObjective, totalSteps: number): boolean => {
-  for (let step = 0; step < Math.max(totalSteps, 1); step++)
-    if (objective.usesReference({ step, totalSteps })) return true;
-  return false;
 };
 
 /**

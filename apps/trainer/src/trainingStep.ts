@@ -1,8 +1,8 @@
 import type { ObjectiveContext, PolicyBatch, Rollout, StepSamples, StepTotals } from "@apo-rl/core";
 import { klShareOfLoss, selectSamples, stepTotals } from "@apo-rl/objectives";
 import * as tf from "@tensorflow/tfjs-core";
-import type { AdamW } from "./AdamW.js";
 import type { BatchVerifier } from "./BatchVerifier.js";
+import type { InMemoryAdamW } from "./InMemoryAdamW.js";
 import { mechanismMetrics } from "./mechanismMetrics.js";
 import { headlineMetric, rolloutStatistics, type TrainStepRecord } from "./metrics.js";
 import { inProcessRolloutSource, type RolloutSource } from "./rollout/RolloutSource.js";
@@ -24,7 +24,7 @@ export interface TrainingStepServices {
   readonly policy: TrainablePolicy;
   readonly objective: TensorObjective;
   readonly verifier: BatchVerifier;
-  readonly optimizer: AdamW;
+  readonly optimizer: InMemoryAdamW;
   readonly rollout: TrainerConfig["rollout"];
   readonly optimizerConfig: TrainerConfig["optimizer"];
   /**

@@ -6,11 +6,8 @@ import type { DatasetFileError, InvalidDatasetError } from "./errors.js";
 import { readDatasetEffect, readJsonlEffect, readViewR1Effect } from "./internal/readers.js";
 import type { DatasetFormat, LoadedDataset } from "./LoadedDataset.js";
 import type { ReadOptions } from "./ReadOptions.js";
-import {
-  type SyntheticCountingOptions,
-  type SyntheticTask,
-  syntheticCountingTask,
-} from "./SyntheticCountingTask.js";
+import { syntheticCountingTask } from "./SyntheticCountingPng.js";
+import type { SyntheticCountingOptions, SyntheticTask } from "./SyntheticCountingTask.js";
 import {
   type SyntheticTaskFiles,
   writeJsonlDatasetEffect,

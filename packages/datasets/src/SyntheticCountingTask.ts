@@ -1,9 +1,8 @@
-import { decodeSync } from "@apo-rl/core";
+import { decodeSync, type ImageInput, type RawImage } from "@apo-rl/core";
 import { Schema } from "effect";
 import type { DatasetItem } from "./DatasetItem.js";
 import { type CountingScene, difficultySettings, drawScene, renderScene } from "./internal/countingScene.js";
 import { fingerprint } from "./internal/hash.js";
-import { encodeRgbPng } from "./internal/png.js";
 import { SeededRandom, Uint32 } from "./SeededRandom.js";
 import { SHAPE_COLORS, type ShapeColor, SYNTHETIC_BACKGROUND, SYNTHETIC_COLORS } from "./SyntheticColors.js";
 
@@ -133,6 +132,7 @@ const toItem = (
   split: "train" | "held-out",
   index: number,
   options: ResolvedSyntheticCountingOptions,
+  encode: SyntheticImageEncoder,
 ): DatasetItem => {
   const id = `synthetic-${split}-${String(index + 1).padStart(5, "0")}`;
   const text = options.instruction === undefined ? question : `${question} ${options.instruction}`;
@@ -148,7 +148,7 @@ const toItem = (
         ],
       },
     ],
-    images: [encodeRgbPng(options.imageSize, options.imageSize, rgb)],
+    images: [encode(options.imageSize, options.imageSize, rgb)],
     answer: String(scene.answer),
     category: scene.variant,
     row: index + 1,
@@ -164,6 +164,7 @@ const drawSplit = (
   split: "train" | "held-out",
   count: number,
   options: ResolvedSyntheticCountingOptions,
+  encode: SyntheticImageEncoder,
 ): ReadonlyArray<DatasetItem> => {
   const seed = split === "train" ? options.seed : options.heldOutSeed;
   const stream = split === "train" ? SPLIT_STREAM.train : SPLIT_STREAM.heldOut;
@@ -180,29 +181,55 @@ const drawSplit = (
     });
     const question = countingQuestion(scene.targets);
     if (isHeldOut(sceneKey(scene, question, options.imageSize)) === (split === "held-out"))
-      items.push(toItem(scene, question, split, items.length, options));
+      items.push(toItem(scene, question, split, items.length, options, encode));
   }
   return items;
 };
 
 /**
- * A synthetic multimodal counting task: small RGB images (PNG bytes) of 1–6 non-overlapping
- * circles, squares and triangles in distinct colours, with "How many red shapes are there?" (or, in
- * the `sum` variant, two colours added). The answer is the count as a decimal string. Deterministic:
- * the same options give the same items, byte for byte. Throws core's `InvalidInputError` for bad
- * options.
+ * How a synthetic task stores one rendered image: `width × height × 3` RGB bytes in, an image input
+ * out (PNG bytes in `syntheticCountingTask`, the pixels themselves in
+ * {@link syntheticCountingTaskPixels}).
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category synthetic
  */
-export const syntheticCountingTask = (options: SyntheticCountingOptions = {}): SyntheticTask => {
+export type SyntheticImageEncoder = (width: number, height: number, rgb: Uint8Array) => ImageInput;
+
+/**
+ * The items of a counting task with each image stored by `encode` (see `syntheticCountingTask`).
+ *
+ * @since 0.2.0
+ * @category synthetic
+ */
+export const drawSyntheticCountingTask = (
+  options: SyntheticCountingOptions,
+  encode: SyntheticImageEncoder,
+): SyntheticTask => {
   const resolved = resolveSyntheticCountingOptions(options);
   return {
-    train: drawSplit("train", resolved.trainSize, resolved),
-    heldOut: drawSplit("held-out", resolved.heldOutSize, resolved),
+    train: drawSplit("train", resolved.trainSize, resolved, encode),
+    heldOut: drawSplit("held-out", resolved.heldOutSize, resolved, encode),
     options: resolved,
   };
 };
+
+const rawPixels = (width: number, height: number, rgb: Uint8Array): RawImage => ({
+  width,
+  height,
+  data: rgb,
+});
+
+/**
+ * `syntheticCountingTask` without PNG encoding, for hosts without Node (a browser page): the same
+ * items (ids, messages, answers, order) with each image as raw RGB pixels (`RawImage`), exactly the
+ * pixels the PNG of `syntheticCountingTask` decodes to.
+ *
+ * @since 0.2.0
+ * @category synthetic
+ */
+export const syntheticCountingTaskPixels = (options: SyntheticCountingOptions = {}): SyntheticTask =>
+  drawSyntheticCountingTask(options, rawPixels);
 
 const variantsOf = (options: ResolvedSyntheticCountingOptions): ReadonlyArray<"count" | "sum"> =>
   options.variant === "mixed" ? ["count", "sum"] : [options.variant];

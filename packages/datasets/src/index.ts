@@ -15,15 +15,18 @@ export type { ReadOptions } from "./ReadOptions.js";
 export { readDataset, readJsonl, readViewR1, writeJsonlDataset, writeSyntheticTask } from "./readDataset.js";
 export { RandomState, SeededRandom, Uint32 } from "./SeededRandom.js";
 export { SHAPE_COLORS, type ShapeColor, SYNTHETIC_BACKGROUND, SYNTHETIC_COLORS } from "./SyntheticColors.js";
+export { syntheticCountingTask } from "./SyntheticCountingPng.js";
 export {
   countingQuestion,
+  drawSyntheticCountingTask,
   possibleCountingAnswers,
   possibleCountingPrompts,
   type ResolvedSyntheticCountingOptions,
   resolveSyntheticCountingOptions,
   SyntheticCountingOptions,
+  type SyntheticImageEncoder,
   type SyntheticTask,
-  syntheticCountingTask,
+  syntheticCountingTaskPixels,
 } from "./SyntheticCountingTask.js";
 export {
   type ResolvedSyntheticReasoningOptions,

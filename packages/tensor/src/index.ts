@@ -1,3 +1,5 @@
+export type { ActivatedBackend, PortableBackendName, WebGpuHost } from "./backend/activateBackend.js";
+export { activateBackend, registerWebGpuBackend } from "./backend/activateBackend.js";
 export type { BackendName } from "./backend/BackendName.js";
 export { BACKEND_NAMES, isBackendName } from "./backend/BackendName.js";
 export type { BackendReport, CandidateReport, CandidateStatus } from "./backend/BackendReport.js";

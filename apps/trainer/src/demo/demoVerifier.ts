@@ -1,4 +1,4 @@
-import { type BuiltinVerifier, composite, counting, format } from "@apo-rl/rewards";
+import { type BuiltinVerifier, composite, counting, format } from "@apo-rl/rewards/portable";
 
 /**
  * The demo's reward, the View-R1 composite of @apo-rl/rewards with the counting verifier for

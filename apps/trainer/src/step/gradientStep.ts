@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
-import type { AdamW } from "../AdamW.js";
 import { clipByGlobalNorm } from "../gradientClipping.js";
+import type { InMemoryAdamW } from "../InMemoryAdamW.js";
 
 /**
  * The summed gradients and loss of a step's micro-batches.
@@ -70,7 +70,7 @@ export interface UpdateOutcome {
  * @category training
  */
 export const applyUpdate = async (
-  optimizer: AdamW,
+  optimizer: InMemoryAdamW,
   gradients: ReadonlyArray<tf.Tensor>,
   settings: { readonly gradClip: number; readonly lr: number; readonly loss: number },
 ): Promise<UpdateOutcome> => {

@@ -9,7 +9,7 @@
  * names from `@apo-rl/objectives`. See docs/contributing-an-objective.md.
  */
 import { decodeSync, InvalidInputError, type ObjectiveV2 } from "@apo-rl/core";
-import { klEstimate } from "@apo-rl/tensor";
+import { klEstimate } from "@apo-rl/tensor/portable";
 import * as tf from "@tensorflow/tfjs-core";
 import { Effect, Schema } from "effect";
 import { defineObjective } from "../defineObjective.js";

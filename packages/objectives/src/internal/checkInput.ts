@@ -1,5 +1,5 @@
 import type { ObjectiveInput } from "@apo-rl/core";
-import { readHostValues } from "@apo-rl/tensor";
+import { readHostValues } from "@apo-rl/tensor/portable";
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { checkFinite, checkLength, groupCount } from "./groups.js";
 import { invalid } from "./invalid.js";

@@ -1,5 +1,5 @@
 import type { MicroBatchOutput, ObjectiveContext, ObjectiveMicroBatch, ObjectiveV2 } from "@apo-rl/core";
-import { klEstimate } from "@apo-rl/tensor";
+import { klEstimate } from "@apo-rl/tensor/portable";
 import * as tf from "@tensorflow/tfjs-core";
 import { defineObjective } from "../defineObjective.js";
 import { checkMicroBatch, checkSampleBatch } from "../inputChecks.js";

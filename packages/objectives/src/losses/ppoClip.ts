@@ -1,4 +1,4 @@
-import { clippedSurrogate } from "@apo-rl/tensor";
+import { clippedSurrogate } from "@apo-rl/tensor/portable";
 import { Effect, Schema } from "effect";
 import type { PolicyLoss } from "../PolicyLoss.js";
 

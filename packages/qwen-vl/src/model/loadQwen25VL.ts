@@ -3,20 +3,14 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { Effect } from "effect";
 import { decodeQwen25VLConfig, type Qwen25VLConfig, Qwen25VLConfigError } from "../config/Qwen25VLConfig.js";
-import { type Checkpoint, openCheckpoint } from "../internal/model/checkpoint.js";
-import { checkpointShape, type WeightSpec, weightSpecs } from "../internal/model/weightSpec.js";
-import { assertFiniteWeight } from "../internal/safetensors/finiteWeights.js";
-import {
-  CheckpointFileError,
-  MissingWeightError,
-  type SafetensorsError,
-  WeightShapeError,
-} from "../safetensors/errors.js";
+import { openCheckpoint } from "../internal/model/checkpoint.js";
+import { modelFromCheckpoint } from "../internal/model/modelFromCheckpoint.js";
+import { CheckpointFileError, type SafetensorsError } from "../safetensors/errors.js";
 import type { ModelMemoryError } from "./errors.js";
 import { assertFitsBackend, estimateQwen25VLMemory } from "./memory.js";
-import { Qwen25VLModel } from "./Qwen25VLModel.js";
+import type { Qwen25VLModel } from "./Qwen25VLModel.js";
 import type { Qwen25VLParts } from "./Qwen25VLParts.js";
-import { type TrainableOption, variableFactory } from "./variables.js";
+import type { TrainableOption } from "./variables.js";
 
 /**
  * Options of {@link loadQwen25VL}.
@@ -65,59 +59,6 @@ export const readQwen25VLConfig = async (directory: string): Promise<Qwen25VLCon
   return decodeQwen25VLConfig(json, file, { requireModelFields: true });
 };
 
-const sameShape = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) =>
-  a.length === b.length && a.every((value, index) => value === b[index]);
-
-/** Every expected weight is present with the shape the config implies. */
-const checkWeights = (
-  config: Qwen25VLConfig,
-  checkpoint: Checkpoint,
-  specs: ReadonlyArray<WeightSpec>,
-): void => {
-  for (const spec of specs) {
-    const location = checkpoint.weights.get(spec.name);
-    if (location === undefined) {
-      throw new MissingWeightError({
-        file: checkpoint.source,
-        tensor: spec.name,
-        reason: "the configuration requires it but no checkpoint file holds it",
-      });
-    }
-    const expected = checkpointShape(config, spec);
-    const actual = location.file.header.entries.get(location.stored)!.shape;
-    if (!sameShape(expected, actual)) {
-      throw new WeightShapeError({
-        file: location.file.header.file,
-        tensor: location.stored,
-        expected: [...expected],
-        actual: [...actual],
-        reason: `stored as [${actual.join(", ")}] but the config implies [${expected.join(", ")}]`,
-      });
-    }
-  }
-};
-
-const readWeights = async (
-  checkpoint: Checkpoint,
-  specs: ReadonlyArray<WeightSpec>,
-  trainable: TrainableOption | undefined,
-): Promise<Map<string, tf.Variable>> => {
-  const parameters = new Map<string, tf.Variable>();
-  const makeVariable = variableFactory(trainable);
-  try {
-    for (const spec of specs) {
-      const location = checkpoint.weights.get(spec.name)!;
-      const data = await location.file.read(location.stored);
-      assertFiniteWeight(data, location.file.header.file, location.stored);
-      parameters.set(spec.name, makeVariable(tf.tensor(data, [...spec.shape], "float32"), spec.name));
-    }
-    return parameters;
-  } catch (error) {
-    for (const variable of parameters.values()) variable.dispose();
-    throw error;
-  }
-};
-
 /**
  * Load a Qwen2.5-VL checkpoint directory: `config.json` plus `model.safetensors`, or shards listed
  * in `model.safetensors.index.json`. Both weight namings are accepted (`model.*`/`visual.*` and
@@ -138,10 +79,7 @@ export const loadQwen25VL = async (
   assertFitsBackend(options.backend ?? tf.getBackend(), estimateQwen25VLMemory(config, parts).weightBytes);
   const checkpoint = await openCheckpoint(directory);
   try {
-    const specs = weightSpecs(config, parts);
-    checkWeights(config, checkpoint, specs);
-    const parameters = await readWeights(checkpoint, specs, options.trainable);
-    return new Qwen25VLModel(config, parameters, parts);
+    return await modelFromCheckpoint(config, checkpoint, parts, options.trainable);
   } finally {
     await checkpoint.close();
   }

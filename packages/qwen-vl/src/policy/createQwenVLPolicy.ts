@@ -1,78 +1,31 @@
-import type {
-  GenerationOptions,
-  GenerationRequest,
-  PolicyBatch,
-  PolicyLogprobs,
-  PolicyV1,
-  Rollout,
-} from "@apo-rl/core";
-import type * as tf from "@tensorflow/tfjs-core";
-import { PromptTooLongError } from "../generation/errors.js";
-import { decodeSamplingOptions } from "../generation/GenerateOptions.js";
-import type { GenerationPrompt } from "../generation/GenerationPrompt.js";
-import { generateTokens } from "../generation/generateTokens.js";
-import { logprobTemperature } from "../internal/generation/sampleToken.js";
-import { sequenceShapeProblem } from "../internal/tokenIdShape.js";
-import { createLoraAdapter, LoraAdapter } from "../lora/LoraAdapter.js";
 import { readLoraWeightsInto, saveLoraAdapter } from "../lora/peftFormat.js";
-import type { Qwen25VLModel } from "../model/Qwen25VLModel.js";
-import { PolicyBatchError, ReferencePolicyError } from "./errors.js";
+import { assembleQwenVLPolicy, type QwenVLPolicy, type QwenVLPolicyStorage } from "./assembleQwenVLPolicy.js";
 import type { QwenVLPolicyOptions } from "./QwenVLPolicyOptions.js";
 import { readQwen25VLWeightsInto, saveQwen25VLCheckpoint } from "./saveQwen25VLCheckpoint.js";
-import { scoreResponses } from "./scoreResponses.js";
 
-/**
- * A Qwen2.5-VL policy: the core {@link PolicyV1} plus what it is made of.
- *
- * @since 0.1.0
- * @category policy
- */
-export interface QwenVLPolicy extends PolicyV1<tf.Tensor, tf.Variable> {
-  readonly model: Qwen25VLModel;
-  readonly processor: QwenVLPolicyOptions["processor"];
-  /** The LoRA adapters, when the policy trains them. */
-  readonly adapter: LoraAdapter | undefined;
-  /** EOS ids generation stops on. */
-  readonly eosTokenIds: ReadonlyArray<number>;
-  /** Write the weights with the adapters merged in, as a full checkpoint directory. */
-  saveMerged(directory: string): Promise<void>;
-  /** Release the adapters the policy created (not the model, processor or reference). */
-  dispose(): void;
-}
+export type { QwenVLPolicy } from "./assembleQwenVLPolicy.js";
 
-const isVisionWeight = (name: string) => name.startsWith("visual.");
-const isMergerWeight = (name: string) => name.startsWith("visual.merger.");
-
-/** Whether full fine-tuning trains weight `name` under the `trainVisionTower` option. */
-const trainsWeight = (name: string, trainVisionTower: boolean | "merger" | undefined): boolean =>
-  !isVisionWeight(name) ||
-  trainVisionTower === true ||
-  (trainVisionTower === "merger" && isMergerWeight(name));
-
-/** EOS ids: the tokenizer's (`<|im_end|>`, `<|endoftext|>`), the model config's and the generation config's. */
-const eosIdsOf = (options: QwenVLPolicyOptions): number[] => {
-  const ids = [
-    ...options.processor.tokenizer.eosTokenIds,
-    ...options.model.config.tokens.eosTokenIds,
-    ...(options.generationConfig?.eosTokenIds ?? []),
-  ];
-  return [...new Set(ids)].filter((id) => id < options.model.config.text.vocabSize);
-};
-
-const padIdOf = (options: QwenVLPolicyOptions): number => {
-  const candidate = options.generationConfig?.padTokenId ?? options.processor.tokenizer.padTokenId;
-  return candidate < options.model.config.text.vocabSize ? candidate : 0;
-};
-
-/** Set which model weights are trainable and return them (none under LoRA). */
-const markTrainable = (options: QwenVLPolicyOptions, lora: boolean): tf.Variable[] => {
-  const trainable: tf.Variable[] = [];
-  for (const [name, variable] of options.model.parameters) {
-    const trains = !lora && trainsWeight(name, options.trainVisionTower);
-    variable.trainable = trains;
-    if (trains) trainable.push(variable);
-  }
-  return trainable;
+/** Checkpoint directories: a PEFT adapter directory under LoRA, else an HF checkpoint directory. */
+const directoryStorage: QwenVLPolicyStorage = {
+  save: ({ model, adapter, options }, directory) =>
+    adapter === undefined
+      ? saveQwen25VLCheckpoint(model, directory, {
+          ...(options.checkpointSourceDirectory === undefined
+            ? {}
+            : { copyFrom: options.checkpointSourceDirectory }),
+        })
+      : saveLoraAdapter(adapter, directory),
+  load: ({ model, adapter }, directory) =>
+    adapter === undefined
+      ? readQwen25VLWeightsInto(model, directory)
+      : readLoraWeightsInto(adapter, directory),
+  saveMerged: ({ model, adapter, options }, directory) =>
+    saveQwen25VLCheckpoint(model, directory, {
+      ...(adapter === undefined ? {} : { mergeAdapter: adapter }),
+      ...(options.checkpointSourceDirectory === undefined
+        ? {}
+        : { copyFrom: options.checkpointSourceDirectory }),
+    }),
 };
 
 /**
@@ -99,174 +52,5 @@ const markTrainable = (options: QwenVLPolicyOptions, lora: boolean): tf.Variable
  * @since 0.1.0
  * @category policy
  */
-export const createQwenVLPolicy = (options: QwenVLPolicyOptions): QwenVLPolicy => {
-  const { model, processor } = options;
-  const ownsAdapter = options.lora !== undefined && !(options.lora instanceof LoraAdapter);
-  const adapter =
-    options.lora === undefined
-      ? undefined
-      : options.lora instanceof LoraAdapter
-        ? options.lora
-        : createLoraAdapter(model, options.lora);
-  if (adapter !== undefined) model.linearAdapter = adapter;
-  const trainableWeights = markTrainable(options, adapter !== undefined);
-  const trainable = adapter === undefined ? trainableWeights : adapter.variables();
-  const eosTokenIds = eosIdsOf(options);
-  const padTokenId = padIdOf(options);
-  const limit = options.maxContextLength ?? model.config.text.maxPositionEmbeddings;
-  const encodings = new WeakMap<GenerationRequest, GenerationPrompt>();
-
-  const encode = (request: GenerationRequest): GenerationPrompt => {
-    const cached = encodings.get(request);
-    if (cached !== undefined) return cached;
-    const encoded = processor.encode(request.messages, request.images, { sample: request.promptId });
-    const prompt: GenerationPrompt = {
-      inputIds: encoded.inputIds,
-      sample: request.promptId,
-      ...(encoded.imageGridThw.length === 0
-        ? {}
-        : { pixelValues: encoded.pixelValues, imageGridThw: encoded.imageGridThw }),
-    };
-    encodings.set(request, prompt);
-    return prompt;
-  };
-  const decode = (ids: ReadonlyArray<number>) => processor.decode(ids, { skipSpecialTokens: true });
-
-  const generate = async (
-    requests: ReadonlyArray<GenerationRequest>,
-    generation: GenerationOptions,
-  ): Promise<ReadonlyArray<Rollout>> => {
-    const sampling = decodeSamplingOptions(generation);
-    const prompts = requests.map(encode);
-    const sequences = await generateTokens(model, prompts, {
-      ...sampling,
-      eosTokenIds,
-      padTokenId,
-      decode,
-      maxContextLength: limit,
-      ...(adapter === undefined ? {} : { adapter }),
-    });
-    return sequences.map((sequence) => ({
-      promptId: requests[sequence.promptIndex]!.promptId,
-      groupIndex: sequence.groupIndex,
-      tokenIds: [...sequence.tokenIds],
-      logprobs: [...sequence.logprobs],
-      text: decode(sequence.tokenIds),
-      finishReason: sequence.finishReason,
-    }));
-  };
-
-  const rowsOf = (batch: PolicyBatch) => {
-    const byId = new Map<string, GenerationRequest>();
-    for (const request of batch.requests)
-      if (!byId.has(request.promptId)) byId.set(request.promptId, request);
-    return batch.rollouts.map((rollout, index) => {
-      const request = byId.get(rollout.promptId);
-      if (request === undefined) {
-        throw new PolicyBatchError({
-          sample: rollout.promptId,
-          field: `rollouts[${index}].promptId`,
-          reason: "no request of the batch has this promptId",
-        });
-      }
-      const shape = sequenceShapeProblem(rollout.tokenIds);
-      if (shape !== undefined)
-        throw new PolicyBatchError({
-          sample: rollout.promptId,
-          field: `rollouts[${index}].tokenIds`,
-          reason: shape,
-        });
-      const { imageTokenId, videoTokenId } = model.config.tokens;
-      const bad = rollout.tokenIds.findIndex(
-        (id) =>
-          !Number.isInteger(id) ||
-          id < 0 ||
-          id >= model.config.text.vocabSize ||
-          id === imageTokenId ||
-          id === videoTokenId,
-      );
-      if (bad >= 0) {
-        throw new PolicyBatchError({
-          sample: rollout.promptId,
-          field: `rollouts[${index}].tokenIds[${bad}]`,
-          reason: `token id ${rollout.tokenIds[bad]} is outside 0…${model.config.text.vocabSize - 1} or an image/video placeholder`,
-        });
-      }
-      const prompt = encode(request);
-      const total = prompt.inputIds.length + rollout.tokenIds.length;
-      if (total > limit) {
-        throw new PromptTooLongError({
-          sample: rollout.promptId,
-          tokens: total,
-          limit,
-          reason: `prompt (${prompt.inputIds.length}) + response (${rollout.tokenIds.length}) exceed the context`,
-        });
-      }
-      return { prompt, response: rollout.tokenIds };
-    });
-  };
-
-  const logprobs = (
-    batch: PolicyBatch,
-    scoring: { readonly reference?: boolean } = {},
-  ): PolicyLogprobs<tf.Tensor> => {
-    const rows = rowsOf(batch);
-    const reference = scoring.reference === true;
-    if (reference && adapter === undefined && options.reference === undefined) {
-      throw new ReferencePolicyError({
-        reason:
-          "full fine-tuning needs a frozen copy of the initial weights: createQwenVLPolicy({ ..., reference: frozenCopyQwen25VL(model) })",
-      });
-    }
-    const scorer = reference && adapter === undefined ? options.reference! : model;
-    return scoreResponses(
-      scorer,
-      rows.map((row) => row.prompt),
-      rows.map((row) => row.response),
-      {
-        temperature: logprobTemperature(batch.temperature),
-        padTokenId,
-        adapter: reference ? null : adapter,
-        entropy: !reference && options.entropy !== false,
-        ...(options.logprobChunkSize === undefined ? {} : { chunkSize: options.logprobChunkSize }),
-      },
-    );
-  };
-
-  return {
-    specificationVersion: "v1",
-    name: options.name ?? (adapter === undefined ? "qwen2.5-vl" : "qwen2.5-vl-lora"),
-    model,
-    processor,
-    adapter,
-    eosTokenIds,
-    generate,
-    logprobs,
-    trainableParameters: () => trainable,
-    save: (directory) =>
-      adapter === undefined
-        ? saveQwen25VLCheckpoint(model, directory, {
-            ...(options.checkpointSourceDirectory === undefined
-              ? {}
-              : { copyFrom: options.checkpointSourceDirectory }),
-          })
-        : saveLoraAdapter(adapter, directory),
-    load: (directory) =>
-      adapter === undefined
-        ? readQwen25VLWeightsInto(model, directory)
-        : readLoraWeightsInto(adapter, directory),
-    saveMerged: (directory) =>
-      saveQwen25VLCheckpoint(model, directory, {
-        ...(adapter === undefined ? {} : { mergeAdapter: adapter }),
-        ...(options.checkpointSourceDirectory === undefined
-          ? {}
-          : { copyFrom: options.checkpointSourceDirectory }),
-      }),
-    dispose: () => {
-      if (ownsAdapter) {
-        if (model.linearAdapter === adapter) model.linearAdapter = undefined;
-        adapter?.dispose();
-      }
-    },
-  };
-};
+export const createQwenVLPolicy = (options: QwenVLPolicyOptions): QwenVLPolicy =>
+  assembleQwenVLPolicy(options, directoryStorage);

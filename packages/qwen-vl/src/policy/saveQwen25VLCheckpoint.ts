@@ -7,10 +7,13 @@ import { checkpointShape, weightSpecs } from "../internal/model/weightSpec.js";
 import { writeTextAtomically } from "../internal/policy/atomicWrite.js";
 import { assertFiniteWeight } from "../internal/safetensors/finiteWeights.js";
 import type { LoraAdapter } from "../lora/LoraAdapter.js";
-import { Qwen25VLModel } from "../model/Qwen25VLModel.js";
+import type { Qwen25VLModel } from "../model/Qwen25VLModel.js";
 import { MissingWeightError, WeightShapeError } from "../safetensors/errors.js";
 import { qwen25VLConfigJson } from "./qwen25VLConfigJson.js";
+import { qwen25VLTensorSources } from "./qwen25VLWeights.js";
 import { writeSafetensors } from "./writeSafetensors.js";
+
+export { frozenCopyQwen25VL } from "./qwen25VLWeights.js";
 
 /**
  * Files copied by {@link saveQwen25VLCheckpoint}'s `copyFrom` when present: what a checkpoint
@@ -60,23 +63,7 @@ export const saveQwen25VLCheckpoint = async (
   options: SaveQwen25VLCheckpointOptions = {},
 ): Promise<void> => {
   await mkdir(directory, { recursive: true });
-  const adapter = options.mergeAdapter;
-  const tensors = weightSpecs(model.config, model.parts).map((spec) => ({
-    name: spec.name,
-    shape: checkpointShape(model.config, spec),
-    values: async () => {
-      const variable = model.parameters.get(spec.name)!;
-      const module = spec.name.endsWith(".weight") ? spec.name.slice(0, -".weight".length) : "";
-      if (adapter === undefined || !adapter.modules.has(module))
-        return (await variable.data()) as Float32Array;
-      const merged = adapter.mergedWeight(module, variable);
-      try {
-        return (await merged.data()) as Float32Array;
-      } finally {
-        merged.dispose();
-      }
-    },
-  }));
+  const tensors = qwen25VLTensorSources(model, options.mergeAdapter);
   await writeSafetensors(join(directory, "model.safetensors"), tensors);
   if (options.copyFrom !== undefined) {
     for (const name of CHECKPOINT_SIDE_FILES) {
@@ -135,24 +122,4 @@ export const readQwen25VLWeightsInto = async (model: Qwen25VLModel, directory: s
   } finally {
     await checkpoint.close();
   }
-};
-
-let frozenCopies = 0;
-
-/**
- * A frozen copy of a model's weights (the reference policy of full fine-tuning): a new model with
- * the same config whose variables are not trainable and hold the current values.
- *
- * @since 0.1.0
- * @category checkpoints
- */
-export const frozenCopyQwen25VL = (model: Qwen25VLModel): Qwen25VLModel => {
-  const copy = ++frozenCopies;
-  const parameters = new Map<string, tf.Variable>();
-  for (const [name, variable] of model.parameters) {
-    const value = tf.clone(variable);
-    parameters.set(name, tf.variable(value, false, `frozen-${copy}/${name}`));
-    value.dispose();
-  }
-  return new Qwen25VLModel(model.config, parameters, model.parts);
 };

@@ -1,5 +1,5 @@
 import type { PolicyLogprobs } from "@apo-rl/core";
-import { linearTokenLogprobs } from "@apo-rl/tensor";
+import { linearTokenLogprobs } from "@apo-rl/tensor/portable";
 import * as tf from "@tensorflow/tfjs-core";
 import type { GenerationPrompt } from "../generation/GenerationPrompt.js";
 import { leftPad } from "../internal/generation/promptBatch.js";

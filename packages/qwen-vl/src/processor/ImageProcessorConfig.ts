@@ -1,5 +1,3 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { toInvalidInput } from "@apo-rl/core";
 import { Result, Schema } from "effect";
 import { ProcessorConfigError } from "./errors.js";
@@ -109,7 +107,8 @@ const fromJson = (json: typeof PreprocessorConfigJson.Type): ImageProcessorConfi
   };
 };
 
-const withBudget = (
+/** `config` with the pixel budget applied (internal: shared with `readImageProcessorConfig`). */
+export const withBudget = (
   config: ImageProcessorConfig,
   budget: PixelBudget,
   file: string,
@@ -148,26 +147,4 @@ export const decodeImageProcessorConfig = (
     throw new ProcessorConfigError({ file, field: invalid.field, reason: invalid.reason });
   }
   return withBudget(fromJson(result.success), budget, file);
-};
-
-/**
- * Read `preprocessor_config.json` from a checkpoint or processor directory; without the file, Qwen2.5-VL's
- * published settings ({@link QWEN2_5_VL_IMAGE_PROCESSOR_CONFIG}).
- *
- * @since 0.1.0
- * @category image processing
- */
-export const readImageProcessorConfig = (
-  directory: string,
-  budget: PixelBudget = {},
-): ImageProcessorConfig => {
-  const file = join(directory, "preprocessor_config.json");
-  if (!existsSync(file)) return withBudget(QWEN2_5_VL_IMAGE_PROCESSOR_CONFIG, budget, file);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, "utf8"));
-  } catch (cause) {
-    throw new ProcessorConfigError({ file, field: "", reason: `not valid JSON: ${String(cause)}` });
-  }
-  return decodeImageProcessorConfig(json, budget, file);
 };

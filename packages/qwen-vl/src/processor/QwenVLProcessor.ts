@@ -1,32 +1,30 @@
 import { join } from "node:path";
-import {
-  type ChatMessage,
-  ChatMessage as ChatMessageSchema,
-  decodeSync,
-  type GenerationRequest,
-  type ImageInput,
-} from "@apo-rl/core";
-import { Context, Effect, Layer, Schema } from "effect";
+import type { ChatMessage, ImageInput } from "@apo-rl/core";
+import { Context, Effect, Layer } from "effect";
 import { isRecord, readOptionalJson } from "../internal/processor/readJsonFile.js";
 import {
-  type ChatTemplate,
-  type ChatTemplateOptions,
-  compileChatTemplate,
-  readChatTemplate,
-} from "./chatTemplate.js";
-import {
-  ImageCountMismatchError,
-  isQwenVLProcessorError,
-  ProcessorConfigError,
-  type QwenVLProcessorError,
-} from "./errors.js";
-import {
-  type ImageProcessorConfig,
-  type PixelBudget,
-  readImageProcessorConfig,
-} from "./ImageProcessorConfig.js";
-import { type ProcessedImages, processImages } from "./processImages.js";
-import { loadQwenVLTokenizer, type QwenVLSpecialTokens, type QwenVLTokenizer } from "./QwenVLTokenizer.js";
+  assembleQwenVLProcessor,
+  type EncodedPrompt,
+  type EncodeOptions,
+  type QwenVLProcessorParts,
+  type QwenVLProcessorShape,
+} from "./assembleQwenVLProcessor.js";
+import { compileChatTemplate } from "./chatTemplate.js";
+import { isQwenVLProcessorError, ProcessorConfigError, type QwenVLProcessorError } from "./errors.js";
+import type { PixelBudget } from "./ImageProcessorConfig.js";
+import { loadImage } from "./loadImage.js";
+import { loadQwenVLTokenizer } from "./loadQwenVLTokenizer.js";
+import type { ProcessedImages } from "./processImages.js";
+import type { QwenVLSpecialTokens } from "./QwenVLTokenizer.js";
+import { readChatTemplate } from "./readChatTemplate.js";
+import { readImageProcessorConfig } from "./readImageProcessorConfig.js";
+
+export type {
+  EncodedPrompt,
+  EncodeOptions,
+  QwenVLProcessorParts,
+  QwenVLProcessorShape,
+} from "./assembleQwenVLProcessor.js";
 
 /**
  * Options of {@link loadQwenVLProcessor}.
@@ -42,99 +40,6 @@ export interface QwenVLProcessorOptions extends PixelBudget {
   /** Relative image paths are resolved against this directory (default: the working directory). */
   readonly imageDirectory?: string;
 }
-
-/**
- * Per-call options of `encode`, `encodeText` and `processImages`.
- *
- * @since 0.1.0
- * @category processor
- */
-export interface EncodeOptions {
-  /** Names the sample (e.g. its prompt id) in errors. */
-  readonly sample?: string;
-  /** Append `<|im_start|>assistant\n` (default `true` for `encode`: the prompt of a generation). */
-  readonly addGenerationPrompt?: boolean;
-  /** Label images `Picture N: ` in the chat template. */
-  readonly addVisionId?: boolean;
-}
-
-/**
- * A tokenised prompt with its images: the model's inputs. Plain arrays; nothing to dispose.
- *
- * @since 0.1.0
- * @category processor
- */
-export interface EncodedPrompt extends ProcessedImages {
-  /** Token ids, each image's `<|image_pad|>` expanded to `t·h·w / mergeSize²` copies. */
-  readonly inputIds: Int32Array;
-  /** All ones (no padding is added), same length as `inputIds`. */
-  readonly attentionMask: Int32Array;
-  /** The rendered prompt before the image pads were expanded. */
-  readonly text: string;
-}
-
-/**
- * The Qwen2.5-VL processor: tokenizer, chat template and image processor (HF `Qwen2_5_VLProcessor`).
- * All methods are synchronous and throw the tagged errors of {@link QwenVLProcessorError}.
- *
- * @since 0.1.0
- * @category processor
- */
-export interface QwenVLProcessorShape {
-  readonly tokenizer: QwenVLTokenizer;
-  readonly specialTokens: QwenVLSpecialTokens;
-  readonly imageProcessorConfig: ImageProcessorConfig;
-  readonly chatTemplate: ChatTemplate;
-  /** Render messages with the chat template (no tokenisation, one `<|image_pad|>` per image). */
-  applyChatTemplate(messages: ReadonlyArray<ChatMessage>, options?: ChatTemplateOptions): string;
-  /** Load, resize, normalise and patchify images (concatenated along the patch rows). */
-  processImages(images: ReadonlyArray<ImageInput>, options?: Pick<EncodeOptions, "sample">): ProcessedImages;
-  /**
-   * Render, tokenise and attach images. `images` defaults to the `image` fields of the messages' image
-   * parts, in order; their count must equal the number of `<|image_pad|>` placeholders.
-   */
-  encode(
-    messages: ReadonlyArray<ChatMessage>,
-    images?: ReadonlyArray<ImageInput>,
-    options?: EncodeOptions,
-  ): EncodedPrompt;
-  /** `encode` of a core generation request: its messages and images, errors naming its `promptId`. */
-  encodeRequest(request: GenerationRequest, options?: Omit<EncodeOptions, "sample">): EncodedPrompt;
-  /** Tokenise an already rendered prompt (with one `<|image_pad|>` per image) and attach its images. */
-  encodeText(
-    text: string,
-    images?: ReadonlyArray<ImageInput>,
-    options?: Pick<EncodeOptions, "sample">,
-  ): EncodedPrompt;
-  decode(ids: ArrayLike<number>, options?: { readonly skipSpecialTokens?: boolean }): string;
-}
-
-const decodeMessages = decodeSync(Schema.Array(ChatMessageSchema), "chat messages");
-
-const imagesOfMessages = (messages: ReadonlyArray<ChatMessage>): Array<string> =>
-  messages.flatMap((message) =>
-    typeof message.content === "string"
-      ? []
-      : message.content.flatMap((part) => (part.type === "image" ? [part.image] : [])),
-  );
-
-/** Replace the j-th image placeholder id by `counts[j]` copies of it. */
-const expandImagePads = (
-  ids: ReadonlyArray<number>,
-  imagePad: number,
-  counts: ReadonlyArray<number>,
-): Int32Array => {
-  const total = ids.length + counts.reduce((sum, count) => sum + count - 1, 0);
-  const out = new Int32Array(total);
-  let position = 0;
-  let image = 0;
-  for (const id of ids) {
-    const copies = id === imagePad ? counts[image++]! : 1;
-    out.fill(id, position, position + copies);
-    position += copies;
-  }
-  return out;
-};
 
 const CONFIG_TOKEN_FIELDS = [
   ["image_token_id", "imagePad"],
@@ -161,78 +66,14 @@ const checkConfigTokenIds = (directory: string, tokens: QwenVLSpecialTokens): vo
 
 /**
  * Assemble a processor from its parts (see {@link loadQwenVLProcessor} to read them from a directory).
+ * Images load with `loadImage` (paths, URLs, PNG/JPEG bytes, raw pixels) unless `parts.loadImage`
+ * replaces it.
  *
  * @since 0.1.0
  * @category processor
  */
-export const makeQwenVLProcessor = (parts: {
-  readonly tokenizer: QwenVLTokenizer;
-  readonly imageProcessorConfig: ImageProcessorConfig;
-  readonly chatTemplate: ChatTemplate;
-  readonly imageDirectory?: string;
-}): QwenVLProcessorShape => {
-  const { tokenizer, imageProcessorConfig, chatTemplate } = parts;
-  const { imagePad } = tokenizer.specialTokens;
-  const imageContext = (sample: string | undefined) => ({
-    ...(sample === undefined ? {} : { sample }),
-    ...(parts.imageDirectory === undefined ? {} : { baseDirectory: parts.imageDirectory }),
-  });
-  const applyChatTemplate = (
-    messages: ReadonlyArray<ChatMessage>,
-    options: ChatTemplateOptions = {},
-  ): string =>
-    chatTemplate.render(decodeMessages(messages), {
-      ...options,
-      variables: { ...tokenizer.templateTokens, ...options.variables },
-    });
-  const encodeText = (
-    text: string,
-    images: ReadonlyArray<ImageInput> = [],
-    options: Pick<EncodeOptions, "sample"> = {},
-  ): EncodedPrompt => {
-    const ids = tokenizer.encode(text);
-    const placeholders = ids.filter((id) => id === imagePad).length;
-    if (placeholders !== images.length) {
-      throw new ImageCountMismatchError({
-        ...(options.sample === undefined ? {} : { sample: options.sample }),
-        placeholders,
-        images: images.length,
-        reason:
-          placeholders > images.length
-            ? "more <|image_pad|> placeholders than images"
-            : "more images than <|image_pad|> placeholders",
-      });
-    }
-    const processed = processImages(images, imageProcessorConfig, imageContext(options.sample));
-    const inputIds = expandImagePads(ids, imagePad, processed.imageTokenCounts);
-    return { ...processed, inputIds, attentionMask: new Int32Array(inputIds.length).fill(1), text };
-  };
-  const encode = (
-    messages: ReadonlyArray<ChatMessage>,
-    images?: ReadonlyArray<ImageInput>,
-    options: EncodeOptions = {},
-  ): EncodedPrompt => {
-    const text = applyChatTemplate(messages, {
-      addGenerationPrompt: options.addGenerationPrompt ?? true,
-      addVisionId: options.addVisionId ?? false,
-    });
-    return encodeText(text, images ?? imagesOfMessages(messages), options);
-  };
-  return {
-    tokenizer,
-    specialTokens: tokenizer.specialTokens,
-    imageProcessorConfig,
-    chatTemplate,
-    applyChatTemplate,
-    processImages: (images, options = {}) =>
-      processImages(images, imageProcessorConfig, imageContext(options.sample)),
-    encode,
-    encodeRequest: (request, options = {}) =>
-      encode(request.messages, request.images, { ...options, sample: request.promptId }),
-    encodeText,
-    decode: (ids, options) => tokenizer.decode(ids, options),
-  };
-};
+export const makeQwenVLProcessor = (parts: QwenVLProcessorParts): QwenVLProcessorShape =>
+  assembleQwenVLProcessor(parts, parts.loadImage ?? loadImage);
 
 const loadSync = (directory: string, options: QwenVLProcessorOptions): QwenVLProcessorShape => {
   const tokenizer = loadQwenVLTokenizer(options.tokenizerDirectory ?? directory);

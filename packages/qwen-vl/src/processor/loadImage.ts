@@ -3,54 +3,13 @@ import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ImageInput, RawImage } from "@apo-rl/core";
 import { decodeImageBytes } from "../internal/processor/decodeImageBytes.js";
-import { ImageDecodeError, ImageNotFoundError, InvalidImageError } from "./errors.js";
+import { ImageDecodeError, ImageNotFoundError } from "./errors.js";
+import { checkSize, type ImageContext, isRawImage, withSample } from "./rawImage.js";
 
-/**
- * Where an image comes from, for error messages and relative paths.
- *
- * @since 0.1.0
- * @category image processing
- */
-export interface ImageContext {
-  /** The sample (prompt id, dataset row) the image belongs to; named in errors. */
-  readonly sample?: string;
-  /** Position of the image in its list; names byte and raw-pixel inputs in errors. */
-  readonly index?: number;
-  /** Relative paths are resolved against this directory (default: the working directory). */
-  readonly baseDirectory?: string;
-}
-
-const withSample = (context: ImageContext): { sample?: string } =>
-  context.sample === undefined ? {} : { sample: context.sample };
+export type { ImageContext } from "./rawImage.js";
 
 const describeBytes = (bytes: Uint8Array, context: ImageContext): string =>
   `images[${context.index ?? 0}] (${bytes.length} bytes)`;
-
-const isRawImage = (input: ImageInput): input is RawImage =>
-  typeof input === "object" && !(input instanceof Uint8Array);
-
-const checkSize = (image: RawImage, source: string, context: ImageContext): RawImage => {
-  const { width, height } = image;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
-    throw new InvalidImageError({
-      source,
-      ...withSample(context),
-      width,
-      height,
-      reason: "width and height must be positive integers",
-    });
-  }
-  if (image.data.length !== width * height * 3) {
-    throw new InvalidImageError({
-      source,
-      ...withSample(context),
-      width,
-      height,
-      reason: `expected ${width * height * 3} RGB bytes (width · height · 3), got ${image.data.length}`,
-    });
-  }
-  return image;
-};
 
 /**
  * Decode PNG or JPEG bytes to 8-bit RGB (the format is taken from the signature), naming `source` in

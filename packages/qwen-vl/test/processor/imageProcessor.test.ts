@@ -7,10 +7,10 @@ import { ImageSizeError } from "../../src/processor/errors.js";
 import {
   decodeImageProcessorConfig,
   QWEN2_5_VL_IMAGE_PROCESSOR_CONFIG,
-  readImageProcessorConfig,
 } from "../../src/processor/ImageProcessorConfig.js";
 import { loadImage } from "../../src/processor/loadImage.js";
 import { processImages } from "../../src/processor/processImages.js";
+import { readImageProcessorConfig } from "../../src/processor/readImageProcessorConfig.js";
 import { smartResize } from "../../src/processor/smartResize.js";
 
 const fixtureDir = fileURLToPath(new URL("../fixtures-processor/", import.meta.url));

@@ -1,4 +1,3 @@
-import { createRequire } from "node:module";
 import type { MathNode } from "./ast.js";
 import { evaluateExact, evaluateFloat } from "./evaluate.js";
 
@@ -21,10 +20,27 @@ export const onSymbolicLoad = (listener: (milliseconds: number) => void): void =
   loadListener = listener;
 };
 
+interface NodeModuleBuiltin {
+  createRequire(url: string): (id: string) => unknown;
+}
+
+/**
+ * Node's `require` for this module, reached through `process.getBuiltinModule` rather than a static
+ * `node:module` import, so that the verifiers also bundle for a browser (where the symbolic fallback
+ * is unavailable and says so).
+ */
+const requireFromHere = (id: string): unknown => {
+  const getBuiltinModule = (globalThis as { process?: { getBuiltinModule?: (name: string) => unknown } })
+    .process?.getBuiltinModule;
+  if (getBuiltinModule === undefined)
+    throw new Error("the symbolic fallback (mathjs) needs Node ≥ 20.16 (process.getBuiltinModule)");
+  return (getBuiltinModule("node:module") as NodeModuleBuiltin).createRequire(import.meta.url)(id);
+};
+
 const load = (): MathjsSubset => {
   if (mathjs === undefined) {
     const start = performance.now();
-    mathjs = createRequire(import.meta.url)("mathjs") as MathjsSubset;
+    mathjs = requireFromHere("mathjs") as MathjsSubset;
     loadListener?.(performance.now() - start);
   }
   return mathjs;

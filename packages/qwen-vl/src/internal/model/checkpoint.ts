@@ -3,22 +3,9 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CheckpointFileError, MissingWeightError } from "../../safetensors/errors.js";
 import { SafetensorsFile } from "../../safetensors/SafetensorsFile.js";
-import { canonicalWeightName } from "./weightSpec.js";
+import { addWeight, type Checkpoint, type WeightLocation } from "./weightIndex.js";
 
-/** Where a canonical weight lives. */
-export interface WeightLocation {
-  readonly file: SafetensorsFile;
-  /** The tensor's name inside the file. */
-  readonly stored: string;
-}
-
-/** The opened files of a checkpoint directory and a canonical-name index over them. */
-export interface Checkpoint {
-  /** What to name in "missing weight" errors: the index file or the single shard. */
-  readonly source: string;
-  readonly weights: ReadonlyMap<string, WeightLocation>;
-  close(): Promise<void>;
-}
+export type { Checkpoint, SafetensorsSource, WeightLocation } from "./weightIndex.js";
 
 const readIndex = async (path: string): Promise<Record<string, string>> => {
   let parsed: unknown;
@@ -50,18 +37,6 @@ const openAll = async (paths: ReadonlyArray<string>): Promise<Map<string, Safete
     throw error;
   }
   return files;
-};
-
-const addWeight = (weights: Map<string, WeightLocation>, file: SafetensorsFile, stored: string): void => {
-  const name = canonicalWeightName(stored);
-  const existing = weights.get(name);
-  if (existing !== undefined) {
-    throw new CheckpointFileError({
-      file: file.header.file,
-      reason: `tensor "${stored}" and "${existing.stored}" (${existing.file.header.file}) are the same weight "${name}"`,
-    });
-  }
-  weights.set(name, { file, stored });
 };
 
 /**

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { ProcessorConfigError } from "../../processor/errors.js";
 
+export { isRecord } from "./isRecord.js";
+
 /** Parse a JSON file, or `undefined` when it does not exist; a malformed file is a ProcessorConfigError. */
 export const readOptionalJson = (file: string): unknown => {
   if (!existsSync(file)) return undefined;
@@ -10,10 +12,6 @@ export const readOptionalJson = (file: string): unknown => {
     throw new ProcessorConfigError({ file, field: "", reason: `not valid JSON: ${String(cause)}` });
   }
 };
-
-/** True for a plain JSON object. */
-export const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** A text file's contents, or `undefined` when it does not exist. */
 export const readOptionalText = (file: string): string | undefined =>
