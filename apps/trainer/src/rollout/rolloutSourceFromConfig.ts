@@ -6,7 +6,7 @@ import { RolloutServiceError } from "./errors.js";
 import { inProcessRolloutSource, type RolloutSource } from "./RolloutSource.js";
 import { remoteRolloutSource } from "./remoteRolloutSource.js";
 import { rolloutServerClient } from "./rolloutServerClient.js";
-import { spawnRolloutServers } from "./spawnRolloutServers.js";
+import { type SpawnedRolloutServers, spawnRolloutServers } from "./spawnRolloutServers.js";
 
 /** The name spawned `apo-serve` processes serve the policy under. */
 const SPAWNED_MODEL_NAME = "policy";
@@ -23,7 +23,36 @@ export interface RolloutSourceSetup {
   /** The command that runs `apo-serve` for `rollout.spawn` (default: the built `dist/serveCli.js`). */
   readonly serveCommand?: ReadonlyArray<string>;
   readonly log?: (line: string) => void;
+  /**
+   * Servers of `rollout.spawn` already starting (see {@link spawnConfiguredRolloutServers}), so that
+   * their start overlaps the trainer's own; used when they run on `backend`, else stopped.
+   */
+  readonly spawned?: Promise<SpawnedRolloutServers>;
 }
+
+/**
+ * Start the `apo-serve` processes of `config.rollout.spawn` (on `backend`), e.g. before the trainer
+ * loads its own policy and data so that both start at once; pass them on as
+ * `RolloutSourceSetup.spawned`. Undefined when the config spawns none.
+ *
+ * @since 0.1.0
+ * @category rollout
+ */
+export const spawnConfiguredRolloutServers = (
+  config: TrainerConfig,
+  setup: Omit<RolloutSourceSetup, "spawned">,
+): Promise<SpawnedRolloutServers> | undefined => {
+  const spawn = config.rollout.spawn ?? 0;
+  if (spawn === 0) return undefined;
+  return spawnRolloutServers({
+    count: spawn,
+    model: checkpointDirectoryOf(config),
+    servedModelName: SPAWNED_MODEL_NAME,
+    backend: setup.backend,
+    ...(setup.serveCommand === undefined ? {} : { command: setup.serveCommand }),
+    ...(setup.log === undefined ? {} : { log: setup.log }),
+  });
+};
 
 /**
  * The rollout source of `config.rollout`: in-process unless `servers` or `spawn` is set; then a pool
@@ -42,17 +71,15 @@ export const createRolloutSourceFromConfig = async (
   const servers = rollout.servers ?? [];
   const spawn = rollout.spawn ?? 0;
   if (servers.length === 0 && spawn === 0) return inProcessRolloutSource(policy);
-  const spawned =
-    spawn > 0
-      ? await spawnRolloutServers({
-          count: spawn,
-          model: checkpointDirectoryOf(config),
-          servedModelName: SPAWNED_MODEL_NAME,
-          backend: setup.backend,
-          ...(setup.serveCommand === undefined ? {} : { command: setup.serveCommand }),
-          ...(setup.log === undefined ? {} : { log: setup.log }),
-        })
-      : undefined;
+  let spawned: SpawnedRolloutServers | undefined;
+  if (setup.spawned !== undefined) {
+    spawned = await setup.spawned;
+    if (spawned.backend !== setup.backend || spawned.urls.length !== spawn) {
+      await spawned.stop();
+      spawned = undefined;
+    }
+  }
+  if (spawn > 0 && spawned === undefined) spawned = await spawnConfiguredRolloutServers(config, setup);
   try {
     const apiKey = process.env["APO_ROLLOUT_API_KEY"] || undefined;
     const clients = (spawned?.urls ?? servers).map((url) =>
