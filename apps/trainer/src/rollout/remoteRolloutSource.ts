@@ -320,7 +320,7 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
       for (const next of scheduled.values()) await next.running?.catch(() => undefined);
       scheduled.clear();
       await options.onClose?.();
-      if (writtenVersion >= 0) await rm(options.syncDirectory, { recursive: true, force: true });
+      await rm(options.syncDirectory, { recursive: true, force: true });
     },
   };
 };

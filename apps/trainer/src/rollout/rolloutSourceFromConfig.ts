@@ -1,3 +1,4 @@
+import { accessSync, constants, mkdtempSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { checkpointDirectoryOf } from "../qwen/qwenPolicyFromConfig.js";
 import type { TrainablePolicy } from "../TrainablePolicy.js";
@@ -10,6 +11,22 @@ import { type SpawnedRolloutServers, spawnRolloutServers } from "./spawnRolloutS
 
 /** The name spawned `apo-serve` processes serve the policy under. */
 const SPAWNED_MODEL_NAME = "policy";
+
+/**
+ * Where the weights for spawned servers go: they run on this machine, so a memory-backed directory
+ * (Linux's `/dev/shm`) when there is one, which spares the per-step disk writes and flushes; else
+ * the run directory. Servers given by URL read the run directory (a shared disk).
+ */
+const spawnedSyncDirectory = (runDirectory: string): string => {
+  const memory = "/dev/shm";
+  try {
+    accessSync(memory, constants.W_OK);
+    if (statSync(memory).isDirectory()) return mkdtempSync(join(memory, "apo-rollout-weights-"));
+  } catch {
+    // No writable /dev/shm: the run directory.
+  }
+  return join(runDirectory, "rollout-weights");
+};
 
 /**
  * Options of {@link createRolloutSourceFromConfig}.
@@ -103,7 +120,10 @@ export const createRolloutSourceFromConfig = async (
       policy,
       weightSync,
       baseModel,
-      syncDirectory: join(config.output.runDir, "rollout-weights"),
+      syncDirectory:
+        spawned === undefined
+          ? join(config.output.runDir, "rollout-weights")
+          : spawnedSyncDirectory(config.output.runDir),
       maxInFlightPerServer: rollout.maxInFlightPerServer ?? 2,
       ...(setup.log === undefined ? {} : { log: setup.log }),
       ...(spawned === undefined ? {} : { onClose: spawned.stop }),
