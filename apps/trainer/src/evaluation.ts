@@ -1,3 +1,4 @@
+import type { GenerationOptions, GenerationRequest, Rollout } from "@apo-rl/core";
 import type { BatchVerifier } from "./BatchVerifier.js";
 import type { EvaluationRecord } from "./metrics.js";
 import { rolloutStatistics } from "./metrics.js";
@@ -18,6 +19,15 @@ export interface EvaluationOptions {
   /** Prompts per `generate` call. */
   readonly batchSize: number;
   readonly stopStrings?: ReadonlyArray<string>;
+  /**
+   * Where the responses come from (default: `policy.generate` in this process, `batchSize` prompts
+   * per call, seeded `seed + start`). Given (rollout servers), every prompt goes in one call with
+   * `seed`, and the servers spread and batch them.
+   */
+  readonly generate?: (
+    requests: ReadonlyArray<GenerationRequest>,
+    options: GenerationOptions,
+  ) => Promise<ReadonlyArray<Rollout>>;
 }
 
 /**
@@ -35,10 +45,12 @@ export const evaluate = async (
 ): Promise<EvaluationRecord> => {
   const started = performance.now();
   const groups: ScoredGroup[] = [];
-  for (let start = 0; start < examples.length; start += options.batchSize) {
-    const chunk = examples.slice(start, start + options.batchSize);
+  const chunkSize = options.generate === undefined ? options.batchSize : Math.max(examples.length, 1);
+  const generate = options.generate ?? ((requests, generation) => policy.generate(requests, generation));
+  for (let start = 0; start < examples.length; start += chunkSize) {
+    const chunk = examples.slice(start, start + chunkSize);
     const requests = uniqueRequests(chunk);
-    const rollouts = await policy.generate(requests, {
+    const rollouts = await generate(requests, {
       n: 1,
       temperature: options.temperature,
       maxNewTokens: options.maxNewTokens,

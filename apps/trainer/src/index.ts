@@ -97,7 +97,11 @@ export {
   type RolloutServerClientOptions,
   rolloutServerClient,
 } from "./rollout/rolloutServerClient.js";
-export { createRolloutSourceFromConfig, type RolloutSourceSetup } from "./rollout/rolloutSourceFromConfig.js";
+export {
+  createRolloutSourceFromConfig,
+  type RolloutSourceSetup,
+  spawnConfiguredRolloutServers,
+} from "./rollout/rolloutSourceFromConfig.js";
 export {
   defaultServeCommand,
   type SpawnedRolloutServers,

@@ -2,7 +2,11 @@ import { Effect } from "effect";
 import { defaultTrainerHooks } from "./defaultHooks.js";
 import { loadPlugins } from "./plugins.js";
 import type { RolloutSource } from "./rollout/RolloutSource.js";
-import { createRolloutSourceFromConfig } from "./rollout/rolloutSourceFromConfig.js";
+import {
+  createRolloutSourceFromConfig,
+  spawnConfiguredRolloutServers,
+} from "./rollout/rolloutSourceFromConfig.js";
+import type { SpawnedRolloutServers } from "./rollout/spawnRolloutServers.js";
 import {
   TrainerBackend,
   type TrainerFailure,
@@ -59,6 +63,8 @@ export const trainProgram = (
       policy: TrainablePolicy,
       backend: string,
     ) => Promise<RolloutSource>;
+    /** The `rollout.spawn` servers, started before the other components (see `train`). */
+    readonly spawnedServers?: Promise<SpawnedRolloutServers>;
   } = {},
 ): Effect.Effect<
   TrainingSummary,
@@ -86,6 +92,7 @@ export const trainProgram = (
         createRolloutSourceFromConfig(settings, trained, {
           backend: backendName,
           ...(log === undefined ? {} : { log }),
+          ...(options.spawnedServers === undefined ? {} : { spawned: options.spawnedServers }),
         }));
     // Rollout servers (spawned or remote) live as long as the run.
     return yield* Effect.scoped(
@@ -130,10 +137,26 @@ export const train = async (config: TrainerConfig, options: TrainOptions = {}): 
   // (paths relative to the working directory; a module is imported once per process).
   await loadPlugins(config.plugins);
   const hooks = resolveHooks(options.hooks);
+  // `rollout.spawn` on a named backend: the servers start now, while the trainer builds its policy
+  // and data, instead of after them.
+  const spawnedServers =
+    hooks.createRolloutSource === undefined && config.backend !== "auto"
+      ? spawnConfiguredRolloutServers(config, {
+          backend: config.backend,
+          ...(options.log === undefined ? {} : { log: options.log }),
+        })
+      : undefined;
+  spawnedServers?.catch(() => undefined);
   const program = trainProgram({
     ...options,
     ...(hooks.usesReference === undefined ? {} : { usesReference: hooks.usesReference }),
     ...(hooks.createRolloutSource === undefined ? {} : { createRolloutSource: hooks.createRolloutSource }),
+    ...(spawnedServers === undefined ? {} : { spawnedServers }),
   }).pipe(Effect.provide(trainerLayer(config, hooks)), Effect.scoped);
-  return Effect.runPromise(program);
+  try {
+    return await Effect.runPromise(program);
+  } finally {
+    // Stopped with the rollout source normally; also when the run failed before it was built.
+    await (await spawnedServers?.catch(() => undefined))?.stop();
+  }
 };

@@ -376,6 +376,7 @@ const runLockedTrainingLoop = async (
     });
     log(`checkpoint written: ${lastCheckpoint.path}`);
   };
+  const evaluateOnServers = run.rolloutSource?.evaluate?.bind(run.rolloutSource);
   const evaluateNow = async () => {
     if (heldOut.examples.length === 0) return;
     const record = await evaluate(
@@ -388,6 +389,10 @@ const runLockedTrainingLoop = async (
         seed: (config.train.seed + EVALUATION_SEED_OFFSET) >>> 0,
         batchSize: Math.max(1, config.train.promptsPerStep * config.rollout.groupSize),
         stopStrings: config.rollout.stopStrings,
+        // With rollout servers the held-out prompts are sampled on them, in parallel.
+        ...(evaluateOnServers === undefined
+          ? {}
+          : { generate: (requests, generation) => evaluateOnServers(requests, generation, { step }) }),
       },
       step,
     );

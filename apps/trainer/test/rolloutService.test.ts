@@ -6,15 +6,21 @@ import { syntheticCountingTask, toGenerationRequest } from "@apo-rl/datasets";
 import { initBackend } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
+import { createTrainingData } from "../src/createTrainingData.js";
+import { createVerifierFromConfig } from "../src/defaultHooks.js";
 import { demoCheckpointDirectory } from "../src/demo/demoAssets.js";
 import { demoConfigFile } from "../src/demo/demoCli.js";
+import { evaluate } from "../src/evaluation.js";
 import { loadConfig } from "../src/loadConfig.js";
 import type { TrainStepRecord } from "../src/metrics.js";
 import { loadQwenPolicy } from "../src/qwen/loadQwenPolicy.js";
 import type { RolloutSource } from "../src/rollout/RolloutSource.js";
 import { remoteRolloutSource } from "../src/rollout/remoteRolloutSource.js";
 import { rolloutServerClient } from "../src/rollout/rolloutServerClient.js";
-import { createRolloutSourceFromConfig } from "../src/rollout/rolloutSourceFromConfig.js";
+import {
+  createRolloutSourceFromConfig,
+  spawnConfiguredRolloutServers,
+} from "../src/rollout/rolloutSourceFromConfig.js";
 import { spawnRolloutServers } from "../src/rollout/spawnRolloutServers.js";
 import { train } from "../src/train.js";
 import { testBackends } from "./support/backends.js";
@@ -59,15 +65,32 @@ describe("remote rollouts on loopback apo-serve processes", () => {
     "rollout.spawn: 2 — 4 demo steps; rollouts came from both servers; the weight version advances every step",
     async () => {
       const runDir = join(mkdtempSync(join(tmpdir(), "apo-rollout-spawn-")), "run");
-      const config = demoConfig(runDir, ["train.steps=4", "rollout.spawn=2"]);
+      const config = demoConfig(runDir, [
+        "train.steps=4",
+        "rollout.spawn=2",
+        "data.heldOutSize=8",
+        "train.evalEvery=2",
+      ]);
+      const evaluatedAt: number[] = [];
       const summary = await train(config, {
         handleSignals: false,
         log: () => undefined,
         progress: () => undefined,
         hooks: {
           initBackend: async () => (await initBackend(backend)).chosen,
-          createRolloutSource: (settings, policy, backendName) =>
-            createRolloutSourceFromConfig(settings, policy, { backend: backendName, serveCommand }),
+          createRolloutSource: async (settings, policy, backendName) => {
+            const source = await createRolloutSourceFromConfig(settings, policy, {
+              backend: backendName,
+              serveCommand,
+            });
+            return {
+              ...source,
+              evaluate: (requests, options, context) => {
+                evaluatedAt.push(context.step);
+                return source.evaluate!(requests, options, context);
+              },
+            };
+          },
         },
       });
       expect(summary.steps).toBe(4);
@@ -86,6 +109,10 @@ describe("remote rollouts on loopback apo-serve processes", () => {
         }
       }
       expect(servers.size).toBe(2);
+      // The held-out evaluations (before, at step 2, after) ran on the servers too.
+      expect(evaluatedAt).toEqual([0, 2, 4]);
+      expect(summary.heldOutAccuracyBefore).not.toBeNull();
+      expect(summary.heldOutAccuracyAfter).not.toBeNull();
     },
     LIMIT,
   );
@@ -244,6 +271,61 @@ describe("remote rollouts on loopback apo-serve processes", () => {
       expect(second!.assignments.every((assignment) => assignment.server !== killedUrl)).toBe(true);
       expect(third!.assignments.every((assignment) => assignment.server !== killedUrl)).toBe(true);
       expect(third!.weightVersion).toBe(2);
+    },
+    LIMIT,
+  );
+
+  it(
+    "held-out evaluation through the servers: greedy, the in-process tokens and accuracy; servers started early are used",
+    async () => {
+      await initBackend(backend);
+      const policy = await loadQwenPolicy(demoCheckpointDirectory(), { entropy: false });
+      const runDir = mkdtempSync(join(tmpdir(), "apo-rollout-eval-"));
+      const config = demoConfig(runDir, ["train.steps=2", "rollout.spawn=2", "data.heldOutSize=24"]);
+      const verifier = await createVerifierFromConfig(config);
+      // As `train` does: the servers start before the source is built, which then takes them over.
+      const spawned = spawnConfiguredRolloutServers(config, { backend, serveCommand })!;
+      let source: RolloutSource | undefined;
+      try {
+        source = await createRolloutSourceFromConfig(config, policy, { backend, serveCommand, spawned });
+        const urls = (await spawned).urls;
+        const data = await createTrainingData(config);
+        const heldOut = data.heldOut;
+        expect(heldOut).toHaveLength(24);
+        const requests = heldOut.map((example) => example.request);
+        const greedy = { n: 1, temperature: 0, maxNewTokens: 12, seed: 3 };
+        const remote = await source.evaluate!(requests, greedy, { step: 0 });
+        const local = await policy.generate(requests, greedy);
+        const tokens = (rollouts: ReadonlyArray<{ promptId: string; tokenIds: ReadonlyArray<number> }>) =>
+          rollouts.map((rollout) => `${rollout.promptId}: ${rollout.tokenIds.join(" ")}`);
+        expect(tokens(remote)).toEqual(tokens(local));
+        const settings = { temperature: 0, maxNewTokens: 12, seed: 3, batchSize: 8 };
+        const inProcess = await evaluate(policy, verifier, heldOut, settings, 0);
+        const onServers = await evaluate(
+          policy,
+          verifier,
+          heldOut,
+          {
+            ...settings,
+            generate: (batch, options) => source!.evaluate!(batch, options, { step: 0 }),
+          },
+          0,
+        );
+        expect(onServers.samples).toBe(24);
+        for (const key of ["accuracy", "reward", "formatRate", "meanLength"] as const)
+          expect(onServers[key]).toBe(inProcess[key]);
+        // The step after uses the same early-started servers, both of them.
+        const step = await source.generate(requests.slice(0, 4), { ...greedy, n: 2 }, { step: 0 });
+        expect(new Set(step.record!.assignments.map((assignment) => assignment.server))).toEqual(
+          new Set(urls),
+        );
+      } finally {
+        await source?.close();
+        await (await spawned.catch(() => undefined))?.stop();
+        await verifier.close?.();
+        policy.dispose();
+        policy.model.dispose();
+      }
     },
     LIMIT,
   );

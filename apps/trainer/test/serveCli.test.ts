@@ -12,6 +12,7 @@ describe("apo-serve command line", () => {
       apiKey: undefined,
       maxQueue: 64,
       maxLoras: 8,
+      maxBatch: 32,
       backend: "auto",
     });
   });
@@ -29,6 +30,7 @@ describe("apo-serve command line", () => {
         "--max-queue=3",
         "--max-loras",
         "2",
+        "--max-batch=1",
         "--backend",
         "cpu",
       ],
@@ -41,6 +43,7 @@ describe("apo-serve command line", () => {
       servedModelName: "policy",
       maxQueue: 3,
       maxLoras: 2,
+      maxBatch: 1,
       backend: "cpu",
       apiKey: "from-env",
     });
@@ -55,6 +58,7 @@ describe("apo-serve command line", () => {
     expect(() => parseServeArguments(["--model", "demo", "--verbose"], {})).toThrow(ConfigError);
     expect(() => parseServeArguments(["--model", "demo", "--port", "http"], {})).toThrow(/--port/);
     expect(() => parseServeArguments(["--model", "demo", "--max-queue", "0"], {})).toThrow(/--max-queue/);
+    expect(() => parseServeArguments(["--model", "demo", "--max-batch", "0"], {})).toThrow(/--max-batch/);
     expect(() => parseServeArguments(["--model", "demo", "--backend", "tpu"], {})).toThrow(/--backend/);
     expect(() => parseServeArguments(["--model"], {})).toThrow(/--model needs a value/);
   });

@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoCheckpointDirectory } from "../src/demo/demoAssets.js";
 import { loadQwenPolicy } from "../src/qwen/loadQwenPolicy.js";
+import { decodeChatCompletionRequest } from "../src/serve/openAiRequests.js";
 import { type RolloutServer, startRolloutServer } from "../src/serve/rolloutServer.js";
 import { createServeEngine, type ServeEngine } from "../src/serve/ServeEngine.js";
 import { testBackends, useBackend } from "./support/backends.js";
@@ -348,9 +349,9 @@ for (const backend of testBackends) {
         open = resolve;
       });
       const gated: ServeEngine = Object.assign(Object.create(engine) as ServeEngine, {
-        chat: async (decoded: Parameters<ServeEngine["chat"]>[0]) => {
+        generate: async (encoded: Parameters<ServeEngine["generate"]>[0]) => {
           await gate;
-          return engine.chat(decoded);
+          return engine.generate(encoded);
         },
       });
       const busyServer = await startRolloutServer(gated, { maxQueue: 2 });
@@ -416,5 +417,111 @@ describe("apo-serve bearer token and shutdown", () => {
     expect(answered.json["choices"]).toHaveLength(8);
     await closing;
     await expect(fetch(`${server.url}/health`)).rejects.toThrow();
+  });
+});
+
+describe("apo-serve batching", () => {
+  let engine: ServeEngine;
+  beforeAll(async () => {
+    await useBackend(testBackends[0]!);
+    engine = await createServeEngine(demoCheckpointDirectory(), { servedModelName: "demo" });
+  });
+  afterAll(() => engine?.dispose());
+
+  /** The engine behind a gate (held until `open`), recording each engine operation in order. */
+  const recording = () => {
+    const operations: string[] = [];
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const wrapped: ServeEngine = Object.assign(Object.create(engine) as ServeEngine, {
+      generate: async (encoded: Parameters<ServeEngine["generate"]>[0]) => {
+        operations.push(`generate ${encoded.map((item) => item.request.seed).join(",")}`);
+        await gate;
+        return engine.generate(encoded);
+      },
+      updateWeightsFromDisk: async (path: string, version: string | undefined) => {
+        operations.push("update");
+        return engine.updateWeightsFromDisk(path, version);
+      },
+    });
+    return { wrapped, operations, open: () => open() };
+  };
+
+  it("decodes queued requests with the same settings in one batch, each as it samples alone", async () => {
+    const { wrapped, operations, open } = recording();
+    const server = await startRolloutServer(wrapped);
+    const request = demoRequest();
+    const body = (seed: number, temperature = 1) => ({
+      messages: openAiMessages(request),
+      n: 4,
+      temperature,
+      seed,
+      max_tokens: 12,
+      logprobs: true,
+      return_token_ids: true,
+    });
+    try {
+      const first = post(server, "/v1/chat/completions", body(1));
+      while (operations.length < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+      const others = [2, 3].map((seed) => post(server, "/v1/chat/completions", body(seed)));
+      const greedy = post(server, "/v1/chat/completions", body(4, 0));
+      while (server.pending < 4) await new Promise((resolve) => setTimeout(resolve, 5));
+      open();
+      const answers = await Promise.all([first, ...others, greedy]);
+      // The first was decoded alone (nothing else was queued yet); the two that waited with the same
+      // settings together; the greedy one, with other settings, on its own.
+      expect(operations).toEqual(["generate 1", "generate 2,3", "generate 4"]);
+      for (const [index, seed] of [1, 2, 3].entries()) {
+        const alone = await engine.chat(decodeChatCompletionRequest(body(seed)));
+        const choices = answers[index]!.json["choices"] as Json[];
+        expect(choices.map((choice) => choice["token_ids"])).toEqual(
+          alone.choices.map((choice) => choice.tokenIds),
+        );
+        choices.forEach((choice, row) => {
+          (choice["logprobs"].content as Json[]).forEach((entry, position) => {
+            expect(entry["logprob"]).toBeCloseTo(alone.choices[row]!.logprobs[position]!, 4);
+          });
+        });
+      }
+    } finally {
+      open();
+      await server.close();
+    }
+  });
+
+  it("never batches a request past a weight update queued before it", async () => {
+    const { wrapped, operations, open } = recording();
+    const server = await startRolloutServer(wrapped);
+    const body = (seed: number) => ({
+      messages: [{ role: "user", content: "How many red shapes are there?" }],
+      n: 2,
+      seed,
+      max_tokens: 4,
+    });
+    try {
+      const first = post(server, "/v1/chat/completions", body(1));
+      while (operations.length < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+      const second = post(server, "/v1/chat/completions", body(2));
+      while (server.pending < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+      const update = post(server, "/update_weights_from_disk", {
+        model_path: demoCheckpointDirectory(),
+        weight_version: "1",
+      });
+      while (server.pending < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+      const third = post(server, "/v1/chat/completions", body(3));
+      const fourth = post(server, "/v1/chat/completions", body(4));
+      while (server.pending < 5) await new Promise((resolve) => setTimeout(resolve, 5));
+      open();
+      const statuses = (await Promise.all([first, second, update, third, fourth])).map(
+        (answer) => answer.status,
+      );
+      expect(statuses).toEqual([200, 200, 200, 200, 200]);
+      expect(operations).toEqual(["generate 1", "generate 2", "update", "generate 3,4"]);
+    } finally {
+      open();
+      await server.close();
+    }
   });
 });

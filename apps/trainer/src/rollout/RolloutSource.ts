@@ -75,6 +75,16 @@ export interface RolloutSource {
     options: GenerationOptions,
     context: { readonly step: number },
   ): void;
+  /**
+   * Sample held-out prompts for an evaluation with the weights after `context.step` updates (the
+   * trainer's current ones), spread over the source's servers; the trainer evaluates in-process
+   * when a source has none.
+   */
+  evaluate?(
+    requests: ReadonlyArray<GenerationRequest>,
+    options: GenerationOptions,
+    context: { readonly step: number },
+  ): Promise<ReadonlyArray<Rollout>>;
   /** Stop what the source started (spawned servers). */
   close(): Promise<void>;
 }

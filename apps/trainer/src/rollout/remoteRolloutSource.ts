@@ -39,6 +39,12 @@ export interface RemoteRolloutSourceOptions {
   readonly onClose?: () => Promise<void>;
 }
 
+/**
+ * Held-out requests one server holds at once during an evaluation: enough for apo-serve (and vLLM,
+ * SGLang) to decode them in batches, as the trainer does in-process.
+ */
+const EVALUATION_IN_FLIGHT_PER_SERVER = 16;
+
 /** A request's error that every server would give (a bad request), as opposed to a server's failure. */
 const isRequestFault = (error: unknown) =>
   error instanceof RolloutServiceError && /answered (400|413|422):/.test(error.reason);
@@ -145,6 +151,7 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
     requests: ReadonlyArray<GenerationRequest>,
     generation: GenerationOptions,
     step: number,
+    perServer: number = limit,
   ) => {
     const failuresBefore = failures.length;
     const results: Array<
@@ -167,7 +174,7 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
         if (settled) return;
         if (pending.length === 0 && running === 0) return finish();
         while (pending.length > 0) {
-          const candidates = liveServers().filter((server) => server.inFlight < limit);
+          const candidates = liveServers().filter((server) => server.inFlight < perServer);
           if (liveServers().length === 0) return finish(noneLeft(`to sample step ${step + 1}'s rollouts`));
           if (candidates.length === 0) return;
           const server = candidates.reduce((best, candidate) =>
@@ -297,11 +304,23 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
       };
       return { rollouts: sampled.rollouts, record };
     },
+    evaluate: async (requests, generation, context) => {
+      // Rollouts sampled ahead (`rollout.async`) finish with the weights they started with first.
+      for (const next of scheduled.values()) await next.running?.catch(() => undefined);
+      await sync(context.step);
+      const sampled = await sample(
+        requests,
+        generation,
+        context.step,
+        Math.max(limit, EVALUATION_IN_FLIGHT_PER_SERVER),
+      );
+      return sampled.rollouts;
+    },
     close: async () => {
       for (const next of scheduled.values()) await next.running?.catch(() => undefined);
       scheduled.clear();
       await options.onClose?.();
-      if (writtenVersion >= 0) await rm(options.syncDirectory, { recursive: true, force: true });
+      await rm(options.syncDirectory, { recursive: true, force: true });
     },
   };
 };

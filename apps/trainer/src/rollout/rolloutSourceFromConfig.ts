@@ -1,3 +1,4 @@
+import { accessSync, constants, mkdtempSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { checkpointDirectoryOf } from "../qwen/qwenPolicyFromConfig.js";
 import type { TrainablePolicy } from "../TrainablePolicy.js";
@@ -6,10 +7,26 @@ import { RolloutServiceError } from "./errors.js";
 import { inProcessRolloutSource, type RolloutSource } from "./RolloutSource.js";
 import { remoteRolloutSource } from "./remoteRolloutSource.js";
 import { rolloutServerClient } from "./rolloutServerClient.js";
-import { spawnRolloutServers } from "./spawnRolloutServers.js";
+import { type SpawnedRolloutServers, spawnRolloutServers } from "./spawnRolloutServers.js";
 
 /** The name spawned `apo-serve` processes serve the policy under. */
 const SPAWNED_MODEL_NAME = "policy";
+
+/**
+ * Where the weights for spawned servers go: they run on this machine, so a memory-backed directory
+ * (Linux's `/dev/shm`) when there is one, which spares the per-step disk writes and flushes; else
+ * the run directory. Servers given by URL read the run directory (a shared disk).
+ */
+const spawnedSyncDirectory = (runDirectory: string): string => {
+  const memory = "/dev/shm";
+  try {
+    accessSync(memory, constants.W_OK);
+    if (statSync(memory).isDirectory()) return mkdtempSync(join(memory, "apo-rollout-weights-"));
+  } catch {
+    // No writable /dev/shm: the run directory.
+  }
+  return join(runDirectory, "rollout-weights");
+};
 
 /**
  * Options of {@link createRolloutSourceFromConfig}.
@@ -23,7 +40,36 @@ export interface RolloutSourceSetup {
   /** The command that runs `apo-serve` for `rollout.spawn` (default: the built `dist/serveCli.js`). */
   readonly serveCommand?: ReadonlyArray<string>;
   readonly log?: (line: string) => void;
+  /**
+   * Servers of `rollout.spawn` already starting (see {@link spawnConfiguredRolloutServers}), so that
+   * their start overlaps the trainer's own; used when they run on `backend`, else stopped.
+   */
+  readonly spawned?: Promise<SpawnedRolloutServers>;
 }
+
+/**
+ * Start the `apo-serve` processes of `config.rollout.spawn` (on `backend`), e.g. before the trainer
+ * loads its own policy and data so that both start at once; pass them on as
+ * `RolloutSourceSetup.spawned`. Undefined when the config spawns none.
+ *
+ * @since 0.1.0
+ * @category rollout
+ */
+export const spawnConfiguredRolloutServers = (
+  config: TrainerConfig,
+  setup: Omit<RolloutSourceSetup, "spawned">,
+): Promise<SpawnedRolloutServers> | undefined => {
+  const spawn = config.rollout.spawn ?? 0;
+  if (spawn === 0) return undefined;
+  return spawnRolloutServers({
+    count: spawn,
+    model: checkpointDirectoryOf(config),
+    servedModelName: SPAWNED_MODEL_NAME,
+    backend: setup.backend,
+    ...(setup.serveCommand === undefined ? {} : { command: setup.serveCommand }),
+    ...(setup.log === undefined ? {} : { log: setup.log }),
+  });
+};
 
 /**
  * The rollout source of `config.rollout`: in-process unless `servers` or `spawn` is set; then a pool
@@ -42,17 +88,15 @@ export const createRolloutSourceFromConfig = async (
   const servers = rollout.servers ?? [];
   const spawn = rollout.spawn ?? 0;
   if (servers.length === 0 && spawn === 0) return inProcessRolloutSource(policy);
-  const spawned =
-    spawn > 0
-      ? await spawnRolloutServers({
-          count: spawn,
-          model: checkpointDirectoryOf(config),
-          servedModelName: SPAWNED_MODEL_NAME,
-          backend: setup.backend,
-          ...(setup.serveCommand === undefined ? {} : { command: setup.serveCommand }),
-          ...(setup.log === undefined ? {} : { log: setup.log }),
-        })
-      : undefined;
+  let spawned: SpawnedRolloutServers | undefined;
+  if (setup.spawned !== undefined) {
+    spawned = await setup.spawned;
+    if (spawned.backend !== setup.backend || spawned.urls.length !== spawn) {
+      await spawned.stop();
+      spawned = undefined;
+    }
+  }
+  if (spawn > 0 && spawned === undefined) spawned = await spawnConfiguredRolloutServers(config, setup);
   try {
     const apiKey = process.env["APO_ROLLOUT_API_KEY"] || undefined;
     const clients = (spawned?.urls ?? servers).map((url) =>
@@ -76,7 +120,10 @@ export const createRolloutSourceFromConfig = async (
       policy,
       weightSync,
       baseModel,
-      syncDirectory: join(config.output.runDir, "rollout-weights"),
+      syncDirectory:
+        spawned === undefined
+          ? join(config.output.runDir, "rollout-weights")
+          : spawnedSyncDirectory(config.output.runDir),
       maxInFlightPerServer: rollout.maxInFlightPerServer ?? 2,
       ...(setup.log === undefined ? {} : { log: setup.log }),
       ...(spawned === undefined ? {} : { onClose: spawned.stop }),

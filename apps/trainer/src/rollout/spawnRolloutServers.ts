@@ -37,6 +37,8 @@ export interface SpawnRolloutServersOptions {
  */
 export interface SpawnedRolloutServers {
   readonly urls: ReadonlyArray<string>;
+  /** The tfjs backend they run on. */
+  readonly backend: string;
   readonly processes: ReadonlyArray<ChildProcess>;
   /** SIGTERM every server (SIGKILL after 10 s) and wait for them to exit. */
   stop(): Promise<void>;
@@ -158,7 +160,7 @@ export const spawnRolloutServers = async (
   try {
     const urls = await Promise.all(started.map((server) => server.url));
     options.log?.(`rollout servers: ${urls.join(", ")} (apo-serve, ${options.backend})`);
-    return { urls, processes, stop };
+    return { urls, backend: options.backend, processes, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -42,6 +42,35 @@ export interface GenerationResult {
 }
 
 /**
+ * A request tokenised by the engine, ready to be decoded (alone or batched with others).
+ *
+ * @since 0.1.0
+ * @category serve
+ */
+export interface EncodedRequest {
+  readonly prompt: GenerationPrompt;
+  readonly request: SamplingRequest;
+}
+
+/**
+ * What requests must share to be decoded in one batch: the model (or adapter) and every sampling
+ * setting but the seed.
+ *
+ * @since 0.1.0
+ * @category serve
+ */
+export const generationBatchKey = (request: SamplingRequest): string =>
+  JSON.stringify([
+    request.model ?? null,
+    request.n,
+    request.temperature,
+    request.topP,
+    request.topK,
+    request.maxTokens ?? null,
+    request.stop,
+  ]);
+
+/**
  * An entry of `/v1/models`: the base model, or a LoRA adapter (`parent` = the base).
  *
  * @since 0.1.0
@@ -69,6 +98,16 @@ export interface ServeEngine {
   models(): ReadonlyArray<ServedModel>;
   chat(request: ChatCompletionRequest): Promise<GenerationResult>;
   complete(request: CompletionRequest): Promise<GenerationResult>;
+  /** Tokenise a chat request (its images processed); a bad one throws a 400 `ServeRequestError`. */
+  encodeChat(request: ChatCompletionRequest): EncodedRequest;
+  /** Tokenise a completion request; a bad one throws a 400 `ServeRequestError`. */
+  encodeCompletion(request: CompletionRequest): EncodedRequest;
+  /**
+   * Decode encoded requests in one batch: they must share a {@link generationBatchKey} (model and
+   * every sampling setting but the seed). Each request keeps its own seed, so each gets exactly the
+   * tokens it gets alone (up to float rounding of the padded batch). Results in request order.
+   */
+  generate(requests: ReadonlyArray<EncodedRequest>): Promise<ReadonlyArray<GenerationResult>>;
   loadLoraAdapter(name: string, path: string): Promise<void>;
   unloadLoraAdapter(name: string): void;
   /** The loaded adapters, by name, with their paths. */
@@ -125,43 +164,60 @@ export const createServeEngine = async (
 
   const decode = (ids: ReadonlyArray<number>) => processor.decode(ids, { skipSpecialTokens: true });
 
-  const run = async (
-    prompt: GenerationPrompt,
-    request: SamplingRequest,
-    maxTokens: number | undefined,
-  ): Promise<GenerationResult> => {
-    const adapter = adapterFor(request.model);
-    const promptLength = prompt.inputIds.length;
-    if (promptLength >= limit)
+  /** The prompt, refused with a 400 when it leaves no room in the context. */
+  const checkLength = (prompt: GenerationPrompt): GenerationPrompt => {
+    if (prompt.inputIds.length >= limit)
       throw invalidRequest(
         "messages",
-        `This model's maximum context length is ${limit} tokens; the prompt alone has ${promptLength}.`,
+        `This model's maximum context length is ${limit} tokens; the prompt alone has ${prompt.inputIds.length}.`,
       );
-    const sequences = await generateTokens(model, [prompt], {
-      n: request.n,
-      temperature: request.temperature,
-      topP: request.topP,
-      ...(request.topK > 0 ? { topK: request.topK } : {}),
-      maxNewTokens: Math.min(maxTokens ?? limit - promptLength, limit - promptLength),
-      seed: request.seed,
-      eosTokenIds: policy.eosTokenIds,
-      padTokenId,
-      decode,
-      ...(request.stop.length > 0 ? { stopStrings: request.stop } : {}),
-      maxContextLength: limit,
-      adapter,
-    });
-    return {
+    return prompt;
+  };
+
+  const generate = async (encoded: ReadonlyArray<EncodedRequest>): Promise<GenerationResult[]> => {
+    if (encoded.length === 0) return [];
+    const first = encoded[0]!.request;
+    const key = generationBatchKey(first);
+    if (encoded.some((item) => generationBatchKey(item.request) !== key))
+      throw invalidRequest(null, "Requests decoded in one batch must share the model and sampling settings.");
+    const adapter = adapterFor(first.model);
+    // Each prompt's budget: max_tokens, capped by what its context leaves (generateTokens caps per row).
+    const maxNewTokens = Math.max(
+      ...encoded.map(({ prompt }) =>
+        Math.min(first.maxTokens ?? limit - prompt.inputIds.length, limit - prompt.inputIds.length),
+      ),
+    );
+    const sequences = await generateTokens(
+      model,
+      encoded.map(({ prompt, request }) => ({ ...prompt, seed: request.seed })),
+      {
+        n: first.n,
+        temperature: first.temperature,
+        topP: first.topP,
+        ...(first.topK > 0 ? { topK: first.topK } : {}),
+        maxNewTokens,
+        seed: first.seed,
+        eosTokenIds: policy.eosTokenIds,
+        padTokenId,
+        decode,
+        ...(first.stop.length > 0 ? { stopStrings: first.stop } : {}),
+        maxContextLength: limit,
+        adapter,
+      },
+    );
+    return encoded.map(({ prompt, request }, index) => ({
       model: request.model ?? servedModelName,
       promptTokenIds: Array.from(prompt.inputIds),
-      choices: sequences.map((sequence) => ({
-        tokenIds: [...sequence.tokenIds],
-        logprobs: [...sequence.logprobs],
-        tokens: sequence.tokenIds.map((id) => processor.decode([id], { skipSpecialTokens: false })),
-        text: decode(sequence.tokenIds),
-        finishReason: sequence.finishReason,
-      })),
-    };
+      choices: sequences
+        .filter((sequence) => sequence.promptIndex === index)
+        .map((sequence) => ({
+          tokenIds: [...sequence.tokenIds],
+          logprobs: [...sequence.logprobs],
+          tokens: sequence.tokenIds.map((id) => processor.decode([id], { skipSpecialTokens: false })),
+          text: decode(sequence.tokenIds),
+          finishReason: sequence.finishReason,
+        })),
+    }));
   };
 
   /** Processor failures (an undecodable image, a bad template) are the client's: 400. */
@@ -173,7 +229,7 @@ export const createServeEngine = async (
     }
   };
 
-  return {
+  const engine: ServeEngine = {
     servedModelName,
     get modelPath() {
       return modelPath;
@@ -190,7 +246,8 @@ export const createServeEngine = async (
         maxModelLength: limit,
       })),
     ],
-    chat: async (request) => {
+    encodeChat: (request) => {
+      adapterFor(request.model);
       const encoded = encodeOrReject("messages", () =>
         processor.encode(request.messages, request.images, { sample: "request" }),
       );
@@ -201,9 +258,10 @@ export const createServeEngine = async (
           ? {}
           : { pixelValues: encoded.pixelValues, imageGridThw: encoded.imageGridThw }),
       };
-      return run(prompt, request, request.maxTokens);
+      return { prompt: checkLength(prompt), request };
     },
-    complete: async (request) => {
+    encodeCompletion: (request) => {
+      adapterFor(request.model);
       if (typeof request.prompt !== "string") {
         const bad = request.prompt.findIndex((id) => id >= vocabularySize);
         if (bad >= 0)
@@ -219,8 +277,11 @@ export const createServeEngine = async (
               () => processor.encodeText(request.prompt as string, [], { sample: "request" }).inputIds,
             )
           : request.prompt;
-      return run({ inputIds, sample: "request" }, request, request.maxTokens);
+      return { prompt: checkLength({ inputIds, sample: "request" }), request };
     },
+    generate,
+    chat: async (request) => (await generate([engine.encodeChat(request)]))[0]!,
+    complete: async (request) => (await generate([engine.encodeCompletion(request)]))[0]!,
     loadLoraAdapter: async (name, path) => {
       if (name === servedModelName || adapters.has(name))
         throw invalidRequest("lora_name", `The lora adapter '${name}' has already been loaded.`);
@@ -276,4 +337,5 @@ export const createServeEngine = async (
       model.dispose();
     },
   };
+  return engine;
 };

@@ -15,7 +15,12 @@ import {
   errorResponse,
   modelListResponse,
 } from "./openAiResponses.js";
-import type { ServeEngine } from "./ServeEngine.js";
+import {
+  type EncodedRequest,
+  type GenerationResult,
+  generationBatchKey,
+  type ServeEngine,
+} from "./ServeEngine.js";
 
 /**
  * Options of {@link startRolloutServer}.
@@ -36,6 +41,12 @@ export interface RolloutServerOptions {
   readonly maxBodyBytes?: number;
   /** Seconds a 429 asks the client to wait (default 1). */
   readonly retryAfterSeconds?: number;
+  /**
+   * Most completion requests decoded together in one batch (default 32; 1 decodes one at a time).
+   * Requests waiting in the queue with the same model and sampling settings (all but the seed) are
+   * batched, as vLLM and SGLang batch concurrent requests; each keeps its own seed.
+   */
+  readonly maxBatchRequests?: number;
 }
 
 /**
@@ -66,10 +77,27 @@ interface Reply {
 type Route = {
   readonly method: "GET" | "POST";
   readonly open?: boolean;
-  /** Runs on the engine: queued behind other engine work. */
+  /** Runs on the engine: queued behind other engine work (generations queue themselves, batched). */
   readonly queued: boolean;
-  readonly run: (body: unknown) => Promise<Reply> | Reply;
+  /** A generation: counted while it arrives, so that a starting batch can wait for it. */
+  readonly generation?: boolean;
+  readonly run: (body: unknown, queued: () => void) => Promise<Reply> | Reply;
 };
+
+/** Longest wait of a starting batch for generation requests still arriving. */
+const BATCH_WAIT_MS = 50;
+
+/** A generation request waiting in the queue. */
+interface GenerationJob {
+  readonly encoded: EncodedRequest;
+  readonly key: string;
+  /** Its place in the queue. */
+  readonly number: number;
+  /** Already decoded in an earlier job's batch. */
+  taken: boolean;
+  readonly resolve: (result: GenerationResult) => void;
+  readonly reject: (error: unknown) => void;
+}
 
 const digest = (value: string) => createHash("sha256").update(value, "utf8").digest();
 
@@ -143,8 +171,11 @@ const sglangFailure = (error: unknown, field: "message" | "error_message"): Repl
  * - SGLang: `POST /update_weights_from_disk {model_path, weight_version?}`, `POST /load_lora_adapter`,
  *   `POST /unload_lora_adapter`, `GET /get_model_info`, `GET /get_weight_version`.
  *
- * Engine work runs one request at a time in arrival order; at most `maxQueue` wait or run, the next
- * is answered 429 with `Retry-After`. Bad requests get OpenAI-style JSON errors.
+ * Engine work runs one job at a time in arrival order; at most `maxQueue` requests wait or run, the
+ * next is answered 429 with `Retry-After`. Completion requests waiting together with the same model
+ * and sampling settings are decoded in one batch (each with its own seed; see `maxBatchRequests`);
+ * a weight sync waits for the generations queued before it and is never overtaken by later ones.
+ * Bad requests get OpenAI-style JSON errors.
  *
  * @since 0.1.0
  * @category serve
@@ -158,9 +189,18 @@ export const startRolloutServer = async (
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024;
   const retryAfter = String(options.retryAfterSeconds ?? 1);
   const expectedToken = options.apiKey === undefined ? undefined : digest(options.apiKey);
+  const maxBatch = options.maxBatchRequests ?? 32;
   let pending = 0;
   let tail: Promise<unknown> = Promise.resolve();
   let draining = false;
+  /** Queued engine jobs, numbered in arrival order. */
+  let queued = 0;
+  /** Numbers of the queued jobs that are not generations (weight sync): batches never cross them. */
+  const barriers = new Set<number>();
+  /** Generation requests queued and not yet decoded. */
+  const waiting: Array<GenerationJob> = [];
+  /** Generation requests whose body is being read or tokenised. */
+  let arriving = 0;
 
   const enqueue = <A>(job: () => Promise<A> | A): Promise<A> => {
     if (pending >= maxQueue)
@@ -173,6 +213,7 @@ export const startRolloutServer = async (
         }),
       );
     pending += 1;
+    queued += 1;
     // Yield to the event loop first: requests that arrived meanwhile are read and queued (or refused).
     const result = tail.then(() => new Promise((resolve) => setImmediate(resolve))).then(job);
     tail = result.then(
@@ -184,6 +225,65 @@ export const startRolloutServer = async (
     });
   };
 
+  /** A weight-sync or other engine job: generations queued after it never join a batch before it. */
+  const enqueueBarrier = <A>(job: () => Promise<A> | A): Promise<A> => {
+    const number = queued + 1;
+    barriers.add(number);
+    return enqueue(job).finally(() => barriers.delete(number));
+  };
+
+  /**
+   * Queue one generation. When its turn comes it is decoded together with the generations queued
+   * after it that share its batch key (up to `maxBatch`, never past a weight sync); those then
+   * find their result ready when their own turn comes.
+   */
+  const enqueueGeneration = (encoded: EncodedRequest, queuedNow: () => void): Promise<GenerationResult> => {
+    let resolve: (result: GenerationResult) => void = () => undefined;
+    let reject: (error: unknown) => void = () => undefined;
+    const result = new Promise<GenerationResult>((onResult, onError) => {
+      resolve = onResult;
+      reject = onError;
+    });
+    // A batch can fail before this request's turn: handled there, not an unhandled rejection.
+    result.catch(() => undefined);
+    const job: GenerationJob = {
+      encoded,
+      key: generationBatchKey(encoded.request),
+      number: queued + 1,
+      taken: false,
+      resolve,
+      reject,
+    };
+    const decodeBatch = async () => {
+      if (job.taken) return;
+      // Generations still being read (sent together with this one) join the batch: wait briefly.
+      const deadline = performance.now() + BATCH_WAIT_MS;
+      while (arriving > 0 && waiting.length < maxBatch && performance.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      if (job.taken) return;
+      const limit = Math.min(...[...barriers].filter((number) => number > job.number));
+      const batch = [job];
+      for (const other of waiting)
+        if (batch.length < maxBatch && other !== job && other.key === job.key && other.number < limit)
+          batch.push(other);
+      for (const member of batch) {
+        member.taken = true;
+        waiting.splice(waiting.indexOf(member), 1);
+      }
+      try {
+        const results = await engine.generate(batch.map((member) => member.encoded));
+        for (const [index, member] of batch.entries()) member.resolve(results[index]!);
+      } catch (error) {
+        for (const member of batch) member.reject(error);
+      }
+    };
+    const turn = enqueue(decodeBatch);
+    // Refused (429): it never joins a batch.
+    if (job.number === queued) waiting.push(job);
+    queuedNow();
+    return turn.then(() => result);
+  };
+
   const routes: Record<string, Route> = {
     "/health": { method: "GET", open: true, queued: false, run: () => ({ status: 200, body: undefined }) },
     "/v1/models": {
@@ -193,18 +293,22 @@ export const startRolloutServer = async (
     },
     "/v1/chat/completions": {
       method: "POST",
-      queued: true,
-      run: async (body) => {
+      queued: false,
+      generation: true,
+      run: async (body, queued) => {
         const request = decodeChatCompletionRequest(body);
-        return { status: 200, body: chatCompletionResponse(await engine.chat(request), request) };
+        const result = await enqueueGeneration(engine.encodeChat(request), queued);
+        return { status: 200, body: chatCompletionResponse(result, request) };
       },
     },
     "/v1/completions": {
       method: "POST",
-      queued: true,
-      run: async (body) => {
+      queued: false,
+      generation: true,
+      run: async (body, queued) => {
         const request = decodeCompletionRequest(body);
-        return { status: 200, body: completionResponse(await engine.complete(request), request) };
+        const result = await enqueueGeneration(engine.encodeCompletion(request), queued);
+        return { status: 200, body: completionResponse(result, request) };
       },
     },
     "/v1/load_lora_adapter": {
@@ -293,6 +397,12 @@ export const startRolloutServer = async (
   };
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
+    let counted = false;
+    const arrived = () => {
+      if (!counted) return;
+      counted = false;
+      arriving -= 1;
+    };
     try {
       const path = new URL(request.url ?? "/", "http://127.0.0.1").pathname;
       const route = routes[path];
@@ -322,8 +432,14 @@ export const startRolloutServer = async (
           param: null,
           reason: "Missing or wrong bearer token (Authorization: Bearer <api key>).",
         });
+      if (route.generation === true) {
+        arriving += 1;
+        counted = true;
+      }
       const body = route.method === "POST" ? await readBody(request, maxBodyBytes) : undefined;
-      const reply = route.queued ? await enqueue(() => route.run(body)) : await route.run(body);
+      const reply = route.queued
+        ? await enqueueBarrier(() => route.run(body, arrived))
+        : await route.run(body, arrived);
       send(response, reply);
     } catch (error) {
       if (error instanceof ServeRequestError)
@@ -342,6 +458,8 @@ export const startRolloutServer = async (
             reason: error instanceof Error ? error.message : String(error),
           }),
         });
+    } finally {
+      arrived();
     }
   };
 

@@ -24,6 +24,8 @@ Options:
   --api-key <token>            require "Authorization: Bearer <token>" (or set APO_SERVE_API_KEY)
   --max-queue <n>              requests queued or running before 429 (default 64)
   --max-loras <n>              LoRA adapters loaded at once (default 8)
+  --max-batch <n>              queued requests with the same sampling settings decoded in one
+                               batch, each with its own seed (default 32; 1: one at a time)
   --backend <name>             tfjs backend: auto, wasm, cpu, ... (default auto)
 
 Endpoints: /health, /v1/models, /v1/completions, /v1/chat/completions, vLLM's
@@ -46,6 +48,7 @@ export interface ServeArguments {
   readonly apiKey: string | undefined;
   readonly maxQueue: number;
   readonly maxLoras: number;
+  readonly maxBatch: number;
   readonly backend: string;
 }
 
@@ -78,6 +81,7 @@ export const parseServeArguments = (
     "--api-key",
     "--max-queue",
     "--max-loras",
+    "--max-batch",
     "--backend",
   ];
   for (let index = 0; index < argv.length; index++) {
@@ -120,6 +124,7 @@ export const parseServeArguments = (
     apiKey: values["--api-key"] ?? (environment["APO_SERVE_API_KEY"] || undefined),
     maxQueue: integerOption("--max-queue", values["--max-queue"] ?? "64", 1),
     maxLoras: integerOption("--max-loras", values["--max-loras"] ?? "8", 1),
+    maxBatch: integerOption("--max-batch", values["--max-batch"] ?? "32", 1),
     backend,
   };
 };
@@ -164,6 +169,7 @@ export const runServeCli = async (
       host: parsed.host,
       port: parsed.port,
       maxQueue: parsed.maxQueue,
+      maxBatchRequests: parsed.maxBatch,
       ...(parsed.apiKey === undefined ? {} : { apiKey: parsed.apiKey }),
     });
     output.stdout(

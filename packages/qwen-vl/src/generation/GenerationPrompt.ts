@@ -12,4 +12,10 @@ export interface GenerationPrompt {
   readonly imageGridThw?: ReadonlyArray<readonly [number, number, number]>;
   /** Names the prompt in errors (default: its index). */
   readonly sample?: string;
+  /**
+   * This prompt's own sampling seed (an integer), in place of the options' `seed`: its row `g`
+   * draws from the stream of `(seed, 0, g)`, exactly what it draws when generated alone with
+   * `options.seed = seed`. Lets a server decode requests with different seeds in one batch.
+   */
+  readonly seed?: number;
 }

@@ -110,6 +110,12 @@ const checkPrompts = (prompts: ReadonlyArray<GenerationPrompt>, limit: number): 
         field: `prompts[${index}].inputIds`,
         reason: shape,
       });
+    if (prompt.seed !== undefined && !Number.isInteger(prompt.seed))
+      throw new PromptInputError({
+        sample: prompt.sample ?? String(index),
+        field: `prompts[${index}].seed`,
+        reason: `the seed must be an integer, got ${prompt.seed}`,
+      });
     if (prompt.inputIds.length === 0 || prompt.inputIds.length >= limit) {
       throw new PromptTooLongError({
         sample: prompt.sample ?? String(index),
@@ -165,7 +171,8 @@ const keepRows = (cache: Qwen25VLCache, rows: ReadonlyArray<number>): Qwen25VLCa
  * are prefilled once in one left-padded batch; each prompt's cache rows are then replicated `n`
  * times, and every decoding step runs one forward over the rows still generating (finished rows
  * are dropped from the cache). Row `(prompt p, sample g)` draws from its own random stream seeded
- * by `(seed, p, g)`, so a rollout does not depend on the batch it was generated in. Every tensor
+ * by `(seed, p, g)` (or `(prompt.seed, 0, g)` for a prompt with its own seed), so a rollout does not
+ * depend on the batch it was generated in. Every tensor
  * is released before it returns.
  *
  * @since 0.1.0
@@ -191,7 +198,11 @@ export const generateTokens = async (
     Array.from({ length: sampling.n }, (_, groupIndex) => ({
       promptIndex,
       groupIndex,
-      random: makeRandom(streamSeed(sampling.seed, promptIndex, groupIndex)),
+      random: makeRandom(
+        prompt.seed === undefined
+          ? streamSeed(sampling.seed, promptIndex, groupIndex)
+          : streamSeed(prompt.seed, 0, groupIndex),
+      ),
       budget: Math.min(sampling.maxNewTokens, limit - prompt.inputIds.length),
       tokenIds: [],
       logprobs: [],

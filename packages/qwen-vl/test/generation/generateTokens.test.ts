@@ -155,6 +155,37 @@ describe.each(asyncTestBackendNames)("generateTokens (%s)", (backend) => {
     expect(new Set(both.slice(0, 4).map((s) => s.tokenIds.join(","))).size).toBeGreaterThan(1);
   });
 
+  it("a prompt with its own seed samples in a batch what it samples alone with that seed", async ({
+    skip,
+  }) => {
+    if (!available) skip();
+    const options = { ...base, n: 3, temperature: 1.5, maxNewTokens: 6, seed: 99 };
+    const alone = [
+      ...(await generateTokens(model, [imagePrompt], { ...options, seed: 11 })),
+      ...(await generateTokens(model, [textPrompt], { ...options, seed: 12 })),
+    ];
+    const batched = await generateTokens(
+      model,
+      [
+        { ...imagePrompt, seed: 11 },
+        { ...textPrompt, seed: 12 },
+      ],
+      options,
+    );
+    expect(batched.map((s) => s.tokenIds)).toEqual(alone.map((s) => s.tokenIds));
+    batched.forEach((sequence, index) => {
+      sequence.logprobs.forEach((value, step) => {
+        expect(Math.abs(value - alone[index]!.logprobs[step]!)).toBeLessThan(1e-4);
+      });
+    });
+    // Without their own seeds the rows follow options.seed and the prompt's position instead.
+    const shared = await generateTokens(model, [imagePrompt, textPrompt], options);
+    expect(shared.map((s) => s.tokenIds)).not.toEqual(batched.map((s) => s.tokenIds));
+    await expect(generateTokens(model, [{ ...textPrompt, seed: 1.5 }], options)).rejects.toThrow(
+      /prompts\[0\]\.seed/,
+    );
+  });
+
   it("greedy rows decoded in one batch, finished rows dropped, equal each prompt decoded alone", async ({
     skip,
   }) => {
