@@ -99,7 +99,7 @@ describe("safetensors in memory", () => {
     await writeSafetensors(file, tensors);
     const bytes = await encodeSafetensors(tensors);
     expect(bytes).toEqual(new Uint8Array(readFileSync(file)));
-    const read = await SafetensorsBytes.from(bytes.buffer);
+    const read = await SafetensorsBytes.from(new Uint8Array(bytes).buffer);
     // float32 round-trip: what was stored, rounded to float32.
     expect([...(await read.read("a"))]).toEqual([1.5, -2, 3.25, Number.MIN_VALUE, 1e30, -0].map(Math.fround));
     expect([...(await read.read("b.weight"))]).toEqual([7]);
