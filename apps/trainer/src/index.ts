@@ -4,8 +4,8 @@
  *
  * @since 0.1.0
  */
+// Every export of ./portable.js (no Node built-ins), plus what needs Node.
 export { AdamW, type AdamWMoments, type AdamWOptions, type AdamWState } from "./AdamW.js";
-export { type BatchVerifier, inProcessBatchVerifier, type VerificationItem } from "./BatchVerifier.js";
 export {
   type CheckpointLocation,
   checkpointName,
@@ -38,10 +38,7 @@ export {
   RunLockError,
   TrainerSetupError,
 } from "./errors.js";
-export { type EvaluationOptions, evaluate } from "./evaluation.js";
-export { clipByGlobalNorm, globalGradientNorm } from "./gradientClipping.js";
 export { InMemoryAdamW } from "./InMemoryAdamW.js";
-export { type LearningRateSchedule, learningRateAt } from "./learningRate.js";
 export { type ChartSeries, escapeXml, type LineChartOptions, lineChartSvg, niceTicks } from "./lineChart.js";
 export {
   applyOverrides,
@@ -51,7 +48,6 @@ export {
   readConfigFile,
   resolveConfig,
 } from "./loadConfig.js";
-export { type MechanismMetrics, mechanismMetricNames, mechanismMetrics } from "./mechanismMetrics.js";
 export {
   type EvaluationRecord,
   headlineMetric,
@@ -63,6 +59,7 @@ export {
 } from "./metrics.js";
 export { appendMetrics, truncateMetrics } from "./metricsLog.js";
 export { loadPlugins } from "./plugins.js";
+export * from "./portable.js";
 export { createRunDirectory, directorySize, preflight } from "./preflight.js";
 export { formatDuration, formatEvaluationLine, formatProgressLine } from "./progress.js";
 export { reasoningCheckpointDirectory, reasoningConfigDirectory } from "./reasoning/reasoningAssets.js";
@@ -117,13 +114,6 @@ export {
 } from "./rowValidation.js";
 export { type CliOutput, describeFailure, exitStatusOf, runCli } from "./runCli.js";
 export { acquireRunLock, RUN_LOCK_FILE, type RunLock, type RunLockOwner } from "./runLock.js";
-export {
-  groupRollouts,
-  rewardBreakdown,
-  type ScoredGroup,
-  scoreGroups,
-  uniqueRequests,
-} from "./scoring.js";
 export { invalidRequest, notFound, ServeRequestError } from "./serve/errors.js";
 export {
   type ChatCompletionRequest,
@@ -170,29 +160,7 @@ export {
 } from "./step/gradientStep.js";
 export { planMicroBatches, splitRows } from "./step/microBatches.js";
 export type { PhaseReport, StepHooks, StepPhase } from "./step/phases.js";
-export type { TensorObjective, TrainablePolicy } from "./TrainablePolicy.js";
-export {
-  DataConfig,
-  LoraConfig,
-  ModelConfig,
-  ObjectiveConfig,
-  OptimizerConfig,
-  OutputConfig,
-  RewardConfig,
-  RolloutConfig,
-  SyntheticDataConfig,
-  TrainConfig,
-  TrainerConfig,
-  type TrainerConfigInput,
-} from "./TrainerConfig.js";
 export type { TrainerHooks } from "./TrainerHooks.js";
-export {
-  type PromptCursor,
-  samplerCursor,
-  type TrainingData,
-  type TrainingExample,
-  toTrainingExample,
-} from "./TrainingData.js";
 export { resolveHooks, type TrainOptions, train, trainProgram } from "./train.js";
 export {
   objectiveUsesReference,
@@ -202,12 +170,6 @@ export {
   type TrainingSummary,
   usesReferenceAtAnyStep,
 } from "./trainingLoop.js";
-export {
-  runTrainingStep,
-  type TrainingStepInput,
-  type TrainingStepResult,
-  type TrainingStepServices,
-} from "./trainingStep.js";
 
 /**
  * @since 0.1.0
