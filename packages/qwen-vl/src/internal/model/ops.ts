@@ -10,6 +10,31 @@ export const rmsNorm = (x: tf.Tensor, weight: tf.Tensor, eps: number): tf.Tensor
 /** SiLU, `z·σ(z)`. */
 export const silu = (z: tf.Tensor): tf.Tensor => tf.tidy(() => tf.mul(z, tf.sigmoid(z)));
 
+/**
+ * SwiGLU `silu(gate)·up`, the same forward ops as `tf.mul(silu(gate), up)`, with a gradient that
+ * keeps only `gate` and `up` for the backward pass (σ and SiLU are recomputed there): tfjs' own
+ * gradient would save σ(gate), SiLU(gate) and `up` besides `gate` — three more `[N, intermediate]`
+ * tensors per layer on the tape. Gradients: `d up = dy·silu(g)`,
+ * `d gate = dy·up·σ(g)·(1 + g·(1 − σ(g)))`.
+ */
+export const swiGlu = (gate: tf.Tensor, up: tf.Tensor): tf.Tensor =>
+  tf.customGrad((g, u, save) => {
+    (save as tf.GradSaveFunc)([g as tf.Tensor, u as tf.Tensor]);
+    return {
+      value: tf.tidy(() => tf.mul(silu(g as tf.Tensor), u as tf.Tensor)),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [savedGate, savedUp] = saved as [tf.Tensor, tf.Tensor];
+        return tf.tidy(() => {
+          const sigma = tf.sigmoid(savedGate);
+          const activated = tf.mul(savedGate, sigma);
+          const slope = tf.mul(sigma, tf.add(1, tf.mul(savedGate, tf.sub(1, sigma))));
+          const upstream = dy as tf.Tensor;
+          return [tf.mul(tf.mul(upstream, savedUp), slope), tf.mul(upstream, activated)];
+        });
+      },
+    };
+  })(gate, up);
+
 /** The exact GELU, `½·z·(1 + erf(z/√2))`. */
 export const gelu = (z: tf.Tensor): tf.Tensor =>
   tf.tidy(() => tf.mul(tf.mul(z, 0.5), tf.add(tf.erf(tf.mul(z, Math.SQRT1_2)), 1)));
@@ -21,9 +46,63 @@ export const rotateHalf = (x: tf.Tensor): tf.Tensor =>
     return tf.concat([tf.neg(second), first], -1);
   });
 
-/** Rotary embedding `x ⊙ cos + rotate_half(x) ⊙ sin` (cos/sin broadcast against x). */
+/** The transpose of {@link rotateHalf}: `concat(x[d/2:], −x[:d/2])`. */
+const rotateHalfTransposed = (x: tf.Tensor): tf.Tensor =>
+  tf.tidy(() => {
+    const [first, second] = tf.split(x, 2, -1) as [tf.Tensor, tf.Tensor];
+    return tf.concat([second, tf.neg(first)], -1);
+  });
+
+/**
+ * Rotary embedding `x ⊙ cos + rotate_half(x) ⊙ sin` (cos/sin broadcast against x). The map is
+ * linear in `x`, so its gradient `dy ⊙ cos + rotate_halfᵀ(dy ⊙ sin)` needs only the tables: no
+ * copy of `x`, of its halves or of the two products stays on the tape (tfjs' own gradient of the
+ * same ops would keep five tensors of `x`'s size).
+ */
 export const applyRotary = (x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor =>
-  tf.tidy(() => tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin)));
+  tf.customGrad((input, save) => {
+    (save as tf.GradSaveFunc)([cos, sin]);
+    const x = input as tf.Tensor;
+    return {
+      value: tf.tidy(() => tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin))),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [savedCos, savedSin] = saved as [tf.Tensor, tf.Tensor];
+        const upstream = dy as tf.Tensor;
+        return tf.tidy(() =>
+          tf.add(tf.mul(upstream, savedCos), rotateHalfTransposed(tf.mul(upstream, savedSin))),
+        );
+      },
+    };
+  })(x);
+
+/**
+ * `softmax(scores · scale + mask)` over the last axis (the same forward ops), with a gradient that
+ * keeps only the probabilities `p`: `d scores = scale · (p ⊙ dy − p · Σ(p ⊙ dy))`. tfjs' own
+ * gradient of the three ops would also keep the raw and the scaled scores — two more
+ * `[B, heads, S, S]` tensors per layer. `mask` (additive, broadcast) gets no gradient.
+ */
+export const scaledMaskedSoftmax = (
+  scores: tf.Tensor,
+  scale: number,
+  mask: tf.Tensor | undefined,
+): tf.Tensor =>
+  tf.customGrad((input, save) => {
+    const probabilities = tf.tidy(() => {
+      const scaled = tf.mul(input as tf.Tensor, scale);
+      return tf.softmax(mask === undefined ? scaled : tf.add(scaled, mask));
+    });
+    (save as tf.GradSaveFunc)([probabilities]);
+    return {
+      value: probabilities,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [p] = saved as [tf.Tensor];
+        return tf.tidy(() => {
+          const weighted = tf.mul(dy as tf.Tensor, p);
+          return tf.mul(tf.sub(weighted, tf.mul(tf.sum(weighted, -1, true), p)), scale);
+        });
+      },
+    };
+  })(scores);
 
 /** float32 inverse frequencies `1 / base^(2j/dim)` for j < dim/2, rounded as the reference does. */
 export const inverseFrequencies = (dim: number, base: number): Float32Array => {
