@@ -1,6 +1,15 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { applyRotary, rotateHalf, scaledMaskedSoftmax, silu, swiGlu } from "../../src/internal/model/ops.js";
+import {
+  addWithoutSaving,
+  applyRotary,
+  batchedMatMul,
+  rmsNorm,
+  rotateHalf,
+  scaledMaskedSoftmax,
+  silu,
+  swiGlu,
+} from "../../src/internal/model/ops.js";
 import { testBackendNames, useBackend } from "./support/backend.js";
 import { maxAbsDiff } from "./support/fixtures.js";
 
@@ -119,4 +128,84 @@ describe.each(testBackendNames)("custom-gradient model ops (%s)", (backend) => {
     tf.dispose([scores, w, mask]);
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it("rmsNorm: gradients in x and weight match float64 finite differences and tfjs autodiff", () => {
+    const [rows, width, eps] = [3, 6, 1e-6];
+    const [xv, wv, sv] = [values(rows * width, 9), values(rows * width, 10), values(width, 11)];
+    const before = tf.memory().numTensors;
+    const x = tf.tensor2d(xv, [rows, width]);
+    const w = tf.tensor2d(wv, [rows, width]);
+    const scale = tf.tensor1d(sv);
+    const fused = gradientsOf((a, b) => rmsNorm(a!, b!, eps), [x, scale], w);
+    const composite = gradientsOf(
+      (a, b) => tf.mul(b!, tf.mul(a!, tf.rsqrt(tf.add(tf.mean(tf.square(a!), -1, true), eps)))),
+      [x, scale],
+      w,
+    );
+    expect(maxAbsDiff(fused.forward, [...composite.forward])).toBe(0);
+    const norm = (input: number[], weights: number[]) =>
+      input.map((value, index) => {
+        const row = Math.floor(index / width);
+        const slice = input.slice(row * width, (row + 1) * width);
+        const mean = slice.reduce((sum, v) => sum + v * v, 0) / width;
+        return (value / Math.sqrt(mean + eps)) * weights[index % width]!;
+      });
+    expect(
+      maxAbsDiff(
+        fused.grads[0]!,
+        finiteDifference((input) => norm(input, sv), xv, wv),
+      ),
+    ).toBeLessThan(1e-4);
+    expect(
+      maxAbsDiff(
+        fused.grads[1]!,
+        finiteDifference((weights) => norm(xv, weights), sv, wv),
+      ),
+    ).toBeLessThan(1e-4);
+    expect(maxAbsDiff(fused.grads[0]!, [...composite.grads[0]!])).toBeLessThan(1e-5);
+    expect(maxAbsDiff(fused.grads[1]!, [...composite.grads[1]!])).toBeLessThan(1e-5);
+    tf.dispose([x, w, scale]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("addWithoutSaving: a broadcast sum whose gradients equal tfjs' add's", () => {
+    const before = tf.memory().numTensors;
+    const a = tf.tensor3d(values(24, 12), [2, 3, 4]);
+    const bias = tf.tensor1d(values(4, 13));
+    const w = tf.tensor3d(values(24, 14), [2, 3, 4]);
+    const fused = gradientsOf((x, y) => addWithoutSaving(x!, y!), [a, bias], w);
+    const composite = gradientsOf((x, y) => tf.add(x!, y!), [a, bias], w);
+    expect(maxAbsDiff(fused.forward, [...composite.forward])).toBe(0);
+    expect(maxAbsDiff(fused.grads[0]!, [...composite.grads[0]!])).toBe(0);
+    // d bias = Σ over the 6 rows of w.
+    const wv = values(24, 14);
+    const expected = Array.from({ length: 4 }, (_, j) =>
+      Array.from({ length: 6 }, (__, row) => wv[row * 4 + j]!).reduce((sum, v) => sum + v, 0),
+    );
+    expect(maxAbsDiff(fused.grads[1]!, expected)).toBeLessThan(1e-5);
+    tf.dispose([a, bias, w]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it.each([
+    [false, [2, 3, 4, 5], [2, 3, 5, 6]],
+    [true, [2, 3, 4, 5], [2, 3, 6, 5]],
+  ] as const)(
+    "batchedMatMul (transposeB %s): product and gradients equal tf.matMul's",
+    (transposeB, shapeA, shapeB) => {
+      const before = tf.memory().numTensors;
+      const size = (shape: ReadonlyArray<number>) => shape.reduce((x, y) => x * y, 1);
+      const a = tf.tensor(values(size(shapeA), 15), [...shapeA]);
+      const b = tf.tensor(values(size(shapeB), 16), [...shapeB]);
+      const outShape = [2, 3, 4, 6];
+      const w = tf.tensor(values(size(outShape), 17), outShape);
+      const fused = gradientsOf((x, y) => batchedMatMul(x!, y!, transposeB), [a, b], w);
+      const composite = gradientsOf((x, y) => tf.matMul(x!, y!, false, transposeB), [a, b], w);
+      expect(maxAbsDiff(fused.forward, [...composite.forward])).toBeLessThan(1e-5);
+      expect(maxAbsDiff(fused.grads[0]!, [...composite.grads[0]!])).toBeLessThan(1e-5);
+      expect(maxAbsDiff(fused.grads[1]!, [...composite.grads[1]!])).toBeLessThan(1e-5);
+      tf.dispose([a, b, w]);
+      expect(tf.memory().numTensors).toBe(before);
+    },
+  );
 });

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { LinearAdapter } from "../../model/LinearAdapter.js";
-import { tidyStructured } from "./ops.js";
+import { addWithoutSaving, tidyStructured } from "./ops.js";
 
 /** Named parameters of a model, canonical checkpoint names → variables. */
 export type ParameterMap = ReadonlyMap<string, tf.Variable>;
@@ -61,7 +61,7 @@ export const applyLinear = (
     const inner = x.shape[x.shape.length - 1]!;
     const flat = shared?.rows ?? (tf.reshape(x, [-1, inner]) as tf.Tensor2D);
     const product = projectRows(flat, weight as tf.Tensor as tf.Tensor2D, shared?.transposed);
-    const withBias = bias === undefined ? product : tf.add(product, bias);
+    const withBias = bias === undefined ? product : addWithoutSaving(product, bias);
     const output = tf.reshape(withBias, [...x.shape.slice(0, -1), weight.shape[0]!]);
     return adapter === undefined ? output : adapter.apply(moduleName, x, output);
   });

@@ -5,6 +5,7 @@ import type { Qwen25VLLayerCache } from "../../model/Qwen25VLCache.js";
 import { checkpointSegment, segmentVariables, tapeRecording } from "./activationCheckpoint.js";
 import { applyLinear, type ParameterMap, parameter, type SharedInput, sharedInput } from "./linear.js";
 import {
+  addWithoutSaving,
   applyRotary,
   batchedMatMul,
   inverseFrequencies,
@@ -131,14 +132,14 @@ const decoderLayer = (context: LayerContext, index: number, x: tf.Tensor) => {
   const prefix = `model.layers.${index}`;
   const normed = rmsNorm(x, parameter(parameters, `${prefix}.input_layernorm.weight`), eps);
   const { output, key, value } = attention(context, `${prefix}.self_attn`, normed, index);
-  const h = tf.add(x, output);
+  const h = addWithoutSaving(x, output);
   const normed2 = rmsNorm(h, parameter(parameters, `${prefix}.post_attention_layernorm.weight`), eps);
   const linear = (name: string, input: tf.Tensor | SharedInput) =>
     applyLinear(parameters, adapter, `${prefix}.mlp.${name}`, input);
   // gate and up read one transposed copy of the normed input.
   const mlpInput = sharedInput(normed2);
   const mlp = linear("down_proj", swiGlu(linear("gate_proj", mlpInput), linear("up_proj", mlpInput)));
-  return { hidden: tf.add(h, mlp), key, value };
+  return { hidden: addWithoutSaving(h, mlp), key, value };
 };
 
 export interface DecoderResult {
