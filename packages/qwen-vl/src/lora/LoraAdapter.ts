@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { addWithoutSaving } from "../internal/model/ops.js";
 import { recordingGradients } from "../internal/model/textDecoder.js";
 import type { LinearAdapter } from "../model/LinearAdapter.js";
 import type { Qwen25VLModel } from "../model/Qwen25VLModel.js";
@@ -68,9 +69,11 @@ export class LoraAdapter implements LinearAdapter {
       this.dropout > 0 && recordingGradients()
         ? tf.dropout(flat, this.dropout, undefined, this.randomDraws++)
         : flat;
-    const low = tf.matMul(dropped, pair.a as tf.Tensor as tf.Tensor2D, false, true);
-    const delta = tf.mul(tf.matMul(low, pair.b as tf.Tensor as tf.Tensor2D, false, true), this.scale);
-    return tf.add(output, tf.reshape(delta, output.shape));
+    // The scale goes on the rank-r side, and the sum keeps nothing for the backward: only `[N, r]`
+    // tensors of the adapter stay on the gradient tape, no `[N, out]` one.
+    const low = tf.mul(tf.matMul(dropped, pair.a as tf.Tensor as tf.Tensor2D, false, true), this.scale);
+    const delta = tf.matMul(low, pair.b as tf.Tensor as tf.Tensor2D, false, true);
+    return addWithoutSaving(output, tf.reshape(delta, output.shape));
   };
 
   /** Every `A` and `B` variable (what an optimiser updates). */

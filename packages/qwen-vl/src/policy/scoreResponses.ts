@@ -3,8 +3,10 @@ import { linearTokenLogprobs } from "@apo-rl/tensor/portable";
 import * as tf from "@tensorflow/tfjs-core";
 import type { GenerationPrompt } from "../generation/GenerationPrompt.js";
 import { leftPad } from "../internal/generation/promptBatch.js";
+import { recordingGradients } from "../internal/model/textDecoder.js";
 import { responseLayout } from "../internal/policy/responseLayout.js";
 import { sharedImages } from "../internal/policy/sharedImages.js";
+import { distinctPrompts, sharedPrefixHidden } from "../internal/policy/sharedPrefixHidden.js";
 import type { LinearAdapter } from "../model/LinearAdapter.js";
 import type { Qwen25VLModel } from "../model/Qwen25VLModel.js";
 
@@ -53,9 +55,19 @@ const imageInput = (
 };
 
 /**
+ * Without a gradient tape (reference and old-policy log-probs, evaluation), rows that share a prompt
+ * (the `G` rollouts of a group) run that prompt once: see `sharedPrefixHidden`. Under a tape the
+ * forward stays one pass over whole rows.
+ */
+const sharesPrompts = (prompts: ReadonlyArray<GenerationPrompt>): boolean =>
+  !recordingGradients() && distinctPrompts(prompts).distinct.length < prompts.length;
+
+/**
  * Differentiable per-token log-probabilities `[S, T]` of each row's response given its prompt,
  * at `temperature`: one forward over the left-padded `prompt ++ response` rows (the vision tower
- * once per distinct image), then
+ * once per distinct image) — or, without a gradient tape and when rows share a prompt object (the
+ * `G` rollouts of a request), each shared prompt prefilled once and its rows continued from the
+ * cache (same numbers up to float32 rounding, fewer tokens through the decoder) — then
  * `linearTokenLogprobs(h / T, W_lm, targets)` on the response positions only (the `[N, V]`
  * logits are never materialised at once). Runs in one `tf.tidy`: only the returned tensors
  * survive. This is what `policy.logprobs` calls, for token-level callers (benchmarks, custom loops).
@@ -88,13 +100,17 @@ export const scoreResponses = (
       };
     }
     const adapter = options.adapter === undefined ? {} : { adapter: options.adapter };
-    const output = model.forward(
-      { inputIds, attentionMask, ...imageInput(model, prompts, adapter) },
-      adapter,
-    );
-    const hiddenSize = output.hiddenStates.shape[2];
-    const flat = tf.reshape(output.hiddenStates, [-1, hiddenSize]) as tf.Tensor2D;
-    const picked = tf.gather(flat, tf.tensor1d(layout.hiddenRows, "int32")) as tf.Tensor2D;
+    const picked = sharesPrompts(prompts)
+      ? sharedPrefixHidden(model, prompts, responses, options.padTokenId, adapter)
+      : tf.tidy(() => {
+          const output = model.forward(
+            { inputIds, attentionMask, ...imageInput(model, prompts, adapter) },
+            adapter,
+          );
+          const hiddenSize = output.hiddenStates.shape[2];
+          const flat = tf.reshape(output.hiddenStates, [-1, hiddenSize]) as tf.Tensor2D;
+          return tf.gather(flat, tf.tensor1d(layout.hiddenRows, "int32")) as tf.Tensor2D;
+        });
     const scaled =
       options.temperature === 1 ? picked : (tf.mul(picked, 1 / options.temperature) as tf.Tensor2D);
     const targets = tf.tensor1d(layout.targets, "int32");

@@ -149,6 +149,40 @@ describe.each(testBackendNames)("createQwenVLPolicy, full fine-tuning (%s)", (ba
     createQwenVLPolicy({ model, processor });
     expect(model.parameters.get("visual.merger.mlp.0.weight")!.trainable).toBe(false);
   });
+  it("scores rows that share a prompt with one prefill of it: equal to scoring each rollout alone", async ({
+    skip,
+  }) => {
+    if (!available) skip();
+    const requests = [imageRequest(), textRequest()];
+    for (const maxNewTokens of [6, 1]) {
+      const rollouts = await policy.generate(requests, { n: 3, temperature: 1, maxNewTokens, seed: 11 });
+      const before = tf.memory().numTensors;
+      // No tape, 3 rows per prompt: each prompt is prefilled once, its rows continue from the cache.
+      const together = policy.logprobs({ requests, rollouts, temperature: 1 });
+      const shared = ragged(together.logp, together.mask);
+      const sharedEntropy = ragged(together.entropy!, together.mask);
+      // Alone: one row per batch, the plain forward over prompt ++ response.
+      rollouts.forEach((rollout, row) => {
+        const alone = policy.logprobs({ requests, rollouts: [rollout], temperature: 1 });
+        const [logp] = ragged(alone.logp, alone.mask);
+        const [entropy] = ragged(alone.entropy!, alone.mask);
+        expect(logp!.length).toBe(rollout.tokenIds.length);
+        expect(maxRaggedDiff([shared[row]!], [logp!])).toBeLessThan(1e-5);
+        expect(maxRaggedDiff([sharedEntropy[row]!], [entropy!])).toBeLessThan(1e-5);
+        tf.dispose([alone.logp, alone.mask, alone.entropy!]);
+      });
+      // And the sampling log-probs of the generation (a third path: the decode loop).
+      expect(
+        maxRaggedDiff(
+          shared,
+          rollouts.map((rollout) => rollout.logprobs),
+        ),
+      ).toBeLessThan(1e-5);
+      tf.dispose([together.logp, together.mask, together.entropy!]);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+
   it("runs the vision tower once per prompt: shared-image scoring equals scoring each rollout alone", async ({
     skip,
   }) => {

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { batchedMatMul, maskedScore } from "./ops.js";
+import { batchedMatMul, maskedScore, scaledMaskedSoftmax } from "./ops.js";
 
 /**
  * How a sequence split into contiguous segments is laid out for batched attention: every segment is
@@ -80,8 +80,11 @@ const attendInChunks = (
     parts.push(
       tf.tidy(() => {
         const block = rows === size ? q : tf.slice(q, [0, 0, start, 0], [segments, heads, size, dim]);
-        const scores = tf.mul(batchedMatMul(block, k, true), 1 / Math.sqrt(dim));
-        return batchedMatMul(tf.softmax(mask === undefined ? scores : tf.add(scores, mask)), v, false);
+        return batchedMatMul(
+          scaledMaskedSoftmax(batchedMatMul(block, k, true), 1 / Math.sqrt(dim), mask),
+          v,
+          false,
+        );
       }),
     );
   }

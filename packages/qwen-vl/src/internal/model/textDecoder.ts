@@ -3,8 +3,17 @@ import type { Qwen25VLConfig } from "../../config/Qwen25VLConfig.js";
 import type { LinearAdapter } from "../../model/LinearAdapter.js";
 import type { Qwen25VLLayerCache } from "../../model/Qwen25VLCache.js";
 import { checkpointSegment, segmentVariables, tapeRecording } from "./activationCheckpoint.js";
-import { applyLinear, type ParameterMap, parameter } from "./linear.js";
-import { applyRotary, batchedMatMul, inverseFrequencies, maskedScore, rmsNorm, silu } from "./ops.js";
+import { applyLinear, type ParameterMap, parameter, type SharedInput, sharedInput } from "./linear.js";
+import {
+  addWithoutSaving,
+  applyRotary,
+  batchedMatMul,
+  inverseFrequencies,
+  maskedScore,
+  rmsNorm,
+  scaledMaskedSoftmax,
+  swiGlu,
+} from "./ops.js";
 
 /** Rotated keys and values of one decoder layer, `[B, kvHeads, T, headDim]`. */
 export type LayerCache = Qwen25VLLayerCache;
@@ -83,9 +92,11 @@ const attention = (context: LayerContext, prefix: string, x: tf.Tensor, index: n
   const { config, inputs } = context;
   const { numAttentionHeads: heads, numKeyValueHeads: kvHeads, headDim } = config.text;
   const [batch, length] = x.shape as [number, number, number];
+  // q, k and v read one transposed copy of x.
+  const input = sharedInput(x);
   const project = (name: string, count: number) =>
     tf.transpose(
-      tf.reshape(applyLinear(context.parameters, context.adapter, `${prefix}.${name}`, x), [
+      tf.reshape(applyLinear(context.parameters, context.adapter, `${prefix}.${name}`, input), [
         batch,
         length,
         count,
@@ -104,8 +115,12 @@ const attention = (context: LayerContext, prefix: string, x: tf.Tensor, index: n
   const groups = heads / kvHeads;
   const grouped = tf.reshape(q, [batch, kvHeads, groups * length, headDim]);
   const products = tf.reshape(batchedMatMul(grouped, key, true), [batch, heads, length, total]);
-  const scores = tf.add(tf.mul(products, 1 / Math.sqrt(headDim)), inputs.mask);
-  const probabilities = tf.reshape(tf.softmax(scores), [batch, kvHeads, groups * length, total]);
+  const probabilities = tf.reshape(scaledMaskedSoftmax(products, 1 / Math.sqrt(headDim), inputs.mask), [
+    batch,
+    kvHeads,
+    groups * length,
+    total,
+  ]);
   const context4 = tf.reshape(batchedMatMul(probabilities, value, false), [batch, heads, length, headDim]);
   const merged = tf.reshape(tf.transpose(context4, [0, 2, 1, 3]), [batch, length, heads * headDim]);
   return { output: applyLinear(context.parameters, context.adapter, `${prefix}.o_proj`, merged), key, value };
@@ -117,12 +132,14 @@ const decoderLayer = (context: LayerContext, index: number, x: tf.Tensor) => {
   const prefix = `model.layers.${index}`;
   const normed = rmsNorm(x, parameter(parameters, `${prefix}.input_layernorm.weight`), eps);
   const { output, key, value } = attention(context, `${prefix}.self_attn`, normed, index);
-  const h = tf.add(x, output);
+  const h = addWithoutSaving(x, output);
   const normed2 = rmsNorm(h, parameter(parameters, `${prefix}.post_attention_layernorm.weight`), eps);
-  const linear = (name: string, input: tf.Tensor) =>
+  const linear = (name: string, input: tf.Tensor | SharedInput) =>
     applyLinear(parameters, adapter, `${prefix}.mlp.${name}`, input);
-  const mlp = linear("down_proj", tf.mul(silu(linear("gate_proj", normed2)), linear("up_proj", normed2)));
-  return { hidden: tf.add(h, mlp), key, value };
+  // gate and up read one transposed copy of the normed input.
+  const mlpInput = sharedInput(normed2);
+  const mlp = linear("down_proj", swiGlu(linear("gate_proj", mlpInput), linear("up_proj", mlpInput)));
+  return { hidden: addWithoutSaving(h, mlp), key, value };
 };
 
 export interface DecoderResult {

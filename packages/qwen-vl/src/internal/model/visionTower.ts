@@ -2,8 +2,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Qwen25VLConfig } from "../../config/Qwen25VLConfig.js";
 import type { LinearAdapter } from "../../model/LinearAdapter.js";
 import { checkpointSegment, segmentVariables, tapeRecording } from "./activationCheckpoint.js";
-import { applyLinear, type ParameterMap, parameter } from "./linear.js";
-import { applyRotary, gelu, inverseFrequencies, rmsNorm, silu } from "./ops.js";
+import { applyLinear, type ParameterMap, parameter, type SharedInput, sharedInput } from "./linear.js";
+import { applyRotary, gelu, inverseFrequencies, rmsNorm, swiGlu } from "./ops.js";
 import { disposeLayout, type SegmentLayout, segmentAttention, segmentLayout } from "./segmentAttention.js";
 import { recordingGradients } from "./textDecoder.js";
 import { visionSegments } from "./windowIndex.js";
@@ -82,7 +82,7 @@ const visionBlock = (context: BlockContext, index: number, x: tf.Tensor, layout:
     const { hiddenSize, numHeads } = config.vision;
     const headDim = hiddenSize / numHeads;
     const prefix = `visual.blocks.${index}`;
-    const linear = (name: string, input: tf.Tensor) =>
+    const linear = (name: string, input: tf.Tensor | SharedInput) =>
       applyLinear(parameters, adapter, `${prefix}.${name}`, input);
     const normed = rmsNorm(x, parameter(parameters, `${prefix}.norm1.weight`), 1e-6);
     const n = x.shape[0]!;
@@ -97,9 +97,10 @@ const visionBlock = (context: BlockContext, index: number, x: tf.Tensor, layout:
     );
     const h = tf.add(x, linear("attn.proj", attended));
     const normed2 = rmsNorm(h, parameter(parameters, `${prefix}.norm2.weight`), 1e-6);
+    const mlpInput = sharedInput(normed2);
     const mlp = linear(
       "mlp.down_proj",
-      tf.mul(silu(linear("mlp.gate_proj", normed2)), linear("mlp.up_proj", normed2)),
+      swiGlu(linear("mlp.gate_proj", mlpInput), linear("mlp.up_proj", mlpInput)),
     );
     return tf.add(h, mlp);
   });
