@@ -29,6 +29,7 @@ import {
   type TrainerConfig,
   TrainerRandom,
   type TrainingExample,
+  type TrainingSummary,
   type TrainStepRecord,
   toTrainingExample,
   usesReferenceAtAnyStep,
@@ -58,22 +59,12 @@ export interface SessionListener {
 }
 
 /** The trainer's `summary.json` fields (no run directory in a page) plus the backend. */
-export interface PlaygroundSummary {
+export interface PlaygroundSummary
+  extends Omit<TrainingSummary, "runDir" | "backend" | "lastCheckpoint" | "resumedFrom"> {
   readonly runDir: null;
-  readonly objective: string;
-  readonly policy: string;
   readonly backend: string;
-  readonly steps: number;
-  readonly plannedSteps: number;
-  readonly interrupted: boolean;
-  readonly skippedSteps: number;
-  readonly heldOutAccuracyBefore: number | null;
-  readonly heldOutAccuracyAfter: number | null;
-  readonly wallSeconds: number;
   readonly lastCheckpoint: null;
   readonly resumedFrom: null;
-  readonly skippedDataRows: number;
-  readonly skippedDrawnRows: number;
   /** Per-step and evaluation records, as the trainer's `metrics.jsonl` lines. */
   readonly metrics: ReadonlyArray<TrainStepRecord | EvaluationRecord>;
 }
