@@ -1,3 +1,4 @@
+import { mechanismTelemetryNames } from "@apo-rl/objectives";
 /**
  * What APO's two mechanisms did in one training step, read from the objective's metrics
  * (`mechanismTelemetry` of @apo-rl/objectives); `null` when the objective does not report it (a
@@ -12,31 +13,17 @@
  * @since 0.1.0
  * @category metrics
  */
-export interface MechanismMetrics {
-  readonly stcrPenalisedFraction: number | null;
-  readonly stcrMeanScale: number | null;
-  readonly dadsWeightMean: number | null;
-  readonly dadsWeightMin: number | null;
-  readonly dadsWeightMax: number | null;
-  readonly difficultyMean: number | null;
-  readonly klShareOfLoss: number | null;
-}
+export type MechanismMetrics = {
+  readonly [Name in (typeof mechanismTelemetryNames)[number]]: number | null;
+};
 
 /**
- * The names of {@link MechanismMetrics}, in order.
+ * The names of {@link MechanismMetrics}, in order: the objectives' telemetry names.
  *
  * @since 0.1.0
  * @category metrics
  */
-export const mechanismMetricNames = [
-  "stcrPenalisedFraction",
-  "stcrMeanScale",
-  "dadsWeightMean",
-  "dadsWeightMin",
-  "dadsWeightMax",
-  "difficultyMean",
-  "klShareOfLoss",
-] as const satisfies ReadonlyArray<keyof MechanismMetrics>;
+export const mechanismMetricNames = mechanismTelemetryNames;
 
 const finite = (records: ReadonlyArray<Readonly<Record<string, number>>>, key: string): number[] =>
   records.flatMap((record) => {
