@@ -3,12 +3,12 @@ import { copyFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { openCheckpoint } from "../internal/model/checkpoint.js";
-import { checkpointShape, weightSpecs } from "../internal/model/weightSpec.js";
+import { checkWeights } from "../internal/model/modelFromCheckpoint.js";
+import { weightSpecs } from "../internal/model/weightSpec.js";
 import { writeTextAtomically } from "../internal/policy/atomicWrite.js";
 import { assertFiniteWeight } from "../internal/safetensors/finiteWeights.js";
 import type { LoraAdapter } from "../lora/LoraAdapter.js";
 import type { Qwen25VLModel } from "../model/Qwen25VLModel.js";
-import { MissingWeightError, WeightShapeError } from "../safetensors/errors.js";
 import { qwen25VLConfigJson } from "./qwen25VLConfigJson.js";
 import { qwen25VLTensorSources } from "./qwen25VLWeights.js";
 import { writeSafetensors } from "./writeSafetensors.js";
@@ -91,27 +91,7 @@ export const readQwen25VLWeightsInto = async (model: Qwen25VLModel, directory: s
   const checkpoint = await openCheckpoint(directory);
   try {
     const specs = weightSpecs(model.config, model.parts);
-    for (const spec of specs) {
-      const location = checkpoint.weights.get(spec.name);
-      if (location === undefined) {
-        throw new MissingWeightError({
-          file: checkpoint.source,
-          tensor: spec.name,
-          reason: "the model has it, the checkpoint does not",
-        });
-      }
-      const actual = location.file.header.entries.get(location.stored)!.shape;
-      const expected = checkpointShape(model.config, spec);
-      if (actual.join() !== expected.join()) {
-        throw new WeightShapeError({
-          file: location.file.header.file,
-          tensor: location.stored,
-          expected: [...expected],
-          actual: [...actual],
-          reason: `stored as [${actual.join(", ")}], the model holds [${expected.join(", ")}]`,
-        });
-      }
-    }
+    checkWeights(model.config, checkpoint, specs, "model");
     for (const spec of specs) {
       const location = checkpoint.weights.get(spec.name)!;
       const variable = model.parameters.get(spec.name)!;

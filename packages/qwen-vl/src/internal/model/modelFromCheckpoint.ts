@@ -11,19 +11,33 @@ import { checkpointShape, type WeightSpec, weightSpecs } from "./weightSpec.js";
 const sameShape = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) =>
   a.length === b.length && a.every((value, index) => value === b[index]);
 
-/** Every expected weight is present with the shape the config implies. */
-const checkWeights = (
+/** How a weight check words its failures: against the config a model is built from, or a live model. */
+const checkWording = {
+  config: {
+    missing: "the configuration requires it but no checkpoint file holds it",
+    expected: " but the config implies",
+  },
+  model: { missing: "the model has it, the checkpoint does not", expected: ", the model holds" },
+} as const;
+
+/**
+ * Every expected weight is present with the shape the config implies; fails with
+ * `MissingWeightError` / `WeightShapeError` before any weight is read.
+ */
+export const checkWeights = (
   config: Qwen25VLConfig,
   checkpoint: Checkpoint,
   specs: ReadonlyArray<WeightSpec>,
+  against: keyof typeof checkWording = "config",
 ): void => {
+  const wording = checkWording[against];
   for (const spec of specs) {
     const location = checkpoint.weights.get(spec.name);
     if (location === undefined) {
       throw new MissingWeightError({
         file: checkpoint.source,
         tensor: spec.name,
-        reason: "the configuration requires it but no checkpoint file holds it",
+        reason: wording.missing,
       });
     }
     const expected = checkpointShape(config, spec);
@@ -34,7 +48,7 @@ const checkWeights = (
         tensor: location.stored,
         expected: [...expected],
         actual: [...actual],
-        reason: `stored as [${actual.join(", ")}] but the config implies [${expected.join(", ")}]`,
+        reason: `stored as [${actual.join(", ")}]${wording.expected} [${expected.join(", ")}]`,
       });
     }
   }
