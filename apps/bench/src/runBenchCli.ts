@@ -108,6 +108,7 @@ const perfOptions = {
   "lora-rank": { type: "string" },
   warmup: { type: "string" },
   "no-gradient-checkpointing": { type: "boolean" },
+  "wasm-threads": { type: "string" },
   "max-tokens-per-micro-batch": { type: "string" },
 } as const;
 
@@ -390,6 +391,13 @@ export const runBenchCli = async (
     if (command === "perf" && typeof backend === "string" && backend !== "auto") {
       choiceOption(parsed, "backend", ["auto", ...BACKEND_NAMES], "auto");
       process.env.APO_BACKEND = backend;
+    }
+    // perf: `--wasm-threads` sets the wasm backend's thread pool, through APO_WASM_THREADS (checked
+    // when the backend starts: a bad value fails there, naming the variable).
+    const threads = parsed.values["wasm-threads"];
+    if (command === "perf" && typeof threads === "string") {
+      choiceOption(parsed, "wasm-threads", ["auto", "1", "2", "3", "4", "5", "6", "7", "8"], "1");
+      process.env.APO_WASM_THREADS = threads;
     }
   } catch (error) {
     // A bad option, or a --config file that cannot be read: the command line is at fault.

@@ -37,6 +37,8 @@ describe("apo-bench perf", () => {
     // Every row's prompt + response, the wasm heap's high-water mark, the activation peak per token.
     expect(row.tokens).toBeGreaterThan(row.generatedTokens + row.prompts * row.groupSize);
     expect(row.gradientCheckpointing).toBe(true);
+    // One wasm thread unless --wasm-threads (or APO_WASM_THREADS) asks for more.
+    expect(row.wasmThreads).toBe(1);
     expect(row.peakHeapBytes).toBeGreaterThan(row.bytesAfterStep / 4);
     expect(row.activationBytesPerToken).toBeGreaterThan(0);
     for (const run of row.runs) {
@@ -52,6 +54,13 @@ describe("apo-bench perf", () => {
     const table = tableRows(out, "perf-train-step");
     expect(table).toHaveLength(1);
     expect(table[0]![1]).toBe("wasm");
+  });
+
+  it("--wasm-threads takes auto or 1–8 and refuses anything else, naming the option", async () => {
+    const run = await bench(["perf", "train-step", "--quick", "--wasm-threads", "0", "-q"]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("--wasm-threads");
+    expect(run.stderr).toContain('got "0"');
   });
 
   it("generate scores rollouts in micro-batches, every rollout once, without leaking tensors", async () => {

@@ -2,11 +2,8 @@ import { decodeSync, type ImageInput, type RawImage } from "@apo-rl/core";
 import { Schema } from "effect";
 import type { DatasetItem } from "./DatasetItem.js";
 import { type CountingScene, difficultySettings, drawScene, renderScene } from "./internal/countingScene.js";
-import { fingerprint } from "./internal/hash.js";
-import { SeededRandom, Uint32 } from "./SeededRandom.js";
+import { drawSyntheticSplit, syntheticItem, syntheticSplitFields } from "./internal/syntheticSplit.js";
 import { SHAPE_COLORS, type ShapeColor, SYNTHETIC_BACKGROUND, SYNTHETIC_COLORS } from "./SyntheticColors.js";
-
-const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0));
 
 /**
  * Options of {@link syntheticCountingTask}; every field is optional (defaults in brackets).
@@ -28,10 +25,7 @@ const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0));
  * @category synthetic
  */
 export const SyntheticCountingOptions = Schema.Struct({
-  seed: Schema.optional(Uint32),
-  heldOutSeed: Schema.optional(Uint32),
-  trainSize: Schema.optional(NonNegativeInt),
-  heldOutSize: Schema.optional(NonNegativeInt),
+  ...syntheticSplitFields,
   imageSize: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 32, maximum: 512 }))),
   difficulty: Schema.optional(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
   variant: Schema.optional(Schema.Literals(["count", "sum", "mixed"])),
@@ -80,8 +74,6 @@ const decodeOptions = decodeSync(SyntheticCountingOptions, "synthetic counting o
 
 /** The fixed default seed of the held-out split. */
 const HELD_OUT_SEED = 24301;
-/** One scene in this many lands in the held-out bucket. */
-const HELD_OUT_BUCKETS = 8;
 const SPLIT_STREAM = { train: 1, heldOut: 2 } as const;
 
 /**
@@ -124,67 +116,50 @@ export const countingQuestion = (colors: ReadonlyArray<ShapeColor>): string =>
 const sceneKey = (scene: CountingScene, question: string, imageSize: number): string =>
   JSON.stringify([question, imageSize, scene.shapes.map((s) => [s.kind, s.color, s.left, s.top, s.size])]);
 
-const isHeldOut = (key: string): boolean => fingerprint(key) % HELD_OUT_BUCKETS === 0;
-
-const toItem = (
-  scene: CountingScene,
-  question: string,
-  split: "train" | "held-out",
-  index: number,
-  options: ResolvedSyntheticCountingOptions,
-  encode: SyntheticImageEncoder,
-): DatasetItem => {
-  const id = `synthetic-${split}-${String(index + 1).padStart(5, "0")}`;
-  const text = options.instruction === undefined ? question : `${question} ${options.instruction}`;
-  const rgb = renderScene(scene, options.imageSize, SYNTHETIC_COLORS, SYNTHETIC_BACKGROUND);
-  return {
-    id,
-    messages: [
-      {
-        role: "user",
-        content: [
-          { type: "image", image: `images/${id}.png` },
-          { type: "text", text },
-        ],
-      },
-    ],
-    images: [encode(options.imageSize, options.imageSize, rgb)],
-    answer: String(scene.answer),
-    category: scene.variant,
-    row: index + 1,
-  };
-};
-
 /**
- * Draw the items of one split. Candidate `k` of a split is drawn from its own generator keyed by
- * `(seed, split, k)`; a candidate belongs to the held-out split exactly when the fingerprint of its
- * scene and question falls into the held-out bucket, so the two splits cannot share an item.
+ * Draw the items of one split (see `drawSyntheticSplit`: the held-out split is the fingerprint's
+ * bucket, so the two splits cannot share a scene and question).
  */
 const drawSplit = (
   split: "train" | "held-out",
   count: number,
   options: ResolvedSyntheticCountingOptions,
   encode: SyntheticImageEncoder,
-): ReadonlyArray<DatasetItem> => {
-  const seed = split === "train" ? options.seed : options.heldOutSeed;
-  const stream = split === "train" ? SPLIT_STREAM.train : SPLIT_STREAM.heldOut;
-  const items: Array<DatasetItem> = [];
-  for (let candidate = 0; items.length < count; candidate++) {
-    const random = SeededRandom.fromSeed(seed, stream, candidate);
-    const variant =
-      options.variant === "mixed" ? (random.nextInt(2) === 0 ? "count" : "sum") : options.variant;
-    const scene = drawScene(random, {
-      imageSize: options.imageSize,
-      difficulty: options.difficulty,
-      variant,
-      targetColors: options.targetColors,
-    });
-    const question = countingQuestion(scene.targets);
-    if (isHeldOut(sceneKey(scene, question, options.imageSize)) === (split === "held-out"))
-      items.push(toItem(scene, question, split, items.length, options, encode));
-  }
-  return items;
-};
+): ReadonlyArray<DatasetItem> =>
+  drawSyntheticSplit(
+    split,
+    count,
+    split === "train" ? options.seed : options.heldOutSeed,
+    split === "train" ? SPLIT_STREAM.train : SPLIT_STREAM.heldOut,
+    (random) => {
+      const variant =
+        options.variant === "mixed" ? (random.nextInt(2) === 0 ? "count" : "sum") : options.variant;
+      const scene = drawScene(random, {
+        imageSize: options.imageSize,
+        difficulty: options.difficulty,
+        variant,
+        targetColors: options.targetColors,
+      });
+      const question = countingQuestion(scene.targets);
+      return {
+        key: sceneKey(scene, question, options.imageSize),
+        toItem: (index) =>
+          syntheticItem({
+            prefix: "synthetic",
+            split,
+            index,
+            question: options.instruction === undefined ? question : `${question} ${options.instruction}`,
+            image: encode(
+              options.imageSize,
+              options.imageSize,
+              renderScene(scene, options.imageSize, SYNTHETIC_COLORS, SYNTHETIC_BACKGROUND),
+            ),
+            answer: scene.answer,
+            category: scene.variant,
+          }),
+      };
+    },
+  );
 
 /**
  * How a synthetic task stores one rendered image: `width × height × 3` RGB bytes in, an image input

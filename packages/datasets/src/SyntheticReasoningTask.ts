@@ -2,14 +2,11 @@ import { decodeSync, InvalidInputError } from "@apo-rl/core";
 import { Schema } from "effect";
 import type { DatasetItem } from "./DatasetItem.js";
 import { renderScene } from "./internal/countingScene.js";
-import { fingerprint } from "./internal/hash.js";
 import { encodeRgbPng } from "./internal/png.js";
 import { drawReasoningScene, type ReasoningScene } from "./internal/reasoningScene.js";
-import { SeededRandom, Uint32 } from "./SeededRandom.js";
+import { drawSyntheticSplit, syntheticItem, syntheticSplitFields } from "./internal/syntheticSplit.js";
 import { SHAPE_COLORS, type ShapeColor, SYNTHETIC_BACKGROUND, SYNTHETIC_COLORS } from "./SyntheticColors.js";
 import { countingQuestion, type SyntheticTask } from "./SyntheticCountingTask.js";
-
-const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0));
 
 /**
  * Options of {@link syntheticReasoningTask}; every field is optional (defaults in brackets).
@@ -27,10 +24,7 @@ const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0));
  * @category synthetic
  */
 export const SyntheticReasoningOptions = Schema.Struct({
-  seed: Schema.optional(Uint32),
-  heldOutSeed: Schema.optional(Uint32),
-  trainSize: Schema.optional(NonNegativeInt),
-  heldOutSize: Schema.optional(NonNegativeInt),
+  ...syntheticSplitFields,
   imageSize: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 48, maximum: 512 }))),
   maxCount: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 2, maximum: 8 }))),
   targetColors: Schema.optional(Schema.Array(Schema.Literals(SHAPE_COLORS)).check(Schema.isMinLength(1))),
@@ -73,8 +67,6 @@ const decodeOptions = decodeSync(SyntheticReasoningOptions, "synthetic reasoning
 
 /** The fixed default seed of the held-out split. */
 const HELD_OUT_SEED = 51407;
-/** One scene in this many lands in the held-out bucket. */
-const HELD_OUT_BUCKETS = 8;
 /** Random streams of the two splits (distinct from the counting task's 1 and 2). */
 const SPLIT_STREAM = { train: 11, heldOut: 12 } as const;
 
@@ -142,50 +134,38 @@ const sceneKey = (scene: ReasoningScene, question: string, imageSize: number): s
     scene.shapes.map((s) => [s.kind, s.color, s.left, s.top, s.size]),
   ]);
 
-const isHeldOut = (key: string): boolean => fingerprint(key) % HELD_OUT_BUCKETS === 0;
-
-const toItem = (
-  scene: ReasoningScene,
-  split: "train" | "held-out",
-  index: number,
-  options: ResolvedSyntheticReasoningOptions,
-): DatasetItem => {
-  const id = `reasoning-${split}-${String(index + 1).padStart(5, "0")}`;
-  const rgb = renderScene(scene, options.imageSize, SYNTHETIC_COLORS, SYNTHETIC_BACKGROUND);
-  return {
-    id,
-    messages: [
-      {
-        role: "user",
-        content: [
-          { type: "image", image: `images/${id}.png` },
-          { type: "text", text: countingQuestion([scene.target]) },
-        ],
-      },
-    ],
-    images: [encodeRgbPng(options.imageSize, options.imageSize, rgb)],
-    answer: String(scene.answer),
-    category: `count-${scene.answer}`,
-    row: index + 1,
-  };
-};
-
 const drawSplit = (
   split: "train" | "held-out",
   count: number,
   options: ResolvedSyntheticReasoningOptions,
-): ReadonlyArray<DatasetItem> => {
-  const seed = split === "train" ? options.seed : options.heldOutSeed;
-  const stream = split === "train" ? SPLIT_STREAM.train : SPLIT_STREAM.heldOut;
-  const items: Array<DatasetItem> = [];
-  for (let candidate = 0; items.length < count; candidate++) {
-    const random = SeededRandom.fromSeed(seed, stream, candidate);
-    const scene = drawReasoningScene(random, options);
-    const key = sceneKey(scene, countingQuestion([scene.target]), options.imageSize);
-    if (isHeldOut(key) === (split === "held-out")) items.push(toItem(scene, split, items.length, options));
-  }
-  return items;
-};
+): ReadonlyArray<DatasetItem> =>
+  drawSyntheticSplit(
+    split,
+    count,
+    split === "train" ? options.seed : options.heldOutSeed,
+    split === "train" ? SPLIT_STREAM.train : SPLIT_STREAM.heldOut,
+    (random) => {
+      const scene = drawReasoningScene(random, options);
+      const question = countingQuestion([scene.target]);
+      return {
+        key: sceneKey(scene, question, options.imageSize),
+        toItem: (index) =>
+          syntheticItem({
+            prefix: "reasoning",
+            split,
+            index,
+            question,
+            image: encodeRgbPng(
+              options.imageSize,
+              options.imageSize,
+              renderScene(scene, options.imageSize, SYNTHETIC_COLORS, SYNTHETIC_BACKGROUND),
+            ),
+            answer: scene.answer,
+            category: `count-${scene.answer}`,
+          }),
+      };
+    },
+  );
 
 /**
  * A synthetic multimodal reasoning task whose answers carry a variable-length chain of thought:

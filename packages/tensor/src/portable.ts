@@ -11,7 +11,7 @@ export { activateBackend, registerWebGpuBackend } from "./backend/activateBacken
 export type { BackendName } from "./backend/BackendName.js";
 export { BACKEND_NAMES, isBackendName } from "./backend/BackendName.js";
 export type { BackendReport, CandidateReport, CandidateStatus } from "./backend/BackendReport.js";
-export { BackendUnavailableError, UnknownBackendError } from "./backend/errors.js";
+export { BackendUnavailableError, InvalidWasmThreadsError, UnknownBackendError } from "./backend/errors.js";
 export { readHostValues } from "./backend/readHostValues.js";
 export { toleranceScale } from "./backend/tolerances.js";
 export type { KernelMode } from "./kernels/fastKernels.js";

@@ -104,6 +104,8 @@ train-step only:
   --models <list>          demo, qwen2.5-0.5b, qwen2.5-vl-3b (default demo and 0.5b; --quick: demo)
   --backend <name>         run every suite on this backend (e.g. webgpu; sets APO_BACKEND), instead
                            of wasm or cpu chosen by the model's size
+  --wasm-threads <n|auto>  the wasm backend's threads (sets APO_WASM_THREADS; default 1): threads pay on
+                           idle cores for large models, and busy-wait, so they lose on shared cores
   --prompts <n>            prompts per step (default 4 demo, 2 for 0.5B)
   --group-size <n>         responses per prompt (default 4 demo, 2 for 0.5B)
   --max-new-tokens <n>     response budget (default 32 demo, 8 for 0.5B)

@@ -23,7 +23,7 @@ import {
   type QwenVLPolicy,
   type QwenVLProcessorShape,
 } from "@apo-rl/qwen-vl";
-import { type HeapMeter, initBackend, startHeapMeter, wasmHeapBytes } from "@apo-rl/tensor";
+import { type HeapMeter, initBackend, startHeapMeter, wasmHeapBytes, wasmThreads } from "@apo-rl/tensor";
 import {
   AdamW,
   type BatchVerifier,
@@ -145,6 +145,11 @@ export interface TrainStepPerfRow {
   /** The estimate the step was admitted with (see `estimateTrainingStepMemory`). */
   readonly estimatedPeakBytes: number;
   readonly gradientCheckpointing: boolean;
+  /**
+   * The wasm backend's thread count (`--wasm-threads`, `APO_WASM_THREADS`; 1 by default), `null`
+   * off wasm.
+   */
+  readonly wasmThreads: number | null;
 }
 
 const parameterCount = (variables: ReadonlyArray<tf.Variable>) =>
@@ -512,6 +517,7 @@ const measureModel = async (
       activationBytesPerToken: median(activation) ?? null,
       estimatedPeakBytes: subject.estimatedPeakBytes,
       gradientCheckpointing: subject.loaded.policy.model.gradientCheckpointing,
+      wasmThreads: subject.backend === "wasm" ? (wasmThreads()?.threads ?? null) : null,
     };
   } finally {
     optimizer.dispose();
@@ -534,7 +540,7 @@ export const trainStepTable = (rows: ReadonlyArray<TrainStepPerfRow>): string =>
     `|${" --- |".repeat(18)}`,
     ...rows.map(
       (row) =>
-        `| ${row.model} | ${row.backend} | ${row.fineTuning} | ${(row.parameters / 1e6).toFixed(2)} M | ${(row.trainableParameters / 1e6).toFixed(2)} M | ${row.prompts} × ${row.groupSize} | ${row.generatedTokens} | ${row.tokens} | ${row.gradientCheckpointing ? "on" : "off"} | ${row.activationBytesPerToken === null ? "–" : (row.activationBytesPerToken / 2 ** 20).toFixed(3)} | ${row.peakHeapBytes === null ? "–" : (row.peakHeapBytes / 2 ** 30).toFixed(2)} | ${format(row.phases.rollout)} | ${format(row.phases.reward)} | ${format(row.phases.referenceLogprobs)} | ${format(row.phases.forward)} | ${format(row.phases.backward)} | ${format(row.phases.update)} | ${format(row.phases.step)} |`,
+        `| ${row.model} | ${row.backend}${row.wasmThreads !== null && row.wasmThreads > 1 ? ` × ${row.wasmThreads} threads` : ""} | ${row.fineTuning} | ${(row.parameters / 1e6).toFixed(2)} M | ${(row.trainableParameters / 1e6).toFixed(2)} M | ${row.prompts} × ${row.groupSize} | ${row.generatedTokens} | ${row.tokens} | ${row.gradientCheckpointing ? "on" : "off"} | ${row.activationBytesPerToken === null ? "–" : (row.activationBytesPerToken / 2 ** 20).toFixed(3)} | ${row.peakHeapBytes === null ? "–" : (row.peakHeapBytes / 2 ** 30).toFixed(2)} | ${format(row.phases.rollout)} | ${format(row.phases.reward)} | ${format(row.phases.referenceLogprobs)} | ${format(row.phases.forward)} | ${format(row.phases.backward)} | ${format(row.phases.update)} | ${format(row.phases.step)} |`,
     ),
   ].join("\n");
 

@@ -76,7 +76,12 @@ const stopChild = async (child: ChildProcess) => {
 
 /** Start one server and resolve with its URL once it prints its `listening` line. */
 const startOne = (command: ReadonlyArray<string>, args: ReadonlyArray<string>, timeoutMs: number) => {
-  const child = spawn(command[0]!, [...command.slice(1), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  // The servers share the machine with the trainer and with each other: one wasm thread each (a
+  // thread pool per process would busy-wait on cores the others need).
+  const child = spawn(command[0]!, [...command.slice(1), ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, APO_WASM_THREADS: "1" },
+  });
   const errors: string[] = [];
   child.stderr!.setEncoding("utf8");
   child.stderr!.on("data", (text: string) => {

@@ -1,6 +1,6 @@
 import { Context, Effect, Layer } from "effect";
 import type { BackendReport } from "./BackendReport.js";
-import { BackendUnavailableError, UnknownBackendError } from "./errors.js";
+import { BackendUnavailableError, InvalidWasmThreadsError, UnknownBackendError } from "./errors.js";
 import { type BackendPreference, initBackend } from "./initBackend.js";
 
 /**
@@ -15,16 +15,18 @@ export interface TensorBackendShape {
   /** Switches the process to another backend (as {@link initBackend}) and reports it. */
   readonly select: (
     preference?: BackendPreference,
-  ) => Effect.Effect<BackendReport, BackendUnavailableError | UnknownBackendError>;
+  ) => Effect.Effect<BackendReport, BackendUnavailableError | UnknownBackendError | InvalidWasmThreadsError>;
 }
 
 const selectEffect = (
   preference: BackendPreference | undefined,
-): Effect.Effect<BackendReport, BackendUnavailableError | UnknownBackendError> =>
+): Effect.Effect<BackendReport, BackendUnavailableError | UnknownBackendError | InvalidWasmThreadsError> =>
   Effect.tryPromise({
     try: () => initBackend(preference),
     catch: (error) =>
-      error instanceof BackendUnavailableError || error instanceof UnknownBackendError
+      error instanceof BackendUnavailableError ||
+      error instanceof UnknownBackendError ||
+      error instanceof InvalidWasmThreadsError
         ? error
         : new BackendUnavailableError({
             requested:
@@ -35,8 +37,10 @@ const selectEffect = (
 
 const make = (
   preference?: BackendPreference,
-): Effect.Effect<TensorBackendShape, BackendUnavailableError | UnknownBackendError> =>
-  Effect.map(selectEffect(preference), (report) => ({ report, select: selectEffect }));
+): Effect.Effect<
+  TensorBackendShape,
+  BackendUnavailableError | UnknownBackendError | InvalidWasmThreadsError
+> => Effect.map(selectEffect(preference), (report) => ({ report, select: selectEffect }));
 
 /**
  * The TensorFlow.js backend as an Effect service: building the layer selects and activates the
@@ -63,6 +67,6 @@ export class TensorBackend extends Context.Service<TensorBackend, TensorBackendS
   /** A layer that selects the backend when it is built. */
   static readonly layer = (
     preference?: BackendPreference,
-  ): Layer.Layer<TensorBackend, BackendUnavailableError | UnknownBackendError> =>
+  ): Layer.Layer<TensorBackend, BackendUnavailableError | UnknownBackendError | InvalidWasmThreadsError> =>
     Layer.effect(TensorBackend, make(preference));
 }

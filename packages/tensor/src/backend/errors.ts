@@ -35,3 +35,23 @@ export class UnknownBackendError extends Schema.TaggedError<UnknownBackendError>
     return `Unknown backend ${JSON.stringify(this.backend)} in ${this.source}: ${this.reason}`;
   }
 }
+
+/**
+ * A wasm thread count (`APO_WASM_THREADS` or `configureWasmThreads`) is not `"auto"` or a whole
+ * number from 1 to 8. `source` is where the value came from.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class InvalidWasmThreadsError extends Schema.TaggedError<InvalidWasmThreadsError>()(
+  "InvalidWasmThreadsError",
+  {
+    value: Schema.String,
+    source: Schema.String,
+    reason: Schema.String,
+  },
+) {
+  override get message(): string {
+    return `Invalid wasm thread count ${JSON.stringify(this.value)} in ${this.source}: ${this.reason}`;
+  }
+}

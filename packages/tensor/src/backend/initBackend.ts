@@ -7,6 +7,7 @@ import {
   serialised,
 } from "../internal/backend/activation.js";
 import { CANDIDATES, candidateOf } from "../internal/backend/candidates.js";
+import { planWasmThreads } from "../internal/backend/wasmThreads.js";
 import { BACKEND_NAMES, type BackendName, isBackendName } from "./BackendName.js";
 import type { BackendReport, CandidateReport } from "./BackendReport.js";
 import { BackendUnavailableError, UnknownBackendError } from "./errors.js";
@@ -89,6 +90,8 @@ const describeCandidate = (
 
 const select = async (preference: BackendPreference | undefined): Promise<BackendReport> => {
   const { order, source } = resolveOrder(preference);
+  // A wrong APO_WASM_THREADS fails loudly here rather than as "wasm unavailable" (and a cpu fallback).
+  if (order.includes("wasm")) planWasmThreads();
   const tried = new Map<BackendName, Outcome>();
   for (const name of order) {
     const probed = await probe(name);
@@ -141,7 +144,12 @@ const select = async (preference: BackendPreference | undefined): Promise<Backen
  * console.log(report.chosen, report.candidates.map((c) => `${c.name}: ${c.reason}`))
  * ```
  *
+ * On wasm it runs one thread unless `APO_WASM_THREADS` (`auto` or 1–8) or
+ * {@link configureWasmThreads} asks for more; the report's wasm reason says how many, and
+ * {@link wasmThreads} reads it back.
+ *
  * @throws {UnknownBackendError} a name in the preference or `APO_BACKEND` is not a backend.
+ * @throws {InvalidWasmThreadsError} `APO_WASM_THREADS` is not `auto` or 1–8.
  * @throws {BackendUnavailableError} no backend in the order could be initialised.
  * @since 0.1.0
  * @category backend

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { BackendName } from "../../backend/BackendName.js";
-import { exportOf, importOptional, packageDirectory } from "./packages.js";
+import { exportOf, firstLine, importOptional, packageDirectory } from "./packages.js";
+import { planWasmThreads, recordWasmThreads, startThreadedWasm } from "./wasmThreads.js";
 import { prepareWebGpu } from "./webgpu.js";
 
 /** How to load one backend: its packages, what it needs when missing, and how to register it. */
@@ -34,8 +35,23 @@ const prepareWasm = async (): Promise<string> => {
     throw new Error("@tensorflow/tfjs-backend-wasm has no setWasmPaths or cannot be located");
   // In Node the emscripten loader reads the .wasm binaries from disk: point it at the package's dist.
   (setWasmPaths as (prefix: string) => void)(`${directory}/dist/`);
-  const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
-  return `WebAssembly${simd === true ? " with SIMD" : ""}, one thread, heap ≤ 4 GB`;
+  const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) === true;
+  const plan = planWasmThreads();
+  let threads = 1;
+  let note: string | undefined;
+  if (plan.threads > 1 && !simd) note = "tfjs ships its threaded build with SIMD only";
+  else if (plan.threads > 1) {
+    try {
+      threads = await startThreadedWasm(module, directory, plan.threads);
+      if (threads < plan.threads) note = `the threaded build started ${threads} of ${plan.threads} threads`;
+    } catch (error) {
+      note = `the threaded build did not start (${firstLine(error)})`;
+    }
+  }
+  recordWasmThreads(note === undefined ? { threads, plan } : { threads, plan, note });
+  const count = threads === 1 ? "one thread" : `${threads} threads`;
+  const why = note !== undefined ? `: ${note}` : plan.source === "default" ? "" : ` (${plan.source})`;
+  return `WebAssembly${simd ? " with SIMD" : ""}, ${count}${why}, heap ≤ 4 GB`;
 };
 
 const prepareCpu = async (): Promise<string> => {
