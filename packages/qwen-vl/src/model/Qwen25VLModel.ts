@@ -83,7 +83,7 @@ export interface Qwen25VLOutput {
  * Input of {@link Qwen25VLModel.forwardSharedPrompts}: rows that continue a few distinct prompts
  * (the `G` rollouts of a group). Row r is `prompts[promptOfRow[r]] ++ continuationIds[r]`.
  *
- * @since 0.3.0
+ * @since 0.2.0
  * @category model
  */
 export interface Qwen25VLSharedPromptInput {
@@ -101,7 +101,7 @@ export interface Qwen25VLSharedPromptInput {
  * Output of {@link Qwen25VLModel.forwardSharedPrompts}, after the final RMSNorm. The caller owns
  * both tensors.
  *
- * @since 0.3.0
+ * @since 0.2.0
  * @category model
  */
 export interface Qwen25VLSharedPromptOutput {
@@ -315,7 +315,7 @@ export class Qwen25VLModel {
    * continuations together) and recomputes both in the backward pass. LoRA dropout draws one mask
    * for a shared prompt's tokens, not one per row.
    *
-   * @since 0.3.0
+   * @since 0.2.0
    */
   forwardSharedPrompts(
     input: Qwen25VLSharedPromptInput,

@@ -30,7 +30,7 @@ export interface ScoreResponsesOptions {
    * Run a prompt shared by several rows (the same prompt object) once, with or without a gradient
    * tape (default `true`); `false` runs every row's `prompt ++ response` whole.
    *
-   * @since 0.3.0
+   * @since 0.2.0
    */
   readonly sharePrompts?: boolean;
 }
