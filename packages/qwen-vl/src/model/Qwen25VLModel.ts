@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Qwen25VLConfig } from "../config/Qwen25VLConfig.js";
 import { applyLinear, parameter, projectRows } from "../internal/model/linear.js";
 import { tidyStructured } from "../internal/model/ops.js";
+import { runSharedPromptDecoder, type SharedPromptTables } from "../internal/model/sharedPromptDecoder.js";
 import { decoderMask, mropeTables, runDecoder } from "../internal/model/textDecoder.js";
 import { encodeVision } from "../internal/model/visionTower.js";
 import { batchShapeProblem } from "../internal/tokenIdShape.js";
@@ -76,6 +77,38 @@ export interface Qwen25VLOutput {
   readonly positionIds: ReadonlyArray<ReadonlyArray<ReadonlyArray<number>>>;
   readonly cache?: Qwen25VLCache;
   readonly layerStates?: ReadonlyArray<tf.Tensor3D>;
+}
+
+/**
+ * Input of {@link Qwen25VLModel.forwardSharedPrompts}: rows that continue a few distinct prompts
+ * (the `G` rollouts of a group). Row r is `prompts[promptOfRow[r]] ++ continuationIds[r]`.
+ *
+ * @since 0.2.0
+ * @category model
+ */
+export interface Qwen25VLSharedPromptInput {
+  /** The distinct prompts, left-padded `[P][Lp]` (their images as in {@link Qwen25VLInput}). */
+  readonly prompts: Qwen25VLInput;
+  /** Each row's tokens after its prompt, right-padded `[R][Lr]`, `Lr ≥ 1`. */
+  readonly continuationIds: ReadonlyArray<ReadonlyArray<number>>;
+  /** `[R][Lr]`: 1 for the row's tokens (a prefix), 0 for its right padding; all ones when absent. */
+  readonly continuationMask?: ReadonlyArray<ReadonlyArray<number>>;
+  /** `[R]`: which prompt (an index into `prompts`) each row continues. */
+  readonly promptOfRow: ReadonlyArray<number>;
+}
+
+/**
+ * Output of {@link Qwen25VLModel.forwardSharedPrompts}, after the final RMSNorm. The caller owns
+ * both tensors.
+ *
+ * @since 0.2.0
+ * @category model
+ */
+export interface Qwen25VLSharedPromptOutput {
+  /** `[P, Lp, hidden]`: position `Lp − 1` of prompt p predicts the first token of its rows. */
+  readonly promptHidden: tf.Tensor3D;
+  /** `[R, Lr, hidden]`: position s of row r predicts its continuation token s + 1. */
+  readonly continuationHidden: tf.Tensor3D;
 }
 
 /**
@@ -266,6 +299,131 @@ export class Qwen25VLModel {
       input.pixelValues === undefined ? undefined : this.imageFeatures(input.pixelValues, grids, adapter);
     try {
       return this.decode(ids, rope, fullMask, past, input.imageEmbeds ?? computed, adapter, options);
+    } finally {
+      computed?.dispose();
+    }
+  }
+
+  /**
+   * The forward of rows that share prompts, differentiable: each distinct prompt runs once
+   * (`[P, Lp]`), and each row's continuation (`[R, Lr]`) attends to its prompt's keys and values
+   * followed by its own. Positions (M-RoPE for image prompts) are those of the row
+   * `prompt ++ continuation` run alone, so the hidden states equal {@link Qwen25VLModel.forward}'s
+   * over the left-padded whole rows (up to float32 rounding), for `P·Lp + R·Lr` decoder tokens
+   * instead of `R·(Lp + Lr)`. Under a gradient tape a prompt's gradient is the sum over its rows;
+   * with {@link Qwen25VLModel.gradientCheckpointing} each layer keeps only its input (prompts and
+   * continuations together) and recomputes both in the backward pass. LoRA dropout draws one mask
+   * for a shared prompt's tokens, not one per row.
+   *
+   * @since 0.2.0
+   */
+  forwardSharedPrompts(
+    input: Qwen25VLSharedPromptInput,
+    options: { readonly adapter?: LinearAdapter | null } = {},
+  ): Qwen25VLSharedPromptOutput {
+    if (this.parts === "vision")
+      throw new ForwardInputError({ field: "prompts.inputIds", reason: "the model has no text decoder" });
+    const prompts = input.prompts;
+    const shape = prompts.inputIds instanceof tf.Tensor ? undefined : batchShapeProblem(prompts.inputIds);
+    if (shape !== undefined) throw new ForwardInputError({ field: "prompts.inputIds", reason: shape });
+    const promptIds = toRows(prompts.inputIds, "prompts.inputIds");
+    checkRectangular(promptIds, "prompts.inputIds");
+    checkTokenIds(promptIds, this.config.text.vocabSize);
+    const { newMask: promptMask } = this.masks(promptIds, prompts.attentionMask, undefined);
+    const continuationIds = input.continuationIds.map((row) => [...row]);
+    checkRectangular(continuationIds, "continuationIds");
+    checkTokenIds(continuationIds, this.config.text.vocabSize);
+    const [count, promptLength] = [promptIds.length, promptIds[0]!.length];
+    const [rows, continuationLength] = [continuationIds.length, continuationIds[0]!.length];
+    if (continuationLength === 0)
+      throw new ForwardInputError({
+        field: "continuationIds",
+        reason: "continuations need at least one token",
+      });
+    const continuationMask =
+      input.continuationMask?.map((row) => [...row]) ?? continuationIds.map((row) => row.map(() => 1));
+    checkRectangular(continuationMask, "continuationMask", continuationLength);
+    if (continuationMask.length !== rows)
+      throw new ForwardInputError({
+        field: "continuationMask",
+        reason: `${continuationMask.length} rows, continuationIds has ${rows}`,
+      });
+    if (input.promptOfRow.length !== rows)
+      throw new ForwardInputError({
+        field: "promptOfRow",
+        reason: `${input.promptOfRow.length} entries, continuationIds has ${rows} rows`,
+      });
+    input.promptOfRow.forEach((prompt, row) => {
+      if (!Number.isInteger(prompt) || prompt < 0 || prompt >= count)
+        throw new ForwardInputError({
+          field: `promptOfRow[${row}]`,
+          reason: `prompt ${prompt} is outside 0…${count - 1}`,
+        });
+    });
+    if (prompts.imageEmbeds !== undefined && prompts.pixelValues !== undefined) {
+      throw new ForwardInputError({
+        field: "prompts.imageEmbeds",
+        reason: "give pixelValues or precomputed imageEmbeds, not both",
+      });
+    }
+    const grids = prompts.imageGridThw === undefined ? [] : toRows(prompts.imageGridThw, "imageGridThw");
+    const rope = getRopeIndex(promptIds, grids, this.config, promptMask);
+    // A continuation token sits where it would in the row `prompt ++ continuation` run alone.
+    const positions = continuationIds.map((row, r) =>
+      row.map((_, s) => promptLength + s + rope.ropeDeltas[input.promptOfRow[r]!]!),
+    );
+    const fullMask = continuationMask.map((row, r) => [...promptMask[input.promptOfRow[r]!]!, ...row]);
+    const adapter = options.adapter === undefined ? this.linearAdapter : (options.adapter ?? undefined);
+    const computed =
+      prompts.pixelValues === undefined ? undefined : this.imageFeatures(prompts.pixelValues, grids, adapter);
+    const { headDim, hiddenSize } = this.config.text;
+    try {
+      return tidyStructured(() => {
+        const promptTables = mropeTables(rope.positionIds, this.config);
+        const continuationTables = mropeTables([positions, positions, positions], this.config);
+        const tables: SharedPromptTables = {
+          prompts: count,
+          promptLength,
+          rows,
+          continuationLength,
+          promptCos: tf.tensor4d(promptTables.cos, [count, 1, promptLength, headDim]),
+          promptSin: tf.tensor4d(promptTables.sin, [count, 1, promptLength, headDim]),
+          promptMask: tf.tensor4d(decoderMask(promptMask, 0, promptLength), [
+            count,
+            1,
+            promptLength,
+            promptLength,
+          ]),
+          continuationCos: tf.tensor4d(continuationTables.cos, [rows, 1, continuationLength, headDim]),
+          continuationSin: tf.tensor4d(continuationTables.sin, [rows, 1, continuationLength, headDim]),
+          continuationMask: tf.tensor4d(decoderMask(fullMask, promptLength, continuationLength), [
+            rows,
+            1,
+            continuationLength,
+            promptLength + continuationLength,
+          ]),
+          promptOfRow: tf.tensor1d(input.promptOfRow as number[], "int32"),
+        };
+        const embeds = tf.concat([
+          tf.reshape(this.embed(promptIds, prompts.imageEmbeds ?? computed), [-1, hiddenSize]),
+          tf.reshape(this.embed(continuationIds, undefined), [-1, hiddenSize]),
+        ]) as tf.Tensor2D;
+        const hidden = runSharedPromptDecoder(this.parameters, adapter, this.config, tables, embeds, {
+          checkpoint: this.gradientCheckpointing,
+        });
+        const [promptPart, continuationPart] = tf.split(hidden, [
+          count * promptLength,
+          rows * continuationLength,
+        ]);
+        return {
+          promptHidden: tf.reshape(promptPart!, [count, promptLength, hiddenSize]) as tf.Tensor3D,
+          continuationHidden: tf.reshape(continuationPart!, [
+            rows,
+            continuationLength,
+            hiddenSize,
+          ]) as tf.Tensor3D,
+        };
+      });
     } finally {
       computed?.dispose();
     }

@@ -3,7 +3,6 @@ import { linearTokenLogprobs } from "@apo-rl/tensor/portable";
 import * as tf from "@tensorflow/tfjs-core";
 import type { GenerationPrompt } from "../generation/GenerationPrompt.js";
 import { leftPad } from "../internal/generation/promptBatch.js";
-import { recordingGradients } from "../internal/model/textDecoder.js";
 import { responseLayout } from "../internal/policy/responseLayout.js";
 import { sharedImages } from "../internal/policy/sharedImages.js";
 import { distinctPrompts, sharedPrefixHidden } from "../internal/policy/sharedPrefixHidden.js";
@@ -27,6 +26,13 @@ export interface ScoreResponsesOptions {
   readonly entropy: boolean;
   /** Tokens per chunk of `linearTokenLogprobs`. */
   readonly chunkSize?: number;
+  /**
+   * Run a prompt shared by several rows (the same prompt object) once, with or without a gradient
+   * tape (default `true`); `false` runs every row's `prompt ++ response` whole.
+   *
+   * @since 0.2.0
+   */
+  readonly sharePrompts?: boolean;
 }
 
 /** `[S·T]` values placed from a `[N]` token list (padding gets 0); differentiable through gather. */
@@ -55,19 +61,19 @@ const imageInput = (
 };
 
 /**
- * Without a gradient tape (reference and old-policy log-probs, evaluation), rows that share a prompt
- * (the `G` rollouts of a group) run that prompt once: see `sharedPrefixHidden`. Under a tape the
- * forward stays one pass over whole rows.
+ * Rows that share a prompt (the `G` rollouts of a group) run that prompt once, under a gradient
+ * tape too: see `sharedPrefixHidden`.
  */
-const sharesPrompts = (prompts: ReadonlyArray<GenerationPrompt>): boolean =>
-  !recordingGradients() && distinctPrompts(prompts).distinct.length < prompts.length;
+const sharesPrompts = (prompts: ReadonlyArray<GenerationPrompt>, options: ScoreResponsesOptions): boolean =>
+  options.sharePrompts !== false && distinctPrompts(prompts).distinct.length < prompts.length;
 
 /**
  * Differentiable per-token log-probabilities `[S, T]` of each row's response given its prompt,
  * at `temperature`: one forward over the left-padded `prompt ++ response` rows (the vision tower
- * once per distinct image) — or, without a gradient tape and when rows share a prompt object (the
- * `G` rollouts of a request), each shared prompt prefilled once and its rows continued from the
- * cache (same numbers up to float32 rounding, fewer tokens through the decoder) — then
+ * once per distinct image) — or, when rows share a prompt object (the `G` rollouts of a request),
+ * each shared prompt run once and every row's response continuing from its keys and values, with
+ * or without a gradient tape (same numbers and gradients up to float32 rounding, fewer tokens
+ * through the decoder; `sharePrompts: false` turns it off) — then
  * `linearTokenLogprobs(h / T, W_lm, targets)` on the response positions only (the `[N, V]`
  * logits are never materialised at once). Runs in one `tf.tidy`: only the returned tensors
  * survive. This is what `policy.logprobs` calls, for token-level callers (benchmarks, custom loops).
@@ -100,7 +106,7 @@ export const scoreResponses = (
       };
     }
     const adapter = options.adapter === undefined ? {} : { adapter: options.adapter };
-    const picked = sharesPrompts(prompts)
+    const picked = sharesPrompts(prompts, options)
       ? sharedPrefixHidden(model, prompts, responses, options.padTokenId, adapter)
       : tf.tidy(() => {
           const output = model.forward(

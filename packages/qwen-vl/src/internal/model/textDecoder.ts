@@ -81,57 +81,106 @@ export interface DecoderInputs {
   readonly past: ReadonlyArray<LayerCache> | undefined;
 }
 
-interface LayerContext {
+/** What every decoder layer reads: the weights, the adapter and the config. */
+export interface LayerContext {
   readonly parameters: ParameterMap;
   readonly adapter: LinearAdapter | undefined;
   readonly config: Qwen25VLConfig;
-  readonly inputs: DecoderInputs;
 }
 
-const attention = (context: LayerContext, prefix: string, x: tf.Tensor, index: number) => {
-  const { config, inputs } = context;
+/** One layer's self-attention of its normed input: the `o_proj` output and the layer's keys/values. */
+export type SelfAttention = (
+  context: LayerContext,
+  prefix: string,
+  normed: tf.Tensor,
+  index: number,
+) => { readonly output: tf.Tensor; readonly key: tf.Tensor4D; readonly value: tf.Tensor4D };
+
+/** `[B, S, count·headDim]` projections as heads `[B, count, S, headDim]`. */
+export const splitHeads = (
+  projected: tf.Tensor,
+  batch: number,
+  length: number,
+  count: number,
+  headDim: number,
+) => tf.transpose(tf.reshape(projected, [batch, length, count, headDim]), [0, 2, 1, 3]);
+
+/**
+ * Grouped-query attention of rotated queries `q` `[B, heads, S, headDim]` over `key`/`value`
+ * `[B, kvHeads, T, headDim]` with the additive `mask` `[B, 1, S, T]` (softmax in float32): the
+ * heads' contexts merged, `[B, S, heads·headDim]`.
+ */
+export const attend = (
+  config: Qwen25VLConfig,
+  q: tf.Tensor,
+  key: tf.Tensor4D,
+  value: tf.Tensor4D,
+  mask: tf.Tensor4D,
+): tf.Tensor => {
   const { numAttentionHeads: heads, numKeyValueHeads: kvHeads, headDim } = config.text;
-  const [batch, length] = x.shape as [number, number, number];
-  // q, k and v read one transposed copy of x.
-  const input = sharedInput(x);
-  const project = (name: string, count: number) =>
-    tf.transpose(
-      tf.reshape(applyLinear(context.parameters, context.adapter, `${prefix}.${name}`, input), [
-        batch,
-        length,
-        count,
-        headDim,
-      ]),
-      [0, 2, 1, 3],
-    );
-  const rotate = (t: tf.Tensor) => applyRotary(t, inputs.cos, inputs.sin);
-  const q = rotate(project("q_proj", heads));
-  const newKey = rotate(project("k_proj", kvHeads));
-  const newValue = project("v_proj", kvHeads);
-  const past = inputs.past?.[index];
-  const key = (past === undefined ? newKey : tf.concat([past.key, newKey], 2)) as tf.Tensor4D;
-  const value = (past === undefined ? newValue : tf.concat([past.value, newValue], 2)) as tf.Tensor4D;
+  const [batch, , length] = q.shape as [number, number, number, number];
   const total = key.shape[2];
   const groups = heads / kvHeads;
   const grouped = tf.reshape(q, [batch, kvHeads, groups * length, headDim]);
   const products = tf.reshape(batchedMatMul(grouped, key, true), [batch, heads, length, total]);
-  const probabilities = tf.reshape(scaledMaskedSoftmax(products, 1 / Math.sqrt(headDim), inputs.mask), [
+  const probabilities = tf.reshape(scaledMaskedSoftmax(products, 1 / Math.sqrt(headDim), mask), [
     batch,
     kvHeads,
     groups * length,
     total,
   ]);
   const context4 = tf.reshape(batchedMatMul(probabilities, value, false), [batch, heads, length, headDim]);
-  const merged = tf.reshape(tf.transpose(context4, [0, 2, 1, 3]), [batch, length, heads * headDim]);
-  return { output: applyLinear(context.parameters, context.adapter, `${prefix}.o_proj`, merged), key, value };
+  return tf.reshape(tf.transpose(context4, [0, 2, 1, 3]), [batch, length, heads * headDim]);
 };
 
-const decoderLayer = (context: LayerContext, index: number, x: tf.Tensor) => {
+/** The attention of `[B, S, hidden]` rows over their own keys (after `inputs.past`'s, when cached). */
+const plainAttention =
+  (inputs: DecoderInputs): SelfAttention =>
+  (context, prefix, x, index) => {
+    const { config } = context;
+    const { numAttentionHeads: heads, numKeyValueHeads: kvHeads, headDim } = config.text;
+    const [batch, length] = x.shape as [number, number, number];
+    // q, k and v read one transposed copy of x.
+    const input = sharedInput(x);
+    const project = (name: string, count: number) =>
+      splitHeads(
+        applyLinear(context.parameters, context.adapter, `${prefix}.${name}`, input),
+        batch,
+        length,
+        count,
+        headDim,
+      );
+    const rotate = (t: tf.Tensor) => applyRotary(t, inputs.cos, inputs.sin);
+    const q = rotate(project("q_proj", heads));
+    const newKey = rotate(project("k_proj", kvHeads)) as tf.Tensor4D;
+    const newValue = project("v_proj", kvHeads) as tf.Tensor4D;
+    const past = inputs.past?.[index];
+    const key = (past === undefined ? newKey : tf.concat([past.key, newKey], 2)) as tf.Tensor4D;
+    const value = (past === undefined ? newValue : tf.concat([past.value, newValue], 2)) as tf.Tensor4D;
+    const merged = attend(config, q, key, value, inputs.mask);
+    return {
+      output: applyLinear(context.parameters, context.adapter, `${prefix}.o_proj`, merged),
+      key,
+      value,
+    };
+  };
+
+/**
+ * One pre-norm decoder layer: `h = x + attention(norm(x))`, `h + mlp(norm(h))`. `selfAttention`
+ * is the plain one over `[B, S, hidden]` rows, or the shared-prompt forward's over flat
+ * `[tokens, hidden]` rows (every other op of the layer is per token).
+ */
+export const decoderLayer = (
+  context: LayerContext,
+  index: number,
+  x: tf.Tensor,
+  selfAttention: SelfAttention,
+) => {
   const { parameters, adapter, config } = context;
   const eps = config.text.rmsNormEps;
   const prefix = `model.layers.${index}`;
   const normed = rmsNorm(x, parameter(parameters, `${prefix}.input_layernorm.weight`), eps);
-  const { output, key, value } = attention(context, `${prefix}.self_attn`, normed, index);
+  const { output, key, value } = selfAttention(context, `${prefix}.self_attn`, normed, index);
   const h = addWithoutSaving(x, output);
   const normed2 = rmsNorm(h, parameter(parameters, `${prefix}.post_attention_layernorm.weight`), eps);
   const linear = (name: string, input: tf.Tensor | SharedInput) =>
@@ -166,7 +215,7 @@ export const runDecoder = (
     readonly checkpoint?: boolean;
   },
 ): DecoderResult => {
-  const context: LayerContext = { parameters, adapter, config, inputs };
+  const context: LayerContext = { parameters, adapter, config };
   const layerStates: tf.Tensor3D[] = options.layerStates ? [inputs.embeds] : [];
   const cache: LayerCache[] = [];
   const free = !recordingGradients() && !options.layerStates;
@@ -189,17 +238,15 @@ export const runDecoder = (
           tf.tidy(
             () =>
               decoderLayer(
-                {
-                  ...context,
-                  inputs: {
-                    ...inputs,
-                    cos: cos as tf.Tensor4D,
-                    sin: sin as tf.Tensor4D,
-                    mask: mask as tf.Tensor4D,
-                  },
-                },
+                context,
                 index,
                 input,
+                plainAttention({
+                  ...inputs,
+                  cos: cos as tf.Tensor4D,
+                  sin: sin as tf.Tensor4D,
+                  mask: mask as tf.Tensor4D,
+                }),
               ).hidden,
           ),
         current,
@@ -210,7 +257,7 @@ export const runDecoder = (
       if (options.layerStates) layerStates.push(x as tf.Tensor3D);
       continue;
     }
-    const layer = tf.tidy(() => decoderLayer(context, index, current));
+    const layer = tf.tidy(() => decoderLayer(context, index, current, plainAttention(inputs)));
     if (options.keepCache) cache.push({ key: layer.key, value: layer.value });
     if (free && x !== inputs.embeds) x.dispose();
     x = layer.hidden;

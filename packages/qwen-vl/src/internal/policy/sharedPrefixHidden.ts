@@ -1,7 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { GenerationPrompt } from "../../generation/GenerationPrompt.js";
 import type { LinearAdapter } from "../../model/LinearAdapter.js";
-import { selectQwen25VLCacheRows } from "../../model/Qwen25VLCache.js";
 import type { Qwen25VLModel } from "../../model/Qwen25VLModel.js";
 import { promptBatch } from "../generation/promptBatch.js";
 
@@ -26,14 +25,13 @@ export const distinctPrompts = (
 /**
  * The final hidden states that predict each response token (`[tokens, hidden]`, rows in order,
  * tokens in order — the order of `responseLayout`'s `targets`), computed with each distinct prompt
- * run once: a prefill of the distinct prompts (cache kept), the cache's rows repeated for the rows
- * that share a prompt (the `G` rollouts of a group), then one cached forward over every row's
- * response tokens but its last, right-padded. Token t > 0 of a row is predicted at its continuation
- * position t − 1; token 0 at its prompt's last position. The same numbers as one forward over the
- * left-padded `prompt ++ response` rows (up to float32 rounding of the differently padded sums),
- * for `(distinct prompt tokens + response tokens)` instead of `rows × (prompt + response)` tokens.
- * No gradient flows to a shared prompt's rows separately: call only without a gradient tape.
- * Call inside `tf.tidy`.
+ * run once: {@link Qwen25VLModel.forwardSharedPrompts} over the distinct prompts (left-padded) and
+ * every row's response tokens but its last (right-padded) as its continuation. Token t > 0 of a
+ * row is predicted at its continuation position t − 1; token 0 at its prompt's last position. The
+ * same numbers as one forward over the left-padded `prompt ++ response` rows (up to float32
+ * rounding of the differently padded sums), for `(distinct prompt tokens + response tokens)`
+ * instead of `rows × (prompt + response)` tokens. Differentiable, with or without activation
+ * checkpointing: a shared prompt's gradient is the sum over its rows. Call inside `tf.tidy`.
  */
 export const sharedPrefixHidden = (
   model: Qwen25VLModel,
@@ -44,38 +42,49 @@ export const sharedPrefixHidden = (
 ): tf.Tensor2D => {
   const { distinct, promptOfRow } = distinctPrompts(prompts);
   const batch = promptBatch(distinct, padTokenId);
-  const prefill = model.forward(
-    {
-      inputIds: batch.inputIds,
-      attentionMask: batch.attentionMask,
-      ...(batch.pixelValues === undefined
-        ? {}
-        : { pixelValues: batch.pixelValues, imageGridThw: batch.imageGridThw }),
-    },
-    { cache: true, ...adapter },
-  );
-  const [count, promptWidth, hiddenSize] = prefill.hiddenStates.shape;
-  const lastPrompt = tf.reshape(
-    tf.slice(prefill.hiddenStates, [0, promptWidth - 1, 0], [count, 1, hiddenSize]),
-    [count, hiddenSize],
-  );
+  const promptInput = {
+    inputIds: batch.inputIds,
+    attentionMask: batch.attentionMask,
+    ...(batch.pixelValues === undefined
+      ? {}
+      : { pixelValues: batch.pixelValues, imageGridThw: batch.imageGridThw }),
+  };
+  const count = distinct.length;
+  const promptWidth = batch.inputIds[0]!.length;
+  const hiddenSize = model.config.text.hiddenSize;
   const continuation = Math.max(0, ...responses.map((response) => response.length - 1));
-  let source: tf.Tensor = lastPrompt;
-  if (continuation > 0) {
-    const cache = selectQwen25VLCacheRows(prefill.cache!, promptOfRow);
-    const inputIds = responses.map((response) =>
-      Array.from({ length: continuation }, (_, t) => (t < response.length - 1 ? response[t]! : padTokenId)),
+  let source: tf.Tensor;
+  if (continuation === 0) {
+    source = tf.reshape(model.forward(promptInput, adapter).hiddenStates, [-1, hiddenSize]);
+  } else {
+    const output = model.forwardSharedPrompts(
+      {
+        prompts: promptInput,
+        continuationIds: responses.map((response) =>
+          Array.from({ length: continuation }, (_, t) =>
+            t < response.length - 1 ? response[t]! : padTokenId,
+          ),
+        ),
+        continuationMask: responses.map((response) =>
+          Array.from({ length: continuation }, (_, t) => (t < response.length - 1 ? 1 : 0)),
+        ),
+        promptOfRow,
+      },
+      adapter,
     );
-    const attentionMask = responses.map((response) =>
-      Array.from({ length: continuation }, (_, t) => (t < response.length - 1 ? 1 : 0)),
-    );
-    const output = model.forward({ inputIds, attentionMask }, { cache, ...adapter });
-    source = tf.concat([lastPrompt, tf.reshape(output.hiddenStates, [-1, hiddenSize])]);
+    source = tf.concat([
+      tf.reshape(output.promptHidden, [-1, hiddenSize]),
+      tf.reshape(output.continuationHidden, [-1, hiddenSize]),
+    ]);
   }
   const rows: number[] = [];
   responses.forEach((response, row) => {
     response.forEach((_, t) => {
-      rows.push(t === 0 ? promptOfRow[row]! : count + row * continuation + t - 1);
+      rows.push(
+        t === 0
+          ? promptOfRow[row]! * promptWidth + promptWidth - 1
+          : count * promptWidth + row * continuation + t - 1,
+      );
     });
   });
   return tf.gather(source, tf.tensor1d(rows, "int32")) as tf.Tensor2D;
