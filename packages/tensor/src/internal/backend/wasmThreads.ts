@@ -143,8 +143,7 @@ export const startThreadedWasm = async (
   globalThis.Blob = class extends OriginalBlob {
     constructor(parts?: BlobArguments[0], options?: BlobArguments[1]) {
       super(parts ?? [], options);
-      if (parts?.every((part) => typeof part === "string"))
-        texts.set(this, parts.join(""));
+      if (parts?.every((part) => typeof part === "string")) texts.set(this, parts.join(""));
     }
   };
   URL.createObjectURL = (blob: Blob): string => {
