@@ -31,6 +31,12 @@ export interface RemoteRolloutSourceOptions {
   readonly baseModel: string;
   /** Where each weight version is written for the servers to read (`<directory>/v<N>`). */
   readonly syncDirectory: string;
+  /**
+   * The model id on the servers that holds the initial weights (the KL reference): each group's
+   * reference log-probs are then scored by the server that sampled it, right after sampling, and
+   * the trainer runs no reference pass. Absent: the trainer computes them.
+   */
+  readonly referenceModel?: string;
   /** Requests one server runs or holds queued at once (default 2). */
   readonly maxInFlightPerServer?: number;
   /** Informational lines (failovers). */
@@ -83,6 +89,7 @@ interface ServerState {
 export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): RolloutSource => {
   const log = options.log ?? (() => undefined);
   const limit = options.maxInFlightPerServer ?? 2;
+  const serverReference = options.referenceModel;
   const servers: ServerState[] = options.clients.map((client) => ({
     client,
     inFlight: 0,
@@ -152,10 +159,16 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
     generation: GenerationOptions,
     step: number,
     perServer: number = limit,
+    withReference = false,
   ) => {
     const failuresBefore = failures.length;
     const results: Array<
-      { choices: ReadonlyArray<RemoteChoice>; assignment: RolloutAssignment } | undefined
+      | {
+          choices: ReadonlyArray<RemoteChoice>;
+          reference: ReadonlyArray<ReadonlyArray<number>> | undefined;
+          assignment: RolloutAssignment;
+        }
+      | undefined
     > = requests.map(() => undefined);
     const attempts = requests.map(() => 0);
     const pending = requests.map((_, index) => index);
@@ -187,10 +200,23 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
           running += 1;
           const options: GenerationOptions = { ...generation, seed: requestSeed(generation.seed, index) };
           const weightVersion = server.syncedVersion;
+          const referenceModel = withReference ? serverReference : undefined;
           server.client
             .generate(modelOf(server), request, options)
+            .then(async (generated) => {
+              const choices = generated.choices;
+              if (referenceModel === undefined) return { choices, reference: undefined };
+              // The server that sampled the group scores it: it still holds the prompt's images.
+              const reference = await server.client.scoreResponses(
+                referenceModel,
+                generated,
+                choices.map((choice) => choice.tokenIds),
+                generation.temperature,
+              );
+              return { choices, reference };
+            })
             .then(
-              (choices) => {
+              ({ choices, reference }) => {
                 if (results[index] !== undefined)
                   throw new RolloutServiceError({
                     server: server.client.url,
@@ -198,6 +224,7 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
                   });
                 results[index] = {
                   choices,
+                  reference,
                   assignment: {
                     promptId: request.promptId,
                     server: server.client.url,
@@ -225,6 +252,7 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
     });
 
     const rollouts: Rollout[] = [];
+    const references: Array<ReadonlyArray<number>> = [];
     results.forEach((result, index) => {
       if (result === undefined)
         throw new RolloutServiceError({ server: null, reason: `request ${index} got no rollouts` });
@@ -237,10 +265,17 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
           text: choice.text,
           finishReason: choice.finishReason,
         });
+        if (result.reference !== undefined) references.push(result.reference[groupIndex]!);
       });
     });
     const assignments = results.map((result) => result!.assignment);
-    return { rollouts, assignments, retries, failures: failures.slice(failuresBefore) };
+    return {
+      rollouts,
+      referenceLogprobs: withReference && serverReference !== undefined ? references : undefined,
+      assignments,
+      retries,
+      failures: failures.slice(failuresBefore),
+    };
   };
 
   type Sampled = Awaited<ReturnType<typeof sample>>;
@@ -280,13 +315,13 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
       else {
         await prefetched?.running?.catch(() => undefined);
         await timedSync(step);
-        sampled = await sample(requests, generation, step);
+        sampled = await sample(requests, generation, step, limit, true);
       }
       // Off-policy by one step: the next step's rollouts are sampled with this step's weights while it trains.
       const next = scheduled.get(step + 1);
       if (next !== undefined) {
         await timedSync(step);
-        next.running = sample(next.requests, next.generation, step + 1);
+        next.running = sample(next.requests, next.generation, step + 1, limit, true);
         next.running.catch(() => undefined);
       }
       const weightVersion = Math.min(
@@ -301,8 +336,13 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
         failures: sampled.failures,
         liveServers: liveServers().length,
         syncSeconds,
+        ...(sampled.referenceLogprobs === undefined ? {} : { referenceModel: serverReference! }),
       };
-      return { rollouts: sampled.rollouts, record };
+      return {
+        rollouts: sampled.rollouts,
+        ...(sampled.referenceLogprobs === undefined ? {} : { referenceLogprobs: sampled.referenceLogprobs }),
+        record,
+      };
     },
     evaluate: async (requests, generation, context) => {
       // Rollouts sampled ahead (`rollout.async`) finish with the weights they started with first.

@@ -17,6 +17,8 @@ export interface SpawnRolloutServersOptions {
   readonly model: string;
   /** The name the servers serve it under. */
   readonly servedModelName: string;
+  /** Also serve the initial weights under this id (`--reference-model-name`). */
+  readonly referenceModelName?: string;
   /** The tfjs backend of the servers (the trainer's, so that greedy tokens agree). */
   readonly backend: string;
   /**
@@ -143,6 +145,9 @@ export const spawnRolloutServers = async (
     options.servedModelName,
     "--backend",
     options.backend,
+    ...(options.referenceModelName === undefined
+      ? []
+      : ["--reference-model-name", options.referenceModelName]),
   ];
   const started = Array.from({ length: options.count }, () =>
     startOne(command, args, options.startTimeoutMs ?? 120_000),

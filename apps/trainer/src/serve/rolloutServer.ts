@@ -6,14 +6,17 @@ import {
   decodeChatCompletionRequest,
   decodeCompletionRequest,
   decodeLoadLoraRequest,
+  decodeScoringRequest,
   decodeUnloadLoraRequest,
   decodeUpdateWeightsRequest,
+  isScoringRequest,
 } from "./openAiRequests.js";
 import {
   chatCompletionResponse,
   completionResponse,
   errorResponse,
   modelListResponse,
+  scoringResponse,
 } from "./openAiResponses.js";
 import {
   type EncodedRequest,
@@ -306,6 +309,17 @@ export const startRolloutServer = async (
       queued: false,
       generation: true,
       run: async (body, queued) => {
+        if (isScoringRequest(body)) {
+          // Scoring (`echo`, `max_tokens: 0`): a forward pass queued like any engine job.
+          const request = decodeScoringRequest(body);
+          const encoded = engine.encodeScoring(request);
+          queued();
+          const scored = await enqueue(() => engine.score(encoded));
+          return {
+            status: 200,
+            body: scoringResponse(request.model ?? engine.servedModelName, scored, request),
+          };
+        }
         const request = decodeCompletionRequest(body);
         const result = await enqueueGeneration(engine.encodeCompletion(request), queued);
         return { status: 200, body: completionResponse(result, request) };
