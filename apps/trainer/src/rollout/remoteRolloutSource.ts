@@ -118,15 +118,19 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
 
   const versionDirectory = (version: number) => join(options.syncDirectory, `v${version}`);
 
-  /** Write weight version `version` once and load it on every live server that lacks it. */
-  const sync = async (version: number) => {
-    if (liveServers().every((server) => server.syncedVersion === version)) return;
-    if (writtenVersion !== version) {
-      await mkdir(options.syncDirectory, { recursive: true });
-      await options.policy.save(versionDirectory(version));
-      if (writtenVersion >= 0) await rm(versionDirectory(writtenVersion), { recursive: true, force: true });
-      writtenVersion = version;
-    }
+  const synced = (version: number) => liveServers().every((server) => server.syncedVersion === version);
+
+  /** Write weight version `version` once (the policy's weights now). */
+  const write = async (version: number) => {
+    if (writtenVersion === version) return;
+    await mkdir(options.syncDirectory, { recursive: true });
+    await options.policy.save(versionDirectory(version));
+    if (writtenVersion >= 0) await rm(versionDirectory(writtenVersion), { recursive: true, force: true });
+    writtenVersion = version;
+  };
+
+  /** Load the written weight version `version` on every live server that lacks it. */
+  const load = async (version: number) => {
     await Promise.all(
       liveServers().map(async (server) => {
         if (server.syncedVersion === version) return;
@@ -148,6 +152,13 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
       }),
     );
     if (liveServers().length === 0) throw noneLeft(`after loading weight version ${version}`);
+  };
+
+  /** Write weight version `version` once and load it on every live server that lacks it. */
+  const sync = async (version: number) => {
+    if (synced(version)) return;
+    await write(version);
+    await load(version);
   };
 
   const modelOf = (server: ServerState) =>
@@ -300,9 +311,9 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
       const prefetched = scheduled.get(step);
       scheduled.delete(step);
       let syncSeconds = 0;
-      const timedSync = async (version: number) => {
+      const timed = async (work: Promise<void>) => {
         const started = performance.now();
-        await sync(version);
+        await work;
         syncSeconds += (performance.now() - started) / 1000;
       };
       let sampled: Sampled;
@@ -314,14 +325,16 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
         sampled = await prefetched.running;
       else {
         await prefetched?.running?.catch(() => undefined);
-        await timedSync(step);
+        await timed(sync(step));
         sampled = await sample(requests, generation, step, limit, true);
       }
       // Off-policy by one step: the next step's rollouts are sampled with this step's weights while it trains.
       const next = scheduled.get(step + 1);
       if (next !== undefined) {
-        await timedSync(step);
-        next.running = sample(next.requests, next.generation, step + 1, limit, true);
+        // This step's weights are written before it trains; the servers load them and sample the
+        // next step's rollouts meanwhile (the trainer does not wait for the load).
+        if (!synced(step)) await timed(write(step));
+        next.running = load(step).then(() => sample(next.requests, next.generation, step + 1, limit, true));
         next.running.catch(() => undefined);
       }
       const weightVersion = Math.min(

@@ -89,6 +89,11 @@ type Route = {
 
 /** Longest wait of a starting batch for generation requests still arriving. */
 const BATCH_WAIT_MS = 50;
+/**
+ * Requests a client sends together reach the server a moment apart (one per connection): a starting
+ * batch first lets those already on the wire be read, so that they join it.
+ */
+const BATCH_GRACE_MS = 2;
 
 /** A generation request waiting in the queue. */
 interface GenerationJob {
@@ -259,6 +264,7 @@ export const startRolloutServer = async (
     };
     const decodeBatch = async () => {
       if (job.taken) return;
+      if (waiting.length < maxBatch) await new Promise((resolve) => setTimeout(resolve, BATCH_GRACE_MS));
       // Generations still being read (sent together with this one) join the batch: wait briefly.
       const deadline = performance.now() + BATCH_WAIT_MS;
       while (arriving > 0 && waiting.length < maxBatch && performance.now() < deadline)
