@@ -331,11 +331,12 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
       // Off-policy by one step: the next step's rollouts are sampled with this step's weights while it trains.
       const next = scheduled.get(step + 1);
       if (next !== undefined) {
-        // This step's weights are written before it trains; the servers load them and sample the
-        // next step's rollouts meanwhile (the trainer does not wait for the load).
-        if (!synced(step)) await timed(write(step));
-        next.running = load(step).then(() => sample(next.requests, next.generation, step + 1, limit, true));
+        await timed(sync(step));
+        next.running = sample(next.requests, next.generation, step + 1, limit, true);
         next.running.catch(() => undefined);
+        // The step that trains next computes synchronously and holds this thread's event loop:
+        // let the next step's requests leave first, so that the servers sample while it trains.
+        await new Promise((resolve) => setTimeout(resolve, 1));
       }
       const weightVersion = Math.min(
         step,
