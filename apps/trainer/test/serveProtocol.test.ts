@@ -688,6 +688,13 @@ for (const backend of testBackends) {
         promptIds,
         reference,
       );
+      // Sent together, the two are scored in one batch: each still with its own image.
+      const [batchedA, batchedB] = await Promise.all([
+        score("demo-reference", promptIds, responses, "image-a"),
+        score("demo-reference", promptIds, responses, "image-b"),
+      ]);
+      expectScores(batchedA.json, promptIds, reference);
+      expectScores(batchedB.json, promptIds, otherReference);
 
       // Replace the served weights (SGLang's update_weights_from_disk); the reference must not move.
       const changed = await loadQwenPolicy(demoCheckpointDirectory(), { entropy: false });

@@ -214,6 +214,17 @@ export const createServeEngine = async (
     });
   const reference: Qwen25VLModel | undefined =
     referenceName === undefined ? undefined : frozenCopyQwen25VL(model);
+  /** A number per distinct pixel array (the images of one kept chat prompt). */
+  const imageIds = new WeakMap<Float32Array, number>();
+  const imageIdentity = (pixels: Float32Array): number => {
+    let id = imageIds.get(pixels);
+    if (id === undefined) {
+      id = nextImageId++;
+      imageIds.set(pixels, id);
+    }
+    return id;
+  };
+  let nextImageId = 0;
   /** Recent chat prompts by their images' uuids, oldest first. */
   const recentPrompts = new Map<string, GenerationPrompt>();
   const imageTokenId = model.config.tokens.imageTokenId;
@@ -394,10 +405,12 @@ export const createServeEngine = async (
       const scorer = request.model !== undefined && request.model === referenceName ? reference! : model;
       const adapter = adapterFor(request.model);
       const values = tf.tidy(() => {
-        // Rows of one context share its prefill (the n responses of one prompt).
+        // Rows of one context share its prefill (the n responses of one prompt): the same tokens
+        // and the same images (prompts of different images may have the same tokens).
         const shared = new Map<string, GenerationPrompt>();
         const contexts = rows.map((row) => {
-          const key = Array.from(row.context.inputIds).join(",");
+          const images = row.context.pixelValues === undefined ? -1 : imageIdentity(row.context.pixelValues);
+          const key = `${images}|${Array.from(row.context.inputIds).join(",")}`;
           const known = shared.get(key);
           if (known !== undefined) return known;
           shared.set(key, row.context);
