@@ -78,7 +78,12 @@ const stopChild = async (child: ChildProcess) => {
 
 /** Start one server and resolve with its URL once it prints its `listening` line. */
 const startOne = (command: ReadonlyArray<string>, args: ReadonlyArray<string>, timeoutMs: number) => {
-  const child = spawn(command[0]!, [...command.slice(1), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command[0]!, [...command.slice(1), ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    // One wasm thread per server (@apo-rl/tensor's APO_WASM_THREADS), whatever the trainer uses:
+    // the servers and the trainer share this machine's cores, and more threads per process thrash.
+    env: { ...process.env, APO_WASM_THREADS: "1" },
+  });
   const errors: string[] = [];
   child.stderr!.setEncoding("utf8");
   child.stderr!.on("data", (text: string) => {
