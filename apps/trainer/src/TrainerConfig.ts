@@ -125,6 +125,12 @@ export const RolloutConfig = Schema.Struct({
   spawn: Schema.optionalKey(NonNegativeInt),
   /** The base model's name on `servers` (default: the first id of their `/v1/models`). */
   model: Schema.optionalKey(Schema.String.check(Schema.isNonEmpty())),
+  /**
+   * The model id on `servers` that serves the initial weights (the KL reference: with LoRA the base
+   * model, else e.g. apo-serve's `--reference-model-name`): the servers then score each group's
+   * reference log-probs and the trainer runs no reference pass. Set by itself for `spawn`.
+   */
+  referenceModel: Schema.optionalKey(Schema.String.check(Schema.isNonEmpty())),
   /** How new weights reach the servers: `lora` adapters, `disk` full checkpoints; absent: lora with `model.lora`. */
   weightSync: Schema.optionalKey(Schema.Literals(["lora", "disk"])),
   /** Time limit of one rollout request (default 300 s); a server that exceeds it is dropped and its groups retried elsewhere. */

@@ -30,10 +30,12 @@ export interface TrainerHooks {
   /**
    * Where the training rollouts come from (default: `createRolloutSourceFromConfig`, in-process
    * unless `rollout.servers` or `rollout.spawn`). `close` is called at the end of the run.
+   * `run.useReference`: whether the run uses a reference policy (servers may score it).
    */
   readonly createRolloutSource?: (
     config: TrainerConfig,
     policy: TrainablePolicy,
     backend: string,
+    run: { readonly useReference: boolean },
   ) => Promise<RolloutSource>;
 }

@@ -62,6 +62,7 @@ export const trainProgram = (
       config: TrainerConfig,
       policy: TrainablePolicy,
       backend: string,
+      run: { readonly useReference: boolean },
     ) => Promise<RolloutSource>;
     /** The `rollout.spawn` servers, started before the other components (see `train`). */
     readonly spawnedServers?: Promise<SpawnedRolloutServers>;
@@ -91,6 +92,7 @@ export const trainProgram = (
       ((settings: TrainerConfig, trained: TrainablePolicy, backendName: string) =>
         createRolloutSourceFromConfig(settings, trained, {
           backend: backendName,
+          useReference,
           ...(log === undefined ? {} : { log }),
           ...(options.spawnedServers === undefined ? {} : { spawned: options.spawnedServers }),
         }));
@@ -99,7 +101,7 @@ export const trainProgram = (
       Effect.gen(function* () {
         const rolloutSource = yield* Effect.acquireRelease(
           Effect.tryPromise({
-            try: () => createRolloutSource(config, policy, backend.name),
+            try: () => createRolloutSource(config, policy, backend.name, { useReference }),
             catch: (cause) => (cause instanceof Error ? cause : new Error(String(cause))),
           }),
           (source) => Effect.promise(() => source.close()).pipe(Effect.ignore),

@@ -251,8 +251,23 @@ export const runTrainingStep = async (
 
   const useReference = services.useReference && objective.usesReference(context);
   const microBatches = planned.flatMap((update) => update.microBatches);
+  const served = generated.referenceLogprobs;
+  /** The servers' reference log-probs of a micro-batch's rows, zero-padded to `length`. */
+  const servedReference = (rows: ReadonlyArray<Rollout>, length: number) =>
+    paddedLogprobs(
+      rows.map((rollout) => ({ ...rollout, logprobs: served![rollouts.indexOf(rollout)]! })),
+      length,
+    );
   const references = await clock.run("reference", plannedBatches, async () => {
     if (!useReference) return microBatches.map(() => undefined);
+    // Scored by the rollout servers with the initial weights: the trainer's numbers up to float rounding.
+    if (served !== undefined && served.length === rollouts.length)
+      return microBatches.map((micro) =>
+        servedReference(
+          micro.batch.rollouts,
+          Math.max(...micro.batch.rollouts.map((rollout) => rollout.tokenIds.length), 0),
+        ),
+      );
     const computed: tf.Tensor[] = [];
     for (const micro of microBatches)
       computed.push(tf.tidy(() => policy.logprobs(micro.batch, { reference: true }).logp));
@@ -285,7 +300,11 @@ export const runTrainingStep = async (
           accumulateGradients(parameters, update.microBatches.length, (index) => {
             const micro = update.microBatches[index]!;
             const current = policy.logprobs(micro.batch);
-            const logpRef = references[first + index];
+            const reference = references[first + index];
+            const logpRef =
+              reference === undefined || served === undefined || reference.shape[1] === current.logp.shape[1]
+                ? reference
+                : servedReference(micro.batch.rollouts, current.logp.shape[1]!);
             const old = olds[first + index]!;
             const logpOld =
               old.shape[1] === current.logp.shape[1]

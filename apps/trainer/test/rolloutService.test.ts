@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Rollout } from "@apo-rl/core";
 import { syntheticCountingTask, toGenerationRequest } from "@apo-rl/datasets";
 import { initBackend } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
@@ -14,7 +15,7 @@ import { evaluate } from "../src/evaluation.js";
 import { loadConfig } from "../src/loadConfig.js";
 import type { TrainStepRecord } from "../src/metrics.js";
 import { loadQwenPolicy } from "../src/qwen/loadQwenPolicy.js";
-import type { RolloutSource } from "../src/rollout/RolloutSource.js";
+import type { RolloutBatch, RolloutSource } from "../src/rollout/RolloutSource.js";
 import { remoteRolloutSource } from "../src/rollout/remoteRolloutSource.js";
 import { rolloutServerClient } from "../src/rollout/rolloutServerClient.js";
 import {
@@ -195,6 +196,102 @@ describe("remote rollouts on loopback apo-serve processes", () => {
         policy.dispose();
         policy.model.dispose();
       }
+    },
+    LIMIT,
+  );
+
+  it(
+    "reference on the servers: each group's reference log-probs equal the trainer's reference pass, also after weight updates",
+    async () => {
+      await initBackend(backend);
+      const policy = await loadQwenPolicy(demoCheckpointDirectory(), { entropy: false, reference: true });
+      const runDir = mkdtempSync(join(tmpdir(), "apo-rollout-reference-"));
+      let source: RolloutSource | undefined;
+      try {
+        const config = demoConfig(runDir, ["train.steps=2", "rollout.spawn=2"]);
+        source = await createRolloutSourceFromConfig(config, policy, {
+          backend,
+          serveCommand,
+          useReference: true,
+        });
+        const requests = syntheticCountingTask({ trainSize: 4, heldOutSize: 0, difficulty: 0.25 }).train.map(
+          toGenerationRequest,
+        );
+        const options = { n: 3, temperature: 1, maxNewTokens: 12, seed: 5 };
+        const trainerReference = (rollouts: ReadonlyArray<Rollout>) =>
+          tf.tidy(() => {
+            const { logp } = policy.logprobs({ requests, rollouts, temperature: 1 }, { reference: true });
+            return (logp.arraySync() as number[][]).map((row, index) =>
+              row.slice(0, rollouts[index]!.tokenIds.length),
+            );
+          });
+        const expectServed = (batch: RolloutBatch) => {
+          expect(batch.record!.referenceModel).toBe("policy-reference");
+          expect(batch.referenceLogprobs).toHaveLength(batch.rollouts.length);
+          const expected = trainerReference(batch.rollouts);
+          batch.referenceLogprobs!.forEach((row, index) => {
+            expect(row).toHaveLength(expected[index]!.length);
+            row.forEach((value, position) => {
+              expect(value).toBeCloseTo(expected[index]![position]!, 4);
+            });
+          });
+        };
+        const before = await source.generate(requests, options, { step: 0 });
+        expect(new Set(before.record!.assignments.map((assignment) => assignment.server)).size).toBe(2);
+        expectServed(before);
+        // An "optimizer update": the servers get the new weights, the reference stays the initial one.
+        for (const parameter of policy.trainableParameters().slice(0, 6))
+          parameter.assign(
+            tf.tidy(() => tf.add(parameter, tf.randomNormal(parameter.shape, 0, 0.3, "float32", 2))),
+          );
+        const after = await source.generate(requests, options, { step: 1 });
+        expect(after.record!.weightVersion).toBe(1);
+        expectServed(after);
+        const current = tf.tidy(
+          () =>
+            policy
+              .logprobs({ requests, rollouts: after.rollouts, temperature: 1 })
+              .logp.arraySync() as number[][],
+        );
+        expect(Math.abs(current[0]![0]! - after.referenceLogprobs![0]![0]!)).toBeGreaterThan(1e-3);
+      } finally {
+        await source?.close();
+        policy.dispose();
+        policy.model.dispose();
+      }
+    },
+    LIMIT,
+  );
+
+  it(
+    "rollout.spawn: 2 through train(): the servers score the reference; the first step's KL is 0 up to rounding",
+    async () => {
+      const runDir = join(mkdtempSync(join(tmpdir(), "apo-rollout-train-reference-")), "run");
+      const config = demoConfig(runDir, ["train.steps=2", "rollout.spawn=2"]);
+      const summary = await train(config, {
+        handleSignals: false,
+        log: () => undefined,
+        progress: () => undefined,
+        hooks: {
+          initBackend: async () => (await initBackend(backend)).chosen,
+          createRolloutSource: (settings, policy, backendName, run) =>
+            createRolloutSourceFromConfig(settings, policy, {
+              backend: backendName,
+              serveCommand,
+              useReference: run.useReference,
+            }),
+        },
+      });
+      expect(summary.steps).toBe(2);
+      const records = trainRecords(runDir);
+      expect(records.map((record) => record.rolloutService?.referenceModel)).toEqual([
+        "policy-reference",
+        "policy-reference",
+      ]);
+      // Step 1 trains the initial weights: policy and reference agree, so the KL estimate is ~0.
+      expect(records[0]!.kl).not.toBeNull();
+      expect(Math.abs(records[0]!.kl!)).toBeLessThan(1e-5);
+      expect(Number.isFinite(records[1]!.kl!)).toBe(true);
     },
     LIMIT,
   );

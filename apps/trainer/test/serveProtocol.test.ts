@@ -525,3 +525,266 @@ describe("apo-serve batching", () => {
     }
   });
 });
+
+// Scoring a text, as written in the OpenAI legacy completions documentation: `echo: true` with
+// `max_tokens: 0` and `logprobs: 0` answers each prompt token's log-prob in
+// `choices[].logprobs.token_logprobs` (`null` for the first); `logprob_start_len` is SGLang's name
+// (native `/generate`) for the first position returned. The reference is addressed as a model id.
+for (const backend of testBackends) {
+  describe(`apo-serve reference scoring (${backend})`, () => {
+    let engine: ServeEngine;
+    let server: RolloutServer;
+    let trainer: QwenVLPolicy;
+    // Two prompts whose token ids are the same (same text, same image size) but whose images differ.
+    const [request, second] = syntheticCountingTask({
+      trainSize: 2,
+      heldOutSize: 0,
+      difficulty: 0.25,
+    }).train.map(toGenerationRequest) as [GenerationRequest, GenerationRequest];
+    const other: GenerationRequest = {
+      ...request,
+      promptId: `${request.promptId}-other`,
+      images: second.images!,
+    };
+    /** The chat messages with vLLM's `uuid` on the image part. */
+    const withUuid = (of: GenerationRequest, uuid: string) =>
+      openAiMessages(of).map((message) => ({
+        ...message,
+        content: message.content.map((part) => (part.type === "image_url" ? { ...part, uuid } : part)),
+      }));
+
+    beforeAll(async () => {
+      await useBackend(backend);
+      engine = await createServeEngine(demoCheckpointDirectory(), {
+        servedModelName: "demo",
+        referenceModelName: "demo-reference",
+      });
+      server = await startRolloutServer(engine);
+      // The trainer's side: full fine-tuning with a frozen reference copy, as the demo trains.
+      trainer = await loadQwenPolicy(demoCheckpointDirectory(), { entropy: false, reference: true });
+    });
+    afterAll(async () => {
+      await server?.close();
+      engine?.dispose();
+      trainer?.dispose();
+      trainer?.model.dispose();
+    });
+
+    const sample = async (seed: number, of = request, uuid = "image-a") => {
+      const { status, json } = await post(server, "/v1/chat/completions", {
+        model: "demo",
+        messages: withUuid(of, uuid),
+        n: 3,
+        temperature: 0.7,
+        seed,
+        max_tokens: 12,
+        logprobs: true,
+        return_token_ids: true,
+      });
+      expect(status).toBe(200);
+      return {
+        promptIds: json["prompt_token_ids"] as number[],
+        responses: json["choices"].map((choice: Json) => choice["token_ids"]) as number[][],
+      };
+    };
+    const score = (
+      model: string,
+      promptIds: ReadonlyArray<number>,
+      responses: ReadonlyArray<number[]>,
+      uuid = "image-a",
+    ) =>
+      post(server, "/v1/completions", {
+        model,
+        multi_modal_uuids: { image: [uuid] },
+        prompt: responses.map((response) => [...promptIds, ...response]),
+        echo: true,
+        logprobs: 0,
+        max_tokens: 0,
+        temperature: 0.7,
+        logprob_start_len: promptIds.length,
+      });
+    /** The trainer's own pass over the same responses (`reference` or the current weights). */
+    const inProcess = (
+      responses: ReadonlyArray<number[]>,
+      reference: boolean,
+      policy = trainer,
+      of = request,
+    ) =>
+      tf.tidy(
+        () =>
+          policy
+            .logprobs(
+              {
+                requests: [of],
+                rollouts: responses.map((tokenIds, groupIndex) => ({
+                  promptId: of.promptId,
+                  groupIndex,
+                  tokenIds,
+                  logprobs: tokenIds.map(() => 0),
+                  text: "",
+                  finishReason: "stop" as const,
+                })),
+                temperature: 0.7,
+              },
+              { reference },
+            )
+            .logp.arraySync() as number[][],
+      );
+    const expectScores = (json: Json, promptIds: ReadonlyArray<number>, expected: number[][]) => {
+      expect(json["object"]).toBe("text_completion");
+      expect(json["choices"]).toHaveLength(expected.length);
+      json["choices"].forEach((choice: Json, row: number) => {
+        expect(choice["index"]).toBe(row);
+        expect(choice["finish_reason"]).toBe("length");
+        const values = choice["logprobs"]["token_logprobs"] as Array<number | null>;
+        expect(choice["logprobs"]["tokens"]).toHaveLength(values.length);
+        expect(values.slice(0, promptIds.length).every((value) => value === null)).toBe(true);
+        const scored = values.slice(promptIds.length) as number[];
+        expect(scored.length).toBeGreaterThan(0);
+        scored.forEach((value, position) => {
+          expect(value).toBeCloseTo(expected[row]![position]!, 4);
+        });
+      });
+      expect(json["usage"]["completion_tokens"]).toBe(0);
+    };
+
+    it("/v1/models lists the reference; its scores equal the trainer's reference pass, before and after a weight update", async () => {
+      const models = (await (await fetch(`${server.url}/v1/models`)).json()) as Json;
+      expect(models["data"].map((model: Json) => [model.id, model.parent])).toEqual([
+        ["demo", null],
+        ["demo-reference", null],
+      ]);
+      const sampled = await sample(21);
+      const promptIds = sampled.promptIds;
+      // Rows with different tokens (a confident policy may sample the same response thrice).
+      const responses = sampled.responses.map((response, row) =>
+        row === 0
+          ? response
+          : [...response.slice(row), ...response.slice(0, row)].slice(0, response.length - 2 * row),
+      );
+      const reference = inProcess(responses, true);
+      const tensorsBefore = tf.memory().numTensors;
+      const before = await score("demo-reference", promptIds, responses);
+      expect(before.status).toBe(200);
+      expect(tf.memory().numTensors).toBe(tensorsBefore);
+      expectScores(before.json, promptIds, reference);
+      // Another prompt with the same token ids but another image: scored with its own image.
+      const sampledOther = await sample(24, other, "image-b");
+      expect(sampledOther.promptIds).toEqual(promptIds);
+      const otherReference = inProcess(responses, true, trainer, other);
+      const largestGap = Math.max(
+        ...otherReference.flatMap((row, index) =>
+          row.map((value, position) => Math.abs(value - reference[index]![position]!)),
+        ),
+      );
+      expect(largestGap).toBeGreaterThan(1e-3);
+      expectScores(
+        (await score("demo-reference", promptIds, responses, "image-b")).json,
+        promptIds,
+        otherReference,
+      );
+      expectScores(
+        (await score("demo-reference", promptIds, responses, "image-a")).json,
+        promptIds,
+        reference,
+      );
+      // Sent together, the two are scored in one batch: each still with its own image.
+      const [batchedA, batchedB] = await Promise.all([
+        score("demo-reference", promptIds, responses, "image-a"),
+        score("demo-reference", promptIds, responses, "image-b"),
+      ]);
+      expectScores(batchedA.json, promptIds, reference);
+      expectScores(batchedB.json, promptIds, otherReference);
+
+      // Replace the served weights (SGLang's update_weights_from_disk); the reference must not move.
+      const changed = await loadQwenPolicy(demoCheckpointDirectory(), { entropy: false });
+      try {
+        for (const parameter of changed.trainableParameters().slice(0, 6))
+          parameter.assign(
+            tf.tidy(() => tf.add(parameter, tf.randomNormal(parameter.shape, 0, 0.3, "float32", 3))),
+          );
+        const directory = mkdtempSync(join(tmpdir(), "apo-serve-reference-"));
+        await changed.save(directory);
+        expect((await post(server, "/update_weights_from_disk", { model_path: directory })).status).toBe(200);
+        const current = inProcess(responses, false, changed);
+        expect(current[0]![0]).not.toBeCloseTo(reference[0]![0]!, 3);
+        // The chat prompt must be recent: sample again with the new weights (same prompt).
+        await sample(22);
+        expectScores((await score("demo-reference", promptIds, responses)).json, promptIds, reference);
+        expectScores((await score("demo", promptIds, responses)).json, promptIds, current);
+      } finally {
+        await post(server, "/update_weights_from_disk", { model_path: demoCheckpointDirectory() });
+        changed.dispose();
+        changed.model.dispose();
+      }
+    });
+
+    it("scores a text-only token prompt from its second token; refuses what it cannot score with a 400", async () => {
+      const { promptIds, responses } = await sample(23);
+      const imageToken = trainer.model.config.tokens.imageTokenId;
+      const text = await post(server, "/v1/completions", {
+        model: "demo-reference",
+        prompt: promptIds.filter((id) => id !== imageToken).slice(0, 6),
+        echo: true,
+        logprobs: 0,
+        max_tokens: 0,
+      });
+      expect(text.json).toMatchObject({ object: "text_completion" });
+      expect(text.status).toBe(200);
+      const values = text.json["choices"][0]["logprobs"]["token_logprobs"] as Array<number | null>;
+      expect(values[0]).toBeNull();
+      expect(values).toHaveLength(6);
+      expect(values.slice(1).every((value) => typeof value === "number" && value <= 0)).toBe(true);
+
+      const sequence = [...promptIds, ...responses[0]!];
+      const base = {
+        model: "demo-reference",
+        echo: true,
+        logprobs: 0,
+        max_tokens: 0,
+        multi_modal_uuids: { image: ["image-a"] },
+      };
+      // Image tokens with no image named, or one this server never saw in a chat request.
+      const { multi_modal_uuids: _, ...unnamed } = base;
+      const missing = await post(server, "/v1/completions", {
+        ...unnamed,
+        prompt: sequence,
+        logprob_start_len: promptIds.length,
+      });
+      expect(missing.status).toBe(400);
+      expectOpenAiError(missing.json, 400, "prompt[0]");
+      const unknown = await post(server, "/v1/completions", {
+        ...base,
+        multi_modal_uuids: { image: ["never-sent"] },
+        prompt: sequence,
+        logprob_start_len: promptIds.length,
+      });
+      expect(unknown.status).toBe(400);
+      expectOpenAiError(unknown.json, 400, "multi_modal_uuids");
+      // A prompt that does not start with the named chat prompt.
+      const other = await post(server, "/v1/completions", {
+        ...base,
+        prompt: [[...sequence.slice(0, 3), imageToken, ...sequence.slice(3)]],
+        logprob_start_len: promptIds.length + 1,
+      });
+      expect(other.status).toBe(400);
+      expectOpenAiError(other.json, 400, "prompt[0]");
+      const inside = await post(server, "/v1/completions", {
+        ...base,
+        prompt: sequence,
+        logprob_start_len: 2,
+      });
+      expect(inside.status).toBe(400);
+      expectOpenAiError(inside.json, 400, "logprob_start_len");
+      const generating = await post(server, "/v1/completions", { ...base, prompt: sequence, max_tokens: 4 });
+      expect(generating.status).toBe(400);
+      expectOpenAiError(generating.json, 400, "max_tokens");
+      const unknownModel = await post(server, "/v1/completions", {
+        ...base,
+        model: "nope",
+        prompt: sequence,
+      });
+      expect(unknownModel.status).toBe(404);
+    });
+  });
+}

@@ -37,6 +37,8 @@ export interface RolloutServiceRecord {
   readonly liveServers: number;
   /** Seconds spent writing and loading the new weights before the rollouts. */
   readonly syncSeconds: number;
+  /** The servers scored the reference log-probs (`rollout.referenceModel`); absent: the trainer did. */
+  readonly referenceModel?: string;
 }
 
 /**
@@ -47,6 +49,12 @@ export interface RolloutServiceRecord {
  */
 export interface RolloutBatch {
   readonly rollouts: ReadonlyArray<Rollout>;
+  /**
+   * Per rollout (same order), the reference policy's log-probs of its tokens, when the source
+   * computed them (rollout servers serving the initial weights); the step then runs no reference
+   * pass of its own.
+   */
+  readonly referenceLogprobs?: ReadonlyArray<ReadonlyArray<number>>;
   /** The remote backend's record; absent for in-process generation. */
   readonly record?: RolloutServiceRecord;
 }

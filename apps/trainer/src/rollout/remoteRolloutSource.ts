@@ -31,6 +31,12 @@ export interface RemoteRolloutSourceOptions {
   readonly baseModel: string;
   /** Where each weight version is written for the servers to read (`<directory>/v<N>`). */
   readonly syncDirectory: string;
+  /**
+   * The model id on the servers that holds the initial weights (the KL reference): each group's
+   * reference log-probs are then scored by the server that sampled it, right after sampling, and
+   * the trainer runs no reference pass. Absent: the trainer computes them.
+   */
+  readonly referenceModel?: string;
   /** Requests one server runs or holds queued at once (default 2). */
   readonly maxInFlightPerServer?: number;
   /** Informational lines (failovers). */
@@ -83,6 +89,7 @@ interface ServerState {
 export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): RolloutSource => {
   const log = options.log ?? (() => undefined);
   const limit = options.maxInFlightPerServer ?? 2;
+  const serverReference = options.referenceModel;
   const servers: ServerState[] = options.clients.map((client) => ({
     client,
     inFlight: 0,
@@ -111,15 +118,19 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
 
   const versionDirectory = (version: number) => join(options.syncDirectory, `v${version}`);
 
-  /** Write weight version `version` once and load it on every live server that lacks it. */
-  const sync = async (version: number) => {
-    if (liveServers().every((server) => server.syncedVersion === version)) return;
-    if (writtenVersion !== version) {
-      await mkdir(options.syncDirectory, { recursive: true });
-      await options.policy.save(versionDirectory(version));
-      if (writtenVersion >= 0) await rm(versionDirectory(writtenVersion), { recursive: true, force: true });
-      writtenVersion = version;
-    }
+  const synced = (version: number) => liveServers().every((server) => server.syncedVersion === version);
+
+  /** Write weight version `version` once (the policy's weights now). */
+  const write = async (version: number) => {
+    if (writtenVersion === version) return;
+    await mkdir(options.syncDirectory, { recursive: true });
+    await options.policy.save(versionDirectory(version));
+    if (writtenVersion >= 0) await rm(versionDirectory(writtenVersion), { recursive: true, force: true });
+    writtenVersion = version;
+  };
+
+  /** Load the written weight version `version` on every live server that lacks it. */
+  const load = async (version: number) => {
     await Promise.all(
       liveServers().map(async (server) => {
         if (server.syncedVersion === version) return;
@@ -143,6 +154,13 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
     if (liveServers().length === 0) throw noneLeft(`after loading weight version ${version}`);
   };
 
+  /** Write weight version `version` once and load it on every live server that lacks it. */
+  const sync = async (version: number) => {
+    if (synced(version)) return;
+    await write(version);
+    await load(version);
+  };
+
   const modelOf = (server: ServerState) =>
     options.weightSync === "disk" ? options.baseModel : (server.adapterName ?? options.baseModel);
 
@@ -152,10 +170,16 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
     generation: GenerationOptions,
     step: number,
     perServer: number = limit,
+    withReference = false,
   ) => {
     const failuresBefore = failures.length;
     const results: Array<
-      { choices: ReadonlyArray<RemoteChoice>; assignment: RolloutAssignment } | undefined
+      | {
+          choices: ReadonlyArray<RemoteChoice>;
+          reference: ReadonlyArray<ReadonlyArray<number>> | undefined;
+          assignment: RolloutAssignment;
+        }
+      | undefined
     > = requests.map(() => undefined);
     const attempts = requests.map(() => 0);
     const pending = requests.map((_, index) => index);
@@ -187,10 +211,23 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
           running += 1;
           const options: GenerationOptions = { ...generation, seed: requestSeed(generation.seed, index) };
           const weightVersion = server.syncedVersion;
+          const referenceModel = withReference ? serverReference : undefined;
           server.client
             .generate(modelOf(server), request, options)
+            .then(async (generated) => {
+              const choices = generated.choices;
+              if (referenceModel === undefined) return { choices, reference: undefined };
+              // The server that sampled the group scores it: it still holds the prompt's images.
+              const reference = await server.client.scoreResponses(
+                referenceModel,
+                generated,
+                choices.map((choice) => choice.tokenIds),
+                generation.temperature,
+              );
+              return { choices, reference };
+            })
             .then(
-              (choices) => {
+              ({ choices, reference }) => {
                 if (results[index] !== undefined)
                   throw new RolloutServiceError({
                     server: server.client.url,
@@ -198,6 +235,7 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
                   });
                 results[index] = {
                   choices,
+                  reference,
                   assignment: {
                     promptId: request.promptId,
                     server: server.client.url,
@@ -225,6 +263,7 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
     });
 
     const rollouts: Rollout[] = [];
+    const references: Array<ReadonlyArray<number>> = [];
     results.forEach((result, index) => {
       if (result === undefined)
         throw new RolloutServiceError({ server: null, reason: `request ${index} got no rollouts` });
@@ -237,10 +276,17 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
           text: choice.text,
           finishReason: choice.finishReason,
         });
+        if (result.reference !== undefined) references.push(result.reference[groupIndex]!);
       });
     });
     const assignments = results.map((result) => result!.assignment);
-    return { rollouts, assignments, retries, failures: failures.slice(failuresBefore) };
+    return {
+      rollouts,
+      referenceLogprobs: withReference && serverReference !== undefined ? references : undefined,
+      assignments,
+      retries,
+      failures: failures.slice(failuresBefore),
+    };
   };
 
   type Sampled = Awaited<ReturnType<typeof sample>>;
@@ -265,9 +311,9 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
       const prefetched = scheduled.get(step);
       scheduled.delete(step);
       let syncSeconds = 0;
-      const timedSync = async (version: number) => {
+      const timed = async (work: Promise<void>) => {
         const started = performance.now();
-        await sync(version);
+        await work;
         syncSeconds += (performance.now() - started) / 1000;
       };
       let sampled: Sampled;
@@ -279,15 +325,18 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
         sampled = await prefetched.running;
       else {
         await prefetched?.running?.catch(() => undefined);
-        await timedSync(step);
-        sampled = await sample(requests, generation, step);
+        await timed(sync(step));
+        sampled = await sample(requests, generation, step, limit, true);
       }
       // Off-policy by one step: the next step's rollouts are sampled with this step's weights while it trains.
       const next = scheduled.get(step + 1);
       if (next !== undefined) {
-        await timedSync(step);
-        next.running = sample(next.requests, next.generation, step + 1);
+        await timed(sync(step));
+        next.running = sample(next.requests, next.generation, step + 1, limit, true);
         next.running.catch(() => undefined);
+        // The step that trains next computes synchronously and holds this thread's event loop:
+        // let the next step's requests leave first, so that the servers sample while it trains.
+        await new Promise((resolve) => setTimeout(resolve, 1));
       }
       const weightVersion = Math.min(
         step,
@@ -301,8 +350,13 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
         failures: sampled.failures,
         liveServers: liveServers().length,
         syncSeconds,
+        ...(sampled.referenceLogprobs === undefined ? {} : { referenceModel: serverReference! }),
       };
-      return { rollouts: sampled.rollouts, record };
+      return {
+        rollouts: sampled.rollouts,
+        ...(sampled.referenceLogprobs === undefined ? {} : { referenceLogprobs: sampled.referenceLogprobs }),
+        record,
+      };
     },
     evaluate: async (requests, generation, context) => {
       // Rollouts sampled ahead (`rollout.async`) finish with the weights they started with first.

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { FinishReason, GenerationOptions, GenerationRequest } from "@apo-rl/core";
 import { RolloutServiceError } from "./errors.js";
 import { imageDataUri } from "./imageDataUri.js";
@@ -13,6 +14,20 @@ export interface RemoteChoice {
   readonly logprobs: ReadonlyArray<number>;
   readonly text: string;
   readonly finishReason: FinishReason;
+}
+
+/**
+ * One request's sampled responses and the prompt's token ids as the server rendered it (vLLM's
+ * `prompt_token_ids`, when the server returns it).
+ *
+ * @since 0.2.0
+ * @category rollout
+ */
+export interface RemoteGeneration {
+  readonly choices: ReadonlyArray<RemoteChoice>;
+  readonly promptTokenIds: ReadonlyArray<number> | undefined;
+  /** The `uuid` sent with each image part, in order. */
+  readonly imageUuids: ReadonlyArray<string>;
 }
 
 /**
@@ -40,11 +55,19 @@ export interface RolloutServerClientOptions {
 export interface RolloutServerClient {
   readonly url: string;
   /** `/v1/chat/completions` for one request: `options.n` responses sampled with `options.seed`. */
-  generate(
+  generate(model: string, request: GenerationRequest, options: GenerationOptions): Promise<RemoteGeneration>;
+  /**
+   * The log-probs of each response's tokens after the prompt under `model` at `temperature`:
+   * `/v1/completions` with the token ids `prompt ++ response` per response, `echo: true`,
+   * `logprobs: 0`, `max_tokens: 0`, `logprob_start_len` = the prompt's length and the prompt's
+   * images named by their uuids (`multi_modal_uuids`): the server reuses them, nothing is re-sent.
+   */
+  scoreResponses(
     model: string,
-    request: GenerationRequest,
-    options: GenerationOptions,
-  ): Promise<ReadonlyArray<RemoteChoice>>;
+    prompt: Pick<RemoteGeneration, "promptTokenIds" | "imageUuids">,
+    responses: ReadonlyArray<ReadonlyArray<number>>,
+    temperature: number,
+  ): Promise<ReadonlyArray<ReadonlyArray<number>>>;
   /** vLLM's `/v1/load_lora_adapter`. */
   loadLoraAdapter(name: string, path: string): Promise<void>;
   /** vLLM's `/v1/unload_lora_adapter`. */
@@ -56,6 +79,13 @@ export interface RolloutServerClient {
   /** The ids of `GET /v1/models`, the base model first. */
   modelIds(): Promise<ReadonlyArray<string>>;
 }
+
+/**
+ * The `uuid` of an image part (vLLM's multimodal UUIDs): a digest of its data URI, so that a scoring
+ * request can name the images of the chat prompt it extends.
+ */
+const imageUuid = (dataUri: string) =>
+  createHash("sha256").update(dataUri, "utf8").digest("hex").slice(0, 32);
 
 /** The OpenAI content parts of a core message; image parts take the request's images in order. */
 const chatMessages = async (request: GenerationRequest) => {
@@ -69,7 +99,8 @@ const chatMessages = async (request: GenerationRequest) => {
         else {
           const image = request.images?.[imageIndex] ?? part.image;
           imageIndex += 1;
-          content.push({ type: "image_url", image_url: { url: await imageDataUri(image) } });
+          const url = await imageDataUri(image);
+          content.push({ type: "image_url", image_url: { url }, uuid: imageUuid(url) });
         }
       }
       return { role: message.role, content };
@@ -232,17 +263,74 @@ export const rolloutServerClient = (
   return {
     url: base,
     generate: async (model, request, generation) => {
-      const json = await post("/v1/chat/completions", await chatCompletionBody(model, request, generation));
+      const body = await chatCompletionBody(model, request, generation);
+      const json = await post("/v1/chat/completions", body);
       const choices = isRecord(json) ? json["choices"] : undefined;
       if (!Array.isArray(choices) || choices.length !== generation.n)
         throw new RolloutServiceError({
           server: base,
           reason: `asked for ${generation.n} choices, got ${Array.isArray(choices) ? choices.length : "none"}`,
         });
-      return choices
-        .map((choice) => parseChoice(choice, base))
-        .sort((left, right) => left.index - right.index)
-        .map(({ index: _index, ...choice }) => choice);
+      const promptTokenIds = isRecord(json) ? json["prompt_token_ids"] : undefined;
+      return {
+        choices: choices
+          .map((choice) => parseChoice(choice, base))
+          .sort((left, right) => left.index - right.index)
+          .map(({ index: _index, ...choice }) => choice),
+        promptTokenIds:
+          Array.isArray(promptTokenIds) && promptTokenIds.every((id) => Number.isInteger(id))
+            ? (promptTokenIds as number[])
+            : undefined,
+        imageUuids: body.messages.flatMap((message) =>
+          typeof message.content === "string"
+            ? []
+            : message.content.flatMap((part) => ("uuid" in part ? [part.uuid] : [])),
+        ),
+      };
+    },
+    scoreResponses: async (model, prompt, responses, temperature) => {
+      const promptTokenIds = prompt.promptTokenIds;
+      if (promptTokenIds === undefined)
+        throw new RolloutServiceError({
+          server: base,
+          reason: "the chat completion had no prompt_token_ids (return_token_ids): cannot score after it",
+        });
+      const start = promptTokenIds.length;
+      const json = await post("/v1/completions", {
+        model,
+        prompt: responses.map((response) => [...promptTokenIds, ...response]),
+        echo: true,
+        logprobs: 0,
+        max_tokens: 0,
+        temperature,
+        logprob_start_len: start,
+        ...(prompt.imageUuids.length > 0 ? { multi_modal_uuids: { image: prompt.imageUuids } } : {}),
+      });
+      const choices = isRecord(json) ? json["choices"] : undefined;
+      const fail = (reason: string): never => {
+        throw new RolloutServiceError({ server: base, reason: `malformed scoring answer: ${reason}` });
+      };
+      if (!Array.isArray(choices) || choices.length !== responses.length)
+        return fail(
+          `asked to score ${responses.length} prompts, got ${Array.isArray(choices) ? choices.length : "none"}`,
+        );
+      const ordered = [...choices].sort(
+        (left, right) =>
+          (isRecord(left) && typeof left["index"] === "number" ? left["index"] : 0) -
+          (isRecord(right) && typeof right["index"] === "number" ? right["index"] : 0),
+      );
+      return ordered.map((choice, row) => {
+        const logprobs =
+          isRecord(choice) && isRecord(choice["logprobs"]) ? choice["logprobs"]["token_logprobs"] : undefined;
+        const length = start + responses[row]!.length;
+        if (!Array.isArray(logprobs) || logprobs.length !== length)
+          return fail(`choice ${row} has no token_logprobs of ${length} tokens`);
+        return logprobs.slice(start).map((value) => {
+          if (typeof value !== "number" || Number.isNaN(value) || value > 1e-3)
+            return fail(`choice ${row} holds a log-prob that is not a number ≤ 0`);
+          return Math.max(Math.min(value, 0), -1e9);
+        });
+      });
     },
     loadLoraAdapter: async (name, path) => {
       await post("/v1/load_lora_adapter", { lora_name: name, lora_path: path });

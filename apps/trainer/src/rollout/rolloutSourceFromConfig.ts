@@ -11,6 +11,11 @@ import { type SpawnedRolloutServers, spawnRolloutServers } from "./spawnRolloutS
 
 /** The name spawned `apo-serve` processes serve the policy under. */
 const SPAWNED_MODEL_NAME = "policy";
+/** The name spawned `apo-serve` processes serve the initial weights under (full-weight sync). */
+const SPAWNED_REFERENCE_NAME = "policy-reference";
+
+const weightSyncOf = (config: TrainerConfig) =>
+  config.rollout.weightSync ?? (config.model.lora === undefined ? "disk" : "lora");
 
 /**
  * Where the weights for spawned servers go: they run on this machine, so a memory-backed directory
@@ -41,6 +46,11 @@ export interface RolloutSourceSetup {
   readonly serveCommand?: ReadonlyArray<string>;
   readonly log?: (line: string) => void;
   /**
+   * Whether the run uses a reference policy (a KL term): the servers then score the reference
+   * log-probs when they serve the initial weights (`rollout.referenceModel`, or spawned servers).
+   */
+  readonly useReference?: boolean;
+  /**
    * Servers of `rollout.spawn` already starting (see {@link spawnConfiguredRolloutServers}), so that
    * their start overlaps the trainer's own; used when they run on `backend`, else stopped.
    */
@@ -65,6 +75,8 @@ export const spawnConfiguredRolloutServers = (
     count: spawn,
     model: checkpointDirectoryOf(config),
     servedModelName: SPAWNED_MODEL_NAME,
+    // Full-weight sync replaces the served weights: keep the initial ones as the reference.
+    ...(weightSyncOf(config) === "disk" ? { referenceModelName: SPAWNED_REFERENCE_NAME } : {}),
     backend: setup.backend,
     ...(setup.serveCommand === undefined ? {} : { command: setup.serveCommand }),
     ...(setup.log === undefined ? {} : { log: setup.log }),
@@ -114,7 +126,16 @@ export const createRolloutSourceFromConfig = async (
           reason: "/v1/models lists no model; set rollout.model",
         });
     }
-    const weightSync = rollout.weightSync ?? (config.model.lora === undefined ? "disk" : "lora");
+    const weightSync = weightSyncOf(config);
+    const referenceModel =
+      setup.useReference !== true
+        ? undefined
+        : (rollout.referenceModel ??
+          (spawned === undefined
+            ? undefined
+            : weightSync === "disk"
+              ? SPAWNED_REFERENCE_NAME
+              : SPAWNED_MODEL_NAME));
     return remoteRolloutSource({
       clients,
       policy,
@@ -125,6 +146,7 @@ export const createRolloutSourceFromConfig = async (
           ? join(config.output.runDir, "rollout-weights")
           : spawnedSyncDirectory(config.output.runDir),
       maxInFlightPerServer: rollout.maxInFlightPerServer ?? 2,
+      ...(referenceModel === undefined ? {} : { referenceModel }),
       ...(setup.log === undefined ? {} : { log: setup.log }),
       ...(spawned === undefined ? {} : { onClose: spawned.stop }),
     });

@@ -2,15 +2,25 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { FinishReason } from "@apo-rl/core";
 import {
+  frozenCopyQwen25VL,
   type GenerationPrompt,
   generateTokens,
   type LoraAdapter,
   loadLoraAdapter,
+  type Qwen25VLModel,
   type QwenVLPolicy,
+  scoreResponses,
 } from "@apo-rl/qwen-vl";
+import * as tf from "@tensorflow/tfjs-core";
+import { ConfigError } from "../errors.js";
 import { loadQwenPolicy } from "../qwen/loadQwenPolicy.js";
 import { invalidRequest, notFound } from "./errors.js";
-import type { ChatCompletionRequest, CompletionRequest, SamplingRequest } from "./openAiRequests.js";
+import type {
+  ChatCompletionRequest,
+  CompletionRequest,
+  SamplingRequest,
+  ScoringRequest,
+} from "./openAiRequests.js";
 
 /**
  * One generated response of a request.
@@ -71,6 +81,35 @@ export const generationBatchKey = (request: SamplingRequest): string =>
   ]);
 
 /**
+ * A scoring request (`/v1/completions` with `echo`, `max_tokens: 0`) tokenised by the engine: per
+ * prompt, the context (with the images of the chat prompt it extends) and the tokens to score.
+ *
+ * @since 0.2.0
+ * @category serve
+ */
+export interface EncodedScoring {
+  readonly request: ScoringRequest;
+  readonly rows: ReadonlyArray<{
+    readonly context: GenerationPrompt;
+    readonly scored: ReadonlyArray<number>;
+  }>;
+}
+
+/**
+ * What a scoring request returns per prompt: its token ids and each token's log-probability given
+ * the tokens before it (`null` before `logprob_start_len`, and for the first token).
+ *
+ * @since 0.2.0
+ * @category serve
+ */
+export interface ScoredPrompt {
+  readonly tokenIds: ReadonlyArray<number>;
+  readonly logprobs: ReadonlyArray<number | null>;
+  readonly tokens: ReadonlyArray<string>;
+  readonly text: string;
+}
+
+/**
  * An entry of `/v1/models`: the base model, or a LoRA adapter (`parent` = the base).
  *
  * @since 0.1.0
@@ -108,6 +147,13 @@ export interface ServeEngine {
    * tokens it gets alone (up to float rounding of the padded batch). Results in request order.
    */
   generate(requests: ReadonlyArray<EncodedRequest>): Promise<ReadonlyArray<GenerationResult>>;
+  /**
+   * Tokenise a scoring request: each token-id prompt that holds image tokens must extend the prompt
+   * of a recent chat request (whose images it then reuses); a bad one throws a 400.
+   */
+  encodeScoring(request: ScoringRequest): EncodedScoring;
+  /** The log-probs of an encoded scoring request's tokens under its model, at its temperature. */
+  score(encoded: EncodedScoring): ReadonlyArray<ScoredPrompt>;
   loadLoraAdapter(name: string, path: string): Promise<void>;
   unloadLoraAdapter(name: string): void;
   /** The loaded adapters, by name, with their paths. */
@@ -132,7 +178,15 @@ export interface ServeEngineOptions {
   readonly servedModelName?: string;
   /** Most LoRA adapters loaded at once (default 8); loading one more answers 400. */
   readonly maxLoras?: number;
+  /**
+   * Keep a frozen copy of the weights loaded at start and serve it under this name: the reference
+   * policy of a KL term, which `update_weights_from_disk` leaves as it was.
+   */
+  readonly referenceModelName?: string;
 }
+
+/** Chat prompts with named images, remembered for scoring requests that extend them (by image uuids). */
+const RECENT_PROMPTS = 128;
 
 /**
  * Load the Qwen2.5-VL checkpoint in `directory` (the tfjs backend must be initialised) and serve it.
@@ -152,11 +206,34 @@ export const createServeEngine = async (
   const vocabularySize = model.config.text.vocabSize;
   const padTokenId = processor.tokenizer.padTokenId < vocabularySize ? processor.tokenizer.padTokenId : 0;
   const adapters = new Map<string, { readonly adapter: LoraAdapter; readonly path: string }>();
+  const referenceName = options.referenceModelName;
+  if (referenceName !== undefined && referenceName === servedModelName)
+    throw new ConfigError({
+      source: "apo-serve",
+      reason: `the reference model name must differ from the served model name (${servedModelName})`,
+    });
+  const reference: Qwen25VLModel | undefined =
+    referenceName === undefined ? undefined : frozenCopyQwen25VL(model);
+  /** A number per distinct pixel array (the images of one kept chat prompt). */
+  const imageIds = new WeakMap<Float32Array, number>();
+  const imageIdentity = (pixels: Float32Array): number => {
+    let id = imageIds.get(pixels);
+    if (id === undefined) {
+      id = nextImageId++;
+      imageIds.set(pixels, id);
+    }
+    return id;
+  };
+  let nextImageId = 0;
+  /** Recent chat prompts by their images' uuids, oldest first. */
+  const recentPrompts = new Map<string, GenerationPrompt>();
+  const imageTokenId = model.config.tokens.imageTokenId;
   let modelPath = directory;
   let weightVersion = "0";
 
   const adapterFor = (name: string | undefined): LoraAdapter | null => {
-    if (name === undefined || name === servedModelName) return null;
+    if (name === undefined || name === servedModelName || (name === referenceName && name !== undefined))
+      return null;
     const entry = adapters.get(name);
     if (entry === undefined) throw notFound("model", `The model \`${name}\` does not exist.`);
     return entry.adapter;
@@ -239,6 +316,9 @@ export const createServeEngine = async (
     },
     models: () => [
       { id: servedModelName, root: modelPath, parent: null, maxModelLength: limit },
+      ...(referenceName === undefined
+        ? []
+        : [{ id: referenceName, root: directory, parent: null, maxModelLength: limit }]),
       ...[...adapters].map(([id, entry]) => ({
         id,
         root: entry.path,
@@ -258,7 +338,109 @@ export const createServeEngine = async (
           ? {}
           : { pixelValues: encoded.pixelValues, imageGridThw: encoded.imageGridThw }),
       };
-      return { prompt: checkLength(prompt), request };
+      checkLength(prompt);
+      // Images named by uuid: kept (processed) for scoring requests that extend this prompt.
+      if (
+        prompt.pixelValues !== undefined &&
+        request.imageUuids.length > 0 &&
+        request.imageUuids.every((uuid) => uuid !== undefined)
+      ) {
+        const key = request.imageUuids.join("\n");
+        recentPrompts.delete(key);
+        recentPrompts.set(key, prompt);
+        if (recentPrompts.size > RECENT_PROMPTS) recentPrompts.delete(recentPrompts.keys().next().value!);
+      }
+      return { prompt, request };
+    },
+    encodeScoring: (request) => {
+      adapterFor(request.model);
+      const rows = request.prompts.map((ids, index) => {
+        const param = `prompt[${index}]`;
+        const bad = ids.findIndex((id) => id >= vocabularySize);
+        if (bad >= 0)
+          throw invalidRequest(
+            param,
+            `Token id ${ids[bad]} is outside the vocabulary (0…${vocabularySize - 1}).`,
+          );
+        if (ids.length > limit)
+          throw invalidRequest(
+            param,
+            `This model's maximum context length is ${limit} tokens; the prompt has ${ids.length}.`,
+          );
+        const start = Math.min(Math.max(request.logprobStartLength, 1), ids.length);
+        let images: GenerationPrompt | undefined;
+        if (ids.includes(imageTokenId)) {
+          images =
+            request.imageUuids === undefined ? undefined : recentPrompts.get(request.imageUuids.join("\n"));
+          if (images === undefined)
+            throw invalidRequest(
+              request.imageUuids === undefined ? param : "multi_modal_uuids",
+              "The prompt holds image tokens: name its images in 'multi_modal_uuids' by the 'uuid' they had in a recent chat request to this server (apo-serve reuses them; it takes no images here).",
+            );
+          const cached = Array.from(images.inputIds);
+          if (cached.length > ids.length || cached.some((id, position) => ids[position] !== id))
+            throw invalidRequest(
+              param,
+              "The prompt does not extend the chat prompt whose images 'multi_modal_uuids' names.",
+            );
+          if (start < cached.length || ids.lastIndexOf(imageTokenId) >= cached.length)
+            throw invalidRequest(
+              "logprob_start_len",
+              `Log-probs inside a multimodal prompt are not returned: 'logprob_start_len' must be at least ${cached.length}, the length of the chat prompt it extends.`,
+            );
+        }
+        const context: GenerationPrompt = {
+          inputIds: ids.slice(0, start),
+          sample: "request",
+          ...(images === undefined
+            ? {}
+            : { pixelValues: images.pixelValues!, imageGridThw: images.imageGridThw! }),
+        };
+        return { context, scored: ids.slice(start) };
+      });
+      return { request, rows };
+    },
+    score: ({ request, rows }) => {
+      if (rows.length === 0) return [];
+      const scorer = request.model !== undefined && request.model === referenceName ? reference! : model;
+      const adapter = adapterFor(request.model);
+      const values = tf.tidy(() => {
+        // Rows of one context share its prefill (the n responses of one prompt): the same tokens
+        // and the same images (prompts of different images may have the same tokens).
+        const shared = new Map<string, GenerationPrompt>();
+        const contexts = rows.map((row) => {
+          const images = row.context.pixelValues === undefined ? -1 : imageIdentity(row.context.pixelValues);
+          const key = `${images}|${Array.from(row.context.inputIds).join(",")}`;
+          const known = shared.get(key);
+          if (known !== undefined) return known;
+          shared.set(key, row.context);
+          return row.context;
+        });
+        const { logp } = scoreResponses(
+          scorer,
+          contexts,
+          rows.map((row) => row.scored),
+          {
+            temperature: request.temperature > 0 ? request.temperature : 1,
+            padTokenId,
+            adapter,
+            entropy: false,
+          },
+        );
+        return logp.arraySync() as number[][];
+      });
+      return rows.map((row, index) => {
+        const tokenIds = [...Array.from(row.context.inputIds), ...row.scored];
+        const start = row.context.inputIds.length;
+        return {
+          tokenIds,
+          logprobs: tokenIds.map((_, position) =>
+            position < Math.max(start, 1) ? null : values[index]![position - start]!,
+          ),
+          tokens: tokenIds.map((id) => processor.decode([id], { skipSpecialTokens: false })),
+          text: processor.decode(tokenIds, { skipSpecialTokens: false }),
+        };
+      });
     },
     encodeCompletion: (request) => {
       adapterFor(request.model);
@@ -333,6 +515,8 @@ export const createServeEngine = async (
     dispose: () => {
       for (const entry of adapters.values()) entry.adapter.dispose();
       adapters.clear();
+      recentPrompts.clear();
+      reference?.dispose();
       policy.dispose();
       model.dispose();
     },

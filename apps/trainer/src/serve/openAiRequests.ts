@@ -39,6 +39,11 @@ export interface SamplingRequest {
 export interface ChatCompletionRequest extends SamplingRequest {
   readonly messages: ReadonlyArray<ChatMessage>;
   readonly images: ReadonlyArray<Uint8Array>;
+  /**
+   * vLLM's `uuid` of each image part (absent: none given): a scoring request names the images of
+   * the chat prompt it extends by these.
+   */
+  readonly imageUuids: ReadonlyArray<string | undefined>;
 }
 
 /**
@@ -172,10 +177,13 @@ const imageBytes = (url: unknown, param: string): Uint8Array => {
 const ROLES = ["system", "user", "assistant"] as const;
 
 /** OpenAI chat messages as core chat messages, the images collected in order. */
-const chatMessages = (value: unknown): { messages: ChatMessage[]; images: Uint8Array[] } => {
+const chatMessages = (
+  value: unknown,
+): { messages: ChatMessage[]; images: Uint8Array[]; imageUuids: Array<string | undefined> } => {
   if (!Array.isArray(value) || value.length === 0)
     throw invalidRequest("messages", "'messages' must be a non-empty list of chat messages.");
   const images: Uint8Array[] = [];
+  const imageUuids: Array<string | undefined> = [];
   const messages = value.map((message, index): ChatMessage => {
     const param = `messages[${index}]`;
     if (!isRecord(message)) throw invalidRequest(param, "Each message must be an object.");
@@ -201,6 +209,10 @@ const chatMessages = (value: unknown): { messages: ChatMessage[]; images: Uint8A
         const image = part["image_url"];
         const url = isRecord(image) ? image["url"] : image;
         images.push(imageBytes(url, `${partParam}.image_url.url`));
+        const uuid = part["uuid"];
+        if (uuid !== undefined && uuid !== null && (typeof uuid !== "string" || uuid.length === 0))
+          throw invalidRequest(`${partParam}.uuid`, "'uuid' must be a non-empty string.");
+        imageUuids.push(typeof uuid === "string" ? uuid : undefined);
         return { type: "image" as const, image: `image_url:${images.length - 1}` };
       }
       throw invalidRequest(
@@ -210,7 +222,7 @@ const chatMessages = (value: unknown): { messages: ChatMessage[]; images: Uint8A
     });
     return { role: role as ChatMessage["role"], content: parts };
   });
-  return { messages, images };
+  return { messages, images, imageUuids };
 };
 
 /**
@@ -236,8 +248,14 @@ export const decodeChatCompletionRequest = (input: unknown): ChatCompletionReque
       "top_logprobs",
       "apo-serve returns the sampled tokens' log-probs only: 'top_logprobs' must be 0.",
     );
-  const { messages, images } = chatMessages(body["messages"]);
-  return { ...sampling, logprobs: optionalBoolean(body, "logprobs") ?? false, messages, images };
+  const { messages, images, imageUuids } = chatMessages(body["messages"]);
+  return {
+    ...sampling,
+    logprobs: optionalBoolean(body, "logprobs") ?? false,
+    messages,
+    images,
+    imageUuids,
+  };
 };
 
 /**
@@ -251,8 +269,11 @@ export const decodeChatCompletionRequest = (input: unknown): ChatCompletionReque
 export const decodeCompletionRequest = (input: unknown): CompletionRequest => {
   const body = requestObject(input);
   const sampling = samplingRequest(body, ["max_tokens"]);
-  if (body["echo"] === true)
-    throw invalidRequest("echo", "apo-serve does not echo prompts: 'echo' must be false.");
+  if (body["echo"] !== undefined && body["echo"] !== null && body["echo"] !== false)
+    throw invalidRequest(
+      "echo",
+      "'echo' must be a boolean (true scores the prompt: see decodeScoringRequest).",
+    );
   const logprobs = optionalNumber(
     body,
     "logprobs",
@@ -285,6 +306,110 @@ export const decodeCompletionRequest = (input: unknown): CompletionRequest => {
     maxTokens: sampling.maxTokens ?? 16,
     logprobs: logprobs !== undefined,
     prompt: prompt as string | number[],
+  };
+};
+
+/**
+ * A decoded scoring request: `/v1/completions` with `echo: true`, `max_tokens: 0` and `logprobs: 0`
+ * on token-id prompts — the log-probs of the prompts' own tokens (OpenAI's legacy way of scoring a
+ * text, vLLM's `prompt_logprobs`), from `logprob_start_len` on (SGLang's name for it).
+ *
+ * @since 0.2.0
+ * @category serve
+ */
+export interface ScoringRequest {
+  /** The served model, the reference model or a loaded LoRA adapter; absent: the base model. */
+  readonly model: string | undefined;
+  /** One token-id list per prompt (OpenAI's `prompt` as a list of token lists). */
+  readonly prompts: ReadonlyArray<ReadonlyArray<number>>;
+  /** Log-probs at this temperature (0: 1, as for greedy sampling). */
+  readonly temperature: number;
+  /** First position whose log-prob is returned (earlier ones are `null`; the first token always is). */
+  readonly logprobStartLength: number;
+  /**
+   * vLLM's `multi_modal_uuids.image`: the images of the prompts' image tokens, by the `uuid` they
+   * had in a recent chat request to this server (its processed images are reused).
+   */
+  readonly imageUuids: ReadonlyArray<string> | undefined;
+  readonly returnTokenIds: boolean;
+  readonly tokensAsIds: boolean;
+}
+
+/** Most prompts in one scoring request. */
+const MAX_SCORED_PROMPTS = 128;
+
+/**
+ * Whether a `/v1/completions` body asks to score its prompt (`echo: true`) rather than to sample.
+ *
+ * @since 0.2.0
+ * @category serve
+ */
+export const isScoringRequest = (body: unknown): boolean => isRecord(body) && body["echo"] === true;
+
+/**
+ * Decode a scoring `/v1/completions` body: `prompt` (a list of token ids, or a list of such lists),
+ * `echo: true`, `max_tokens: 0`, `logprobs: 0`, `model`, `temperature`, and SGLang's
+ * `logprob_start_len`. Throws a 400 {@link ServeRequestError} naming the field.
+ *
+ * @since 0.2.0
+ * @category serve
+ */
+export const decodeScoringRequest = (input: unknown): ScoringRequest => {
+  const body = requestObject(input);
+  if (body["stream"] === true)
+    throw invalidRequest("stream", "apo-serve does not stream: send 'stream': false (or leave it out).");
+  const model = body["model"];
+  if (model !== undefined && model !== null && (typeof model !== "string" || model.length === 0))
+    throw invalidRequest("model", "'model' must be a non-empty string.");
+  if (body["max_tokens"] !== 0)
+    throw invalidRequest(
+      "max_tokens",
+      "With 'echo', apo-serve scores the prompt only: 'max_tokens' must be 0.",
+    );
+  if (body["logprobs"] !== 0)
+    throw invalidRequest(
+      "logprobs",
+      "With 'echo', 'logprobs' must be 0: apo-serve returns the prompt tokens' own log-probs.",
+    );
+  optionalNumber(body, "n", (value) => value === 1, "1 when scoring");
+  const temperature =
+    optionalNumber(body, "temperature", (value) => value >= 0 && value <= 100, "a number ≥ 0") ?? 1;
+  const start =
+    optionalNumber(body, "logprob_start_len", (value) => isInteger(value) && value >= 0, "an integer ≥ 0") ??
+    0;
+  const isTokens = (value: unknown): value is number[] =>
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((id) => typeof id === "number" && Number.isInteger(id) && id >= 0);
+  const prompt = body["prompt"];
+  const prompts = isTokens(prompt)
+    ? [prompt]
+    : Array.isArray(prompt) && prompt.length > 0 && prompt.every(isTokens)
+      ? (prompt as number[][])
+      : undefined;
+  if (prompts === undefined)
+    throw invalidRequest(
+      "prompt",
+      "With 'echo', 'prompt' must be a non-empty list of token ids or a list of such lists.",
+    );
+  if (prompts.length > MAX_SCORED_PROMPTS)
+    throw invalidRequest("prompt", `At most ${MAX_SCORED_PROMPTS} prompts per scoring request.`);
+  const uuids = body["multi_modal_uuids"];
+  const imageUuids = isRecord(uuids) ? uuids["image"] : uuids;
+  if (
+    imageUuids !== undefined &&
+    imageUuids !== null &&
+    !(Array.isArray(imageUuids) && imageUuids.every((uuid) => typeof uuid === "string" && uuid.length > 0))
+  )
+    throw invalidRequest("multi_modal_uuids", "'multi_modal_uuids' must be {\"image\": [uuid, ...]}.");
+  return {
+    model: typeof model === "string" ? model : undefined,
+    imageUuids: Array.isArray(imageUuids) ? (imageUuids as string[]) : undefined,
+    prompts,
+    temperature,
+    logprobStartLength: start,
+    returnTokenIds: optionalBoolean(body, "return_token_ids") ?? false,
+    tokensAsIds: optionalBoolean(body, "return_tokens_as_token_ids") ?? false,
   };
 };
 

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { ServeRequestError } from "./errors.js";
-import type { SamplingRequest } from "./openAiRequests.js";
-import type { GeneratedChoice, GenerationResult, ServedModel } from "./ServeEngine.js";
+import type { SamplingRequest, ScoringRequest } from "./openAiRequests.js";
+import type { GeneratedChoice, GenerationResult, ScoredPrompt, ServedModel } from "./ServeEngine.js";
 
 const created = () => Math.floor(Date.now() / 1000);
 const responseId = (prefix: string) => `${prefix}-${randomBytes(12).toString("hex")}`;
@@ -88,6 +88,48 @@ export const completionResponse = (result: GenerationResult, request: SamplingRe
   }),
   usage: usage(result),
 });
+
+/**
+ * The response to a scoring `/v1/completions` request (`echo: true`, `max_tokens: 0`): the
+ * `text_completion` shape with one choice per prompt, whose `text` is the echoed prompt and whose
+ * `logprobs.token_logprobs` hold each prompt token's log-prob (`null` for the first token and before
+ * `logprob_start_len`), `finish_reason: "length"`, and no completion tokens.
+ *
+ * @since 0.2.0
+ * @category serve
+ */
+export const scoringResponse = (
+  model: string,
+  scored: ReadonlyArray<ScoredPrompt>,
+  request: ScoringRequest,
+) => {
+  const promptTokens = scored.reduce((sum, prompt) => sum + prompt.tokenIds.length, 0);
+  return {
+    id: responseId("cmpl"),
+    object: "text_completion",
+    created: created(),
+    model,
+    choices: scored.map((prompt, index) => {
+      const tokens = prompt.tokenIds.map((id, position) =>
+        request.tokensAsIds ? `token_id:${id}` : prompt.tokens[position]!,
+      );
+      const offsets: number[] = [];
+      let offset = 0;
+      for (const token of tokens) {
+        offsets.push(offset);
+        offset += token.length;
+      }
+      return {
+        index,
+        text: prompt.text,
+        logprobs: { tokens, token_logprobs: prompt.logprobs, top_logprobs: null, text_offset: offsets },
+        finish_reason: "length",
+        ...(request.returnTokenIds ? { token_ids: [], prompt_token_ids: prompt.tokenIds } : {}),
+      };
+    }),
+    usage: { prompt_tokens: promptTokens, completion_tokens: 0, total_tokens: promptTokens },
+  };
+};
 
 /**
  * `/v1/models`: `{ object: "list", data: [{ id, object: "model", created, owned_by, root, parent,

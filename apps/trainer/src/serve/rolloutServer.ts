@@ -6,19 +6,24 @@ import {
   decodeChatCompletionRequest,
   decodeCompletionRequest,
   decodeLoadLoraRequest,
+  decodeScoringRequest,
   decodeUnloadLoraRequest,
   decodeUpdateWeightsRequest,
+  isScoringRequest,
 } from "./openAiRequests.js";
 import {
   chatCompletionResponse,
   completionResponse,
   errorResponse,
   modelListResponse,
+  scoringResponse,
 } from "./openAiResponses.js";
 import {
   type EncodedRequest,
+  type EncodedScoring,
   type GenerationResult,
   generationBatchKey,
+  type ScoredPrompt,
   type ServeEngine,
 } from "./ServeEngine.js";
 
@@ -86,6 +91,21 @@ type Route = {
 
 /** Longest wait of a starting batch for generation requests still arriving. */
 const BATCH_WAIT_MS = 50;
+/**
+ * Requests a client sends together reach the server a moment apart (one per connection): a starting
+ * batch first lets those already on the wire be read, so that they join it.
+ */
+const BATCH_GRACE_MS = 2;
+
+/** A scoring request waiting in the queue (scored in one pass with others of the same model and temperature). */
+interface ScoringJob {
+  readonly encoded: EncodedScoring;
+  readonly key: string;
+  readonly number: number;
+  taken: boolean;
+  readonly resolve: (result: ReadonlyArray<ScoredPrompt>) => void;
+  readonly reject: (error: unknown) => void;
+}
 
 /** A generation request waiting in the queue. */
 interface GenerationJob {
@@ -199,6 +219,8 @@ export const startRolloutServer = async (
   const barriers = new Set<number>();
   /** Generation requests queued and not yet decoded. */
   const waiting: Array<GenerationJob> = [];
+  /** Scoring requests queued and not yet scored. */
+  const waitingScores: Array<ScoringJob> = [];
   /** Generation requests whose body is being read or tokenised. */
   let arriving = 0;
 
@@ -256,6 +278,7 @@ export const startRolloutServer = async (
     };
     const decodeBatch = async () => {
       if (job.taken) return;
+      if (waiting.length < maxBatch) await new Promise((resolve) => setTimeout(resolve, BATCH_GRACE_MS));
       // Generations still being read (sent together with this one) join the batch: wait briefly.
       const deadline = performance.now() + BATCH_WAIT_MS;
       while (arriving > 0 && waiting.length < maxBatch && performance.now() < deadline)
@@ -284,6 +307,60 @@ export const startRolloutServer = async (
     return turn.then(() => result);
   };
 
+  /**
+   * Queue one scoring request. When its turn comes it is scored in one forward pass together with
+   * the scoring requests queued after it for the same model and temperature (never past a weight
+   * sync), as generations are batched.
+   */
+  const enqueueScoring = (encoded: EncodedScoring): Promise<ReadonlyArray<ScoredPrompt>> => {
+    let resolve: (result: ReadonlyArray<ScoredPrompt>) => void = () => undefined;
+    let reject: (error: unknown) => void = () => undefined;
+    const result = new Promise<ReadonlyArray<ScoredPrompt>>((onResult, onError) => {
+      resolve = onResult;
+      reject = onError;
+    });
+    result.catch(() => undefined);
+    const job: ScoringJob = {
+      encoded,
+      key: JSON.stringify([encoded.request.model ?? null, encoded.request.temperature]),
+      number: queued + 1,
+      taken: false,
+      resolve,
+      reject,
+    };
+    const scoreBatch = async () => {
+      if (job.taken) return;
+      if (waitingScores.length < maxBatch)
+        await new Promise((resolve) => setTimeout(resolve, BATCH_GRACE_MS));
+      if (job.taken) return;
+      const limit = Math.min(...[...barriers].filter((number) => number > job.number));
+      const batch = [job];
+      for (const other of waitingScores)
+        if (batch.length < maxBatch && other !== job && other.key === job.key && other.number < limit)
+          batch.push(other);
+      for (const member of batch) {
+        member.taken = true;
+        waitingScores.splice(waitingScores.indexOf(member), 1);
+      }
+      try {
+        const scored = engine.score({
+          request: job.encoded.request,
+          rows: batch.flatMap((member) => member.encoded.rows),
+        });
+        let offset = 0;
+        for (const member of batch) {
+          member.resolve(scored.slice(offset, offset + member.encoded.rows.length));
+          offset += member.encoded.rows.length;
+        }
+      } catch (error) {
+        for (const member of batch) member.reject(error);
+      }
+    };
+    const turn = enqueue(scoreBatch);
+    if (job.number === queued) waitingScores.push(job);
+    return turn.then(() => result);
+  };
+
   const routes: Record<string, Route> = {
     "/health": { method: "GET", open: true, queued: false, run: () => ({ status: 200, body: undefined }) },
     "/v1/models": {
@@ -306,6 +383,17 @@ export const startRolloutServer = async (
       queued: false,
       generation: true,
       run: async (body, queued) => {
+        if (isScoringRequest(body)) {
+          // Scoring (`echo`, `max_tokens: 0`): a forward pass queued like any engine job.
+          const request = decodeScoringRequest(body);
+          const encoded = engine.encodeScoring(request);
+          queued();
+          const scored = await enqueueScoring(encoded);
+          return {
+            status: 200,
+            body: scoringResponse(request.model ?? engine.servedModelName, scored, request),
+          };
+        }
         const request = decodeCompletionRequest(body);
         const result = await enqueueGeneration(engine.encodeCompletion(request), queued);
         return { status: 200, body: completionResponse(result, request) };

@@ -24,6 +24,8 @@ Options:
   --api-key <token>            require "Authorization: Bearer <token>" (or set APO_SERVE_API_KEY)
   --max-queue <n>              requests queued or running before 429 (default 64)
   --max-loras <n>              LoRA adapters loaded at once (default 8)
+  --reference-model-name <id>  also serve a frozen copy of the weights loaded at start under this
+                               id (the KL reference: update_weights_from_disk leaves it alone)
   --max-batch <n>              queued requests with the same sampling settings decoded in one
                                batch, each with its own seed (default 32; 1: one at a time)
   --backend <name>             tfjs backend: auto, wasm, cpu, ... (default auto)
@@ -50,6 +52,7 @@ export interface ServeArguments {
   readonly maxLoras: number;
   readonly maxBatch: number;
   readonly backend: string;
+  readonly referenceModelName: string | undefined;
 }
 
 const integerOption = (flag: string, value: string, minimum: number): number => {
@@ -83,6 +86,7 @@ export const parseServeArguments = (
     "--max-loras",
     "--max-batch",
     "--backend",
+    "--reference-model-name",
   ];
   for (let index = 0; index < argv.length; index++) {
     const argument = argv[index]!;
@@ -116,6 +120,12 @@ export const parseServeArguments = (
       source: "command line",
       reason: `--backend ${JSON.stringify(backend)} is not a backend name`,
     });
+  const referenceModelName = values["--reference-model-name"];
+  if (referenceModelName !== undefined && referenceModelName === (values["--served-model-name"] ?? model))
+    throw new ConfigError({
+      source: "command line",
+      reason: `--reference-model-name must differ from the served model name (${referenceModelName})`,
+    });
   return {
     model,
     host: values["--host"] ?? "127.0.0.1",
@@ -126,6 +136,7 @@ export const parseServeArguments = (
     maxLoras: integerOption("--max-loras", values["--max-loras"] ?? "8", 1),
     maxBatch: integerOption("--max-batch", values["--max-batch"] ?? "32", 1),
     backend,
+    referenceModelName,
   };
 };
 
@@ -164,6 +175,7 @@ export const runServeCli = async (
     const engine = await createServeEngine(directory, {
       servedModelName: parsed.servedModelName ?? parsed.model,
       maxLoras: parsed.maxLoras,
+      ...(parsed.referenceModelName === undefined ? {} : { referenceModelName: parsed.referenceModelName }),
     });
     const server = await startRolloutServer(engine, {
       host: parsed.host,
