@@ -17,6 +17,8 @@ export interface SpawnRolloutServersOptions {
   readonly model: string;
   /** The name the servers serve it under. */
   readonly servedModelName: string;
+  /** Also serve the initial weights under this id (`--reference-model-name`). */
+  readonly referenceModelName?: string;
   /** The tfjs backend of the servers (the trainer's, so that greedy tokens agree). */
   readonly backend: string;
   /**
@@ -76,10 +78,10 @@ const stopChild = async (child: ChildProcess) => {
 
 /** Start one server and resolve with its URL once it prints its `listening` line. */
 const startOne = (command: ReadonlyArray<string>, args: ReadonlyArray<string>, timeoutMs: number) => {
-  // The servers share the machine with the trainer and with each other: one wasm thread each (a
-  // thread pool per process would busy-wait on cores the others need).
   const child = spawn(command[0]!, [...command.slice(1), ...args], {
     stdio: ["ignore", "pipe", "pipe"],
+    // One wasm thread per server (@apo-rl/tensor's APO_WASM_THREADS), whatever the trainer uses:
+    // the servers and the trainer share this machine's cores, and more threads per process thrash.
     env: { ...process.env, APO_WASM_THREADS: "1" },
   });
   const errors: string[] = [];
@@ -148,6 +150,9 @@ export const spawnRolloutServers = async (
     options.servedModelName,
     "--backend",
     options.backend,
+    ...(options.referenceModelName === undefined
+      ? []
+      : ["--reference-model-name", options.referenceModelName]),
   ];
   const started = Array.from({ length: options.count }, () =>
     startOne(command, args, options.startTimeoutMs ?? 120_000),
