@@ -91,6 +91,7 @@ describe("initBackend", () => {
       "Identity",
       "BatchMatMul",
       "Slice",
+      "Unpack",
     ]);
   });
 

@@ -5,6 +5,7 @@ import { conv2dBackpropFilterWasm } from "./conv2dBackpropFilterWasm.js";
 import { einsumComposite } from "./einsumComposite.js";
 import { identityWasm } from "./identityWasm.js";
 import { inPlaceSlice } from "./sliceWasm.js";
+import { inPlaceUnpack } from "./unpackWasm.js";
 import { unsortedSegmentSumCpu } from "./unsortedSegmentSumCpu.js";
 import { unsortedSegmentSumWasm } from "./unsortedSegmentSumWasm.js";
 import { droppingOutOfRangeIds } from "./unsortedSegmentSumWebGpu.js";
@@ -45,6 +46,7 @@ const kernels: Readonly<
 const wasmWrappers: ReadonlyArray<readonly [string, (original: tf.KernelFunc) => tf.KernelFunc]> = [
   ["BatchMatMul", transposingBatchMatMul],
   ["Slice", inPlaceSlice],
+  ["Unpack", inPlaceUnpack],
 ];
 
 /** tfjs webgpu kernels wrapped. */

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 
 /** The part of tfjs-backend-wasm's `BackendWasm` this kernel uses. */
-interface WasmHeapBackend {
+export interface WasmHeapBackend {
   makeOutput(shape: Array<number>, dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
@@ -11,7 +11,7 @@ interface WasmHeapBackend {
  * the block spans whole are merged with the first partial one before them into one contiguous run
  * (rows of a matrix: a single copy), so the loop runs once per run, not once per innermost row.
  */
-const copyBlock = (
+export const copyBlock = (
   source: Float32Array | Int32Array | Uint8Array,
   target: Float32Array | Int32Array | Uint8Array,
   shape: ReadonlyArray<number>,
