@@ -1,33 +1,10 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
-import {
-  createLoraAdapter,
-  decodeQwen25VLConfig,
-  initQwen25VL,
-  type Qwen25VLModel,
-} from "../../src/index.js";
+import { createLoraAdapter, initQwen25VL, type Qwen25VLModel } from "../../src/index.js";
 import { testBackendNames, useBackend } from "./support/backend.js";
+import { tinyQwenConfig } from "./support/tinyConfig.js";
 
-const config = decodeQwen25VLConfig({
-  hidden_size: 32,
-  intermediate_size: 48,
-  num_hidden_layers: 3,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  vocab_size: 64,
-  image_token_id: 60,
-  vision_start_token_id: 61,
-  vision_end_token_id: 62,
-  rope_scaling: { type: "mrope", mrope_section: [1, 1, 2] },
-  vision_config: {
-    depth: 2,
-    hidden_size: 16,
-    intermediate_size: 24,
-    num_heads: 2,
-    out_hidden_size: 32,
-    fullatt_block_indexes: [1],
-  },
-});
+const config = tinyQwenConfig(3);
 
 const grid = [[1, 4, 4]];
 const pixels = new Float32Array(16 * 1176).map((_, i) => Math.cos(i * 0.37));

@@ -2,29 +2,11 @@ import { initBackend } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
 import { Effect } from "effect";
 import { beforeAll, describe, expect, it } from "vitest";
-import { decodeQwen25VLConfig, initQwen25VL, type LinearAdapter, Qwen25VL } from "../../src/index.js";
+import { initQwen25VL, type LinearAdapter, Qwen25VL } from "../../src/index.js";
 import { fixtureDirectory } from "./support/fixtures.js";
+import { tinyQwenConfig } from "./support/tinyConfig.js";
 
-const config = decodeQwen25VLConfig({
-  hidden_size: 32,
-  intermediate_size: 48,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  vocab_size: 64,
-  image_token_id: 60,
-  vision_start_token_id: 61,
-  vision_end_token_id: 62,
-  rope_scaling: { type: "mrope", mrope_section: [1, 1, 2] },
-  vision_config: {
-    depth: 2,
-    hidden_size: 16,
-    intermediate_size: 24,
-    num_heads: 2,
-    out_hidden_size: 32,
-    fullatt_block_indexes: [1],
-  },
-});
+const config = tinyQwenConfig(2);
 
 beforeAll(async () => {
   await initBackend("cpu");

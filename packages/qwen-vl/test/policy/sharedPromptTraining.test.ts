@@ -2,7 +2,6 @@ import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it, vi } from "vitest";
 import {
   createLoraAdapter,
-  decodeQwen25VLConfig,
   ForwardInputError,
   type GenerationPrompt,
   initQwen25VL,
@@ -10,27 +9,9 @@ import {
   scoreResponses,
 } from "../../src/index.js";
 import { testBackendNames, useBackend } from "../model/support/backend.js";
+import { tinyQwenConfig } from "../model/support/tinyConfig.js";
 
-const config = decodeQwen25VLConfig({
-  hidden_size: 32,
-  intermediate_size: 48,
-  num_hidden_layers: 3,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  vocab_size: 64,
-  image_token_id: 60,
-  vision_start_token_id: 61,
-  vision_end_token_id: 62,
-  rope_scaling: { type: "mrope", mrope_section: [1, 1, 2] },
-  vision_config: {
-    depth: 2,
-    hidden_size: 16,
-    intermediate_size: 24,
-    num_heads: 2,
-    out_hidden_size: 32,
-    fullatt_block_indexes: [1],
-  },
-});
+const config = tinyQwenConfig(3);
 
 const padTokenId = 63;
 const image = config.tokens.imageTokenId;
