@@ -54,6 +54,17 @@ export const chatCompletionResponse = (result: GenerationResult, request: Sampli
   ...(request.returnTokenIds ? { prompt_token_ids: result.promptTokenIds } : {}),
 });
 
+/** Each token's character offset in the concatenated text (the legacy completions' `text_offset`). */
+const textOffsets = (tokens: ReadonlyArray<string>): ReadonlyArray<number> => {
+  const offsets: number[] = [];
+  let offset = 0;
+  for (const token of tokens) {
+    offsets.push(offset);
+    offset += token.length;
+  }
+  return offsets;
+};
+
 /**
  * The `/v1/completions` response (`object: "text_completion"`): `text`, `logprobs` (`tokens`,
  * `token_logprobs`, `top_logprobs: null`, `text_offset`) when asked, `finish_reason`, usage.
@@ -68,17 +79,11 @@ export const completionResponse = (result: GenerationResult, request: SamplingRe
   model: result.model,
   choices: result.choices.map((choice, index) => {
     const tokens = choice.tokenIds.map((_, position) => tokenLabel(choice, position, request));
-    const offsets: number[] = [];
-    let offset = 0;
-    for (const token of tokens) {
-      offsets.push(offset);
-      offset += token.length;
-    }
     return {
       index,
       text: choice.text,
       logprobs: request.logprobs
-        ? { tokens, token_logprobs: choice.logprobs, top_logprobs: null, text_offset: offsets }
+        ? { tokens, token_logprobs: choice.logprobs, top_logprobs: null, text_offset: textOffsets(tokens) }
         : null,
       finish_reason: choice.finishReason,
       ...(request.returnTokenIds
@@ -113,16 +118,15 @@ export const scoringResponse = (
       const tokens = prompt.tokenIds.map((id, position) =>
         request.tokensAsIds ? `token_id:${id}` : prompt.tokens[position]!,
       );
-      const offsets: number[] = [];
-      let offset = 0;
-      for (const token of tokens) {
-        offsets.push(offset);
-        offset += token.length;
-      }
       return {
         index,
         text: prompt.text,
-        logprobs: { tokens, token_logprobs: prompt.logprobs, top_logprobs: null, text_offset: offsets },
+        logprobs: {
+          tokens,
+          token_logprobs: prompt.logprobs,
+          top_logprobs: null,
+          text_offset: textOffsets(tokens),
+        },
         finish_reason: "length",
         ...(request.returnTokenIds ? { token_ids: [], prompt_token_ids: prompt.tokenIds } : {}),
       };
