@@ -126,40 +126,34 @@ const drawSplit = (
   options: ResolvedSyntheticCountingOptions,
   encode: SyntheticImageEncoder,
 ): ReadonlyArray<DatasetItem> =>
-  drawSyntheticSplit(
-    split,
-    count,
-    split === "train" ? options.seed : options.heldOutSeed,
-    split === "train" ? SPLIT_STREAM.train : SPLIT_STREAM.heldOut,
-    (random) => {
-      const variant =
-        options.variant === "mixed" ? (random.nextInt(2) === 0 ? "count" : "sum") : options.variant;
-      const scene = drawScene(random, {
-        imageSize: options.imageSize,
-        difficulty: options.difficulty,
-        variant,
-        targetColors: options.targetColors,
-      });
-      const question = countingQuestion(scene.targets);
-      return {
-        key: sceneKey(scene, question, options.imageSize),
-        toItem: (index) =>
-          syntheticItem({
-            prefix: "synthetic",
-            split,
-            index,
-            question: options.instruction === undefined ? question : `${question} ${options.instruction}`,
-            image: encode(
-              options.imageSize,
-              options.imageSize,
-              renderScene(scene, options.imageSize, SYNTHETIC_COLORS, SYNTHETIC_BACKGROUND),
-            ),
-            answer: scene.answer,
-            category: scene.variant,
-          }),
-      };
-    },
-  );
+  drawSyntheticSplit(split, count, options, SPLIT_STREAM, (random) => {
+    const variant =
+      options.variant === "mixed" ? (random.nextInt(2) === 0 ? "count" : "sum") : options.variant;
+    const scene = drawScene(random, {
+      imageSize: options.imageSize,
+      difficulty: options.difficulty,
+      variant,
+      targetColors: options.targetColors,
+    });
+    const question = countingQuestion(scene.targets);
+    return {
+      key: sceneKey(scene, question, options.imageSize),
+      toItem: (index) =>
+        syntheticItem({
+          prefix: "synthetic",
+          split,
+          index,
+          question: options.instruction === undefined ? question : `${question} ${options.instruction}`,
+          image: encode(
+            options.imageSize,
+            options.imageSize,
+            renderScene(scene, options.imageSize, SYNTHETIC_COLORS, SYNTHETIC_BACKGROUND),
+          ),
+          answer: scene.answer,
+          category: scene.variant,
+        }),
+    };
+  });
 
 /**
  * How a synthetic task stores one rendered image: `width × height × 3` RGB bytes in, an image input

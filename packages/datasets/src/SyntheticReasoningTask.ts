@@ -139,33 +139,27 @@ const drawSplit = (
   count: number,
   options: ResolvedSyntheticReasoningOptions,
 ): ReadonlyArray<DatasetItem> =>
-  drawSyntheticSplit(
-    split,
-    count,
-    split === "train" ? options.seed : options.heldOutSeed,
-    split === "train" ? SPLIT_STREAM.train : SPLIT_STREAM.heldOut,
-    (random) => {
-      const scene = drawReasoningScene(random, options);
-      const question = countingQuestion([scene.target]);
-      return {
-        key: sceneKey(scene, question, options.imageSize),
-        toItem: (index) =>
-          syntheticItem({
-            prefix: "reasoning",
-            split,
-            index,
-            question,
-            image: encodeRgbPng(
-              options.imageSize,
-              options.imageSize,
-              renderScene(scene, options.imageSize, SYNTHETIC_COLORS, SYNTHETIC_BACKGROUND),
-            ),
-            answer: scene.answer,
-            category: `count-${scene.answer}`,
-          }),
-      };
-    },
-  );
+  drawSyntheticSplit(split, count, options, SPLIT_STREAM, (random) => {
+    const scene = drawReasoningScene(random, options);
+    const question = countingQuestion([scene.target]);
+    return {
+      key: sceneKey(scene, question, options.imageSize),
+      toItem: (index) =>
+        syntheticItem({
+          prefix: "reasoning",
+          split,
+          index,
+          question,
+          image: encodeRgbPng(
+            options.imageSize,
+            options.imageSize,
+            renderScene(scene, options.imageSize, SYNTHETIC_COLORS, SYNTHETIC_BACKGROUND),
+          ),
+          answer: scene.answer,
+          category: `count-${scene.answer}`,
+        }),
+    };
+  });
 
 /**
  * A synthetic multimodal reasoning task whose answers carry a variable-length chain of thought:

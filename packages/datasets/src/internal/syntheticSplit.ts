@@ -25,16 +25,18 @@ export interface SyntheticCandidate {
 
 /**
  * Draw the items of one split of a synthetic task. Candidate `k` of a split is drawn from its own
- * generator keyed by `(seed, stream, k)`; a candidate belongs to the held-out split exactly when the
+ * generator keyed by the split's `(seed, stream, k)`; a candidate belongs to the held-out split exactly when the
  * fingerprint of its content falls into the held-out bucket, so the two splits cannot share an item.
  */
 export const drawSyntheticSplit = (
   split: "train" | "held-out",
   count: number,
-  seed: number,
-  stream: number,
+  options: { readonly seed: number; readonly heldOutSeed: number },
+  streams: { readonly train: number; readonly heldOut: number },
   draw: (random: SeededRandom) => SyntheticCandidate,
 ): ReadonlyArray<DatasetItem> => {
+  const seed = split === "train" ? options.seed : options.heldOutSeed;
+  const stream = split === "train" ? streams.train : streams.heldOut;
   const items: Array<DatasetItem> = [];
   for (let candidate = 0; items.length < count; candidate++) {
     const drawn = draw(SeededRandom.fromSeed(seed, stream, candidate));
