@@ -61,6 +61,14 @@ const expectEveryGroupOnce = (record: TrainStepRecord, groupSize: number) => {
 // Each test starts two server processes and trains: generous time limits for a loaded machine.
 const LIMIT = 400_000;
 
+/** An "optimizer update": seeded noise on the first trainable weights. */
+const perturbWeights = (policy: { trainableParameters(): ReadonlyArray<tf.Variable> }, seed: number) => {
+  for (const parameter of policy.trainableParameters().slice(0, 6))
+    parameter.assign(
+      tf.tidy(() => tf.add(parameter, tf.randomNormal(parameter.shape, 0, 0.3, "float32", seed))),
+    );
+};
+
 describe("remote rollouts on loopback apo-serve processes", () => {
   it(
     "rollout.spawn: 2 — 4 demo steps; rollouts came from both servers; the weight version advances every step",
@@ -182,10 +190,7 @@ describe("remote rollouts on loopback apo-serve processes", () => {
         expect(tokens(before.rollouts)).toEqual(tokens(await policy.generate(requests, options)));
         expect(new Set(before.record!.assignments.map((assignment) => assignment.server)).size).toBe(2);
         // An "optimizer update": change the decoder weights; step 1 must sample with them.
-        for (const parameter of policy.trainableParameters().slice(0, 6))
-          parameter.assign(
-            tf.tidy(() => tf.add(parameter, tf.randomNormal(parameter.shape, 0, 0.3, "float32", 1))),
-          );
+        perturbWeights(policy, 1);
         const expected = await policy.generate(requests, options);
         expect(tokens(expected)).not.toEqual(tokens(before.rollouts));
         const after = await source.generate(requests, options, { step: 1 });
@@ -240,10 +245,7 @@ describe("remote rollouts on loopback apo-serve processes", () => {
         expect(new Set(before.record!.assignments.map((assignment) => assignment.server)).size).toBe(2);
         expectServed(before);
         // An "optimizer update": the servers get the new weights, the reference stays the initial one.
-        for (const parameter of policy.trainableParameters().slice(0, 6))
-          parameter.assign(
-            tf.tidy(() => tf.add(parameter, tf.randomNormal(parameter.shape, 0, 0.3, "float32", 2))),
-          );
+        perturbWeights(policy, 2);
         const after = await source.generate(requests, options, { step: 1 });
         expect(after.record!.weightVersion).toBe(1);
         expectServed(after);

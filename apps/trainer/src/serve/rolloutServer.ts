@@ -107,6 +107,30 @@ interface ScoringJob {
   readonly reject: (error: unknown) => void;
 }
 
+/**
+ * The batch `job` heads: it and the waiting jobs with its key queued after it and before the next
+ * weight sync (`barriers`: queue numbers), at most `maxBatch`; they are marked taken and leave
+ * `waiting`.
+ */
+const takeBatch = <Job extends { readonly key: string; readonly number: number; taken: boolean }>(
+  job: Job,
+  waiting: Job[],
+  barriers: ReadonlySet<number>,
+  maxBatch: number,
+): Job[] => {
+  const limit = Math.min(...[...barriers].filter((number) => number > job.number));
+  const batch = [job];
+  for (const other of waiting)
+    if (batch.length < maxBatch && other !== job && other.key === job.key && other.number < limit)
+      batch.push(other);
+  for (const member of batch) {
+    member.taken = true;
+    const index = waiting.indexOf(member);
+    if (index >= 0) waiting.splice(index, 1);
+  }
+  return batch;
+};
+
 /** A generation request waiting in the queue. */
 interface GenerationJob {
   readonly encoded: EncodedRequest;
@@ -284,15 +308,7 @@ export const startRolloutServer = async (
       while (arriving > 0 && waiting.length < maxBatch && performance.now() < deadline)
         await new Promise((resolve) => setTimeout(resolve, 1));
       if (job.taken) return;
-      const limit = Math.min(...[...barriers].filter((number) => number > job.number));
-      const batch = [job];
-      for (const other of waiting)
-        if (batch.length < maxBatch && other !== job && other.key === job.key && other.number < limit)
-          batch.push(other);
-      for (const member of batch) {
-        member.taken = true;
-        waiting.splice(waiting.indexOf(member), 1);
-      }
+      const batch = takeBatch(job, waiting, barriers, maxBatch);
       try {
         const results = await engine.generate(batch.map((member) => member.encoded));
         for (const [index, member] of batch.entries()) member.resolve(results[index]!);
@@ -333,15 +349,7 @@ export const startRolloutServer = async (
       if (waitingScores.length < maxBatch)
         await new Promise((resolve) => setTimeout(resolve, BATCH_GRACE_MS));
       if (job.taken) return;
-      const limit = Math.min(...[...barriers].filter((number) => number > job.number));
-      const batch = [job];
-      for (const other of waitingScores)
-        if (batch.length < maxBatch && other !== job && other.key === job.key && other.number < limit)
-          batch.push(other);
-      for (const member of batch) {
-        member.taken = true;
-        waitingScores.splice(waitingScores.indexOf(member), 1);
-      }
+      const batch = takeBatch(job, waitingScores, barriers, maxBatch);
       try {
         const scored = engine.score({
           request: job.encoded.request,
