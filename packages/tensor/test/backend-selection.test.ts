@@ -92,6 +92,7 @@ describe("initBackend", () => {
       "BatchMatMul",
       "Slice",
       "Unpack",
+      "Transpose",
     ]);
   });
 

@@ -12,6 +12,7 @@ interface ChildResult {
     readonly plan: { readonly threads: number; readonly source: string };
   };
   readonly tensors: number;
+  readonly simdTranspose: boolean;
   readonly values: Record<string, unknown>;
 }
 
@@ -49,6 +50,14 @@ describe("wasm threads under Node", () => {
     expect(single.result.reason).toContain("one thread");
     expect(threaded.result.reason).toContain("2 threads");
     expect(threaded.result.tensors).toBe(0);
+    // The SIMD transpose module runs on both heaps (the threaded build's memory is shared) and
+    // moves the same bits.
+    expect(single.result.simdTranspose).toBe(true);
+    expect(threaded.result.simdTranspose).toBe(true);
+    const source = threaded.result.values.transposedSource as number[][];
+    const columns = source[0]!.map((_, column) => source.map((row) => row[column]!));
+    expect(threaded.result.values.transposed).toEqual(columns);
+    expect(single.result.values.transposed).toEqual(columns);
     for (const name of ["product", "batched", "softmax"]) {
       const expected = flatten(single.result.values[name]);
       const actual = flatten(threaded.result.values[name]);

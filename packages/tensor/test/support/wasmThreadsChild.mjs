@@ -5,6 +5,10 @@ import * as tf from "@tensorflow/tfjs-core";
 import { importTypeScript } from "../../../../scripts/support/runTypeScript.mjs";
 
 const { initBackend, wasmThreads } = await importTypeScript("../../src/index.ts", import.meta.url);
+const { simdTransposeRuns } = await importTypeScript(
+  "../../src/internal/backend-kernels/transposeWasm.ts",
+  import.meta.url,
+);
 const report = await initBackend("wasm");
 const seeded = (shape, seed) => tf.randomUniform(shape, -1, 1, "float32", seed);
 const values = tf.tidy(() => {
@@ -16,12 +20,16 @@ const values = tf.tidy(() => {
     product: tf.matMul(a, b).arraySync(),
     batched: tf.matMul(batchedA, batchedB, false, true).arraySync(),
     softmax: tf.softmax(tf.matMul(a, b)).sum(0).arraySync(),
+    // 37 × 130: 4 × 4 blocks in the SIMD transpose module on the (shared) heap, plus edges.
+    transposed: tf.transpose(seeded([37, 130], 5)).arraySync(),
+    transposedSource: seeded([37, 130], 5).arraySync(),
   };
 });
 process.stdout.write(
   `${JSON.stringify({
     reason: report.candidates.find((candidate) => candidate.name === "wasm").reason,
     threads: wasmThreads(),
+    simdTranspose: simdTransposeRuns(tf.backend()),
     tensors: tf.memory().numTensors,
     values,
   })}\n`,

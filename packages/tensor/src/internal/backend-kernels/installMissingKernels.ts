@@ -5,6 +5,7 @@ import { conv2dBackpropFilterWasm } from "./conv2dBackpropFilterWasm.js";
 import { einsumComposite } from "./einsumComposite.js";
 import { identityWasm } from "./identityWasm.js";
 import { inPlaceSlice } from "./sliceWasm.js";
+import { simdTranspose } from "./transposeWasm.js";
 import { inPlaceUnpack } from "./unpackWasm.js";
 import { unsortedSegmentSumCpu } from "./unsortedSegmentSumCpu.js";
 import { unsortedSegmentSumWasm } from "./unsortedSegmentSumWasm.js";
@@ -47,6 +48,7 @@ const wasmWrappers: ReadonlyArray<readonly [string, (original: tf.KernelFunc) =>
   ["BatchMatMul", transposingBatchMatMul],
   ["Slice", inPlaceSlice],
   ["Unpack", inPlaceUnpack],
+  ["Transpose", simdTranspose],
 ];
 
 /** tfjs webgpu kernels wrapped. */
