@@ -108,6 +108,7 @@ const perfOptions = {
   "lora-rank": { type: "string" },
   warmup: { type: "string" },
   "no-gradient-checkpointing": { type: "boolean" },
+  "no-reference-in-rollout": { type: "boolean" },
   "wasm-threads": { type: "string" },
   "max-tokens-per-micro-batch": { type: "string" },
 } as const;
@@ -298,6 +299,7 @@ const perfRuns = (parsed: ParsedArguments, progress: (line: string) => void): Re
       loraRank: optional("lora-rank", 0),
       warmup: optional("warmup", 0),
       gradientCheckpointing: flag(parsed, "no-gradient-checkpointing") ? false : undefined,
+      referenceInRollout: flag(parsed, "no-reference-in-rollout") ? false : undefined,
       maxTokensPerMicroBatch: optional("max-tokens-per-micro-batch", 1),
     }).filter(([, value]) => value !== undefined),
   );

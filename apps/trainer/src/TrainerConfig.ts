@@ -142,6 +142,12 @@ export const RolloutConfig = Schema.Struct({
    * on the servers with step k's weights while step k trains (see `rolloutCorrection`).
    */
   async: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
+  /**
+   * In-process rollouts of a policy that can (LoRA: its reference is its own base weights) score
+   * the reference log-probs while they decode, in twin rows of the same forwards, instead of a
+   * separate reference pass (default `true`; `false`: the separate pass).
+   */
+  referenceInRollout: Schema.optionalKey(Schema.Boolean),
 }).check(
   Schema.makeFilter((rollout) =>
     (rollout.servers?.length ?? 0) > 0 && (rollout.spawn ?? 0) > 0

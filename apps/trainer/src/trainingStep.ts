@@ -206,7 +206,10 @@ export const runTrainingStep = async (
   const plannedBatches = () => planned.flatMap((update) => update.microBatches.map((micro) => micro.batch));
 
   const requests = uniqueRequests(input.examples);
-  const rolloutSource = services.rolloutSource ?? inProcessRolloutSource(policy);
+  const rolloutSource =
+    services.rolloutSource ??
+    inProcessRolloutSource(policy, { referenceInRollout: services.rollout.referenceInRollout });
+  const useReference = services.useReference && objective.usesReference(context);
   const generated = await clock.run("rollout", plannedBatches, () =>
     rolloutSource.generate(
       requests,
@@ -219,7 +222,7 @@ export const runTrainingStep = async (
         ...(services.rollout.stopStrings.length > 0 ? { stopStrings: services.rollout.stopStrings } : {}),
         seed: input.seed,
       },
-      { step: input.step },
+      { step: input.step, reference: useReference },
     ),
   );
   const rollouts = generated.rollouts;
@@ -249,10 +252,9 @@ export const runTrainingStep = async (
     return computed;
   });
 
-  const useReference = services.useReference && objective.usesReference(context);
   const microBatches = planned.flatMap((update) => update.microBatches);
   const served = generated.referenceLogprobs;
-  /** The servers' reference log-probs of a micro-batch's rows, zero-padded to `length`. */
+  /** The source's reference log-probs of a micro-batch's rows, zero-padded to `length`. */
   const servedReference = (rows: ReadonlyArray<Rollout>, length: number) =>
     paddedLogprobs(
       rows.map((rollout) => ({ ...rollout, logprobs: served![rollouts.indexOf(rollout)]! })),
@@ -260,7 +262,8 @@ export const runTrainingStep = async (
     );
   const references = await clock.run("reference", plannedBatches, async () => {
     if (!useReference) return microBatches.map(() => undefined);
-    // Scored by the rollout servers with the initial weights: the trainer's numbers up to float rounding.
+    // Scored with the rollouts (servers with the initial weights, or a LoRA policy's twin rows):
+    // the reference pass's numbers up to float rounding.
     if (served !== undefined && served.length === rollouts.length)
       return microBatches.map((micro) =>
         servedReference(

@@ -47,6 +47,19 @@ export interface PolicyLogprobs<Tensor> {
 }
 
 /**
+ * Rollouts with each token's log-probability under the frozen reference policy, scored while they
+ * were sampled (see {@link PolicyV1.generateWithReference}).
+ *
+ * @since 0.2.0
+ * @category policies
+ */
+export interface RolloutsWithReference {
+  readonly rollouts: ReadonlyArray<Rollout>;
+  /** `referenceLogprobs[k][t]`: the reference's log-probability of `rollouts[k].tokenIds[t]`. */
+  readonly referenceLogprobs: ReadonlyArray<ReadonlyArray<number>>;
+}
+
+/**
  * Version 1 of the policy contract: what a trainer needs from a model.
  *
  * @since 0.1.0
@@ -59,6 +72,16 @@ export interface PolicyV1<Tensor = unknown, Parameter = Tensor> {
     requests: ReadonlyArray<GenerationRequest>,
     options: GenerationOptions,
   ): Promise<ReadonlyArray<Rollout>>;
+  /**
+   * Optional (since 0.2.0): `generate`, and in the same pass the reference policy's log-probs of
+   * every sampled token — what `logprobs(batch, { reference: true })` gives, up to float rounding.
+   * A policy offers it where that is cheaper than a separate reference pass (a LoRA policy: its
+   * reference is its own base weights). The rollouts equal `generate`'s.
+   */
+  generateWithReference?(
+    requests: ReadonlyArray<GenerationRequest>,
+    options: GenerationOptions,
+  ): Promise<RolloutsWithReference>;
   /** Differentiable log-probs of the rollouts' tokens; `reference: true` uses the frozen reference policy. */
   logprobs(batch: PolicyBatch, options?: { readonly reference?: boolean }): PolicyLogprobs<Tensor>;
   /** The parameters an optimiser updates. */

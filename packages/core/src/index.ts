@@ -20,7 +20,13 @@ export type {
   StepSamples,
   StepTotals,
 } from "./Objective.js";
-export type { GenerationOptions, PolicyBatch, PolicyLogprobs, PolicyV1 } from "./Policy.js";
+export type {
+  GenerationOptions,
+  PolicyBatch,
+  PolicyLogprobs,
+  PolicyV1,
+  RolloutsWithReference,
+} from "./Policy.js";
 export { FinishReason, Group, Rollout, ScoredRollout } from "./Rollout.js";
 export type { Verification, VerifierV1 } from "./Verifier.js";
 export { assertSpecificationVersion, SUPPORTED_SPECIFICATION_VERSIONS } from "./version.js";

@@ -112,5 +112,6 @@ train-step only:
   --lora-rank <r>          LoRA rank of the 0.5B model, 0 = full fine-tuning (default 16)
   --warmup <n>             untimed steps first (default 1)
   --no-gradient-checkpointing  keep every layer's activations (default: recompute them in the backward)
+  --no-reference-in-rollout  a separate reference pass (default: LoRA rollouts score the reference in twin rows)
   --max-tokens-per-micro-batch <n>  the trainer's train.maxTokensPerMicroBatch (default: every row at once)
 ${common}`;

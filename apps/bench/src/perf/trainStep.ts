@@ -82,6 +82,11 @@ export interface TrainStepPerfOptions {
   readonly loraRank?: number;
   /** Activation checkpointing of the policy's model (`--no-gradient-checkpointing` turns it off). Default `true`. */
   readonly gradientCheckpointing?: boolean;
+  /**
+   * The trainer's `rollout.referenceInRollout`: a LoRA policy scores the reference log-probs in
+   * twin rows of its rollout (`--no-reference-in-rollout`: a separate reference pass). Default `true`.
+   */
+  readonly referenceInRollout?: boolean;
   readonly onProgress?: (line: string) => void;
 }
 
@@ -145,6 +150,8 @@ export interface TrainStepPerfRow {
   /** The estimate the step was admitted with (see `estimateTrainingStepMemory`). */
   readonly estimatedPeakBytes: number;
   readonly gradientCheckpointing: boolean;
+  /** Whether the reference log-probs were scored in the rollout (a LoRA policy's twin rows). */
+  readonly referenceInRollout: boolean;
   /**
    * The wasm backend's thread count (`--wasm-threads`, `APO_WASM_THREADS`; 1 by default), `null`
    * off wasm.
@@ -210,6 +217,7 @@ const textDecoderSubject = async (
   loraRank: number,
   gradientCheckpointing: boolean,
   maxTokensPerMicroBatch: number | undefined,
+  referenceInRollout: boolean,
 ): Promise<Subject> => {
   const { base } = demoDirectories();
   const demoConfig = JSON.parse(await readFile(join(base, "config.json"), "utf8"));
@@ -234,7 +242,8 @@ const textDecoderSubject = async (
   const estimate = estimateTrainingStepMemory(config, {
     microBatchTokens: microBatchRows * length,
     sequenceLength: length,
-    rolloutRows: rows,
+    // LoRA rollouts decode a reference twin per row unless --no-reference-in-rollout.
+    rolloutRows: loraRank > 0 && referenceInRollout ? 2 * rows : rows,
     rolloutLength: length,
     trainableParameters:
       loraRank > 0 ? config.text.numHiddenLayers * 4 * loraRank * 2 * config.text.hiddenSize : 0,
@@ -313,6 +322,7 @@ const textDecoderSubject = async (
 const seconds = (start: number) => (performance.now() - start) / 1000;
 
 interface StepSettings {
+  readonly referenceInRollout: boolean;
   readonly groupSize: number;
   readonly maxNewTokens: number;
   readonly maxTokensPerMicroBatch: number | undefined;
@@ -379,6 +389,7 @@ const oneStep = async (
         topK: 0,
         maxNewTokens: settings.maxNewTokens,
         stopStrings: [],
+        referenceInRollout: settings.referenceInRollout,
       },
       optimizerConfig: { ...optimizerSettings, betas: [...optimizerSettings.betas] },
       maxTokensPerMicroBatch: settings.maxTokensPerMicroBatch,
@@ -471,12 +482,14 @@ const measureModel = async (
         options.loraRank ?? 16,
         options.gradientCheckpointing ?? true,
         options.maxTokensPerMicroBatch,
+        options.referenceInRollout ?? true,
       );
   subject.loaded.policy.model.gradientCheckpointing = options.gradientCheckpointing ?? true;
   const verifier = await createRewardVerifier({ preset: "view-r1", accuracy: "counting", workers: 0 });
   const trainable = [...subject.loaded.policy.trainableParameters()];
   const optimizer = new AdamW(trainable, { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 });
   const settings = {
+    referenceInRollout: options.referenceInRollout ?? true,
     groupSize,
     maxNewTokens,
     maxTokensPerMicroBatch: options.maxTokensPerMicroBatch,
@@ -517,6 +530,8 @@ const measureModel = async (
       activationBytesPerToken: median(activation) ?? null,
       estimatedPeakBytes: subject.estimatedPeakBytes,
       gradientCheckpointing: subject.loaded.policy.model.gradientCheckpointing,
+      referenceInRollout:
+        settings.referenceInRollout && subject.loaded.policy.generateWithReference !== undefined,
       wasmThreads: subject.backend === "wasm" ? (wasmThreads()?.threads ?? null) : null,
     };
   } finally {

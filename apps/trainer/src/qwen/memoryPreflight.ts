@@ -8,7 +8,8 @@ import type { TrainerConfig } from "../TrainerConfig.js";
  * is `estimateTrainingStepMemory` of @apo-rl/qwen-vl for the run's worst case: every response at
  * `rollout.maxNewTokens`, prompts at `data.maxPromptTokens` (when set), a micro-batch of
  * `train.maxTokensPerMicroBatch` response tokens (else every row of the step at once), and the
- * rollout's KV cache for `promptsPerStep × groupSize` rows. A `TrainingMemoryError` names the
+ * rollout's KV cache for `promptsPerStep × groupSize` rows (twice that when a LoRA policy decodes
+ * reference twins, `rollout.referenceInRollout`). A `TrainingMemoryError` names the
  * setting to lower. Backends of unknown capacity (GPU, cpu) pass.
  *
  * @since 0.2.0
@@ -21,13 +22,19 @@ export const assertStepFitsBackend = (config: TrainerConfig, policy: QwenVLPolic
   const budget = config.train.maxTokensPerMicroBatch;
   const microBatchRows =
     budget === undefined ? rows : Math.min(rows, Math.max(1, Math.floor(budget / response)));
+  const twins =
+    policy.generateWithReference !== undefined &&
+    config.rollout.referenceInRollout !== false &&
+    (config.rollout.servers?.length ?? 0) === 0 &&
+    (config.rollout.spawn ?? 0) === 0;
   const trainableParameters = policy
     .trainableParameters()
     .reduce((sum, parameter) => sum + parameter.size, 0);
   const estimate = estimateTrainingStepMemory(policy.model.config, {
     microBatchTokens: microBatchRows * length,
     sequenceLength: length,
-    rolloutRows: rows,
+    // A LoRA policy's in-process rollouts decode a reference twin per row (`rollout.referenceInRollout`).
+    rolloutRows: twins ? 2 * rows : rows,
     rolloutLength: length,
     gradientCheckpointing: policy.model.gradientCheckpointing,
     trainableParameters,

@@ -51,8 +51,8 @@ export interface RolloutBatch {
   readonly rollouts: ReadonlyArray<Rollout>;
   /**
    * Per rollout (same order), the reference policy's log-probs of its tokens, when the source
-   * computed them (rollout servers serving the initial weights); the step then runs no reference
-   * pass of its own.
+   * computed them (rollout servers serving the initial weights, or an in-process LoRA policy's
+   * twin rows); the step then runs no reference pass of its own.
    */
   readonly referenceLogprobs?: ReadonlyArray<ReadonlyArray<number>>;
   /** The remote backend's record; absent for in-process generation. */
@@ -69,10 +69,14 @@ export interface RolloutBatch {
  */
 export interface RolloutSource {
   readonly kind: "in-process" | "remote";
+  /**
+   * `context.reference`: the step needs reference log-probs (a source that can score them with
+   * the rollouts returns `referenceLogprobs`; absent: the step runs its reference pass).
+   */
   generate(
     requests: ReadonlyArray<GenerationRequest>,
     options: GenerationOptions,
-    context: { readonly step: number },
+    context: { readonly step: number; readonly reference?: boolean },
   ): Promise<RolloutBatch>;
   /**
    * Register step `context.step`'s requests ahead of time (`rollout.async: 1`): a source that can
@@ -98,13 +102,23 @@ export interface RolloutSource {
 }
 
 /**
- * Rollouts sampled by the policy being trained, in this process.
+ * Rollouts sampled by the policy being trained, in this process. When the step needs reference
+ * log-probs and the policy can score them while it samples (`generateWithReference`: a LoRA
+ * policy), they come with the rollouts, unless `referenceInRollout` is `false`.
  *
  * @since 0.1.0
  * @category rollout
  */
-export const inProcessRolloutSource = (policy: TrainablePolicy): RolloutSource => ({
+export const inProcessRolloutSource = (
+  policy: TrainablePolicy,
+  settings: { readonly referenceInRollout?: boolean | undefined } = {},
+): RolloutSource => ({
   kind: "in-process",
-  generate: async (requests, options) => ({ rollouts: await policy.generate(requests, options) }),
+  generate: async (requests, options, context) =>
+    context.reference === true &&
+    settings.referenceInRollout !== false &&
+    policy.generateWithReference !== undefined
+      ? policy.generateWithReference(requests, options)
+      : { rollouts: await policy.generate(requests, options) },
   close: async () => undefined,
 });

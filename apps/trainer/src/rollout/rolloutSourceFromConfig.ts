@@ -99,7 +99,8 @@ export const createRolloutSourceFromConfig = async (
   const { rollout } = config;
   const servers = rollout.servers ?? [];
   const spawn = rollout.spawn ?? 0;
-  if (servers.length === 0 && spawn === 0) return inProcessRolloutSource(policy);
+  if (servers.length === 0 && spawn === 0)
+    return inProcessRolloutSource(policy, { referenceInRollout: rollout.referenceInRollout });
   let spawned: SpawnedRolloutServers | undefined;
   if (setup.spawned !== undefined) {
     spawned = await setup.spawned;

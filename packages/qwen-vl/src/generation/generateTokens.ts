@@ -2,7 +2,13 @@ import type { FinishReason } from "@apo-rl/core";
 import type * as tf from "@tensorflow/tfjs-core";
 import { promptBatch } from "../internal/generation/promptBatch.js";
 import { makeRandom, type Random, streamSeed } from "../internal/generation/random.js";
-import { type SamplingSettings, sampleToken } from "../internal/generation/sampleToken.js";
+import {
+  logprobTemperature,
+  type SamplingSettings,
+  sampleToken,
+  tokenLogprob,
+} from "../internal/generation/sampleToken.js";
+import { twinRowsAdapter } from "../internal/generation/twinRowsAdapter.js";
 import { sequenceShapeProblem } from "../internal/tokenIdShape.js";
 import type { LinearAdapter } from "../model/LinearAdapter.js";
 import { disposeQwen25VLCache, type Qwen25VLCache, selectQwen25VLCacheRows } from "../model/Qwen25VLCache.js";
@@ -44,6 +50,15 @@ export interface GenerateTokensOptions {
   readonly adapter?: LinearAdapter | null;
   /** Keep each step's raw logits row (tests, debugging). */
   readonly keepLogits?: boolean;
+  /**
+   * Also score every sampled token under the same model with this adapter instead (`null`: the
+   * base weights — a LoRA policy's reference), in the same batched forwards: each row gets a twin
+   * row, teacher-forced with the row's own sampled tokens, that samples nothing. Each sequence then
+   * carries `referenceLogprobs`, at the sampling temperature (1 for greedy) like `logprobs`. While
+   * decoding is bound by reading the weights (few rows), the twins cost little more than their
+   * prompts' prefill; a separate reference pass re-reads every weight for prompt and response.
+   */
+  readonly reference?: { readonly adapter: LinearAdapter | null };
 }
 
 /**
@@ -60,6 +75,8 @@ export interface GeneratedSequence {
   readonly logprobs: ReadonlyArray<number>;
   readonly finishReason: FinishReason;
   readonly stepLogits?: ReadonlyArray<Float32Array>;
+  /** With `reference`: `log softmax(reference logits_t / T)[tokenIds[t]]`. */
+  readonly referenceLogprobs?: ReadonlyArray<number>;
 }
 
 interface RowState {
@@ -70,6 +87,7 @@ interface RowState {
   readonly tokenIds: number[];
   readonly logprobs: number[];
   readonly stepLogits: Float32Array[];
+  readonly referenceLogprobs: number[];
   finishReason: FinishReason | undefined;
 }
 
@@ -83,7 +101,10 @@ const finishOf = (row: RowState, token: number, options: GenerateTokensOptions):
   return row.tokenIds.length >= row.budget ? "length" : undefined;
 };
 
-/** Sample the next token of every active row from its logits (`[rows.length, V]`). */
+/**
+ * Sample the next token of every active row from its logits (`[rows.length, V]`, then with
+ * `reference` the twins' `[rows.length, V]`, scored at the sampled tokens).
+ */
 const sampleStep = (
   rows: ReadonlyArray<RowState>,
   logits: Float32Array,
@@ -97,6 +118,11 @@ const sampleStep = (
     row.tokenIds.push(token);
     row.logprobs.push(logprob);
     if (options.keepLogits === true) row.stepLogits.push(values.slice());
+    if (options.reference !== undefined) {
+      const twin = rows.length + index;
+      const twinValues = logits.subarray(twin * vocabulary, (twin + 1) * vocabulary);
+      row.referenceLogprobs.push(tokenLogprob(twinValues, token, logprobTemperature(settings.temperature)));
+    }
     row.finishReason = finishOf(row, token, options);
   });
 };
@@ -127,16 +153,30 @@ const checkPrompts = (prompts: ReadonlyArray<GenerationPrompt>, limit: number): 
   });
 };
 
-const forwardAdapter = (options: GenerateTokensOptions) =>
-  options.adapter === undefined ? {} : { adapter: options.adapter };
+/**
+ * The adapter of a forward over `rows` rows: the requested (or the model's) one, or with
+ * `reference` the twin-rows adapter (the first `rows / 2` rows the policy's, the rest the reference's).
+ */
+const forwardAdapter = (model: Qwen25VLModel, options: GenerateTokensOptions, rows: number) => {
+  if (options.reference === undefined)
+    return options.adapter === undefined ? {} : { adapter: options.adapter };
+  const policy = options.adapter === undefined ? model.linearAdapter : options.adapter;
+  return { adapter: twinRowsAdapter(policy ?? null, options.reference.adapter, rows / 2) };
+};
 
-/** Prefill every prompt once; returns the last-position logits `[P, V]` and the cache. */
+/**
+ * Prefill every prompt once (twice with `reference`: the prompts, then their twins); returns the
+ * last-position logits `[P, V]` (`[2P, V]`) and the cache.
+ */
 const prefill = async (
   model: Qwen25VLModel,
   prompts: ReadonlyArray<GenerationPrompt>,
   options: GenerateTokensOptions,
 ): Promise<{ logits: Float32Array; cache: Qwen25VLCache }> => {
-  const batch = promptBatch(prompts, options.padTokenId);
+  const batch = promptBatch(
+    options.reference === undefined ? prompts : [...prompts, ...prompts],
+    options.padTokenId,
+  );
   const output = model.forward(
     {
       inputIds: batch.inputIds,
@@ -145,7 +185,7 @@ const prefill = async (
         ? {}
         : { pixelValues: batch.pixelValues, imageGridThw: batch.imageGridThw }),
     },
-    { logits: "last", cache: true, ...forwardAdapter(options) },
+    { logits: "last", cache: true, ...forwardAdapter(model, options, batch.inputIds.length) },
   );
   output.hiddenStates.dispose();
   try {
@@ -207,6 +247,7 @@ export const generateTokens = async (
       tokenIds: [],
       logprobs: [],
       stepLogits: [],
+      referenceLogprobs: [],
       finishReason: sampling.maxNewTokens === 0 ? ("length" as const) : undefined,
     })),
   );
@@ -223,6 +264,7 @@ export const generateTokens = async (
     logprobs: row.logprobs,
     finishReason: row.finishReason ?? "length",
     ...(options.keepLogits === true ? { stepLogits: row.stepLogits } : {}),
+    ...(options.reference === undefined ? {} : { referenceLogprobs: row.referenceLogprobs }),
   }));
 };
 
@@ -234,16 +276,21 @@ const decodeAll = async (
   settings: SamplingSettings,
 ): Promise<void> => {
   const vocabulary = model.config.text.vocabSize;
+  const twins = options.reference !== undefined;
+  // With twins, cache and logits rows are [rows…, twins…], the twins' prompts after the prompts.
+  const withTwins = (indices: ReadonlyArray<number>, offset: number) =>
+    twins ? [...indices, ...indices.map((index) => index + offset)] : [...indices];
   const first = await prefill(model, prompts, options);
-  const firstLogits = new Float32Array(rows.length * vocabulary);
-  rows.forEach((row, index) => {
-    const start = row.promptIndex * vocabulary;
+  const firstRows = withTwins(
+    rows.map((row) => row.promptIndex),
+    prompts.length,
+  );
+  const firstLogits = new Float32Array(firstRows.length * vocabulary);
+  firstRows.forEach((promptRow, index) => {
+    const start = promptRow * vocabulary;
     firstLogits.set(first.logits.subarray(start, start + vocabulary), index * vocabulary);
   });
-  let cache = keepRows(
-    first.cache,
-    rows.map((row) => row.promptIndex),
-  );
+  let cache = keepRows(first.cache, firstRows);
   let active: ReadonlyArray<RowState> = rows;
   let logits: Float32Array = firstLogits;
   try {
@@ -252,12 +299,14 @@ const decodeAll = async (
       const survivors = active.flatMap((row, index) => (row.finishReason === undefined ? [index] : []));
       if (survivors.length === 0) break;
       if (survivors.length < active.length) {
-        cache = keepRows(cache, survivors);
+        cache = keepRows(cache, withTwins(survivors, active.length));
         active = survivors.map((index) => active[index]!);
       }
+      const next = active.map((row) => [row.tokenIds.at(-1)!]);
+      const inputIds = twins ? [...next, ...next] : next;
       const output = model.forward(
-        { inputIds: active.map((row) => [row.tokenIds.at(-1)!]) },
-        { logits: "last", cache, ...forwardAdapter(options) },
+        { inputIds },
+        { logits: "last", cache, ...forwardAdapter(model, options, inputIds.length) },
       );
       output.hiddenStates.dispose();
       disposeQwen25VLCache(cache);

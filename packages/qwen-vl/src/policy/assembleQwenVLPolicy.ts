@@ -5,6 +5,7 @@ import type {
   PolicyLogprobs,
   PolicyV1,
   Rollout,
+  RolloutsWithReference,
 } from "@apo-rl/core";
 import type * as tf from "@tensorflow/tfjs-core";
 import { PromptTooLongError } from "../generation/errors.js";
@@ -162,10 +163,11 @@ export const assembleQwenVLPolicy = (
   };
   const decode = (ids: ReadonlyArray<number>) => processor.decode(ids, { skipSpecialTokens: true });
 
-  const generate = async (
+  const sample = async (
     requests: ReadonlyArray<GenerationRequest>,
     generation: GenerationOptions,
-  ): Promise<ReadonlyArray<Rollout>> => {
+    withReference: boolean,
+  ) => {
     const sampling = decodeSamplingOptions(generation);
     const prompts = requests.map(encode);
     const sequences = await generateTokens(model, prompts, {
@@ -175,8 +177,10 @@ export const assembleQwenVLPolicy = (
       decode,
       maxContextLength: limit,
       ...(adapter === undefined ? {} : { adapter }),
+      // A LoRA policy's reference is its base weights: twin rows without the adapter.
+      ...(withReference ? { reference: { adapter: null } } : {}),
     });
-    return sequences.map((sequence) => ({
+    const rollouts: ReadonlyArray<Rollout> = sequences.map((sequence) => ({
       promptId: requests[sequence.promptIndex]!.promptId,
       groupIndex: sequence.groupIndex,
       tokenIds: [...sequence.tokenIds],
@@ -184,7 +188,19 @@ export const assembleQwenVLPolicy = (
       text: decode(sequence.tokenIds),
       finishReason: sequence.finishReason,
     }));
+    return {
+      rollouts,
+      referenceLogprobs: sequences.map((sequence) => [...(sequence.referenceLogprobs ?? [])]),
+    };
   };
+  const generate = async (
+    requests: ReadonlyArray<GenerationRequest>,
+    generation: GenerationOptions,
+  ): Promise<ReadonlyArray<Rollout>> => (await sample(requests, generation, false)).rollouts;
+  const generateWithReference = async (
+    requests: ReadonlyArray<GenerationRequest>,
+    generation: GenerationOptions,
+  ): Promise<RolloutsWithReference> => sample(requests, generation, true);
 
   const rowsOf = (batch: PolicyBatch) => {
     const byId = new Map<string, GenerationRequest>();
@@ -271,6 +287,8 @@ export const assembleQwenVLPolicy = (
     adapter,
     eosTokenIds,
     generate,
+    // Only LoRA policies: full fine-tuning's reference is another model (a separate pass).
+    ...(adapter === undefined ? {} : { generateWithReference }),
     logprobs,
     trainableParameters: () => trainable,
     save: (directory) => storage.save({ model, adapter, options }, directory),

@@ -1,0 +1,24 @@
+import * as tf from "@tensorflow/tfjs-core";
+import type { LinearAdapter } from "../../model/LinearAdapter.js";
+
+/**
+ * The adapter of a batch whose first `policyRows` rows run under `policy` and the others under
+ * `reference` (`null`: the base weights), e.g. a LoRA policy's rollouts and their reference twins
+ * in one forward. Rows never mix in a linear layer, so each row's output is its own adapter's; a
+ * module neither adapter changes passes through untouched.
+ */
+export const twinRowsAdapter = (
+  policy: LinearAdapter | null,
+  reference: LinearAdapter | null,
+  policyRows: number,
+): LinearAdapter => ({
+  apply: (moduleName, input, output) => {
+    const first = policy === null ? output : policy.apply(moduleName, input, output);
+    const second = reference === null ? output : reference.apply(moduleName, input, output);
+    if (first === output && second === output) return output;
+    const rest = output.shape[0]! - policyRows;
+    const [head] = tf.split(first, [policyRows, rest], 0);
+    const [, tail] = tf.split(second, [policyRows, rest], 0);
+    return tf.concat([head!, tail!], 0);
+  },
+});
