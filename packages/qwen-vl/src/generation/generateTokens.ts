@@ -1,5 +1,5 @@
 import type { FinishReason } from "@apo-rl/core";
-import type * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs-core";
 import { promptBatch } from "../internal/generation/promptBatch.js";
 import { makeRandom, type Random, streamSeed } from "../internal/generation/random.js";
 import {
@@ -10,6 +10,7 @@ import {
 } from "../internal/generation/sampleToken.js";
 import { twinRowsAdapter } from "../internal/generation/twinRowsAdapter.js";
 import { sequenceShapeProblem } from "../internal/tokenIdShape.js";
+import { LoraAdapter } from "../lora/LoraAdapter.js";
 import type { LinearAdapter } from "../model/LinearAdapter.js";
 import { disposeQwen25VLCache, type Qwen25VLCache, selectQwen25VLCacheRows } from "../model/Qwen25VLCache.js";
 import type { Qwen25VLModel } from "../model/Qwen25VLModel.js";
@@ -173,20 +174,31 @@ const prefill = async (
   prompts: ReadonlyArray<GenerationPrompt>,
   options: GenerateTokensOptions,
 ): Promise<{ logits: Float32Array; cache: Qwen25VLCache }> => {
-  const batch = promptBatch(
-    options.reference === undefined ? prompts : [...prompts, ...prompts],
-    options.padTokenId,
-  );
-  const output = model.forward(
-    {
-      inputIds: batch.inputIds,
-      attentionMask: batch.attentionMask,
-      ...(batch.pixelValues === undefined
-        ? {}
-        : { pixelValues: batch.pixelValues, imageGridThw: batch.imageGridThw }),
-    },
-    { logits: "last", cache: true, ...forwardAdapter(model, options, batch.inputIds.length) },
-  );
+  const twins = options.reference !== undefined;
+  const single = promptBatch(prompts, options.padTokenId);
+  const batch = twins ? promptBatch([...prompts, ...prompts], options.padTokenId) : single;
+  const adapter = forwardAdapter(model, options, batch.inputIds.length);
+  // The twins' images: the vision tower runs on the prompts' images once per adapter that can
+  // change it (once in all for a LoRA on the text decoder), never on the duplicated batch.
+  const imageEmbeds =
+    twins && single.pixelValues !== undefined ? twinImageEmbeds(model, single, options) : undefined;
+  let output: ReturnType<Qwen25VLModel["forward"]>;
+  try {
+    output = model.forward(
+      {
+        inputIds: batch.inputIds,
+        attentionMask: batch.attentionMask,
+        ...(batch.pixelValues === undefined
+          ? {}
+          : imageEmbeds === undefined
+            ? { pixelValues: batch.pixelValues, imageGridThw: batch.imageGridThw }
+            : { imageEmbeds, imageGridThw: batch.imageGridThw }),
+      },
+      { logits: "last", cache: true, ...adapter },
+    );
+  } finally {
+    imageEmbeds?.dispose();
+  }
   output.hiddenStates.dispose();
   try {
     const logits = (await (output.logits as tf.Tensor).data()) as Float32Array;
@@ -197,6 +209,31 @@ const prefill = async (
   } finally {
     output.logits!.dispose();
   }
+};
+
+/** Whether `adapter` may change the vision tower's output (a LoRA on the text decoder does not). */
+const adaptsVision = (adapter: LinearAdapter | null | undefined): boolean =>
+  adapter !== null &&
+  adapter !== undefined &&
+  (!(adapter instanceof LoraAdapter) ||
+    [...adapter.modules.keys()].some((name) => !name.startsWith("model.layers.")));
+
+/** Image features of the prompts, then of their twins (`[policy…, reference…]` rows). */
+const twinImageEmbeds = (
+  model: Qwen25VLModel,
+  single: ReturnType<typeof promptBatch>,
+  options: GenerateTokensOptions,
+): tf.Tensor2D => {
+  const policy = options.adapter === undefined ? model.linearAdapter : options.adapter;
+  const reference = options.reference!.adapter;
+  const encode = (adapter: LinearAdapter | null | undefined) =>
+    model.encodeImages(single.pixelValues!, single.imageGridThw, { adapter: adapter ?? null }).imageEmbeds;
+  const first = encode(policy);
+  const second = adaptsVision(policy) || adaptsVision(reference) ? encode(reference) : first;
+  const both = tf.concat([first, second]) as tf.Tensor2D;
+  first.dispose();
+  if (second !== first) second.dispose();
+  return both;
 };
 
 /** Replace `cache` by its rows `rows` (disposing the old one). */

@@ -1,10 +1,11 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   createLoraAdapter,
   type GenerationPrompt,
   generateTokens,
   initQwen25VL,
+  type LinearAdapter,
   type LoraAdapter,
   type Qwen25VLModel,
   scoreResponses,
@@ -128,5 +129,52 @@ describe.each(asyncTestBackendNames)("reference twins in generateTokens (%s)", (
     // The adapter moved the policy away from the reference: the twins did not score the policy.
     expect(apart).toBeGreaterThan(1e-2);
     tf.dispose([reference.logp, reference.mask, policy.logp, policy.mask]);
+  });
+
+  it("encodes the images once for a text-decoder LoRA, once per adapter when one adapts the vision tower", async ({
+    skip,
+  }) => {
+    if (!available) skip();
+    const encode = vi.spyOn(model, "encodeImages");
+    try {
+      await generateTokens(model, prompts, { ...settings, adapter: lora, reference: { adapter: null } });
+      expect(encode).toHaveBeenCalledTimes(1);
+      encode.mockClear();
+      // The text LoRA plus a change of one vision block's attention projection.
+      const visionAdapter: LinearAdapter = {
+        apply: (moduleName, input, output) =>
+          moduleName === "visual.blocks.0.attn.qkv"
+            ? tf.mul(output, 1.5)
+            : lora.apply(moduleName, input, output),
+      };
+      const plain = await generateTokens(model, prompts, { ...settings, adapter: visionAdapter });
+      encode.mockClear();
+      const twinned = await generateTokens(model, prompts, {
+        ...settings,
+        adapter: visionAdapter,
+        reference: { adapter: null },
+      });
+      expect(encode).toHaveBeenCalledTimes(2);
+      expect(twinned.map((sequence) => sequence.tokenIds)).toEqual(
+        plain.map((sequence) => sequence.tokenIds),
+      );
+      const rowsPrompts = twinned.map((sequence) => prompts[sequence.promptIndex]!);
+      const reference = scoreResponses(
+        model,
+        rowsPrompts,
+        twinned.map((sequence) => sequence.tokenIds),
+        { temperature: settings.temperature, padTokenId: settings.padTokenId, adapter: null, entropy: false },
+      );
+      const values = await flat(reference.logp);
+      const width = reference.logp.shape[1]!;
+      twinned.forEach((sequence, row) => {
+        sequence.referenceLogprobs!.forEach((value, t) => {
+          expect(Math.abs(value - values[row * width + t]!)).toBeLessThan(tolerance(backend, 1e-4));
+        });
+      });
+      tf.dispose([reference.logp, reference.mask]);
+    } finally {
+      encode.mockRestore();
+    }
   });
 });

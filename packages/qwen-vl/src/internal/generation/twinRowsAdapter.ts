@@ -5,7 +5,8 @@ import type { LinearAdapter } from "../../model/LinearAdapter.js";
  * The adapter of a batch whose first `policyRows` rows run under `policy` and the others under
  * `reference` (`null`: the base weights), e.g. a LoRA policy's rollouts and their reference twins
  * in one forward. Rows never mix in a linear layer, so each row's output is its own adapter's; a
- * module neither adapter changes passes through untouched.
+ * module neither adapter changes passes through untouched. Text-decoder modules only: the vision
+ * tower's rows are patches, not batch rows.
  */
 export const twinRowsAdapter = (
   policy: LinearAdapter | null,
@@ -13,6 +14,9 @@ export const twinRowsAdapter = (
   policyRows: number,
 ): LinearAdapter => ({
   apply: (moduleName, input, output) => {
+    // Batch rows exist in the text decoder only; the twins' images are encoded beforehand.
+    if (!moduleName.startsWith("model.layers."))
+      throw new Error(`twin rows: ${moduleName} is not a text-decoder module; encode the images first`);
     const first = policy === null ? output : policy.apply(moduleName, input, output);
     const second = reference === null ? output : reference.apply(moduleName, input, output);
     if (first === output && second === output) return output;
