@@ -93,6 +93,12 @@ export interface RolloutSource {
     options: GenerationOptions,
     context: { readonly step: number },
   ): Promise<ReadonlyArray<Rollout>>;
+  /**
+   * Whether the source would answer now without waiting for servers to start (absent: always).
+   * While it is false (`rollout.spawn` servers still starting and warming up) the trainer evaluates
+   * in-process instead of waiting; `generate` waits for them.
+   */
+  ready?(): boolean;
   /** Stop what the source started (spawned servers). */
   close(): Promise<void>;
 }
