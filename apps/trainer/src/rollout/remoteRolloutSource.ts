@@ -47,9 +47,11 @@ export interface RemoteRolloutSourceOptions {
 
 /**
  * Held-out requests one server holds at once during an evaluation: enough for apo-serve (and vLLM,
- * SGLang) to decode them in batches, as the trainer does in-process.
+ * SGLang) to decode them in full batches (apo-serve's `--max-batch` 32) with the next batch already
+ * queued, within apo-serve's default `--max-queue` (64). The demo's 128 held-out prompts on two
+ * servers took 0.62–0.89 s this way against 0.90–1.45 s with 16 (2-core machine, load 4.7–6).
  */
-const EVALUATION_IN_FLIGHT_PER_SERVER = 16;
+const EVALUATION_IN_FLIGHT_PER_SERVER = 64;
 
 /** A request's error that every server would give (a bad request), as opposed to a server's failure. */
 const isRequestFault = (error: unknown) =>

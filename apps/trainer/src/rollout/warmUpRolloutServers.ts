@@ -18,7 +18,7 @@ export interface WarmUpOptions {
   readonly referenceModel?: string;
   /** Requests per server at once (the step's requests per server: they are decoded in one batch). */
   readonly perServer: number;
-  /** Rounds per server at most (default 3). */
+  /** Rounds per server at most (default 2). */
   readonly rounds?: number;
   /** Checked before each round: true ends the warm-up (the trainer is waiting for the servers). */
   readonly stop?: () => boolean;
@@ -40,7 +40,7 @@ export const warmUpRolloutServers = async (
   clients: ReadonlyArray<RolloutServerClient>,
   options: WarmUpOptions,
 ): Promise<void> => {
-  const rounds = options.rounds ?? 3;
+  const rounds = options.rounds ?? 2;
   await Promise.all(
     clients.map(async (client) => {
       try {
