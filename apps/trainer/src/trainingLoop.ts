@@ -466,6 +466,8 @@ const runLockedTrainingLoop = async (
         { step, totalSteps, examples, seed, lr: learningRateAt(config.optimizer, step, totalSteps) },
       );
       step += 1;
+      // The weights after this update go to the rollout servers while the step is logged.
+      if (step < totalSteps || config.train.evalEvery > 0) run.rolloutSource?.prepare?.({ step });
       await appendMetrics(metricsFile, record);
       progress(
         formatProgressLine(record, totalSteps, (performance.now() - loopStarted) / 1000 / (step - firstStep)),

@@ -30,6 +30,9 @@ const recordingSource = (calls: string[]): RolloutSource => ({
       })),
     };
   },
+  prepare: (context) => {
+    calls.push(`prepare ${context.step}`);
+  },
   evaluate: async (_requests, _options, context) => {
     calls.push(`evaluate ${context.step}`);
     return [];
@@ -63,6 +66,8 @@ describe("startingRolloutSource", () => {
     expect(awaited()).toBe(false);
     // As the trainer does with rollout.async: step 1's requests are scheduled before step 0 generates.
     source.schedule!([request("b")], options, { step: 1 });
+    // Nothing to sync to yet: the first generate syncs.
+    source.prepare!({ step: 0 });
     const generated = source.generate([request("a")], options, { step: 0 });
     expect(awaited()).toBe(true);
     await Promise.resolve();
@@ -71,9 +76,10 @@ describe("startingRolloutSource", () => {
     const batch = await generated;
     expect(batch.rollouts.map((rollout) => rollout.promptId)).toEqual(["a"]);
     expect(source.ready!()).toBe(true);
+    source.prepare!({ step: 1 });
     await source.evaluate!([request("c")], options, { step: 1 });
     await source.close();
-    expect(calls).toEqual(["schedule 1 b", "generate 0", "evaluate 1", "close"]);
+    expect(calls).toEqual(["schedule 1 b", "generate 0", "prepare 1", "evaluate 1", "close"]);
   });
 
   it("ready() follows the built source's own readiness once started", async () => {

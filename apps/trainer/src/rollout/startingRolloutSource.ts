@@ -41,6 +41,8 @@ export const startingRolloutSource = (
         () => undefined,
       );
     },
+    // Still starting: the first `generate` syncs.
+    prepare: (context) => source?.prepare?.(context),
     evaluate: async (requests, options, context) => {
       const built = await started();
       if (built.evaluate === undefined)
