@@ -105,6 +105,8 @@ export {
   type SpawnRolloutServersOptions,
   spawnRolloutServers,
 } from "./rollout/spawnRolloutServers.js";
+export { startingRolloutSource } from "./rollout/startingRolloutSource.js";
+export { type WarmUpOptions, warmUpRolloutServers } from "./rollout/warmUpRolloutServers.js";
 export {
   decodeFailure,
   type PromptMeasure,

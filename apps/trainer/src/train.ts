@@ -35,6 +35,12 @@ import {
  */
 export interface TrainOptions extends TrainingLoopOptions {
   readonly hooks?: Partial<TrainerHooks>;
+  /**
+   * The `rollout.spawn` servers, already starting (`spawnConfiguredRolloutServers`, e.g. started by
+   * the demo before it checks its backend); used when they run on the trainer's backend, else
+   * stopped and started again. `train` stops them at the end.
+   */
+  readonly spawnedServers?: Promise<SpawnedRolloutServers>;
 }
 
 /**
@@ -95,6 +101,7 @@ export const trainProgram = (
           useReference,
           ...(log === undefined ? {} : { log }),
           ...(options.spawnedServers === undefined ? {} : { spawned: options.spawnedServers }),
+          ...(data.heldOut[0] === undefined ? {} : { warmUpRequest: data.heldOut[0].request }),
         }));
     // Rollout servers (spawned or remote) live as long as the run.
     return yield* Effect.scoped(
@@ -142,12 +149,13 @@ export const train = async (config: TrainerConfig, options: TrainOptions = {}): 
   // `rollout.spawn` on a named backend: the servers start now, while the trainer builds its policy
   // and data, instead of after them.
   const spawnedServers =
-    hooks.createRolloutSource === undefined && config.backend !== "auto"
+    options.spawnedServers ??
+    (hooks.createRolloutSource === undefined && config.backend !== "auto"
       ? spawnConfiguredRolloutServers(config, {
           backend: config.backend,
           ...(options.log === undefined ? {} : { log: options.log }),
         })
-      : undefined;
+      : undefined);
   spawnedServers?.catch(() => undefined);
   const program = trainProgram({
     ...options,

@@ -379,6 +379,10 @@ const runLockedTrainingLoop = async (
   const evaluateOnServers = run.rolloutSource?.evaluate?.bind(run.rolloutSource);
   const evaluateNow = async () => {
     if (heldOut.examples.length === 0) return;
+    // With rollout servers the held-out prompts are sampled on them, in parallel, once they are up:
+    // while spawned servers still start (the step-0 evaluation) this process evaluates instead of
+    // waiting for them (greedy by default, so the same answers either way).
+    const onServers = evaluateOnServers !== undefined && run.rolloutSource?.ready?.() !== false;
     const record = await evaluate(
       policy,
       run.verifier,
@@ -389,10 +393,9 @@ const runLockedTrainingLoop = async (
         seed: (config.train.seed + EVALUATION_SEED_OFFSET) >>> 0,
         batchSize: Math.max(1, config.train.promptsPerStep * config.rollout.groupSize),
         stopStrings: config.rollout.stopStrings,
-        // With rollout servers the held-out prompts are sampled on them, in parallel.
-        ...(evaluateOnServers === undefined
-          ? {}
-          : { generate: (requests, generation) => evaluateOnServers(requests, generation, { step }) }),
+        ...(onServers
+          ? { generate: (requests, generation) => evaluateOnServers(requests, generation, { step }) }
+          : {}),
       },
       step,
     );
@@ -463,6 +466,8 @@ const runLockedTrainingLoop = async (
         { step, totalSteps, examples, seed, lr: learningRateAt(config.optimizer, step, totalSteps) },
       );
       step += 1;
+      // The weights after this update go to the rollout servers while the step is logged.
+      if (step < totalSteps || config.train.evalEvery > 0) run.rolloutSource?.prepare?.({ step });
       await appendMetrics(metricsFile, record);
       progress(
         formatProgressLine(record, totalSteps, (performance.now() - loopStarted) / 1000 / (step - firstStep)),

@@ -81,6 +81,7 @@ describe("remote rollouts on loopback apo-serve processes", () => {
         "train.evalEvery=2",
       ]);
       const evaluatedAt: number[] = [];
+      const readyAtEvaluation: boolean[] = [];
       const summary = await train(config, {
         handleSignals: false,
         log: () => undefined,
@@ -94,6 +95,12 @@ describe("remote rollouts on loopback apo-serve processes", () => {
             });
             return {
               ...source,
+              // Asked once per evaluation, just before it.
+              ready: () => {
+                const ready = source.ready?.() ?? true;
+                readyAtEvaluation.push(ready);
+                return ready;
+              },
               evaluate: (requests, options, context) => {
                 evaluatedAt.push(context.step);
                 return source.evaluate!(requests, options, context);
@@ -118,8 +125,10 @@ describe("remote rollouts on loopback apo-serve processes", () => {
         }
       }
       expect(servers.size).toBe(2);
-      // The held-out evaluations (before, at step 2, after) ran on the servers too.
-      expect(evaluatedAt).toEqual([0, 2, 4]);
+      // The servers were still starting at the step-0 evaluation: it ran in this process instead of
+      // waiting for them; the later ones (step 2, after) ran on the servers.
+      expect(readyAtEvaluation).toEqual([false, true, true]);
+      expect(evaluatedAt).toEqual([2, 4]);
       expect(summary.heldOutAccuracyBefore).not.toBeNull();
       expect(summary.heldOutAccuracyAfter).not.toBeNull();
     },

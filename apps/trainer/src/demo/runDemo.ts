@@ -1,5 +1,7 @@
 import { join } from "node:path";
+import type { BackendName } from "@apo-rl/tensor";
 import { checkpointDirectoryOf } from "../qwen/qwenPolicyFromConfig.js";
+import { spawnConfiguredRolloutServers } from "../rollout/rolloutSourceFromConfig.js";
 import type { TrainerConfig } from "../TrainerConfig.js";
 import { train } from "../train.js";
 import type { TrainingSummary } from "../trainingLoop.js";
@@ -47,19 +49,35 @@ const percent = (value: number | null) => (value === null ? "n/a" : `${(100 * va
 export const runDemo = async (config: TrainerConfig, options: DemoOptions = {}): Promise<DemoResult> => {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const preferred = config.backend === "auto" ? "wasm" : config.backend;
-  const backend = await chooseDemoBackend(preferred, checkpointDirectoryOf(config), log);
-  log(
-    `demo: backend ${backend}, objective ${config.objective.name}, ${config.train.steps} steps, run directory ${config.output.runDir}`,
+  // `rollout.spawn`: the servers start first, on the preferred backend, and load while this process
+  // checks the backend and builds its own components (started again if the backend falls back).
+  const spawnedServers = spawnConfiguredRolloutServers(
+    { ...config, backend: preferred },
+    { backend: preferred, log },
   );
-  const summary = await train(
-    { ...config, backend },
-    {
-      hooks: { initBackend: async () => backend },
-      log,
-      ...(options.progress === undefined ? {} : { progress: options.progress }),
-      ...(options.handleSignals === undefined ? {} : { handleSignals: options.handleSignals }),
-    },
-  );
+  spawnedServers?.catch(() => undefined);
+  let summary: TrainingSummary;
+  let backend: BackendName;
+  try {
+    backend = await chooseDemoBackend(preferred, checkpointDirectoryOf(config), log);
+    log(
+      `demo: backend ${backend}, objective ${config.objective.name}, ${config.train.steps} steps, run directory ${config.output.runDir}`,
+    );
+    const chosen = backend;
+    summary = await train(
+      { ...config, backend },
+      {
+        hooks: { initBackend: async () => chosen },
+        log,
+        ...(options.progress === undefined ? {} : { progress: options.progress }),
+        ...(options.handleSignals === undefined ? {} : { handleSignals: options.handleSignals }),
+        ...(spawnedServers === undefined ? {} : { spawnedServers }),
+      },
+    );
+  } finally {
+    // `train` stops them; also when the backend check failed before it.
+    await (await spawnedServers?.catch(() => undefined))?.stop();
+  }
   log(
     `demo: held-out accuracy ${percent(summary.heldOutAccuracyBefore)} before → ${percent(summary.heldOutAccuracyAfter)} after ${summary.steps} ${summary.objective} steps (${summary.wallSeconds.toFixed(0)} s)`,
   );

@@ -97,6 +97,18 @@ export interface RolloutSource {
     options: GenerationOptions,
     context: { readonly step: number },
   ): Promise<ReadonlyArray<Rollout>>;
+  /**
+   * The trainer's weights are now those after `context.step` updates (called right after a step's
+   * update, before the trainer's bookkeeping and the next draw): a source that syncs weights to
+   * servers may start now instead of when the next rollouts are asked for.
+   */
+  prepare?(context: { readonly step: number }): void;
+  /**
+   * Whether the source would answer now without waiting for servers to start (absent: always).
+   * While it is false (`rollout.spawn` servers still starting and warming up) the trainer evaluates
+   * in-process instead of waiting; `generate` waits for them.
+   */
+  ready?(): boolean;
   /** Stop what the source started (spawned servers). */
   close(): Promise<void>;
 }

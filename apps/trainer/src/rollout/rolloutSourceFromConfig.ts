@@ -1,13 +1,17 @@
 import { accessSync, constants, mkdtempSync, statSync } from "node:fs";
 import { join } from "node:path";
+import type { GenerationRequest } from "@apo-rl/core";
 import { checkpointDirectoryOf } from "../qwen/qwenPolicyFromConfig.js";
 import type { TrainablePolicy } from "../TrainablePolicy.js";
 import type { TrainerConfig } from "../TrainerConfig.js";
 import { RolloutServiceError } from "./errors.js";
 import { inProcessRolloutSource, type RolloutSource } from "./RolloutSource.js";
 import { remoteRolloutSource } from "./remoteRolloutSource.js";
+import { rolloutGenerationOptions } from "./rolloutGenerationOptions.js";
 import { rolloutServerClient } from "./rolloutServerClient.js";
 import { type SpawnedRolloutServers, spawnRolloutServers } from "./spawnRolloutServers.js";
+import { startingRolloutSource } from "./startingRolloutSource.js";
+import { warmUpRolloutServers } from "./warmUpRolloutServers.js";
 
 /** The name spawned `apo-serve` processes serve the policy under. */
 const SPAWNED_MODEL_NAME = "policy";
@@ -55,6 +59,11 @@ export interface RolloutSourceSetup {
    * their start overlaps the trainer's own; used when they run on `backend`, else stopped.
    */
   readonly spawned?: Promise<SpawnedRolloutServers>;
+  /**
+   * A prompt like the training ones (e.g. the first held-out one): spawned servers are warmed up
+   * with it once they listen, before the source reports itself ready.
+   */
+  readonly warmUpRequest?: GenerationRequest;
 }
 
 /**
@@ -83,24 +92,16 @@ export const spawnConfiguredRolloutServers = (
   });
 };
 
-/**
- * The rollout source of `config.rollout`: in-process unless `servers` or `spawn` is set; then a pool
- * of rollout servers (spawned on loopback ports for `spawn`, stopped by `close`). The bearer token
- * of the servers, if any, comes from `APO_ROLLOUT_API_KEY`.
- *
- * @since 0.1.0
- * @category rollout
- */
-export const createRolloutSourceFromConfig = async (
+/** The remote source of `config.rollout` once its servers (spawned ones started and warmed up) are up. */
+const connectRolloutSource = async (
   config: TrainerConfig,
   policy: TrainablePolicy,
   setup: RolloutSourceSetup,
+  awaited: () => boolean,
 ): Promise<RolloutSource> => {
   const { rollout } = config;
   const servers = rollout.servers ?? [];
   const spawn = rollout.spawn ?? 0;
-  if (servers.length === 0 && spawn === 0)
-    return inProcessRolloutSource(policy, { referenceInRollout: rollout.referenceInRollout });
   let spawned: SpawnedRolloutServers | undefined;
   if (setup.spawned !== undefined) {
     spawned = await setup.spawned;
@@ -137,7 +138,8 @@ export const createRolloutSourceFromConfig = async (
             : weightSync === "disk"
               ? SPAWNED_REFERENCE_NAME
               : SPAWNED_MODEL_NAME));
-    return remoteRolloutSource({
+    const maxInFlightPerServer = rollout.maxInFlightPerServer ?? 2;
+    const source = remoteRolloutSource({
       clients,
       policy,
       weightSync,
@@ -146,13 +148,53 @@ export const createRolloutSourceFromConfig = async (
         spawned === undefined
           ? join(config.output.runDir, "rollout-weights")
           : spawnedSyncDirectory(config.output.runDir),
-      maxInFlightPerServer: rollout.maxInFlightPerServer ?? 2,
+      maxInFlightPerServer,
       ...(referenceModel === undefined ? {} : { referenceModel }),
       ...(setup.log === undefined ? {} : { log: setup.log }),
       ...(spawned === undefined ? {} : { onClose: spawned.stop }),
     });
+    if (spawned !== undefined && setup.warmUpRequest !== undefined)
+      await warmUpRolloutServers(clients, {
+        model: baseModel,
+        request: setup.warmUpRequest,
+        generation: rolloutGenerationOptions(rollout, 0),
+        ...(referenceModel === undefined ? {} : { referenceModel }),
+        perServer: Math.max(
+          1,
+          Math.min(maxInFlightPerServer, Math.ceil(config.train.promptsPerStep / clients.length)),
+        ),
+        stop: awaited,
+      });
+    return source;
   } catch (error) {
     await spawned?.stop();
     throw error;
   }
+};
+
+/**
+ * The rollout source of `config.rollout`: in-process unless `servers` or `spawn` is set; then a pool
+ * of rollout servers (spawned on loopback ports for `spawn`, stopped by `close`). The bearer token
+ * of the servers, if any, comes from `APO_ROLLOUT_API_KEY`.
+ *
+ * With `spawn` the source is returned at once, while its servers start and warm up
+ * ({@link warmUpRolloutServers} with `setup.warmUpRequest`): its `ready()` is false until then, so
+ * the trainer evaluates in-process meanwhile, and its first `generate` waits for them. A server that
+ * fails to start fails that first call.
+ *
+ * @since 0.1.0
+ * @category rollout
+ */
+export const createRolloutSourceFromConfig = async (
+  config: TrainerConfig,
+  policy: TrainablePolicy,
+  setup: RolloutSourceSetup,
+): Promise<RolloutSource> => {
+  const { rollout } = config;
+  const servers = rollout.servers ?? [];
+  const spawn = rollout.spawn ?? 0;
+  if (servers.length === 0 && spawn === 0)
+    return inProcessRolloutSource(policy, { referenceInRollout: rollout.referenceInRollout });
+  if (spawn === 0) return connectRolloutSource(config, policy, setup, () => true);
+  return startingRolloutSource((awaited) => connectRolloutSource(config, policy, setup, awaited));
 };
