@@ -60,7 +60,15 @@ export class LoraAdapter implements LinearAdapter {
     return this.alpha / this.rank;
   }
 
-  readonly apply = (moduleName: string, input: tf.Tensor, output: tf.Tensor): tf.Tensor => {
+  readonly apply = (moduleName: string, input: tf.Tensor, output: tf.Tensor): tf.Tensor =>
+    this.applyScaled(moduleName, input, output, this.scale);
+
+  /**
+   * {@link apply} with `scale` in place of `alpha / rank`: a number, or a `[N, 1]` column of one
+   * factor per flattened input row (0 leaves a row's output as it is: the reference twins of
+   * generation, in the same ops as the plain adapter).
+   */
+  applyScaled(moduleName: string, input: tf.Tensor, output: tf.Tensor, scale: number | tf.Tensor): tf.Tensor {
     const pair = this.enabled ? this.modules.get(moduleName) : undefined;
     if (pair === undefined) return output;
     const inner = input.shape[input.shape.length - 1]!;
@@ -71,10 +79,10 @@ export class LoraAdapter implements LinearAdapter {
         : flat;
     // The scale goes on the rank-r side, and the sum keeps nothing for the backward: only `[N, r]`
     // tensors of the adapter stay on the gradient tape, no `[N, out]` one.
-    const low = tf.mul(tf.matMul(dropped, pair.a as tf.Tensor as tf.Tensor2D, false, true), this.scale);
+    const low = tf.mul(tf.matMul(dropped, pair.a as tf.Tensor as tf.Tensor2D, false, true), scale);
     const delta = tf.matMul(low, pair.b as tf.Tensor as tf.Tensor2D, false, true);
     return addWithoutSaving(output, tf.reshape(delta, output.shape));
-  };
+  }
 
   /** Every `A` and `B` variable (what an optimiser updates). */
   variables(): ReadonlyArray<tf.Variable> {

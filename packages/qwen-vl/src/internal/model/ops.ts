@@ -167,6 +167,15 @@ export const maskedScore = -1e9;
 export const tidyStructured = <T>(scope: () => T): T =>
   tf.tidy(scope as unknown as () => tf.TensorContainer) as unknown as T;
 
+/**
+ * Below this many multiply-adds per slice, one batched `BatchMatMul` call (tfjs-wasm's own loop)
+ * beats a 2-D XNNPACK product per slice: each product pays a fixed cost (operator set-up, packing,
+ * waking the thread pool) of ~0.1–0.2 ms. Decoding's attention is all such slices (`[7, 64]` by
+ * `[64, T]` per row and key head): at 8 rows and T = 20, scores 0.24 ms batched against 2.1 ms
+ * sliced, 2 threads.
+ */
+const SLICE_FROM_MULTIPLY_ADDS = 2 ** 15;
+
 /** `a·b`, `aᵀ·b` or `a·bᵀ` over equal leading dimensions, slice by slice as plain 2-D products. */
 const slicedProduct = (a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor =>
   tf.tidy(() => {
@@ -174,6 +183,8 @@ const slicedProduct = (a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transpos
     const count = lead.reduce((x, y) => x * y, 1);
     const [aRows, aColumns] = a.shape.slice(-2) as [number, number];
     const [bRows, bColumns] = b.shape.slice(-2) as [number, number];
+    if (aRows * aColumns * (transposeB ? bRows : bColumns) < SLICE_FROM_MULTIPLY_ADDS)
+      return tf.matMul(a, b, transposeA, transposeB);
     const left = tf.unstack(tf.reshape(a, [count, aRows, aColumns]));
     const right = tf.unstack(tf.reshape(b, [count, bRows, bColumns]));
     const products = left.map((slice, index) =>
@@ -192,8 +203,9 @@ const slicedProduct = (a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transpos
 /**
  * Batched `a·b` (or `a·bᵀ`) over equal leading dimensions. On wasm, a rank > 2 `BatchMatMul` and any
  * `transposeB` product miss the XNNPACK path (measured ~5× slower), so there the product is taken
- * slice by slice as 2-D matmuls with the transposed operand transposed explicitly. Same numbers
- * either way. On wasm its gradient keeps only `a` and `b` themselves (the slices and transposed
+ * slice by slice as 2-D matmuls with the transposed operand transposed explicitly — unless the
+ * slices are small (decoding), where one batched call costs less than a product per slice. Same
+ * numbers either way (up to float rounding). On wasm its gradient keeps only `a` and `b` themselves (the slices and transposed
  * copies the forward makes are not on the tape): `da = dy·b` / `dy·bᵀ`, `db = dyᵀ·a` / `aᵀ·dy`,
  * computed slice by slice the same way.
  */
