@@ -11,25 +11,11 @@ import {
   scoreResponses,
 } from "../../src/index.js";
 import { asyncTestBackendNames, tolerance, useBackend } from "../model/support/backend.js";
-import { tinyQwenConfig } from "../model/support/tinyConfig.js";
+import { tinyImagePrompt, tinyQwenConfig } from "../model/support/tinyConfig.js";
 
 const config = tinyQwenConfig(2);
-const image = config.tokens.imageTokenId;
 const textPrompt: GenerationPrompt = { inputIds: [3, 9, 27, 1, 40, 12, 8] };
-const imagePrompt: GenerationPrompt = {
-  inputIds: [
-    5,
-    config.tokens.visionStartTokenId,
-    image,
-    image,
-    image,
-    image,
-    config.tokens.visionEndTokenId,
-    13,
-  ],
-  pixelValues: new Float32Array(16 * 1176).map((_, i) => Math.cos(i * 0.37)),
-  imageGridThw: [[1, 4, 4]],
-};
+const imagePrompt = tinyImagePrompt(config);
 const prompts = [textPrompt, imagePrompt];
 // Several end tokens: rows finish at different steps, so rows (and their twins) leave the batch.
 const settings = {

@@ -9,7 +9,7 @@ import {
   scoreResponses,
 } from "../../src/index.js";
 import { testBackendNames, useBackend } from "../model/support/backend.js";
-import { tinyQwenConfig } from "../model/support/tinyConfig.js";
+import { tinyImagePrompt, tinyQwenConfig } from "../model/support/tinyConfig.js";
 
 const config = tinyQwenConfig(3);
 
@@ -17,21 +17,7 @@ const padTokenId = 63;
 const image = config.tokens.imageTokenId;
 const textA: GenerationPrompt = { inputIds: [3, 9, 27, 1, 40, 12, 8] };
 const textB: GenerationPrompt = { inputIds: [17, 5, 33, 2] };
-const imagePrompt: GenerationPrompt = {
-  inputIds: [
-    5,
-    config.tokens.visionStartTokenId,
-    image,
-    image,
-    image,
-    image,
-    config.tokens.visionEndTokenId,
-    13,
-    2,
-  ],
-  pixelValues: new Float32Array(16 * 1176).map((_, i) => Math.cos(i * 0.37)),
-  imageGridThw: [[1, 4, 4]],
-};
+const imagePrompt = tinyImagePrompt(config);
 const otherImage: GenerationPrompt = {
   inputIds: [config.tokens.visionStartTokenId, image, image, image, image, config.tokens.visionEndTokenId, 7],
   pixelValues: new Float32Array(16 * 1176).map((_, i) => Math.sin(i * 0.11)),

@@ -1,4 +1,4 @@
-import { decodeQwen25VLConfig, type Qwen25VLConfig } from "../../../src/index.js";
+import { decodeQwen25VLConfig, type GenerationPrompt, type Qwen25VLConfig } from "../../../src/index.js";
 
 /**
  * A tiny Qwen2.5-VL config for tests that need every part of the architecture (grouped-query
@@ -27,3 +27,26 @@ export const tinyQwenConfig = (layers: number): Qwen25VLConfig =>
       fullatt_block_indexes: [1],
     },
   });
+
+/**
+ * A prompt of text around one 4 × 4-patch image (16 patches of 1176 values, a 2 × 2 grid of
+ * merged tokens) for a {@link tinyQwenConfig} model.
+ */
+export const tinyImagePrompt = (config: Qwen25VLConfig): GenerationPrompt => {
+  const image = config.tokens.imageTokenId;
+  return {
+    inputIds: [
+      5,
+      config.tokens.visionStartTokenId,
+      image,
+      image,
+      image,
+      image,
+      config.tokens.visionEndTokenId,
+      13,
+      2,
+    ],
+    pixelValues: new Float32Array(16 * 1176).map((_, i) => Math.cos(i * 0.37)),
+    imageGridThw: [[1, 4, 4]],
+  };
+};
