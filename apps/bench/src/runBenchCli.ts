@@ -109,6 +109,7 @@ const perfOptions = {
   warmup: { type: "string" },
   "no-gradient-checkpointing": { type: "boolean" },
   "no-reference-in-rollout": { type: "boolean" },
+  "no-retain-states": { type: "boolean" },
   "wasm-threads": { type: "string" },
   "max-tokens-per-micro-batch": { type: "string" },
 } as const;
@@ -300,6 +301,7 @@ const perfRuns = (parsed: ParsedArguments, progress: (line: string) => void): Re
       warmup: optional("warmup", 0),
       gradientCheckpointing: flag(parsed, "no-gradient-checkpointing") ? false : undefined,
       referenceInRollout: flag(parsed, "no-reference-in-rollout") ? false : undefined,
+      retainStates: flag(parsed, "no-retain-states") ? false : undefined,
       maxTokensPerMicroBatch: optional("max-tokens-per-micro-batch", 1),
     }).filter(([, value]) => value !== undefined),
   );

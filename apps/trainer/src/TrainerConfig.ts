@@ -148,6 +148,13 @@ export const RolloutConfig = Schema.Struct({
    * separate reference pass (default `true`; `false`: the separate pass).
    */
   referenceInRollout: Schema.optionalKey(Schema.Boolean),
+  /**
+   * In-process rollouts keep the policy rows' decoder hidden states, and the training pass that
+   * follows with the same weights starts from them instead of running the decoder forward again
+   * (default `true`; a LoRA policy on the decoder layers, without dropout, with activation
+   * checkpointing; other policies ignore it). `false`: the pass runs its own forward.
+   */
+  retainStates: Schema.optionalKey(Schema.Boolean),
 }).check(
   Schema.makeFilter((rollout) =>
     (rollout.servers?.length ?? 0) > 0 && (rollout.spawn ?? 0) > 0

@@ -6,6 +6,7 @@ import type { InMemoryAdamW } from "./InMemoryAdamW.js";
 import { mechanismMetrics } from "./mechanismMetrics.js";
 import { headlineMetric, rolloutStatistics, type TrainStepRecord } from "./metrics.js";
 import { inProcessRolloutSource, type RolloutSource } from "./rollout/RolloutSource.js";
+import { rolloutGenerationOptions } from "./rollout/rolloutGenerationOptions.js";
 import { groupRollouts, type ScoredGroup, scoreGroups, uniqueRequests } from "./scoring.js";
 import { accumulateGradients, applyUpdate } from "./step/gradientStep.js";
 import { planMicroBatches, splitRows } from "./step/microBatches.js";
@@ -211,19 +212,10 @@ export const runTrainingStep = async (
     inProcessRolloutSource(policy, { referenceInRollout: services.rollout.referenceInRollout });
   const useReference = services.useReference && objective.usesReference(context);
   const generated = await clock.run("rollout", plannedBatches, () =>
-    rolloutSource.generate(
-      requests,
-      {
-        n: services.rollout.groupSize,
-        temperature: services.rollout.temperature,
-        topP: services.rollout.topP,
-        ...(services.rollout.topK > 0 ? { topK: services.rollout.topK } : {}),
-        maxNewTokens: services.rollout.maxNewTokens,
-        ...(services.rollout.stopStrings.length > 0 ? { stopStrings: services.rollout.stopStrings } : {}),
-        seed: input.seed,
-      },
-      { step: input.step, reference: useReference },
-    ),
+    rolloutSource.generate(requests, rolloutGenerationOptions(services.rollout, input.seed), {
+      step: input.step,
+      reference: useReference,
+    }),
   );
   const rollouts = generated.rollouts;
   const generationSeconds = clock.elapsed();

@@ -17,6 +17,13 @@ export interface GenerationOptions {
   readonly stopStrings?: ReadonlyArray<string>;
   /** Seed of the sampler: the same seed, requests and weights give the same rollouts. */
   readonly seed: number;
+  /**
+   * Optional (since 0.2.0), a hint: these rollouts are scored next by `logprobs` with the same
+   * weights (an on-policy training step). A policy may keep what sampling computed (its hidden
+   * states) to make that pass cheaper, until its weights change or it samples again. The rollouts
+   * do not depend on it; a policy may ignore it.
+   */
+  readonly retainForTraining?: boolean;
 }
 
 /**

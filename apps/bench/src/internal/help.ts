@@ -113,5 +113,6 @@ train-step only:
   --warmup <n>             untimed steps first (default 1)
   --no-gradient-checkpointing  keep every layer's activations (default: recompute them in the backward)
   --no-reference-in-rollout  a separate reference pass (default: LoRA rollouts score the reference in twin rows)
+  --no-retain-states  the loss pass runs its own forward (default: a LoRA policy starts it from its rollout's decoder states)
   --max-tokens-per-micro-batch <n>  the trainer's train.maxTokensPerMicroBatch (default: every row at once)
 ${common}`;

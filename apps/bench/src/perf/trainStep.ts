@@ -87,6 +87,11 @@ export interface TrainStepPerfOptions {
    * twin rows of its rollout (`--no-reference-in-rollout`: a separate reference pass). Default `true`.
    */
   readonly referenceInRollout?: boolean;
+  /**
+   * The trainer's `rollout.retainStates`: a LoRA policy keeps its rollout's decoder states and the
+   * loss pass starts from them (`--no-retain-states`: the pass runs its own forward). Default `true`.
+   */
+  readonly retainStates?: boolean;
   readonly onProgress?: (line: string) => void;
 }
 
@@ -100,11 +105,17 @@ export interface TrainStepPhases {
   readonly rollout: number;
   readonly reward: number;
   readonly referenceLogprobs: number;
-  /** The extra policy log-prob pass without a gradient (not part of `step`). */
+  /**
+   * The extra policy log-prob pass without a gradient (not part of `step`): a whole forward, also
+   * when the loss pass starts from the rollout's retained states.
+   */
   readonly forward: number;
-  /** Policy log-probs + objective loss + gradients under `tf.variableGrads`. */
+  /**
+   * Policy log-probs + objective loss + gradients under `tf.variableGrads` (with retained states:
+   * no forward, the layers are recomputed in the backward).
+   */
   readonly forwardBackward: number;
-  /** `forwardBackward − forward`. */
+  /** `forwardBackward − forward` (with retained states `forwardBackward`: it runs no forward). */
   readonly backward: number;
   /** Global-norm clipping + AdamW. */
   readonly update: number;
@@ -152,6 +163,8 @@ export interface TrainStepPerfRow {
   readonly gradientCheckpointing: boolean;
   /** Whether the reference log-probs were scored in the rollout (a LoRA policy's twin rows). */
   readonly referenceInRollout: boolean;
+  /** Whether the loss pass started from the rollout's decoder states (`rollout.retainStates`). */
+  readonly retainStates: boolean;
   /**
    * The wasm backend's thread count (`--wasm-threads`, `APO_WASM_THREADS`; 1 by default), `null`
    * off wasm.
@@ -218,6 +231,7 @@ const textDecoderSubject = async (
   gradientCheckpointing: boolean,
   maxTokensPerMicroBatch: number | undefined,
   referenceInRollout: boolean,
+  retainStates: boolean,
 ): Promise<Subject> => {
   const { base } = demoDirectories();
   const demoConfig = JSON.parse(await readFile(join(base, "config.json"), "utf8"));
@@ -247,6 +261,8 @@ const textDecoderSubject = async (
     rolloutLength: length,
     trainableParameters:
       loraRank > 0 ? config.text.numHiddenLayers * 4 * loraRank * 2 * config.text.hiddenSize : 0,
+    // A LoRA policy keeps its rollout's decoder states for the loss pass unless --no-retain-states.
+    ...(loraRank > 0 && retainStates && gradientCheckpointing ? { retainedStateTokens: rows * length } : {}),
   });
   const requested = await requestedBackend();
   assertTrainingStepFits(
@@ -258,6 +274,7 @@ const textDecoderSubject = async (
           ? "--prompts × --group-size × (prompt + --max-new-tokens), or set --max-tokens-per-micro-batch"
           : "--max-tokens-per-micro-batch",
       rollout: "--max-new-tokens",
+      retainedStates: "--no-retain-states",
     },
     gradientCheckpointing,
   );
@@ -323,6 +340,7 @@ const seconds = (start: number) => (performance.now() - start) / 1000;
 
 interface StepSettings {
   readonly referenceInRollout: boolean;
+  readonly retainStates: boolean;
   readonly groupSize: number;
   readonly maxNewTokens: number;
   readonly maxTokensPerMicroBatch: number | undefined;
@@ -357,12 +375,14 @@ const oneStep = async (
   generatedTokens: number;
   tokens: number;
   activationBytesPerToken: number | null;
+  retainedStates: boolean;
 }> => {
   const policy = subject.loaded.policy;
   const spent: Partial<Record<StepPhase, number>> = {};
   let forward = 0;
   let meter: HeapMeter | undefined;
   let activationPeak: number | undefined;
+  let retainedStates = false;
   let tokens = 0;
   let largestMicroBatchTokens = 0;
   const promptLength = new Map<string, number>();
@@ -390,13 +410,16 @@ const oneStep = async (
         maxNewTokens: settings.maxNewTokens,
         stopStrings: [],
         referenceInRollout: settings.referenceInRollout,
+        retainStates: settings.retainStates,
       },
       optimizerConfig: { ...optimizerSettings, betas: [...optimizerSettings.betas] },
       maxTokensPerMicroBatch: settings.maxTokensPerMicroBatch,
       useReference: true,
       hooks: {
         beforePhase: (phase) => {
-          if (phase === "lossBackward") meter = startHeapMeter();
+          if (phase !== "lossBackward") return;
+          retainedStates = policy.retainedRolloutBytes() > 0;
+          meter = startHeapMeter();
         },
         afterPhase: async (report) => {
           spent[report.phase] = (spent[report.phase] ?? 0) + report.seconds;
@@ -415,7 +438,9 @@ const oneStep = async (
           if (report.phase !== "oldLogprobs") return;
           const start = performance.now();
           for (const batch of report.microBatches) {
-            const logp = tf.tidy(() => policy.logprobs(batch).logp);
+            // Copies of the rollouts: a whole forward, never one from the rollout's retained states.
+            const copies = { ...batch, rollouts: batch.rollouts.map((rollout) => ({ ...rollout })) };
+            const logp = tf.tidy(() => policy.logprobs(copies).logp);
             await logp.data();
             logp.dispose();
           }
@@ -428,6 +453,7 @@ const oneStep = async (
   const of = (phase: StepPhase) => spent[phase] ?? 0;
   const forwardBackward = of("lossBackward");
   return {
+    retainedStates,
     generatedTokens: record.generatedTokens,
     tokens,
     activationBytesPerToken:
@@ -440,7 +466,7 @@ const oneStep = async (
       referenceLogprobs: of("reference") + of("oldLogprobs"),
       forward,
       forwardBackward,
-      backward: Math.max(0, forwardBackward - forward),
+      backward: retainedStates ? forwardBackward : Math.max(0, forwardBackward - forward),
       update: of("update"),
       step: record.stepSeconds,
     },
@@ -483,6 +509,7 @@ const measureModel = async (
         options.gradientCheckpointing ?? true,
         options.maxTokensPerMicroBatch,
         options.referenceInRollout ?? true,
+        options.retainStates ?? true,
       );
   subject.loaded.policy.model.gradientCheckpointing = options.gradientCheckpointing ?? true;
   const verifier = await createRewardVerifier({ preset: "view-r1", accuracy: "counting", workers: 0 });
@@ -490,6 +517,7 @@ const measureModel = async (
   const optimizer = new AdamW(trainable, { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 });
   const settings = {
     referenceInRollout: options.referenceInRollout ?? true,
+    retainStates: options.retainStates ?? true,
     groupSize,
     maxNewTokens,
     maxTokensPerMicroBatch: options.maxTokensPerMicroBatch,
@@ -501,9 +529,11 @@ const measureModel = async (
     const tokens: number[] = [];
     const stepTokens: number[] = [];
     const activation: number[] = [];
+    let retained = true;
     for (let index = 0; index < repeats; index++) {
       const outcome = await oneStep(subject, verifier, optimizer, settings, 1000 + index);
       runs.push(outcome.phases);
+      retained &&= outcome.retainedStates;
       tokens.push(outcome.generatedTokens);
       stepTokens.push(outcome.tokens);
       if (outcome.activationBytesPerToken !== null) activation.push(outcome.activationBytesPerToken);
@@ -532,6 +562,7 @@ const measureModel = async (
       gradientCheckpointing: subject.loaded.policy.model.gradientCheckpointing,
       referenceInRollout:
         settings.referenceInRollout && subject.loaded.policy.generateWithReference !== undefined,
+      retainStates: retained,
       wasmThreads: subject.backend === "wasm" ? (wasmThreads()?.threads ?? null) : null,
     };
   } finally {

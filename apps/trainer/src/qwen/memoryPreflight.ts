@@ -9,7 +9,8 @@ import type { TrainerConfig } from "../TrainerConfig.js";
  * `rollout.maxNewTokens`, prompts at `data.maxPromptTokens` (when set), a micro-batch of
  * `train.maxTokensPerMicroBatch` response tokens (else every row of the step at once), and the
  * rollout's KV cache for `promptsPerStep × groupSize` rows (twice that when a LoRA policy decodes
- * reference twins, `rollout.referenceInRollout`). A `TrainingMemoryError` names the
+ * reference twins, `rollout.referenceInRollout`), and the decoder states a LoRA policy keeps from
+ * that rollout for the loss pass (`rollout.retainStates`). A `TrainingMemoryError` names the
  * setting to lower. Backends of unknown capacity (GPU, cpu) pass.
  *
  * @since 0.2.0
@@ -27,6 +28,14 @@ export const assertStepFitsBackend = (config: TrainerConfig, policy: QwenVLPolic
     config.rollout.referenceInRollout !== false &&
     (config.rollout.servers?.length ?? 0) === 0 &&
     (config.rollout.spawn ?? 0) === 0;
+  // A LoRA policy keeps its in-process rollout's decoder states for the loss pass (`rollout.retainStates`).
+  const retains =
+    policy.adapter !== undefined &&
+    policy.adapter.dropout === 0 &&
+    policy.model.gradientCheckpointing &&
+    config.rollout.retainStates !== false &&
+    (config.rollout.servers?.length ?? 0) === 0 &&
+    (config.rollout.spawn ?? 0) === 0;
   const trainableParameters = policy
     .trainableParameters()
     .reduce((sum, parameter) => sum + parameter.size, 0);
@@ -39,11 +48,16 @@ export const assertStepFitsBackend = (config: TrainerConfig, policy: QwenVLPolic
     gradientCheckpointing: policy.model.gradientCheckpointing,
     trainableParameters,
     parts: config.model.trainVisionTower === false ? "text" : "all",
+    ...(retains ? { retainedStateTokens: rows * length } : {}),
   });
   assertTrainingStepFits(
     tf.getBackend(),
     estimate,
-    { microBatchTokens: "train.maxTokensPerMicroBatch", rollout: "rollout.maxNewTokens" },
+    {
+      microBatchTokens: "train.maxTokensPerMicroBatch",
+      rollout: "rollout.maxNewTokens",
+      retainedStates: "rollout.retainStates",
+    },
     policy.model.gradientCheckpointing,
   );
 };

@@ -19,4 +19,7 @@ export const rolloutGenerationOptions = (
   maxNewTokens: rollout.maxNewTokens,
   ...(rollout.stopStrings.length > 0 ? { stopStrings: rollout.stopStrings } : {}),
   seed,
+  // The loss pass follows with the same weights: an in-process policy may keep what sampling
+  // computed (`rollout.retainStates`); rollout servers ignore it.
+  ...(rollout.retainStates === false ? {} : { retainForTraining: true }),
 });

@@ -6,7 +6,8 @@ const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0));
 
 /**
  * Sampling options as decoded (the core `GenerationOptions`): `n ≥ 1`, `temperature ≥ 0` (0 is
- * greedy), `topP ∈ (0, 1]`, `topK ≥ 0` (0 keeps all), `maxNewTokens ≥ 0`, an integer `seed`.
+ * greedy), `topP ∈ (0, 1]`, `topK ≥ 0` (0 keeps all), `maxNewTokens ≥ 0`, an integer `seed`,
+ * the optional `retainForTraining` hint.
  *
  * @since 0.1.0
  * @category generation
@@ -19,6 +20,7 @@ export const SamplingOptions = Schema.Struct({
   maxNewTokens: NonNegativeInt,
   stopStrings: Schema.optionalKey(Schema.Array(Schema.String.check(Schema.isNonEmpty()))),
   seed: Schema.Int,
+  retainForTraining: Schema.optionalKey(Schema.Boolean),
 });
 
 /**

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Qwen25VLConfig } from "../config/Qwen25VLConfig.js";
+import { tapeRecording } from "../internal/model/activationCheckpoint.js";
 import { applyLinear, parameter, projectRows } from "../internal/model/linear.js";
 import { tidyStructured } from "../internal/model/ops.js";
 import { runSharedPromptDecoder, type SharedPromptTables } from "../internal/model/sharedPromptDecoder.js";
@@ -315,11 +316,21 @@ export class Qwen25VLModel {
    * continuations together) and recomputes both in the backward pass. LoRA dropout draws one mask
    * for a shared prompt's tokens, not one per row.
    *
+   * `layerInputs` are the decoder's hidden states of exactly this input already computed with the
+   * same weights and adapter (a rollout's): `L + 1` tensors `[P·Lp + R·Lr, hidden]` (the input
+   * embeddings, then each layer's output; prompts then continuations, padding positions any finite
+   * value). Nothing then runs forward: without a gradient tape the last one is normed; under a tape
+   * it needs {@link Qwen25VLModel.gradientCheckpointing}, each layer is recomputed from its given
+   * input in the backward pass, and no gradient reaches the embeddings or the vision tower.
+   *
    * @since 0.2.0
    */
   forwardSharedPrompts(
     input: Qwen25VLSharedPromptInput,
-    options: { readonly adapter?: LinearAdapter | null } = {},
+    options: {
+      readonly adapter?: LinearAdapter | null;
+      readonly layerInputs?: ReadonlyArray<tf.Tensor2D>;
+    } = {},
   ): Qwen25VLSharedPromptOutput {
     if (this.parts === "vision")
       throw new ForwardInputError({ field: "prompts.inputIds", reason: "the model has no text decoder" });
@@ -374,9 +385,32 @@ export class Qwen25VLModel {
     );
     const fullMask = continuationMask.map((row, r) => [...promptMask[input.promptOfRow[r]!]!, ...row]);
     const adapter = options.adapter === undefined ? this.linearAdapter : (options.adapter ?? undefined);
-    const computed =
-      prompts.pixelValues === undefined ? undefined : this.imageFeatures(prompts.pixelValues, grids, adapter);
     const { headDim, hiddenSize } = this.config.text;
+    const layerInputs = options.layerInputs;
+    if (layerInputs !== undefined) {
+      const tokens = count * promptLength + rows * continuationLength;
+      if (layerInputs.length !== this.config.text.numHiddenLayers + 1)
+        throw new ForwardInputError({
+          field: "layerInputs",
+          reason: `${layerInputs.length} states, the decoder needs ${this.config.text.numHiddenLayers + 1}`,
+        });
+      layerInputs.forEach((state, index) => {
+        if (state.shape[0] !== tokens || state.shape[1] !== hiddenSize)
+          throw new ForwardInputError({
+            field: `layerInputs[${index}]`,
+            reason: `shape [${state.shape.join(", ")}], expected [${tokens}, ${hiddenSize}]`,
+          });
+      });
+      if (tapeRecording() && !this.gradientCheckpointing)
+        throw new ForwardInputError({
+          field: "layerInputs",
+          reason: "under a gradient tape, precomputed layer inputs need gradientCheckpointing",
+        });
+    }
+    const computed =
+      prompts.pixelValues === undefined || layerInputs !== undefined
+        ? undefined
+        : this.imageFeatures(prompts.pixelValues, grids, adapter);
     try {
       return tidyStructured(() => {
         const promptTables = mropeTables(rope.positionIds, this.config);
@@ -404,12 +438,15 @@ export class Qwen25VLModel {
           ]),
           promptOfRow: tf.tensor1d(input.promptOfRow as number[], "int32"),
         };
-        const embeds = tf.concat([
-          tf.reshape(this.embed(promptIds, prompts.imageEmbeds ?? computed), [-1, hiddenSize]),
-          tf.reshape(this.embed(continuationIds, undefined), [-1, hiddenSize]),
-        ]) as tf.Tensor2D;
+        const embeds =
+          layerInputs?.[0] ??
+          (tf.concat([
+            tf.reshape(this.embed(promptIds, prompts.imageEmbeds ?? computed), [-1, hiddenSize]),
+            tf.reshape(this.embed(continuationIds, undefined), [-1, hiddenSize]),
+          ]) as tf.Tensor2D);
         const hidden = runSharedPromptDecoder(this.parameters, adapter, this.config, tables, embeds, {
           checkpoint: this.gradientCheckpointing,
+          ...(layerInputs === undefined ? {} : { layerInputs }),
         });
         const [promptPart, continuationPart] = tf.split(hidden, [
           count * promptLength,

@@ -23,6 +23,13 @@ export interface TrainingStepShape {
   readonly trainableParameters?: number;
   /** Which weights are resident; default `"text"`. */
   readonly parts?: Qwen25VLParts;
+  /**
+   * Tokens (prompts and responses) whose decoder states a policy keeps from its rollout for the
+   * training pass (`retainForTraining`); default 0.
+   *
+   * @since 0.2.0
+   */
+  readonly retainedStateTokens?: number;
 }
 
 /**
@@ -42,7 +49,14 @@ export interface TrainingStepMemoryEstimate {
   readonly activationBytes: number;
   /** Keys and values of the rollout's KV cache at its longest. */
   readonly rolloutCacheBytes: number;
-  /** weights + optimizer + the larger of activations and rollout cache. */
+  /**
+   * The rollout's kept decoder states: `(L + 1) × hidden` float32 values per retained token, held
+   * from the rollout through the training pass.
+   *
+   * @since 0.2.0
+   */
+  readonly retainedStateBytes: number;
+  /** weights + optimizer + retained states + the larger of activations and rollout cache. */
   readonly peakBytes: number;
 }
 
@@ -87,9 +101,9 @@ export const activationBytesPerToken = (
 
 /**
  * Estimate the peak memory of a training step before running it, from the memory model of
- * docs/qwen-vl-model.md: weights, the trainable parameters' gradient and AdamW moments, and the
- * larger of the forward + backward activations of the largest micro-batch and the rollout's KV
- * cache.
+ * docs/qwen-vl-model.md: weights, the trainable parameters' gradient and AdamW moments, the
+ * decoder states kept from the rollout (if any), and the larger of the forward + backward
+ * activations of the largest micro-batch and the rollout's KV cache.
  *
  * @since 0.2.0
  * @category memory
@@ -111,13 +125,17 @@ export const estimateTrainingStepMemory = (
     numKeyValueHeads *
     headDim *
     4;
+  const retainedStateBytes =
+    (shape.retainedStateTokens ?? 0) * (numHiddenLayers + 1) * config.text.hiddenSize * 4;
   return {
     weightBytes,
     optimizerBytes,
     activationBytesPerToken: perToken,
     activationBytes,
     rolloutCacheBytes,
-    peakBytes: weightBytes + optimizerBytes + Math.max(activationBytes, rolloutCacheBytes),
+    retainedStateBytes,
+    peakBytes:
+      weightBytes + optimizerBytes + retainedStateBytes + Math.max(activationBytes, rolloutCacheBytes),
   };
 };
 
@@ -132,16 +150,22 @@ export interface TrainingMemorySettings {
   readonly microBatchTokens?: string;
   /** What bounds the rollout. Default `"rollout.maxNewTokens"`. */
   readonly rollout?: string;
+  /**
+   * What turns the rollout's retained states off. Default `"rollout.retainStates"`.
+   *
+   * @since 0.2.0
+   */
+  readonly retainedStates?: string;
 }
 
 const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
 
 /**
  * Refuse a step whose estimated peak exceeds what `backend` can hold (wasm: its 4 GiB heap less a
- * reserve), with a {@link TrainingMemoryError} naming the setting to lower: activation
- * checkpointing when it is off, else the micro-batch's token budget or the rollout, whichever
- * dominates; the backend itself when the weights and optimizer state alone do not fit. Backends of
- * unknown capacity (GPU) pass.
+ * reserve), with a {@link TrainingMemoryError} naming the setting to lower: the rollout's retained
+ * states when the step fits without them, activation checkpointing when it is off, else the
+ * micro-batch's token budget or the rollout, whichever dominates; the backend itself when the
+ * weights and optimizer state alone do not fit. Backends of unknown capacity (GPU) pass.
  *
  * @since 0.2.0
  * @category memory
@@ -164,12 +188,19 @@ export const assertTrainingStepFits = (
       reason,
     });
   };
-  const summary = `the step needs about ${gib(estimate.peakBytes)} (weights ${gib(estimate.weightBytes)}, optimizer ${gib(estimate.optimizerBytes)}, activations ${gib(estimate.activationBytes)}, rollout cache ${gib(estimate.rolloutCacheBytes)}) but ${backend} holds ${gib(capacity)}`;
+  const summary = `the step needs about ${gib(estimate.peakBytes)} (weights ${gib(estimate.weightBytes)}, optimizer ${gib(estimate.optimizerBytes)}, activations ${gib(estimate.activationBytes)}, rollout cache ${gib(estimate.rolloutCacheBytes)}, retained rollout states ${gib(estimate.retainedStateBytes)}) but ${backend} holds ${gib(capacity)}`;
   if (resident > capacity) fail("backend", `${summary}; the weights alone do not fit: use a larger backend`);
+  if (estimate.retainedStateBytes > 0 && estimate.peakBytes - estimate.retainedStateBytes <= capacity)
+    fail(
+      settings.retainedStates ?? "rollout.retainStates",
+      `${summary}; it fits without keeping the rollout's states: set it to false`,
+    );
   if (!gradientCheckpointing && estimate.activationBytes >= estimate.rolloutCacheBytes)
     fail("model.gradientCheckpointing", `${summary}; turn activation checkpointing on`);
   if (estimate.activationBytes >= estimate.rolloutCacheBytes) {
-    const tokens = Math.floor((capacity - resident) / estimate.activationBytesPerToken);
+    const tokens = Math.floor(
+      (capacity - resident - estimate.retainedStateBytes) / estimate.activationBytesPerToken,
+    );
     fail(
       settings.microBatchTokens ?? "train.maxTokensPerMicroBatch",
       `${summary}; at most ${tokens} tokens fit in one micro-batch`,

@@ -11,7 +11,13 @@ import type * as tf from "@tensorflow/tfjs-core";
 import { PromptTooLongError } from "../generation/errors.js";
 import { decodeSamplingOptions } from "../generation/GenerateOptions.js";
 import type { GenerationPrompt } from "../generation/GenerationPrompt.js";
-import { generateTokens } from "../generation/generateTokens.js";
+import { type GeneratedSequence, generateTokens } from "../generation/generateTokens.js";
+import {
+  disposeRolloutLayerStates,
+  type RolloutLayerStates,
+  rolloutLayerStatesBytes,
+} from "../internal/generation/layerStateCollector.js";
+import { sampleSequencesKeepingStates } from "../internal/generation/sampleSequences.js";
 import { logprobTemperature } from "../internal/generation/sampleToken.js";
 import { sequenceShapeProblem } from "../internal/tokenIdShape.js";
 import { createLoraAdapter, LoraAdapter } from "../lora/LoraAdapter.js";
@@ -35,8 +41,34 @@ export interface QwenVLPolicy extends PolicyV1<tf.Tensor, tf.Variable> {
   readonly eosTokenIds: ReadonlyArray<number>;
   /** Write the weights with the adapters merged in, as a full checkpoint directory. */
   saveMerged(directory: string): Promise<void>;
+  /**
+   * Bytes of the decoder states kept from the last rollout sampled with `retainForTraining` (0
+   * when none are kept; states whose weights have changed since are released first).
+   *
+   * @since 0.2.0
+   */
+  retainedRolloutBytes(): number;
+  /**
+   * Release the states kept from the last rollout (they are released anyway when the policy
+   * samples again, when `logprobs` finds the weights changed, and by `dispose`).
+   *
+   * @since 0.2.0
+   */
+  releaseRetainedRollout(): void;
   /** Release the adapters the policy created (not the model, processor or reference). */
   dispose(): void;
+}
+
+/** The decoder states of a rollout kept for the training pass that follows it. */
+interface RetainedRollout {
+  readonly states: RolloutLayerStates;
+  /** The weights they were computed with (see `weightsFingerprint`). */
+  readonly fingerprint: ReadonlyArray<unknown>;
+  /** The sampled prompts, by prompt index. */
+  readonly prompts: ReadonlyArray<GenerationPrompt>;
+  /** Each returned rollout object's sequence index. */
+  readonly rows: ReadonlyMap<Rollout, number>;
+  readonly promptOfRow: ReadonlyArray<number>;
 }
 
 const isVisionWeight = (name: string) => name.startsWith("visual.");
@@ -163,6 +195,32 @@ export const assembleQwenVLPolicy = (
   };
   const decode = (ids: ReadonlyArray<number>) => processor.decode(ids, { skipSpecialTokens: true });
 
+  // The decoder states of the last rollout sampled with `retainForTraining`, for the training
+  // pass that follows it with the same weights.
+  let retained: RetainedRollout | undefined;
+  const releaseRetainedRollout = () => {
+    if (retained !== undefined) disposeRolloutLayerStates(retained.states);
+    retained = undefined;
+  };
+  /** What the weights are now: the adapter in use and every weight's storage (an update replaces it). */
+  const weightsFingerprint = (): ReadonlyArray<unknown> => [
+    model.linearAdapter,
+    model.gradientCheckpointing,
+    ...[...model.parameters.values()].map((variable) => variable.dataId),
+    ...(adapter?.variables().map((variable) => variable.dataId) ?? []),
+  ];
+  /**
+   * Whether a training pass can start from sampled states: a LoRA on the decoder layers only (no
+   * gradient is needed below the first layer), without dropout (the pass must compute what
+   * sampling did), with activation checkpointing (the layers are recomputed in the backward).
+   */
+  const canRetain = (): boolean =>
+    adapter !== undefined &&
+    model.linearAdapter === adapter &&
+    adapter.dropout === 0 &&
+    model.gradientCheckpointing &&
+    [...adapter.modules.keys()].every((name) => name.startsWith("model.layers."));
+
   const sample = async (
     requests: ReadonlyArray<GenerationRequest>,
     generation: GenerationOptions,
@@ -170,7 +228,8 @@ export const assembleQwenVLPolicy = (
   ) => {
     const sampling = decodeSamplingOptions(generation);
     const prompts = requests.map(encode);
-    const sequences = await generateTokens(model, prompts, {
+    releaseRetainedRollout();
+    const tokenOptions = {
       ...sampling,
       eosTokenIds,
       padTokenId,
@@ -179,7 +238,18 @@ export const assembleQwenVLPolicy = (
       ...(adapter === undefined ? {} : { adapter }),
       // A LoRA policy's reference is its base weights: twin rows without the adapter.
       ...(withReference ? { reference: { adapter: null } } : {}),
-    });
+    };
+    const retain = generation.retainForTraining === true && canRetain();
+    const fingerprint = retain ? weightsFingerprint() : [];
+    let states: RolloutLayerStates | undefined;
+    let sequences: ReadonlyArray<GeneratedSequence>;
+    if (retain) {
+      const sampled = await sampleSequencesKeepingStates(model, prompts, tokenOptions);
+      sequences = sampled.sequences;
+      states = sampled.states;
+    } else {
+      sequences = await generateTokens(model, prompts, tokenOptions);
+    }
     const rollouts: ReadonlyArray<Rollout> = sequences.map((sequence) => ({
       promptId: requests[sequence.promptIndex]!.promptId,
       groupIndex: sequence.groupIndex,
@@ -188,6 +258,14 @@ export const assembleQwenVLPolicy = (
       text: decode(sequence.tokenIds),
       finishReason: sequence.finishReason,
     }));
+    if (states !== undefined)
+      retained = {
+        states,
+        fingerprint,
+        prompts,
+        rows: new Map(rollouts.map((rollout, index) => [rollout, index])),
+        promptOfRow: sequences.map((sequence) => sequence.promptIndex),
+      };
     return {
       rollouts,
       referenceLogprobs: sequences.map((sequence) => [...(sequence.referenceLogprobs ?? [])]),
@@ -252,6 +330,45 @@ export const assembleQwenVLPolicy = (
     });
   };
 
+  /** The kept states while the weights are those they were computed with (else they are released). */
+  const currentRetained = (): RetainedRollout | undefined => {
+    if (retained === undefined) return undefined;
+    const now = weightsFingerprint();
+    if (
+      now.length !== retained.fingerprint.length ||
+      now.some((item, index) => item !== retained!.fingerprint[index])
+    )
+      releaseRetainedRollout();
+    return retained;
+  };
+
+  /**
+   * The batch's rows' states kept from sampling them, when every row was sampled by the last
+   * retaining rollout and the weights have not changed since (stale states are released).
+   */
+  const retainedStates = (
+    batch: PolicyBatch,
+    rows: ReadonlyArray<{ readonly prompt: GenerationPrompt; readonly response: ReadonlyArray<number> }>,
+  ) => {
+    const kept = currentRetained();
+    if (kept === undefined) return undefined;
+    const indices = batch.rollouts.map((rollout) => kept.rows.get(rollout));
+    const usable = indices.every((index, row) => {
+      if (index === undefined) return false;
+      const promptIndex = kept.promptOfRow[index]!;
+      return (
+        kept.prompts[promptIndex] === rows[row]!.prompt &&
+        kept.states.prompts[promptIndex]?.shape[1] === rows[row]!.prompt.inputIds.length &&
+        (kept.states.rows[index]?.shape[1] ?? 0) === Math.max(0, rows[row]!.response.length - 1)
+      );
+    });
+    if (!usable) return undefined;
+    return {
+      prompts: indices.map((index) => kept.states.prompts[kept.promptOfRow[index!]!]!),
+      rows: indices.map((index) => kept.states.rows[index!]),
+    };
+  };
+
   const logprobs = (
     batch: PolicyBatch,
     scoring: { readonly reference?: boolean } = {},
@@ -265,6 +382,7 @@ export const assembleQwenVLPolicy = (
       });
     }
     const scorer = reference && adapter === undefined ? options.reference! : model;
+    const layerStates = reference ? undefined : retainedStates(batch, rows);
     return scoreResponses(
       scorer,
       rows.map((row) => row.prompt),
@@ -274,6 +392,7 @@ export const assembleQwenVLPolicy = (
         padTokenId,
         adapter: reference ? null : adapter,
         entropy: !reference && options.entropy !== false,
+        ...(layerStates === undefined ? {} : { layerStates }),
         ...(options.logprobChunkSize === undefined ? {} : { chunkSize: options.logprobChunkSize }),
       },
     );
@@ -294,7 +413,13 @@ export const assembleQwenVLPolicy = (
     save: (directory) => storage.save({ model, adapter, options }, directory),
     load: (directory) => storage.load({ model, adapter, options }, directory),
     saveMerged: (directory) => storage.saveMerged({ model, adapter, options }, directory),
+    retainedRolloutBytes: () => {
+      const kept = currentRetained();
+      return kept === undefined ? 0 : rolloutLayerStatesBytes(kept.states);
+    },
+    releaseRetainedRollout,
     dispose: () => {
+      releaseRetainedRollout();
       if (ownsAdapter) {
         if (model.linearAdapter === adapter) model.linearAdapter = undefined;
         adapter?.dispose();

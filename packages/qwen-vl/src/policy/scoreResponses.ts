@@ -33,6 +33,22 @@ export interface ScoreResponsesOptions {
    * @since 0.2.0
    */
   readonly sharePrompts?: boolean;
+  /**
+   * The rows' decoder hidden states from sampling them with these same weights and adapter (an
+   * on-policy rollout's, which a policy keeps under `retainForTraining`): per row its prompt's
+   * `[L + 1, promptLength, hidden]` (the input embeddings, then each layer's output) and its own
+   * `[L + 1, tokens − 1, hidden]` at every token but the last. No forward then runs: the log-probs
+   * come from the last states, and under a gradient tape (which needs
+   * `model.gradientCheckpointing`) each layer is recomputed from its state in the backward pass.
+   * No gradient reaches the embeddings or the vision tower, so only for adapters (or weights)
+   * inside the decoder layers. The caller keeps ownership.
+   *
+   * @since 0.2.0
+   */
+  readonly layerStates?: {
+    readonly prompts: ReadonlyArray<tf.Tensor3D>;
+    readonly rows: ReadonlyArray<tf.Tensor3D | undefined>;
+  };
 }
 
 /** `[S·T]` values placed from a `[N]` token list (padding gets 0); differentiable through gather. */
@@ -106,17 +122,18 @@ export const scoreResponses = (
       };
     }
     const adapter = options.adapter === undefined ? {} : { adapter: options.adapter };
-    const picked = sharesPrompts(prompts, options)
-      ? sharedPrefixHidden(model, prompts, responses, options.padTokenId, adapter)
-      : tf.tidy(() => {
-          const output = model.forward(
-            { inputIds, attentionMask, ...imageInput(model, prompts, adapter) },
-            adapter,
-          );
-          const hiddenSize = output.hiddenStates.shape[2];
-          const flat = tf.reshape(output.hiddenStates, [-1, hiddenSize]) as tf.Tensor2D;
-          return tf.gather(flat, tf.tensor1d(layout.hiddenRows, "int32")) as tf.Tensor2D;
-        });
+    const picked =
+      options.layerStates !== undefined || sharesPrompts(prompts, options)
+        ? sharedPrefixHidden(model, prompts, responses, options.padTokenId, adapter, options.layerStates)
+        : tf.tidy(() => {
+            const output = model.forward(
+              { inputIds, attentionMask, ...imageInput(model, prompts, adapter) },
+              adapter,
+            );
+            const hiddenSize = output.hiddenStates.shape[2];
+            const flat = tf.reshape(output.hiddenStates, [-1, hiddenSize]) as tf.Tensor2D;
+            return tf.gather(flat, tf.tensor1d(layout.hiddenRows, "int32")) as tf.Tensor2D;
+          });
     const scaled =
       options.temperature === 1 ? picked : (tf.mul(picked, 1 / options.temperature) as tf.Tensor2D);
     const targets = tf.tensor1d(layout.targets, "int32");

@@ -56,6 +56,31 @@ describe("training memory model", () => {
     expect(estimate.activationBytes).toBe(128 * activationBytesPerToken(config, 32));
     expect(estimate.rolloutCacheBytes).toBe(4 * 32 * 24 * 2 * 2 * 64 * 4);
     expect(estimate.peakBytes).toBe(estimate.weightBytes + 12_000 + estimate.activationBytes);
+    expect(estimate.retainedStateBytes).toBe(0);
+  });
+
+  it("adds the rollout's retained decoder states: (L + 1) × H float32 per token", () => {
+    const shape = { microBatchTokens: 128, sequenceLength: 32, rolloutRows: 4, rolloutLength: 32 };
+    const without = estimateTrainingStepMemory(config, shape);
+    const retained = estimateTrainingStepMemory(config, { ...shape, retainedStateTokens: 128 });
+    // 128 tokens × 25 states × 896 × 4 bytes.
+    expect(retained.retainedStateBytes).toBe(11_468_800);
+    expect(retained.peakBytes - without.peakBytes).toBe(11_468_800);
+  });
+
+  it("names rollout.retainStates when the step fits only without the retained states", () => {
+    // 4400 tokens of states ≈ 376 MiB: checkpointed activations of 3000 tokens plus the weights
+    // fit the wasm heap, the states on top do not.
+    const shape = { microBatchTokens: 3000, sequenceLength: 280 };
+    expect(() => assertTrainingStepFits("wasm", estimateTrainingStepMemory(config, shape))).not.toThrow();
+    const retained = estimateTrainingStepMemory(config, { ...shape, retainedStateTokens: 4400 });
+    const error = refusal(() => assertTrainingStepFits("wasm", retained));
+    expect(error.setting).toBe("rollout.retainStates");
+    expect(error.message).toMatch(/retained rollout states 0\.37 GiB/);
+    expect(
+      refusal(() => assertTrainingStepFits("wasm", retained, { retainedStates: "--no-retain-states" }))
+        .setting,
+    ).toBe("--no-retain-states");
   });
 
   it("passes a step that fits and names the setting to lower for one that does not", () => {

@@ -149,6 +149,10 @@ const backpropagate = (
  * Gradients flow to `input` and to `variables` — every trainable variable the segment reads must be
  * listed. An adapter's random draws (LoRA dropout) are replayed with the same seeds. Call only
  * while {@link tapeRecording}.
+ *
+ * `output`, when given, is the segment's output for this input, already computed (the rollout's
+ * hidden states, same weights): the forward then only returns it, and the backward recomputes the
+ * segment from `input` as always.
  */
 export const checkpointSegment = (
   segment: Segment,
@@ -156,13 +160,14 @@ export const checkpointSegment = (
   constants: ReadonlyArray<tf.Tensor>,
   variables: ReadonlyArray<tf.Variable>,
   adapter: LinearAdapter | undefined,
+  output?: tf.Tensor,
 ): tf.Tensor => {
   const drawsBefore = adapter?.randomDraws;
   const run = tf.customGrad((...args: unknown[]) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const x = args[0] as tf.Tensor;
     save([x, ...constants]);
-    const value = segment(x, constants);
+    const value = output === undefined ? segment(x, constants) : tf.clone(output);
     return {
       value,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {

@@ -135,6 +135,11 @@ const sharedAttention =
  * `checkpoint`, each layer keeps only its flat input (both parts) and is recomputed in the
  * backward pass. The same numbers as running each row's `prompt ++ continuation` on its own, for
  * `P·Lp + R·Lr` tokens instead of `R·(Lp + Lr)`. Call inside `tf.tidy`.
+ *
+ * `layerInputs` (`embeds` then every layer's output, `L + 1` flat tensors) are these hidden states
+ * already computed with the same weights (a rollout's): nothing is run forward — without a tape
+ * the last one is normed and returned; with checkpointing each layer's tape node returns the next
+ * one and recomputes the layer in the backward pass as usual. Gradients stop at `layerInputs[0]`.
  */
 export const runSharedPromptDecoder = (
   parameters: ParameterMap,
@@ -142,7 +147,7 @@ export const runSharedPromptDecoder = (
   config: Qwen25VLConfig,
   tables: SharedPromptTables,
   embeds: tf.Tensor2D,
-  options: { readonly checkpoint: boolean },
+  options: { readonly checkpoint: boolean; readonly layerInputs?: ReadonlyArray<tf.Tensor2D> },
 ): tf.Tensor2D => {
   const context: LayerContext = { parameters, adapter, config };
   const layers = config.text.numHiddenLayers;
@@ -155,7 +160,19 @@ export const runSharedPromptDecoder = (
         )
       : undefined;
   const free = !recordingGradients();
-  let x: tf.Tensor = embeds;
+  const precomputed = options.layerInputs;
+  if (precomputed !== undefined && precomputed.length !== layers + 1)
+    throw new Error(`layerInputs holds ${precomputed.length} states, the decoder needs ${layers + 1}`);
+  if (precomputed !== undefined && checkpointed === undefined) {
+    if (tapeRecording())
+      throw new Error("precomputed layer inputs need activation checkpointing under a gradient tape");
+    return rmsNorm(
+      precomputed[layers]!,
+      parameter(parameters, "model.norm.weight"),
+      config.text.rmsNormEps,
+    ) as tf.Tensor2D;
+  }
+  let x: tf.Tensor = precomputed?.[0] ?? embeds;
   for (let index = 0; index < layers; index++) {
     const current = x;
     if (checkpointed !== undefined) {
@@ -169,6 +186,7 @@ export const runSharedPromptDecoder = (
         tableTensors(tables),
         checkpointed[index]!,
         adapter,
+        precomputed?.[index + 1],
       );
       continue;
     }

@@ -1,0 +1,112 @@
+import { syntheticCountingTask } from "@apo-rl/datasets";
+import { createObjective } from "@apo-rl/objectives";
+import * as tf from "@tensorflow/tfjs-core";
+import { describe, expect, it } from "vitest";
+import { inProcessBatchVerifier } from "../src/BatchVerifier.js";
+import { demoCheckpointDirectory } from "../src/demo/demoAssets.js";
+import { demoVerifier } from "../src/demo/demoVerifier.js";
+import { runTrainingStep } from "../src/index.js";
+import { loadQwenPolicy } from "../src/qwen/loadQwenPolicy.js";
+import { toTrainingExample } from "../src/TrainingData.js";
+import { testBackends, useBackend } from "./support/backends.js";
+import { RecordingAdamW, relativeDifference } from "./support/recordingAdamW.js";
+
+const examples = syntheticCountingTask({ trainSize: 2, heldOutSize: 0, difficulty: 0.25 }).train.map(
+  toTrainingExample,
+);
+
+const flatValues = async (tensors: ReadonlyArray<tf.Tensor>) =>
+  (await Promise.all(tensors.map(async (tensor) => Array.from(await tensor.data())))).flat();
+
+/**
+ * One APO step of a LoRA policy on the demo checkpoint (adapters moved away from zero first),
+ * micro-batches of 8 response tokens (groups split across them), two PPO epochs — the loss pass
+ * starting from the rollout's retained states or running its own forward.
+ */
+const step = async (retainStates: boolean) => {
+  const policy = await loadQwenPolicy(demoCheckpointDirectory(), {
+    lora: { rank: 4, alpha: 8, dropout: 0, targetModules: ["q", "v", "o", "up"] },
+  });
+  for (const [index, variable] of policy.trainableParameters().entries()) {
+    const moved = tf.tidy(() =>
+      tf.add(variable, tf.mul(tf.randomNormal(variable.shape, 0, 1, "float32", 100 + index), 0.05)),
+    );
+    variable.assign(moved);
+    moved.dispose();
+  }
+  const initial = await flatValues(policy.trainableParameters());
+  const optimizer = new RecordingAdamW(policy.trainableParameters(), {
+    betas: [0.9, 0.999],
+    eps: 1e-8,
+    weightDecay: 0,
+  });
+  const retainedAtLoss: number[] = [];
+  const { record } = await runTrainingStep(
+    {
+      policy,
+      objective: createObjective("apo", { beta: 0.05 }),
+      verifier: inProcessBatchVerifier(demoVerifier()),
+      optimizer,
+      rollout: {
+        groupSize: 3,
+        temperature: 1.2,
+        topP: 1,
+        topK: 0,
+        maxNewTokens: 6,
+        stopStrings: [],
+        retainStates,
+      },
+      optimizerConfig: {
+        lr: 1e-3,
+        betas: [0.9, 0.999],
+        weightDecay: 0,
+        eps: 1e-8,
+        gradClip: 0,
+        warmupSteps: 0,
+        schedule: "constant",
+        minLrRatio: 0,
+      },
+      maxTokensPerMicroBatch: 8,
+      ppoEpochs: 2,
+      useReference: true,
+      hooks: {
+        beforePhase: (phase) => {
+          if (phase === "lossBackward") retainedAtLoss.push(policy.retainedRolloutBytes());
+        },
+      },
+    },
+    { step: 0, totalSteps: 1, examples, seed: 21, lr: 1e-3 },
+  );
+  const gradient = await optimizer.takeFlatGradients();
+  const final = await flatValues(policy.trainableParameters());
+  const moved = final.map((value, index) => value - initial[index]!);
+  optimizer.dispose();
+  policy.dispose();
+  policy.model.dispose();
+  return { record, gradient, moved, retainedAtLoss };
+};
+
+describe.each(testBackends)("the loss pass from the rollout's retained states (%s)", (backend) => {
+  it("gives the step of a pass with its own forward: the same loss, gradient and updates", async () => {
+    await useBackend(backend);
+    const before = tf.memory().numTensors;
+    const own = await step(false);
+    const retained = await step(true);
+    expect(own.retainedAtLoss.every((bytes) => bytes === 0)).toBe(true);
+    // Kept for the first update only: the second epoch's weights differ, so its pass runs a forward.
+    expect(retained.retainedAtLoss[0]).toBeGreaterThan(0);
+    expect(retained.retainedAtLoss.slice(1)).toEqual([0]);
+    expect(retained.record.generatedTokens).toBe(own.record.generatedTokens);
+    expect(retained.record.reward).toBe(own.record.reward);
+    expect(retained.record.kl!).toBeCloseTo(own.record.kl!, 6);
+    expect(retained.record.loss!).toBeCloseTo(own.record.loss!, 6);
+    const gradient = relativeDifference(retained.gradient, own.gradient);
+    expect(gradient.squaredNorm).toBeGreaterThan(0);
+    expect(gradient.relative).toBeLessThanOrEqual(1e-4);
+    // Both epochs' AdamW updates (the second from a whole forward in both runs).
+    const updates = relativeDifference(retained.moved, own.moved);
+    expect(updates.squaredNorm).toBeGreaterThan(0);
+    expect(updates.relative).toBeLessThanOrEqual(1e-3);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 240_000);
+});
