@@ -19,7 +19,7 @@ import { makeRandom, type Random, streamSeed } from "./random.js";
 import { logprobTemperature, type SamplingSettings, sampleToken, tokenLogprob } from "./sampleToken.js";
 import { twinRowsAdapter } from "./twinRowsAdapter.js";
 
-export interface RowState {
+interface RowState {
   readonly promptIndex: number;
   readonly groupIndex: number;
   readonly random: Random;
