@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
@@ -83,10 +83,14 @@ for (const backend of testBackends) {
         for (const [index, gradient] of gradientSequence.entries()) {
           if (split && index === 2) {
             const directory = mkdtempSync(join(tmpdir(), "apo-adamw-"));
-            await optimizer.save(directory);
-            optimizer.dispose();
-            optimizer = new AdamW([parameter], options);
-            await optimizer.load(directory);
+            try {
+              await optimizer.save(directory);
+              optimizer.dispose();
+              optimizer = new AdamW([parameter], options);
+              await optimizer.load(directory);
+            } finally {
+              rmSync(directory, { recursive: true, force: true });
+            }
             expect(optimizer.step).toBe(2);
           }
           const tensor = tf.tensor1d(gradient);
@@ -116,6 +120,7 @@ for (const backend of testBackends) {
       const large = tf.variable(tf.zeros([4]));
       const other = new AdamW([large], options);
       await expect(other.load(directory)).rejects.toThrow(/shape \[3\].*\[4\]/);
+      rmSync(directory, { recursive: true, force: true });
       tf.dispose([small, large]);
       saved.dispose();
       other.dispose();

@@ -34,6 +34,20 @@ const step = async (retainStates: boolean) => {
     variable.assign(moved);
     moved.dispose();
   }
+  // Which decoder forwards each update's loss pass runs: whole ones, or from the retained states.
+  const model = policy.model;
+  let update = -1;
+  const forwards: Array<{ update: number; fromStates: boolean }> = [];
+  const forward = model.forward.bind(model);
+  const forwardSharedPrompts = model.forwardSharedPrompts.bind(model);
+  model.forward = (input, options) => {
+    if (update >= 0) forwards.push({ update, fromStates: false });
+    return forward(input, options);
+  };
+  model.forwardSharedPrompts = (input, options) => {
+    if (update >= 0) forwards.push({ update, fromStates: options?.layerInputs !== undefined });
+    return forwardSharedPrompts(input, options);
+  };
   const initial = await flatValues(policy.trainableParameters());
   const optimizer = new RecordingAdamW(policy.trainableParameters(), {
     betas: [0.9, 0.999],
@@ -71,7 +85,9 @@ const step = async (retainStates: boolean) => {
       useReference: true,
       hooks: {
         beforePhase: (phase) => {
-          if (phase === "lossBackward") retainedAtLoss.push(policy.retainedRolloutBytes());
+          if (phase !== "lossBackward") return;
+          retainedAtLoss.push(policy.retainedRolloutBytes());
+          update += 1;
         },
       },
     },
@@ -83,7 +99,7 @@ const step = async (retainStates: boolean) => {
   optimizer.dispose();
   policy.dispose();
   policy.model.dispose();
-  return { record, gradient, moved, retainedAtLoss };
+  return { record, gradient, moved, retainedAtLoss, forwards };
 };
 
 describe.each(testBackends)("the loss pass from the rollout's retained states (%s)", (backend) => {
@@ -96,6 +112,15 @@ describe.each(testBackends)("the loss pass from the rollout's retained states (%
     // Kept for the first update only: the second epoch's weights differ, so its pass runs a forward.
     expect(retained.retainedAtLoss[0]).toBeGreaterThan(0);
     expect(retained.retainedAtLoss.slice(1)).toEqual([0]);
+    // The first update's micro-batches run from the states only; the second's run whole forwards.
+    const ofUpdate = (run: typeof own, index: number) =>
+      run.forwards.filter((entry) => entry.update === index);
+    expect(ofUpdate(retained, 0).length).toBeGreaterThan(1);
+    expect(ofUpdate(retained, 0).every((entry) => entry.fromStates)).toBe(true);
+    expect(ofUpdate(retained, 1).length).toBeGreaterThan(0);
+    expect(ofUpdate(retained, 1).some((entry) => entry.fromStates)).toBe(false);
+    expect(own.forwards.some((entry) => entry.fromStates)).toBe(false);
+    expect(ofUpdate(own, 0).length).toBeGreaterThan(0);
     expect(retained.record.generatedTokens).toBe(own.record.generatedTokens);
     expect(retained.record.reward).toBe(own.record.reward);
     expect(retained.record.kl!).toBeCloseTo(own.record.kl!, 6);
