@@ -60,6 +60,13 @@ export interface Qwen25VLForwardOptions {
   readonly adapter?: LinearAdapter | null;
   /** Also return the input embeddings and each decoder layer's output (before the final norm). */
   readonly layerStates?: boolean;
+  /**
+   * With `layerStates`: keep only the first this many rows of each state (copied as the forward
+   * goes, so the other rows' states are freed layer by layer). Default: every row.
+   *
+   * @since 0.2.0
+   */
+  readonly layerStateRows?: number;
 }
 
 /**
@@ -569,7 +576,12 @@ export class Qwen25VLModel {
           ]),
           past: past?.layers,
         },
-        { keepCache, layerStates: options.layerStates === true, checkpoint: this.gradientCheckpointing },
+        {
+          keepCache,
+          layerStates: options.layerStates === true,
+          ...(options.layerStateRows === undefined ? {} : { layerStateRows: options.layerStateRows }),
+          checkpoint: this.gradientCheckpointing,
+        },
       );
       return { ...decoded, logits: this.logits(decoded.hidden, options.logits) };
     });

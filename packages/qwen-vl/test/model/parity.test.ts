@@ -57,6 +57,23 @@ describe.each(asyncTestBackendNames)("Qwen2.5-VL parity with transformers (%s)",
     tf.dispose([output.hiddenStates, output.logits!, ...states]);
   });
 
+  it("keeps the layer states of the first rows only with layerStateRows", async ({ skip }) => {
+    if (!available) skip();
+    const ids = textOnly.inputs.input_ids;
+    // Row 0 is the fixture's prompt; row 1 another of the same length.
+    const output = model.forward(
+      { inputIds: [ids, [...ids].reverse()] },
+      { layerStates: true, layerStateRows: 1 },
+    );
+    const states = output.layerStates!;
+    expect(states).toHaveLength(model.config.text.numHiddenLayers + 1);
+    for (const state of states) expect(state.shape).toEqual([1, ids.length, model.config.text.hiddenSize]);
+    const expected = textOnly.text_hidden_states;
+    expect(maxAbsDiff(await states[0]!.data(), expected[0]!)).toBeLessThan(tolerance(backend, 1e-6));
+    expect(maxAbsDiff(await states[1]!.data(), expected[1]!)).toBeLessThan(tolerance(backend, 1e-5));
+    tf.dispose([output.hiddenStates, ...states]);
+  });
+
   it("runs the image fixture: vision intermediates, image embeddings, hidden states, logits", async ({
     skip,
   }) => {

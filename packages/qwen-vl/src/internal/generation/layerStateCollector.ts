@@ -32,78 +32,79 @@ export const rolloutLayerStatesBytes = (states: RolloutLayerStates): number =>
  * It owns and disposes the states it is handed.
  */
 export class LayerStateCollector {
-  #prompts: tf.Tensor4D | undefined;
-  #promptLengths: ReadonlyArray<number> = [];
+  #prompts: tf.Tensor3D[] = [];
   readonly #steps: tf.Tensor3D[] = [];
-  readonly #slots = new Map<object, number[]>();
-  #slotCount = 0;
+  /** Per step, the rows of its states in order. */
+  readonly #stepRows: Array<ReadonlyArray<object>> = [];
   #sealed: RolloutLayerStates | undefined;
 
-  /** The prefill's states (`[B, Lp, hidden]` each); its first `prompts.length` rows are the prompts. */
+  /**
+   * The prefill's states (`[P, Lp, hidden]` each, the prompts' rows only, left-padded): kept per
+   * prompt without its padding.
+   */
   prefill(states: ReadonlyArray<tf.Tensor3D>, prompts: ReadonlyArray<GenerationPrompt>): void {
     try {
-      this.#prompts?.dispose();
-      this.#prompts = tf.tidy(() =>
-        tf.stack(states.map((state) => tf.slice(state, [0, 0, 0], [prompts.length, -1, -1]))),
-      ) as tf.Tensor4D;
-      this.#promptLengths = prompts.map((prompt) => prompt.inputIds.length);
+      for (const tensor of this.#prompts) tensor.dispose();
+      const width = states[0]!.shape[1];
+      this.#prompts = prompts.map((prompt, index) => {
+        const length = prompt.inputIds.length;
+        return tf.tidy(() =>
+          tf.stack(
+            states.map((state) =>
+              tf.reshape(tf.slice(state, [index, width - length, 0], [1, length, -1]), [length, -1]),
+            ),
+          ),
+        ) as tf.Tensor3D;
+      });
     } finally {
       for (const state of states) state.dispose();
     }
   }
 
-  /** A decoding step's states (`[B, 1, hidden]` each); its first `rows.length` rows are `rows`. */
+  /** A decoding step's states (`[A, 1, hidden]` each, the active rows only), `rows` in order. */
   step(states: ReadonlyArray<tf.Tensor3D>, rows: ReadonlyArray<object>): void {
     try {
       const count = rows.length;
       this.#steps.push(
-        tf.tidy(() =>
-          tf.stack(
-            states.map((state) => tf.reshape(tf.slice(state, [0, 0, 0], [count, 1, -1]), [count, -1])),
-          ),
-        ) as tf.Tensor3D,
+        tf.tidy(() => tf.stack(states.map((state) => tf.reshape(state, [count, -1])))) as tf.Tensor3D,
       );
+      this.#stepRows.push([...rows]);
     } finally {
       for (const state of states) state.dispose();
     }
-    rows.forEach((row, index) => {
-      const slots = this.#slots.get(row) ?? [];
-      slots.push(this.#slotCount + index);
-      this.#slots.set(row, slots);
-    });
-    this.#slotCount += rows.length;
   }
 
   /**
    * The states per prompt and per row (`rows` in the sequences' order); the collector is emptied
-   * and the caller owns the result.
+   * and the caller owns the result. Each step is cut into its rows' pieces and released before the
+   * next, and each row's pieces are joined and released before the next row: the peak stays about
+   * one copy of the states.
    */
   finish(rows: ReadonlyArray<object>): RolloutLayerStates {
+    const pieces = new Map<object, tf.Tensor3D[]>(rows.map((row) => [row, []]));
     try {
-      const prompts = this.#prompts;
-      if (prompts === undefined) return { prompts: [], rows: rows.map(() => undefined) };
-      return tf.tidy(() => {
-        const [layers, , width, hidden] = prompts.shape;
-        const promptStates = this.#promptLengths.map(
-          (length, index) =>
-            tf.reshape(tf.slice(prompts, [0, index, width - length, 0], [-1, 1, length, -1]), [
-              layers,
-              length,
-              hidden,
-            ]) as tf.Tensor3D,
-        );
-        const all = this.#steps.length === 0 ? undefined : tf.concat(this.#steps, 1);
-        // The steps are copied into `all`: release them before the rows are gathered (peak 2×, not 3×).
-        for (const step of this.#steps) step.dispose();
-        this.#steps.length = 0;
-        const rowStates = rows.map((row) => {
-          const slots = this.#slots.get(row) ?? [];
-          return all === undefined || slots.length === 0
-            ? undefined
-            : (tf.gather(all, tf.tensor1d(slots, "int32"), 1) as tf.Tensor3D);
+      this.#steps.forEach((step, index) => {
+        this.#stepRows[index]!.forEach((row, position) => {
+          pieces.get(row)?.push(tf.tidy(() => tf.slice(step, [0, position, 0], [-1, 1, -1])) as tf.Tensor3D);
         });
-        return { prompts: promptStates, rows: rowStates };
+        step.dispose();
       });
+      this.#steps.length = 0;
+      this.#stepRows.length = 0;
+      const rowStates = rows.map((row) => {
+        const own = pieces.get(row)!;
+        if (own.length === 0) return undefined;
+        const joined = own.length === 1 ? own[0]! : (tf.concat(own, 1) as tf.Tensor3D);
+        if (own.length > 1) for (const piece of own) piece.dispose();
+        own.length = 0;
+        return joined;
+      });
+      const prompts = this.#prompts;
+      this.#prompts = [];
+      return { prompts, rows: rowStates };
+    } catch (error) {
+      for (const own of pieces.values()) for (const piece of own) piece.dispose();
+      throw error;
     } finally {
       this.#release();
     }
@@ -129,11 +130,10 @@ export class LayerStateCollector {
   }
 
   #release(): void {
-    this.#prompts?.dispose();
-    this.#prompts = undefined;
+    for (const tensor of this.#prompts) tensor.dispose();
+    this.#prompts = [];
     for (const step of this.#steps) step.dispose();
     this.#steps.length = 0;
-    this.#slots.clear();
-    this.#slotCount = 0;
+    this.#stepRows.length = 0;
   }
 }

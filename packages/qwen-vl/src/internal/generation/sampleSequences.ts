@@ -134,13 +134,18 @@ const prefill = async (
             ? { pixelValues: batch.pixelValues, imageGridThw: batch.imageGridThw }
             : { imageEmbeds, imageGridThw: batch.imageGridThw }),
       },
-      { logits: "last", cache: true, layerStates: collector !== undefined, ...adapter },
+      {
+        logits: "last",
+        cache: true,
+        // The policy's prompts are the batch's first rows (the twins follow).
+        ...(collector === undefined ? {} : { layerStates: true, layerStateRows: prompts.length }),
+        ...adapter,
+      },
     );
   } finally {
     imageEmbeds?.dispose();
   }
   output.hiddenStates.dispose();
-  // The policy's prompts are the batch's first rows (the twins follow).
   if (output.layerStates !== undefined) collector?.prefill(output.layerStates, prompts);
   try {
     const logits = (await (output.logits as tf.Tensor).data()) as Float32Array;
@@ -284,12 +289,12 @@ const decodeAll = async (
         {
           logits: "last",
           cache,
-          layerStates: collector !== undefined,
+          ...(collector === undefined ? {} : { layerStates: true, layerStateRows: active.length }),
           ...forwardAdapter(model, options, inputIds.length),
         },
       );
       output.hiddenStates.dispose();
-      // The active rows' inputs of their last sampled token (the twins' rows follow theirs).
+      // The active rows' states at their last sampled token (the twins' rows are not kept).
       if (output.layerStates !== undefined) collector?.step(output.layerStates, active);
       disposeQwen25VLCache(cache);
       cache = output.cache!;

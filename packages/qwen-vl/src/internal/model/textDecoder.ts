@@ -211,14 +211,20 @@ export const runDecoder = (
   options: {
     readonly keepCache: boolean;
     readonly layerStates: boolean;
+    /** Keep only the first this many rows of each layer state (a copy; the rest is freed as usual). */
+    readonly layerStateRows?: number;
     /** Recompute each layer in the backward pass (only while a gradient tape records, without a cache). */
     readonly checkpoint?: boolean;
   },
 ): DecoderResult => {
   const context: LayerContext = { parameters, adapter, config };
-  const layerStates: tf.Tensor3D[] = options.layerStates ? [inputs.embeds] : [];
+  const rows = options.layerStateRows;
+  /** The state kept of `x`: itself, or a copy of its first `rows` rows. */
+  const kept = (x: tf.Tensor): tf.Tensor3D =>
+    (rows === undefined ? x : tf.slice(x, [0, 0, 0], [rows, -1, -1])) as tf.Tensor3D;
+  const layerStates: tf.Tensor3D[] = options.layerStates ? [kept(inputs.embeds)] : [];
   const cache: LayerCache[] = [];
-  const free = !recordingGradients() && !options.layerStates;
+  const free = !recordingGradients() && (!options.layerStates || rows !== undefined);
   const layers = config.text.numHiddenLayers;
   const checkpointed =
     options.checkpoint === true && !options.keepCache && inputs.past === undefined && tapeRecording()
@@ -254,14 +260,14 @@ export const runDecoder = (
         checkpointed[index]!,
         adapter,
       );
-      if (options.layerStates) layerStates.push(x as tf.Tensor3D);
+      if (options.layerStates) layerStates.push(kept(x));
       continue;
     }
     const layer = tf.tidy(() => decoderLayer(context, index, current, plainAttention(inputs)));
     if (options.keepCache) cache.push({ key: layer.key, value: layer.value });
     if (free && x !== inputs.embeds) x.dispose();
     x = layer.hidden;
-    if (options.layerStates) layerStates.push(x as tf.Tensor3D);
+    if (options.layerStates) layerStates.push(kept(x));
   }
   const hidden = rmsNorm(
     x,
