@@ -59,24 +59,24 @@ describe("training memory model", () => {
     expect(estimate.retainedStateBytes).toBe(0);
   });
 
-  it("adds the rollout's retained decoder states: (L + 1) × H float32 per token", () => {
+  it("adds the rollout's retained decoder states twice: 2 × (L + 1) × H float32 per token", () => {
     const shape = { microBatchTokens: 128, sequenceLength: 32, rolloutRows: 4, rolloutLength: 32 };
     const without = estimateTrainingStepMemory(config, shape);
     const retained = estimateTrainingStepMemory(config, { ...shape, retainedStateTokens: 128 });
-    // 128 tokens × 25 states × 896 × 4 bytes.
-    expect(retained.retainedStateBytes).toBe(11_468_800);
-    expect(retained.peakBytes - without.peakBytes).toBe(11_468_800);
+    // 2 × 128 tokens × 25 states × 896 × 4 bytes.
+    expect(retained.retainedStateBytes).toBe(22_937_600);
+    expect(retained.peakBytes - without.peakBytes).toBe(22_937_600);
   });
 
   it("names rollout.retainStates when the step fits only without the retained states", () => {
-    // 4400 tokens of states ≈ 376 MiB: checkpointed activations of 3000 tokens plus the weights
+    // 4400 tokens of states, counted twice ≈ 752 MiB: checkpointed activations of 3000 tokens plus the weights
     // fit the wasm heap, the states on top do not.
     const shape = { microBatchTokens: 3000, sequenceLength: 280 };
     expect(() => assertTrainingStepFits("wasm", estimateTrainingStepMemory(config, shape))).not.toThrow();
     const retained = estimateTrainingStepMemory(config, { ...shape, retainedStateTokens: 4400 });
     const error = refusal(() => assertTrainingStepFits("wasm", retained));
     expect(error.setting).toBe("rollout.retainStates");
-    expect(error.message).toMatch(/retained rollout states 0\.37 GiB/);
+    expect(error.message).toMatch(/retained rollout states 0\.73 GiB/);
     expect(
       refusal(() => assertTrainingStepFits("wasm", retained, { retainedStates: "--no-retain-states" }))
         .setting,

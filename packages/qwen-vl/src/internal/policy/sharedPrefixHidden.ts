@@ -47,10 +47,9 @@ const layerInputsOf = (
   continuation: number,
 ): tf.Tensor2D[] => {
   const [layers, , hidden] = states.prompts[0]!.shape;
-  // The flat layout as pieces: a state to copy, or that many zero rows.
-  const pieces: Array<tf.Tensor3D | number> = [];
+  const pieces: tf.Tensor[] = [];
   const pad = (length: number) => {
-    if (length > 0) pieces.push(length);
+    if (length > 0) pieces.push(tf.zeros([layers, length, hidden]));
   };
   distinct.forEach((prompt, index) => {
     const state = states.prompts[promptOfRow.indexOf(index)]!;
@@ -67,20 +66,7 @@ const layerInputsOf = (
     if (state !== undefined && used > 0) pieces.push(state);
     pad(continuation - used);
   });
-  // One layer at a time, so that only one layer's slices exist besides the result.
-  return Array.from(
-    { length: layers },
-    (_, layer) =>
-      tf.tidy(() =>
-        tf.concat(
-          pieces.map((piece) =>
-            typeof piece === "number"
-              ? tf.zeros([piece, hidden])
-              : tf.reshape(tf.slice(piece, [layer, 0, 0], [1, -1, -1]), [-1, hidden]),
-          ),
-        ),
-      ) as tf.Tensor2D,
-  );
+  return tf.unstack(tf.concat(pieces, 1)) as tf.Tensor2D[];
 };
 
 /**
