@@ -8,6 +8,7 @@ import { loadQwenPolicy } from "../src/qwen/loadQwenPolicy.js";
 import { toTrainingExample } from "../src/TrainingData.js";
 import { runTrainingStep } from "../src/trainingStep.js";
 import { useBackend } from "./support/backends.js";
+import { testOptimizerConfig } from "./support/demoStep.js";
 import { RecordingAdamW, relativeDifference } from "./support/recordingAdamW.js";
 
 const examples = syntheticCountingTask({ trainSize: 3, heldOutSize: 0, difficulty: 0.25 }).train.map(
@@ -39,16 +40,7 @@ const step = async (
       verifier: inProcessBatchVerifier(demoVerifier()),
       optimizer,
       rollout: { groupSize: 4, temperature: 1.5, topP: 1, topK: 0, maxNewTokens: 5, stopStrings: [] },
-      optimizerConfig: {
-        lr: 1e-3,
-        betas: [0.9, 0.999],
-        weightDecay: 0,
-        eps: 1e-8,
-        gradClip: 0,
-        warmupSteps: 0,
-        schedule: "constant",
-        minLrRatio: 0,
-      },
+      optimizerConfig: testOptimizerConfig,
       maxTokensPerMicroBatch,
       useReference: true,
     },

@@ -3,12 +3,11 @@ import { createObjective } from "@apo-rl/objectives";
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it, vi } from "vitest";
 import { inProcessBatchVerifier } from "../src/BatchVerifier.js";
-import { demoCheckpointDirectory } from "../src/demo/demoAssets.js";
 import { demoVerifier } from "../src/demo/demoVerifier.js";
 import { runTrainingStep, type StepPhase } from "../src/index.js";
-import { loadQwenPolicy } from "../src/qwen/loadQwenPolicy.js";
 import { toTrainingExample } from "../src/TrainingData.js";
 import { testBackends, useBackend } from "./support/backends.js";
+import { movedLoraDemoPolicy, testOptimizerConfig } from "./support/demoStep.js";
 import { RecordingAdamW, relativeDifference } from "./support/recordingAdamW.js";
 
 const examples = syntheticCountingTask({ trainSize: 2, heldOutSize: 0, difficulty: 0.25 }).train.map(
@@ -21,16 +20,7 @@ const examples = syntheticCountingTask({ trainSize: 2, heldOutSize: 0, difficult
  * the rollout's twin rows or by the separate reference pass.
  */
 const step = async (referenceInRollout: boolean) => {
-  const policy = await loadQwenPolicy(demoCheckpointDirectory(), {
-    lora: { rank: 4, alpha: 8, dropout: 0, targetModules: ["q", "v", "o", "up"] },
-  });
-  for (const [index, variable] of policy.trainableParameters().entries()) {
-    const moved = tf.tidy(() =>
-      tf.add(variable, tf.mul(tf.randomNormal(variable.shape, 0, 1, "float32", 100 + index), 0.05)),
-    );
-    variable.assign(moved);
-    moved.dispose();
-  }
+  const policy = await movedLoraDemoPolicy();
   const referenceCalls = vi.fn();
   const logprobs = policy.logprobs;
   policy.logprobs = (batch, options) => {
@@ -58,16 +48,7 @@ const step = async (referenceInRollout: boolean) => {
         stopStrings: [],
         referenceInRollout,
       },
-      optimizerConfig: {
-        lr: 1e-3,
-        betas: [0.9, 0.999],
-        weightDecay: 0,
-        eps: 1e-8,
-        gradClip: 0,
-        warmupSteps: 0,
-        schedule: "constant",
-        minLrRatio: 0,
-      },
+      optimizerConfig: testOptimizerConfig,
       maxTokensPerMicroBatch: 8,
       useReference: true,
       hooks: { afterPhase: (report) => void phases.push(report.phase) },

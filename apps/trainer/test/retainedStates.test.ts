@@ -3,12 +3,11 @@ import { createObjective } from "@apo-rl/objectives";
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import { inProcessBatchVerifier } from "../src/BatchVerifier.js";
-import { demoCheckpointDirectory } from "../src/demo/demoAssets.js";
 import { demoVerifier } from "../src/demo/demoVerifier.js";
 import { runTrainingStep } from "../src/index.js";
-import { loadQwenPolicy } from "../src/qwen/loadQwenPolicy.js";
 import { toTrainingExample } from "../src/TrainingData.js";
 import { testBackends, useBackend } from "./support/backends.js";
+import { movedLoraDemoPolicy, testOptimizerConfig } from "./support/demoStep.js";
 import { RecordingAdamW, relativeDifference } from "./support/recordingAdamW.js";
 
 const examples = syntheticCountingTask({ trainSize: 2, heldOutSize: 0, difficulty: 0.25 }).train.map(
@@ -24,16 +23,7 @@ const flatValues = async (tensors: ReadonlyArray<tf.Tensor>) =>
  * starting from the rollout's retained states or running its own forward.
  */
 const step = async (retainStates: boolean) => {
-  const policy = await loadQwenPolicy(demoCheckpointDirectory(), {
-    lora: { rank: 4, alpha: 8, dropout: 0, targetModules: ["q", "v", "o", "up"] },
-  });
-  for (const [index, variable] of policy.trainableParameters().entries()) {
-    const moved = tf.tidy(() =>
-      tf.add(variable, tf.mul(tf.randomNormal(variable.shape, 0, 1, "float32", 100 + index), 0.05)),
-    );
-    variable.assign(moved);
-    moved.dispose();
-  }
+  const policy = await movedLoraDemoPolicy();
   // Which decoder forwards each update's loss pass runs: whole ones, or from the retained states.
   const model = policy.model;
   let update = -1;
@@ -70,16 +60,7 @@ const step = async (retainStates: boolean) => {
         stopStrings: [],
         retainStates,
       },
-      optimizerConfig: {
-        lr: 1e-3,
-        betas: [0.9, 0.999],
-        weightDecay: 0,
-        eps: 1e-8,
-        gradClip: 0,
-        warmupSteps: 0,
-        schedule: "constant",
-        minLrRatio: 0,
-      },
+      optimizerConfig: testOptimizerConfig,
       maxTokensPerMicroBatch: 8,
       ppoEpochs: 2,
       useReference: true,

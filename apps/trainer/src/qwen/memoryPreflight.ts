@@ -30,9 +30,7 @@ export const assertStepFitsBackend = (config: TrainerConfig, policy: QwenVLPolic
     (config.rollout.spawn ?? 0) === 0;
   // A LoRA policy keeps its in-process rollout's decoder states for the loss pass (`rollout.retainStates`).
   const retains =
-    policy.adapter !== undefined &&
-    policy.adapter.dropout === 0 &&
-    policy.model.gradientCheckpointing &&
+    policy.retainsRolloutStates() &&
     config.rollout.retainStates !== false &&
     (config.rollout.servers?.length ?? 0) === 0 &&
     (config.rollout.spawn ?? 0) === 0;

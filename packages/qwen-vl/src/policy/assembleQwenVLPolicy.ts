@@ -49,6 +49,13 @@ export interface QwenVLPolicy extends PolicyV1<tf.Tensor, tf.Variable> {
    */
   retainedRolloutBytes(): number;
   /**
+   * Whether sampling with `retainForTraining` keeps the rollout's states now: a LoRA adapter on the
+   * decoder layers only, without dropout, with `model.gradientCheckpointing` on.
+   *
+   * @since 0.2.0
+   */
+  retainsRolloutStates(): boolean;
+  /**
    * Release the states kept from the last rollout (they are released anyway when the policy
    * samples again, when `logprobs` finds the weights changed, and by `dispose`).
    *
@@ -413,6 +420,7 @@ export const assembleQwenVLPolicy = (
     save: (directory) => storage.save({ model, adapter, options }, directory),
     load: (directory) => storage.load({ model, adapter, options }, directory),
     saveMerged: (directory) => storage.saveMerged({ model, adapter, options }, directory),
+    retainsRolloutStates: canRetain,
     retainedRolloutBytes: () => {
       const kept = currentRetained();
       return kept === undefined ? 0 : rolloutLayerStatesBytes(kept.states);

@@ -209,6 +209,12 @@ describe.each(asyncTestBackendNames)(
 
     it("keeps nothing without the hint, or when sampling again", async ({ skip }) => {
       if (!available) skip();
+      expect(policy.retainsRolloutStates()).toBe(true);
+      model.gradientCheckpointing = false;
+      expect(policy.retainsRolloutStates()).toBe(false);
+      await sample(true);
+      expect(policy.retainedRolloutBytes()).toBe(0);
+      model.gradientCheckpointing = true;
       await sample(true);
       expect(policy.retainedRolloutBytes()).toBeGreaterThan(0);
       await sample(false);
