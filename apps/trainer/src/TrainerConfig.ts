@@ -139,9 +139,18 @@ export const RolloutConfig = Schema.Struct({
   maxInFlightPerServer: Schema.optionalKey(PositiveInt),
   /**
    * Off-policy by this many steps (0 or 1, default 0): with 1, the rollouts of step k+1 are sampled
-   * on the servers with step k's weights while step k trains (see `rolloutCorrection`).
+   * on the servers with step k's weights while step k trains (see `rolloutCorrection`). Applies to
+   * rollout servers only: in-process rollouts are always on-policy and ignore it.
    */
   async: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
+  /**
+   * How a step's requests are spread over the rollout servers (default `spread`): `spread` sends
+   * each group to the server with the fewest requests in flight (the groups are sampled in
+   * parallel); `pack` sends all of a step's groups to one server as one batch, the servers taking
+   * turns (the least work in all: for servers on the trainer's own cores that sample beside the
+   * training, `rollout.async: 1`). In-process rollouts ignore it.
+   */
+  dispatch: Schema.optionalKey(Schema.Literals(["spread", "pack"])),
   /**
    * In-process rollouts of a policy that can (LoRA: its reference is its own base weights) score
    * the reference log-probs while they decode, in twin rows of the same forwards, instead of a
@@ -159,9 +168,7 @@ export const RolloutConfig = Schema.Struct({
   Schema.makeFilter((rollout) =>
     (rollout.servers?.length ?? 0) > 0 && (rollout.spawn ?? 0) > 0
       ? { path: ["spawn"], issue: "give rollout.servers or rollout.spawn, not both" }
-      : (rollout.async ?? 0) > 0 && (rollout.servers?.length ?? 0) === 0 && (rollout.spawn ?? 0) === 0
-        ? { path: ["async"], issue: "rollout.async needs rollout servers (rollout.servers or rollout.spawn)" }
-        : undefined,
+      : undefined,
   ),
 );
 

@@ -88,7 +88,7 @@ describe("remoteRolloutSource.prepare", () => {
     await remote.close();
   });
 
-  it("does nothing while the next step's rollouts are sampled ahead (rollout.async): generate syncs after them", async () => {
+  it("only writes the new weights while the next step's rollouts are sampled ahead (rollout.async): no server loads them during that sampling", async () => {
     const log: string[] = [];
     const { remote, saves } = source(log);
     remote.schedule!([request("c")], options, { step: 1 });
@@ -98,7 +98,193 @@ describe("remoteRolloutSource.prepare", () => {
     const next = await remote.generate([request("c")], options, { step: 1 });
     expect(next.record!.weightVersion).toBe(0);
     expect(next.record!.staleness).toBe(1);
-    expect(saves).toEqual(["v0"]);
+    expect(log.filter((line) => line.includes("load"))).toEqual(["A load v0", "B load v0"]);
+    expect(log.filter((line) => line.includes("generate c"))).toHaveLength(1);
+    expect(log.find((line) => line.includes("generate c"))).toMatch(/with v0$/);
+    // Written ahead (while the trainer logs the step), once: the sync that needs version 1 loads it
+    // without writing it again.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(saves).toEqual(["v0", "v1"]);
+    expect(log.filter((line) => line.includes("load v1"))).toEqual([]);
+    await remote.generate([request("d")], options, { step: 1 });
+    expect(saves).toEqual(["v0", "v1"]);
+    expect(log.filter((line) => line.includes("load"))).toEqual([
+      "A load v0",
+      "B load v0",
+      "A load v1",
+      "B load v1",
+    ]);
+    await remote.close();
+  });
+});
+
+/**
+ * A server that logs what it is asked (`generate <prompt>`, `score <prompt>`), answers the
+ * `reference_model` extension when `inline`, and holds each generation until `release` is called
+ * when `held`.
+ */
+const scoringServer = (url: string, log: string[], settings: { inline: boolean; held?: boolean }) => {
+  const waiting: Array<() => void> = [];
+  const client: RolloutServerClient = {
+    url,
+    updateWeightsFromDisk: async () => undefined,
+    generate: async (_model, item, generation, scoring) => {
+      log.push(
+        `${url} generate ${item.promptId}${scoring?.referenceModel === undefined ? "" : " +reference"}`,
+      );
+      if (settings.held === true) await new Promise<void>((resolve) => waiting.push(resolve));
+      return {
+        choices: Array.from({ length: generation.n }, (_, index) => ({
+          tokenIds: [index, 7],
+          logprobs: [-0.5, -0.25],
+          text: String(index),
+          finishReason: "stop" as const,
+          ...(settings.inline && scoring?.referenceModel !== undefined
+            ? { referenceLogprobs: [-1 - index, -2] }
+            : {}),
+        })),
+        promptTokenIds: [1],
+        imageUuids: [],
+      };
+    },
+    scoreResponses: async (_model, _prompt, responses) => {
+      log.push(`${url} score`);
+      return responses.map((response) => response.map((token) => -3 - token));
+    },
+    loadLoraAdapter: async () => undefined,
+    unloadLoraAdapter: async () => undefined,
+    healthy: async () => true,
+    modelIds: async () => ["policy"],
+  };
+  const release = () => {
+    for (const resolve of waiting.splice(0)) resolve();
+  };
+  return { client, release, waiting };
+};
+
+const policyStub = {
+  save: async (directory: string) => {
+    await mkdir(directory, { recursive: true });
+  },
+} as unknown as TrainablePolicy;
+
+const remoteOf = (clients: ReadonlyArray<RolloutServerClient>, extra: Record<string, unknown> = {}) =>
+  remoteRolloutSource({
+    clients,
+    policy: policyStub,
+    weightSync: "disk",
+    baseModel: "policy",
+    referenceModel: "policy-reference",
+    syncDirectory: mkdtempSync(join(tmpdir(), "apo-remote-dispatch-")),
+    ...extra,
+  });
+
+describe("remoteRolloutSource reference scoring", () => {
+  it("takes the reference log-probs a server returns with the sampling; scores them apart on a server that ignores the field, and stops asking it", async () => {
+    const log: string[] = [];
+    const inline = scoringServer("A", log, { inline: true });
+    const remote = remoteOf([inline.client]);
+    const batch = await remote.generate([request("a")], options, { step: 0, reference: true });
+    expect(log).toEqual(["A generate a +reference"]);
+    expect(batch.referenceLogprobs).toEqual([
+      [-1, -2],
+      [-2, -2],
+    ]);
+    await remote.close();
+
+    const ignoring: string[] = [];
+    const plain = scoringServer("B", ignoring, { inline: false });
+    const fallback = remoteOf([plain.client]);
+    const first = await fallback.generate([request("a")], options, { step: 0, reference: true });
+    // Asked once; it answered without them: scored by a request of their own, then never asked again.
+    const second = await fallback.generate([request("b")], options, { step: 1, reference: true });
+    expect(ignoring).toEqual(["B generate a +reference", "B score", "B generate b", "B score"]);
+    for (const scored of [first, second])
+      expect(scored.referenceLogprobs).toEqual([
+        [-3, -10],
+        [-4, -10],
+      ]);
+    await fallback.close();
+  });
+});
+
+describe("remoteRolloutSource dispatch", () => {
+  it("spread: a step's groups go to the least-loaded servers in turn", async () => {
+    const log: string[] = [];
+    const remote = remoteOf([
+      scoringServer("A", log, { inline: true }).client,
+      scoringServer("B", log, { inline: true }).client,
+    ]);
+    const batch = await remote.generate(["a", "b", "c", "d"].map(request), options, {
+      step: 0,
+      reference: true,
+    });
+    expect(batch.record!.assignments.map((assignment) => assignment.server)).toEqual(["A", "B", "A", "B"]);
+    await remote.close();
+  });
+
+  it("pack: all of a step's groups go to one server, the servers taking turns step by step; a failed server's pack moves whole to another", async () => {
+    const log: string[] = [];
+    const servers = ["A", "B", "C"].map((url) => scoringServer(url, log, { inline: true }).client);
+    const remote = remoteOf(servers, { dispatch: "pack" });
+    const serversOf = async (step: number, prompts: ReadonlyArray<string>) => {
+      const batch = await remote.generate(prompts.map(request), options, { step, reference: true });
+      expect(batch.rollouts.map((rollout) => rollout.promptId)).toEqual(
+        prompts.flatMap((prompt) => [prompt, prompt]),
+      );
+      return batch.record!.assignments.map((assignment) => assignment.server);
+    };
+    expect(await serversOf(0, ["a", "b", "c"])).toEqual(["A", "A", "A"]);
+    expect(await serversOf(1, ["d", "e", "f"])).toEqual(["B", "B", "B"]);
+    expect(await serversOf(2, ["g", "h", "i"])).toEqual(["C", "C", "C"]);
+    expect(await serversOf(3, ["j", "k", "l"])).toEqual(["A", "A", "A"]);
+    // B fails on its next pack: every group of the step is sampled once, all on one other server.
+    const failing = servers[1]!;
+    servers[1] = {
+      ...failing,
+      generate: async () => {
+        throw new Error("connection refused");
+      },
+    };
+    const failover = remoteOf(servers, { dispatch: "pack" });
+    await failover.generate([request("x")], options, { step: 0, reference: true });
+    const batch = await failover.generate(["m", "n", "o"].map(request), options, {
+      step: 1,
+      reference: true,
+    });
+    const assigned = batch.record!.assignments;
+    expect(new Set(assigned.map((assignment) => assignment.server)).size).toBe(1);
+    expect(assigned[0]!.server).not.toBe("B");
+    expect(assigned.every((assignment) => assignment.attempts === 2)).toBe(true);
+    expect(batch.record!.retries).toBe(3);
+    expect(batch.rollouts.map((rollout) => rollout.promptId)).toEqual(["m", "m", "n", "n", "o", "o"]);
+    await remote.close();
+    await failover.close();
+  });
+
+  it("rollouts sampled ahead (rollout.async) are all requested at once, beyond maxInFlightPerServer", async () => {
+    const log: string[] = [];
+    const held = scoringServer("A", log, { inline: true, held: true });
+    const remote = remoteOf([held.client], { maxInFlightPerServer: 1 });
+    const next = ["b", "c", "d"].map(request);
+    remote.schedule!(next, options, { step: 1 });
+    const current = remote.generate([request("a")], options, { step: 0, reference: true });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    held.release();
+    await current;
+    // Step 1's three requests left before step 0's rollouts were handed over: the trainer cannot
+    // send more while it trains.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(held.waiting).toHaveLength(3);
+    expect(log.slice(1)).toEqual([
+      "A generate b +reference",
+      "A generate c +reference",
+      "A generate d +reference",
+    ]);
+    held.release();
+    const ahead = await remote.generate(next, options, { step: 1, reference: true });
+    expect(ahead.record!.staleness).toBe(1);
+    expect(ahead.referenceLogprobs).toHaveLength(6);
     await remote.close();
   });
 });

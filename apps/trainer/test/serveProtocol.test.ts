@@ -719,6 +719,77 @@ for (const backend of testBackends) {
       }
     });
 
+    it("reference_model (apo-serve's extension) scores the sampled responses in the same request, as the trainer's reference pass", async () => {
+      const body = {
+        model: "demo",
+        messages: openAiMessages(request),
+        n: 3,
+        temperature: 0.7,
+        seed: 31,
+        max_tokens: 12,
+        logprobs: true,
+        return_token_ids: true,
+      };
+      const plain = await post(server, "/v1/chat/completions", body);
+      expect(plain.status).toBe(200);
+      const tensorsBefore = tf.memory().numTensors;
+      const scored = await post(server, "/v1/chat/completions", {
+        ...body,
+        reference_model: "demo-reference",
+      });
+      expect(scored.status).toBe(200);
+      expect(tf.memory().numTensors).toBe(tensorsBefore);
+      const tokensOf = (json: Json) =>
+        json["choices"].map((choice: Json) => choice["token_ids"]) as number[][];
+      // The same tokens and sampling log-probs as without it: the extension only adds the scores.
+      const responses = tokensOf(scored.json);
+      expect(responses).toEqual(tokensOf(plain.json));
+      expect(plain.json["choices"][0]["reference_logprobs"]).toBeUndefined();
+      const expectReference = (json: Json, expected: number[][]) =>
+        json["choices"].forEach((choice: Json, row: number) => {
+          const values = choice["reference_logprobs"] as number[];
+          expect(values).toHaveLength(choice["token_ids"].length);
+          values.forEach((value, position) => {
+            expect(value).toBeCloseTo(expected[row]![position]!, 4);
+          });
+        });
+      expectReference(scored.json, inProcess(responses, true));
+      // Two requests sent together are decoded and scored in one batch, each with its own image.
+      const [first, withOther] = await Promise.all([
+        post(server, "/v1/chat/completions", { ...body, seed: 32, reference_model: "demo-reference" }),
+        post(server, "/v1/chat/completions", {
+          ...body,
+          seed: 33,
+          messages: openAiMessages(other),
+          reference_model: "demo-reference",
+        }),
+      ]);
+      expectReference(first.json, inProcess(tokensOf(first.json), true));
+      expectReference(withOther.json, inProcess(tokensOf(withOther.json), true, trainer, other));
+      // /v1/completions takes it too (a text prompt here).
+      const completion = await post(server, "/v1/completions", {
+        model: "demo",
+        prompt: "How many",
+        n: 2,
+        temperature: 0.7,
+        seed: 5,
+        max_tokens: 4,
+        logprobs: 0,
+        return_token_ids: true,
+        reference_model: "demo-reference",
+      });
+      expect(completion.status).toBe(200);
+      for (const choice of completion.json["choices"])
+        expect(choice["reference_logprobs"]).toHaveLength(choice["token_ids"].length);
+      // Errors: an unknown model is a 404, a malformed field a 400 naming it.
+      const unknown = await post(server, "/v1/chat/completions", { ...body, reference_model: "nope" });
+      expect(unknown.status).toBe(404);
+      expect(unknown.json["error"]["message"]).toContain("nope");
+      const malformed = await post(server, "/v1/chat/completions", { ...body, reference_model: 3 });
+      expect(malformed.status).toBe(400);
+      expect(malformed.json["error"]["param"]).toBe("reference_model");
+    });
+
     it("scores a text-only token prompt from its second token; refuses what it cannot score with a 400", async () => {
       const { promptIds, responses } = await sample(23);
       const imageToken = trainer.model.config.tokens.imageTokenId;

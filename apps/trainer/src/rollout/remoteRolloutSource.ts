@@ -17,6 +17,20 @@ import type { RemoteChoice, RolloutServerClient } from "./rolloutServerClient.js
 export type WeightSync = "lora" | "disk";
 
 /**
+ * How a step's requests (one per prompt) are spread over the servers: `spread` sends each to the
+ * live server with the fewest requests in flight, so the servers sample a step's groups in parallel
+ * (the shortest wait); `pack` sends all of a step's requests to one server — the one with the fewest
+ * in flight, the least recently packed on a tie, so the servers take turns step by step — which
+ * decodes them as one batch: the least work in all, for servers that share the trainer's cores
+ * (`rollout.spawn`) and sample beside the training (`rollout.async`). A failed server's requests
+ * fail over to the others either way. Evaluations always spread.
+ *
+ * @since 0.2.0
+ * @category rollout
+ */
+export type RolloutDispatch = "spread" | "pack";
+
+/**
  * Options of {@link remoteRolloutSource}.
  *
  * @since 0.1.0
@@ -37,8 +51,14 @@ export interface RemoteRolloutSourceOptions {
    * the trainer runs no reference pass. Absent: the trainer computes them.
    */
   readonly referenceModel?: string;
-  /** Requests one server runs or holds queued at once (default 2). */
+  /**
+   * Requests one server runs or holds queued at once (default 2). Rollouts sampled ahead
+   * (`schedule`) and `pack` dispatch send all of a step's requests at once regardless: the trainer
+   * cannot send more while it trains, and a pack is one batch.
+   */
   readonly maxInFlightPerServer?: number;
+  /** How a step's requests are spread over the servers (default `spread`). */
+  readonly dispatch?: RolloutDispatch;
   /** Informational lines (failovers). */
   readonly log?: (line: string) => void;
   /** Stops spawned servers on `close`. */
@@ -74,13 +94,22 @@ interface ServerState {
   live: boolean;
   syncedVersion: number;
   adapterName: string | undefined;
+  /**
+   * Whether to ask the server for the reference log-probs with the sampling (apo-serve's
+   * `reference_model`); cleared when it answers without them (vLLM, SGLang ignore the field), and
+   * the reference is then scored by a request of its own.
+   */
+  inlineReference: boolean;
+  /** When the server last took a pack (`dispatch: pack`; -1: never). */
+  lastPacked: number;
 }
 
 /**
  * Rollouts from a pool of OpenAI-compatible servers (apo-serve, vLLM, SGLang). Before the rollouts
  * of step `k` every live server gets the weights after `k` updates (version `k`; written once by
  * `policy.save`, loaded per server). Each request (one prompt, `n` = group size) goes to the live
- * server with the fewest requests in flight; a server that fails or times out is dropped and its
+ * server with the fewest requests in flight, or all of a step's to one server with `dispatch: pack`
+ * (see {@link RolloutDispatch}); a server that fails or times out is dropped and its
  * requests are sent to another one, so every group is sampled exactly once. The step fails with a
  * {@link RolloutServiceError} only when no server is left (or a request is refused as invalid).
  * The servers' log-probs become the rollouts' `logprobs`, the objective's old log-probs.
@@ -98,7 +127,11 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
     live: true,
     syncedVersion: -1,
     adapterName: undefined,
+    inlineReference: true,
+    lastPacked: -1,
   }));
+  const dispatchMode = options.dispatch ?? "spread";
+  let packs = 0;
   if (servers.length === 0)
     throw new RolloutServiceError({ server: null, reason: "no rollout server was given" });
   let writtenVersion = -1;
@@ -122,13 +155,22 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
 
   const synced = (version: number) => liveServers().every((server) => server.syncedVersion === version);
 
+  /** Writes under way by version: whoever asks for a version while it is written waits for the same one. */
+  const writing = new Map<number, Promise<void>>();
   /** Write weight version `version` once (the policy's weights now). */
-  const write = async (version: number) => {
-    if (writtenVersion === version) return;
-    await mkdir(options.syncDirectory, { recursive: true });
-    await options.policy.save(versionDirectory(version));
-    if (writtenVersion >= 0) await rm(versionDirectory(writtenVersion), { recursive: true, force: true });
-    writtenVersion = version;
+  const write = (version: number): Promise<void> => {
+    if (writtenVersion === version) return Promise.resolve();
+    let running = writing.get(version);
+    if (running === undefined) {
+      running = (async () => {
+        await mkdir(options.syncDirectory, { recursive: true });
+        await options.policy.save(versionDirectory(version));
+        if (writtenVersion >= 0) await rm(versionDirectory(writtenVersion), { recursive: true, force: true });
+        writtenVersion = version;
+      })().finally(() => writing.delete(version));
+      writing.set(version, running);
+    }
+    return running;
   };
 
   /** Load the written weight version `version` on every live server that lacks it. */
@@ -175,14 +217,20 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
   const modelOf = (server: ServerState) =>
     options.weightSync === "disk" ? options.baseModel : (server.adapterName ?? options.baseModel);
 
-  /** Sample every request once on the live servers (with the weights they hold), with failover. */
+  /**
+   * Sample every request once on the live servers (with the weights they hold), with failover;
+   * `pack`: all on one server while it lives (see {@link RolloutDispatch}).
+   */
   const sample = async (
     requests: ReadonlyArray<GenerationRequest>,
     generation: GenerationOptions,
     step: number,
     perServer: number = limit,
     withReference = false,
+    pack = false,
   ) => {
+    const capacity = pack ? Math.max(perServer, requests.length) : perServer;
+    let packedOn: ServerState | undefined;
     const failuresBefore = failures.length;
     const results: Array<
       | {
@@ -209,12 +257,25 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
         if (settled) return;
         if (pending.length === 0 && running === 0) return finish();
         while (pending.length > 0) {
-          const candidates = liveServers().filter((server) => server.inFlight < perServer);
+          const candidates = liveServers().filter((server) => server.inFlight < capacity);
           if (liveServers().length === 0) return finish(noneLeft(`to sample step ${step + 1}'s rollouts`));
           if (candidates.length === 0) return;
-          const server = candidates.reduce((best, candidate) =>
-            candidate.inFlight < best.inFlight ? candidate : best,
-          );
+          if (pack && packedOn?.live !== true) {
+            packedOn = candidates.reduce((best, candidate) =>
+              candidate.inFlight < best.inFlight ||
+              (candidate.inFlight === best.inFlight && candidate.lastPacked < best.lastPacked)
+                ? candidate
+                : best,
+            );
+            packedOn.lastPacked = packs++;
+          }
+          const server =
+            packedOn?.live === true
+              ? packedOn
+              : candidates.reduce((best, candidate) =>
+                  candidate.inFlight < best.inFlight ? candidate : best,
+                );
+          if (server.inFlight >= capacity) return;
           const index = pending.shift()!;
           const request: GenerationRequest = requests[index]!;
           attempts[index]! += 1;
@@ -223,11 +284,21 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
           const options: GenerationOptions = { ...generation, seed: requestSeed(generation.seed, index) };
           const weightVersion = server.syncedVersion;
           const referenceModel = withReference ? serverReference : undefined;
+          const inline = referenceModel !== undefined && server.inlineReference;
           server.client
-            .generate(modelOf(server), request, options)
+            .generate(modelOf(server), request, options, inline ? { referenceModel } : undefined)
             .then(async (generated) => {
               const choices = generated.choices;
               if (referenceModel === undefined) return { choices, reference: undefined };
+              // Scored with the sampling, in the same request (apo-serve).
+              if (inline && choices.every((choice) => choice.referenceLogprobs !== undefined))
+                return { choices, reference: choices.map((choice) => choice.referenceLogprobs!) };
+              if (inline) {
+                server.inlineReference = false;
+                log(
+                  `rollout server ${server.client.url} returned no reference_logprobs: scoring the reference with requests of their own`,
+                );
+              }
               // The server that sampled the group scores it: it still holds the prompt's images.
               const reference = await server.client.scoreResponses(
                 referenceModel,
@@ -319,8 +390,12 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
     },
     prepare: (context) => {
       // With rollouts sampled ahead (`rollout.async`) the servers still sample with the weights
-      // before: `generate` syncs once they are done.
-      if ([...scheduled.values()].some((next) => next.running !== undefined)) return;
+      // before: the new ones are only written now (while the trainer logs the step), and `generate`
+      // has the servers load them once those rollouts are in.
+      if ([...scheduled.values()].some((next) => next.running !== undefined)) {
+        write(context.step).catch(() => undefined);
+        return;
+      }
       // The servers load the new weights while the trainer logs the step and draws the next
       // prompts; a failure is met again (and reported) by the `generate` that needs them.
       sync(context.step).catch(() => undefined);
@@ -345,13 +420,25 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
       else {
         await prefetched?.running?.catch(() => undefined);
         await timed(sync(step));
-        sampled = await sample(requests, generation, step, limit, true);
+        sampled = await sample(requests, generation, step, limit, true, dispatchMode === "pack");
       }
       // Off-policy by one step: the next step's rollouts are sampled with this step's weights while it trains.
       const next = scheduled.get(step + 1);
       if (next !== undefined) {
         await timed(sync(step));
-        next.running = sample(next.requests, next.generation, step + 1, limit, true);
+        // Every request leaves now: while the step trains, this thread cannot send more.
+        const perServer = Math.max(
+          limit,
+          Math.ceil(next.requests.length / Math.max(liveServers().length, 1)),
+        );
+        next.running = sample(
+          next.requests,
+          next.generation,
+          step + 1,
+          perServer,
+          true,
+          dispatchMode === "pack",
+        );
         next.running.catch(() => undefined);
         // The step that trains next computes synchronously and holds this thread's event loop:
         // let the next step's requests leave first, so that the servers sample while it trains.

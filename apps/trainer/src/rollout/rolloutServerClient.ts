@@ -14,6 +14,11 @@ export interface RemoteChoice {
   readonly logprobs: ReadonlyArray<number>;
   readonly text: string;
   readonly finishReason: FinishReason;
+  /**
+   * The tokens' log-probs under the `referenceModel` the request named, when the server scored them
+   * with the sampling (apo-serve's `reference_logprobs`); absent otherwise (vLLM, SGLang).
+   */
+  readonly referenceLogprobs?: ReadonlyArray<number>;
 }
 
 /**
@@ -54,8 +59,19 @@ export interface RolloutServerClientOptions {
  */
 export interface RolloutServerClient {
   readonly url: string;
-  /** `/v1/chat/completions` for one request: `options.n` responses sampled with `options.seed`. */
-  generate(model: string, request: GenerationRequest, options: GenerationOptions): Promise<RemoteGeneration>;
+  /**
+   * `/v1/chat/completions` for one request: `options.n` responses sampled with `options.seed`.
+   * `scoring.referenceModel` asks the server to also score the responses under that model in the
+   * same request (apo-serve's `reference_model` extension): the choices then carry
+   * `referenceLogprobs`, unless the server ignores the field (vLLM, SGLang), in which case they
+   * come back without them.
+   */
+  generate(
+    model: string,
+    request: GenerationRequest,
+    options: GenerationOptions,
+    scoring?: { readonly referenceModel?: string | undefined },
+  ): Promise<RemoteGeneration>;
   /**
    * The log-probs of each response's tokens after the prompt under `model` at `temperature`:
    * `/v1/completions` with the token ids `prompt ++ response` per response, `echo: true`,
@@ -111,7 +127,8 @@ const chatMessages = async (request: GenerationRequest) => {
 /**
  * The `/v1/chat/completions` body of a generation request: its messages (images as data URIs),
  * the sampling options (`top_k` and `stop` when set), `logprobs: true`, and vLLM's
- * `return_token_ids` / `return_tokens_as_token_ids` so that the exact token ids come back.
+ * `return_token_ids` / `return_tokens_as_token_ids` so that the exact token ids come back, and
+ * apo-serve's `reference_model` when `referenceModel` is given.
  *
  * @since 0.1.0
  * @category rollout
@@ -120,6 +137,7 @@ export const chatCompletionBody = async (
   model: string,
   request: GenerationRequest,
   options: GenerationOptions,
+  referenceModel?: string,
 ) => ({
   model,
   messages: await chatMessages(request),
@@ -137,6 +155,7 @@ export const chatCompletionBody = async (
   return_token_ids: true,
   return_tokens_as_token_ids: true,
   skip_special_tokens: true,
+  ...(referenceModel === undefined ? {} : { reference_model: referenceModel }),
 });
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -171,12 +190,26 @@ const parseChoice = (choice: unknown, url: string): RemoteChoice & { readonly in
     fail(`${tokenIds.length} token ids but ${logprobs.length} log-probs`);
   const finish = choice["finish_reason"];
   const message = choice["message"];
+  const reference = choice["reference_logprobs"];
+  if (
+    reference !== undefined &&
+    reference !== null &&
+    !(
+      Array.isArray(reference) &&
+      reference.length === tokenIds.length &&
+      reference.every((value) => typeof value === "number" && !Number.isNaN(value) && value <= 1e-3)
+    )
+  )
+    fail(`reference_logprobs must hold ${tokenIds.length} log-probs ≤ 0`);
   return {
     index: typeof choice["index"] === "number" ? choice["index"] : 0,
     tokenIds: tokenIds as number[],
     logprobs,
     text: isRecord(message) && typeof message["content"] === "string" ? message["content"] : "",
     finishReason: finish === "stop" ? "stop" : "length",
+    ...(Array.isArray(reference)
+      ? { referenceLogprobs: (reference as number[]).map((value) => Math.max(Math.min(value, 0), -1e9)) }
+      : {}),
   };
 };
 
@@ -262,8 +295,8 @@ export const rolloutServerClient = (
 
   return {
     url: base,
-    generate: async (model, request, generation) => {
-      const body = await chatCompletionBody(model, request, generation);
+    generate: async (model, request, generation, scoring) => {
+      const body = await chatCompletionBody(model, request, generation, scoring?.referenceModel);
       const json = await post("/v1/chat/completions", body);
       const choices = isRecord(json) ? json["choices"] : undefined;
       if (!Array.isArray(choices) || choices.length !== generation.n)

@@ -149,6 +149,7 @@ const connectRolloutSource = async (
           ? join(config.output.runDir, "rollout-weights")
           : spawnedSyncDirectory(config.output.runDir),
       maxInFlightPerServer,
+      ...(rollout.dispatch === undefined ? {} : { dispatch: rollout.dispatch }),
       ...(referenceModel === undefined ? {} : { referenceModel }),
       ...(setup.log === undefined ? {} : { log: setup.log }),
       ...(spawned === undefined ? {} : { onClose: spawned.stop }),
@@ -159,10 +160,13 @@ const connectRolloutSource = async (
         request: setup.warmUpRequest,
         generation: rolloutGenerationOptions(rollout, 0),
         ...(referenceModel === undefined ? {} : { referenceModel }),
-        perServer: Math.max(
-          1,
-          Math.min(maxInFlightPerServer, Math.ceil(config.train.promptsPerStep / clients.length)),
-        ),
+        perServer:
+          rollout.dispatch === "pack"
+            ? config.train.promptsPerStep
+            : Math.max(
+                1,
+                Math.min(maxInFlightPerServer, Math.ceil(config.train.promptsPerStep / clients.length)),
+              ),
         stop: awaited,
       });
     return source;

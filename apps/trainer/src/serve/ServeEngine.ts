@@ -37,6 +37,11 @@ export interface GeneratedChoice {
   /** The response decoded without special tokens. */
   readonly text: string;
   readonly finishReason: FinishReason;
+  /**
+   * Each token's log-probability under the request's `reference_model`, given the prompt and the
+   * tokens before it, at the request's temperature (1 for greedy); absent when none was named.
+   */
+  readonly referenceLogprobs?: ReadonlyArray<number>;
 }
 
 /**
@@ -63,8 +68,8 @@ export interface EncodedRequest {
 }
 
 /**
- * What requests must share to be decoded in one batch: the model (or adapter) and every sampling
- * setting but the seed.
+ * What requests must share to be decoded in one batch: the model (or adapter), the reference model
+ * that scores the responses, and every sampling setting but the seed.
  *
  * @since 0.1.0
  * @category serve
@@ -78,6 +83,7 @@ export const generationBatchKey = (request: SamplingRequest): string =>
     request.topK,
     request.maxTokens ?? null,
     request.stop,
+    request.referenceModel ?? null,
   ]);
 
 /**
@@ -239,6 +245,44 @@ export const createServeEngine = async (
     return entry.adapter;
   };
 
+  /** The weights and adapter that score under `name` (the reference model, an adapter, the base). */
+  const scorerFor = (name: string | undefined) => ({
+    scorer: name !== undefined && name === referenceName ? reference! : model,
+    adapter: adapterFor(name),
+  });
+
+  /**
+   * The log-probs of each row's `scored` tokens after its context under `name`, at `temperature`
+   * (0: 1, as for greedy sampling). Rows of one context share its prefill (the n responses of one
+   * prompt): the same tokens and the same images (prompts of different images may have the same
+   * tokens).
+   */
+  const scoreRows = (
+    name: string | undefined,
+    temperature: number,
+    rows: ReadonlyArray<{ readonly context: GenerationPrompt; readonly scored: ReadonlyArray<number> }>,
+  ): number[][] => {
+    const { scorer, adapter } = scorerFor(name);
+    return tf.tidy(() => {
+      const shared = new Map<string, GenerationPrompt>();
+      const contexts = rows.map((row) => {
+        const images = row.context.pixelValues === undefined ? -1 : imageIdentity(row.context.pixelValues);
+        const key = `${images}|${Array.from(row.context.inputIds).join(",")}`;
+        const known = shared.get(key);
+        if (known !== undefined) return known;
+        shared.set(key, row.context);
+        return row.context;
+      });
+      const { logp } = scoreResponses(
+        scorer,
+        contexts,
+        rows.map((row) => row.scored),
+        { temperature: temperature > 0 ? temperature : 1, padTokenId, adapter, entropy: false },
+      );
+      return logp.arraySync() as number[][];
+    });
+  };
+
   const decode = (ids: ReadonlyArray<number>) => processor.decode(ids, { skipSpecialTokens: true });
 
   /** The prompt, refused with a 400 when it leaves no room in the context. */
@@ -282,18 +326,37 @@ export const createServeEngine = async (
         adapter,
       },
     );
+    // `reference_model`: the responses scored under it right away, in one pass, in this job.
+    const referenceLogprobs =
+      first.referenceModel === undefined
+        ? undefined
+        : scoreRows(
+            first.referenceModel,
+            first.temperature,
+            sequences.map((sequence) => ({
+              context: encoded[sequence.promptIndex]!.prompt,
+              scored: sequence.tokenIds,
+            })),
+          );
     return encoded.map(({ prompt, request }, index) => ({
       model: request.model ?? servedModelName,
       promptTokenIds: Array.from(prompt.inputIds),
-      choices: sequences
-        .filter((sequence) => sequence.promptIndex === index)
-        .map((sequence) => ({
-          tokenIds: [...sequence.tokenIds],
-          logprobs: [...sequence.logprobs],
-          tokens: sequence.tokenIds.map((id) => processor.decode([id], { skipSpecialTokens: false })),
-          text: decode(sequence.tokenIds),
-          finishReason: sequence.finishReason,
-        })),
+      choices: sequences.flatMap((sequence, row) =>
+        sequence.promptIndex !== index
+          ? []
+          : [
+              {
+                tokenIds: [...sequence.tokenIds],
+                logprobs: [...sequence.logprobs],
+                tokens: sequence.tokenIds.map((id) => processor.decode([id], { skipSpecialTokens: false })),
+                text: decode(sequence.tokenIds),
+                finishReason: sequence.finishReason,
+                ...(referenceLogprobs === undefined
+                  ? {}
+                  : { referenceLogprobs: referenceLogprobs[row]!.slice(0, sequence.tokenIds.length) }),
+              },
+            ],
+      ),
     }));
   };
 
@@ -328,6 +391,7 @@ export const createServeEngine = async (
     ],
     encodeChat: (request) => {
       adapterFor(request.model);
+      scorerFor(request.referenceModel);
       const encoded = encodeOrReject("messages", () =>
         processor.encode(request.messages, request.images, { sample: "request" }),
       );
@@ -402,33 +466,7 @@ export const createServeEngine = async (
     },
     score: ({ request, rows }) => {
       if (rows.length === 0) return [];
-      const scorer = request.model !== undefined && request.model === referenceName ? reference! : model;
-      const adapter = adapterFor(request.model);
-      const values = tf.tidy(() => {
-        // Rows of one context share its prefill (the n responses of one prompt): the same tokens
-        // and the same images (prompts of different images may have the same tokens).
-        const shared = new Map<string, GenerationPrompt>();
-        const contexts = rows.map((row) => {
-          const images = row.context.pixelValues === undefined ? -1 : imageIdentity(row.context.pixelValues);
-          const key = `${images}|${Array.from(row.context.inputIds).join(",")}`;
-          const known = shared.get(key);
-          if (known !== undefined) return known;
-          shared.set(key, row.context);
-          return row.context;
-        });
-        const { logp } = scoreResponses(
-          scorer,
-          contexts,
-          rows.map((row) => row.scored),
-          {
-            temperature: request.temperature > 0 ? request.temperature : 1,
-            padTokenId,
-            adapter,
-            entropy: false,
-          },
-        );
-        return logp.arraySync() as number[][];
-      });
+      const values = scoreRows(request.model, request.temperature, rows);
       return rows.map((row, index) => {
         const tokenIds = [...Array.from(row.context.inputIds), ...row.scored];
         const start = row.context.inputIds.length;
@@ -444,6 +482,7 @@ export const createServeEngine = async (
     },
     encodeCompletion: (request) => {
       adapterFor(request.model);
+      scorerFor(request.referenceModel);
       if (typeof request.prompt !== "string") {
         const bad = request.prompt.findIndex((id) => id >= vocabularySize);
         if (bad >= 0)

@@ -27,6 +27,12 @@ export interface SamplingRequest {
   readonly returnTokenIds: boolean;
   /** vLLM's `return_tokens_as_token_ids`: log-prob tokens read `token_id:<id>`. */
   readonly tokensAsIds: boolean;
+  /**
+   * apo-serve's `reference_model` (an extension; vLLM and SGLang ignore it): also score each sampled
+   * response under this served model (the KL reference) in the same job, returned per choice as
+   * `reference_logprobs`; absent: not scored.
+   */
+  readonly referenceModel: string | undefined;
 }
 
 /**
@@ -109,6 +115,13 @@ const samplingRequest = (body: Record<string, unknown>, maxTokensFields: Readonl
   const model = body["model"];
   if (model !== undefined && model !== null && (typeof model !== "string" || model.length === 0))
     throw invalidRequest("model", "'model' must be a non-empty string.");
+  const referenceModel = body["reference_model"];
+  if (
+    referenceModel !== undefined &&
+    referenceModel !== null &&
+    (typeof referenceModel !== "string" || referenceModel.length === 0)
+  )
+    throw invalidRequest("reference_model", "'reference_model' must be a non-empty string.");
   const n =
     optionalNumber(
       body,
@@ -154,6 +167,7 @@ const samplingRequest = (body: Record<string, unknown>, maxTokensFields: Readonl
     stop: stopStrings(body),
     returnTokenIds: optionalBoolean(body, "return_token_ids") ?? false,
     tokensAsIds: optionalBoolean(body, "return_tokens_as_token_ids") ?? false,
+    referenceModel: typeof referenceModel === "string" ? referenceModel : undefined,
   };
 };
 
@@ -228,8 +242,8 @@ const chatMessages = (
 /**
  * Decode a `/v1/chat/completions` body: `messages` (text and `image_url` data-URI parts), `model`,
  * `n`, `temperature`, `top_p`, `top_k`, `seed`, `max_tokens` / `max_completion_tokens`, `stop`,
- * `logprobs` (with `top_logprobs` 0), vLLM's `return_token_ids` and `return_tokens_as_token_ids`.
- * Throws a 400 {@link ServeRequestError} naming the field.
+ * `logprobs` (with `top_logprobs` 0), vLLM's `return_token_ids` and `return_tokens_as_token_ids`,
+ * and apo-serve's `reference_model`. Throws a 400 {@link ServeRequestError} naming the field.
  *
  * @since 0.1.0
  * @category serve

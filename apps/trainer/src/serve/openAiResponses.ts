@@ -21,7 +21,8 @@ const usage = (result: GenerationResult) => {
 /**
  * The `/v1/chat/completions` response (`object: "chat.completion"`): one choice per sample with the
  * assistant message, `logprobs.content[]` (`token`, `logprob`, `bytes`, `top_logprobs: []`) when
- * asked, `finish_reason`, vLLM's `token_ids` / `prompt_token_ids` when `return_token_ids`, and usage.
+ * asked, `finish_reason`, vLLM's `token_ids` / `prompt_token_ids` when `return_token_ids`,
+ * apo-serve's `reference_logprobs` when the request named a `reference_model`, and usage.
  *
  * @since 0.1.0
  * @category serve
@@ -49,6 +50,7 @@ export const chatCompletionResponse = (result: GenerationResult, request: Sampli
       : null,
     finish_reason: choice.finishReason,
     ...(request.returnTokenIds ? { token_ids: choice.tokenIds } : {}),
+    ...(choice.referenceLogprobs === undefined ? {} : { reference_logprobs: choice.referenceLogprobs }),
   })),
   usage: usage(result),
   ...(request.returnTokenIds ? { prompt_token_ids: result.promptTokenIds } : {}),
@@ -67,7 +69,8 @@ const textOffsets = (tokens: ReadonlyArray<string>): ReadonlyArray<number> => {
 
 /**
  * The `/v1/completions` response (`object: "text_completion"`): `text`, `logprobs` (`tokens`,
- * `token_logprobs`, `top_logprobs: null`, `text_offset`) when asked, `finish_reason`, usage.
+ * `token_logprobs`, `top_logprobs: null`, `text_offset`) when asked, `finish_reason`, apo-serve's
+ * `reference_logprobs` when the request named a `reference_model`, usage.
  *
  * @since 0.1.0
  * @category serve
@@ -89,6 +92,7 @@ export const completionResponse = (result: GenerationResult, request: SamplingRe
       ...(request.returnTokenIds
         ? { token_ids: choice.tokenIds, prompt_token_ids: result.promptTokenIds }
         : {}),
+      ...(choice.referenceLogprobs === undefined ? {} : { reference_logprobs: choice.referenceLogprobs }),
     };
   }),
   usage: usage(result),

@@ -3,6 +3,9 @@ import { elementCount, type SafetensorsTensorSource, safetensorsHeaderBytes } fr
 
 export type { SafetensorsTensorSource } from "./encodeSafetensors.js";
 
+/** Bytes of tensor data gathered before one write. */
+const WRITE_BATCH_BYTES = 64 * 1024 * 1024;
+
 /**
  * Write float32 tensors as a safetensors file (HF format: `F32` entries with `data_offsets`, a
  * `__metadata__` of `{ format: "pt" }` unless given, the header padded to 8 bytes). The file is
@@ -25,7 +28,16 @@ export const writeSafetensors = async (
     names.add(tensor.name);
   }
   await writeAtomically(file, async (handle) => {
-    await handle.write(safetensorsHeaderBytes(tensors, metadata));
+    // Tensors are read one at a time and written in batches of up to WRITE_BATCH_BYTES, one
+    // `writev` each: a small model (a rollout server's weight sync every step) in one system call,
+    // a large one without a second copy of it in memory.
+    let batch: Uint8Array[] = [safetensorsHeaderBytes(tensors, metadata)];
+    let batchBytes = batch[0]!.byteLength;
+    const flush = async () => {
+      if (batch.length > 0) await handle.writev(batch);
+      batch = [];
+      batchBytes = 0;
+    };
     for (const tensor of tensors) {
       const values = await tensor.values();
       if (values.length !== elementCount(tensor.shape)) {
@@ -33,9 +45,11 @@ export const writeSafetensors = async (
           `writeSafetensors ${file}: tensor "${tensor.name}" has ${values.length} values, shape [${tensor.shape.join(", ")}] needs ${elementCount(tensor.shape)}`,
         );
       }
-      const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
       // Safetensors is little-endian; so is every platform Node runs on.
-      await handle.write(bytes);
+      batch.push(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+      batchBytes += values.byteLength;
+      if (batchBytes >= WRITE_BATCH_BYTES) await flush();
     }
+    await flush();
   });
 };
