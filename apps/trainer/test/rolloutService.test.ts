@@ -30,6 +30,11 @@ import { testBackends } from "./support/backends.js";
 const serveCommand = [process.execPath, fileURLToPath(new URL("./support/serveChild.mjs", import.meta.url))];
 const backend = testBackends[0]!;
 
+/**
+ * The demo's config for these tests: on-policy with each step's groups spread over the servers
+ * unless `overrides` say otherwise (the demo itself samples ahead and packs: `rollout.async: 1`,
+ * `rollout.dispatch: pack`).
+ */
 const demoConfig = (runDir: string, overrides: ReadonlyArray<string>) =>
   loadConfig({
     file: demoConfigFile(),
@@ -39,6 +44,8 @@ const demoConfig = (runDir: string, overrides: ReadonlyArray<string>) =>
       "data.heldOutSize=0",
       "train.promptsPerStep=4",
       `backend=${backend}`,
+      "rollout.async=0",
+      "rollout.dispatch=spread",
       ...overrides,
     ],
   });
@@ -136,13 +143,14 @@ describe("remote rollouts on loopback apo-serve processes", () => {
   );
 
   it(
-    "rollout.async: 1 — step k+1's rollouts are sampled with step k's weights (staleness 1)",
+    "rollout.async: 1, dispatch: pack (the demo's) — step k+1's rollouts are sampled with step k's weights (staleness 1), each step's on one server, in turns",
     async () => {
       const runDir = join(mkdtempSync(join(tmpdir(), "apo-rollout-async-")), "run");
       const config = demoConfig(runDir, [
         "train.steps=4",
         "rollout.spawn=2",
         "rollout.async=1",
+        "rollout.dispatch=pack",
         "objective.options.rolloutCorrection.mode=tis",
       ]);
       const summary = await train(config, {
@@ -152,17 +160,30 @@ describe("remote rollouts on loopback apo-serve processes", () => {
         hooks: {
           initBackend: async () => (await initBackend(backend)).chosen,
           createRolloutSource: (settings, policy, backendName) =>
-            createRolloutSourceFromConfig(settings, policy, { backend: backendName, serveCommand }),
+            createRolloutSourceFromConfig(settings, policy, {
+              backend: backendName,
+              serveCommand,
+              useReference: true,
+            }),
         },
       });
       expect(summary.steps).toBe(4);
       const records = trainRecords(runDir);
       expect(records.map((record) => record.rolloutService?.weightVersion)).toEqual([0, 0, 1, 2]);
       expect(records.map((record) => record.rolloutService?.staleness)).toEqual([0, 1, 1, 1]);
+      const serverOfStep: string[] = [];
       for (const record of records) {
         expectEveryGroupOnce(record, config.rollout.groupSize);
         expect(record.objective["rolloutRatioMean"]).toBeGreaterThan(0);
+        // The reference came with the sampling (apo-serve's reference_model): KL measured every step.
+        expect(record.rolloutService!.referenceModel).toBe("policy-reference");
+        expect(record.kl).not.toBeNull();
+        const servers = new Set(record.rolloutService!.assignments.map((assignment) => assignment.server));
+        expect(servers.size).toBe(1);
+        serverOfStep.push([...servers][0]!);
       }
+      // The two servers took turns.
+      expect(serverOfStep.slice(1).every((server, index) => server !== serverOfStep[index])).toBe(true);
       // Stale rollouts differ from the trained policy: the correction sees ratios away from 1.
       expect(records.slice(1).some((record) => record.objective["rolloutRatioMax"]! > 1.0001)).toBe(true);
     },
