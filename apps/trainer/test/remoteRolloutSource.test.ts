@@ -88,7 +88,7 @@ describe("remoteRolloutSource.prepare", () => {
     await remote.close();
   });
 
-  it("only writes the new weights while the next step's rollouts are sampled ahead (rollout.async): no server loads them during that sampling", async () => {
+  it("writes the new weights at once while the next step's rollouts are sampled ahead (rollout.async); servers load them once idle, and only once", async () => {
     const log: string[] = [];
     const { remote, saves } = source(log);
     remote.schedule!([request("c")], options, { step: 1 });
@@ -101,11 +101,10 @@ describe("remoteRolloutSource.prepare", () => {
     expect(log.filter((line) => line.includes("load"))).toEqual(["A load v0", "B load v0"]);
     expect(log.filter((line) => line.includes("generate c"))).toHaveLength(1);
     expect(log.find((line) => line.includes("generate c"))).toMatch(/with v0$/);
-    // Written ahead (while the trainer logs the step), once: the sync that needs version 1 loads it
-    // without writing it again.
+    // Written ahead (while the trainer logs the step), once; the idle servers (both: step 1's one
+    // request is done) load it; the sync that needs version 1 then has nothing left to do.
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(saves).toEqual(["v0", "v1"]);
-    expect(log.filter((line) => line.includes("load v1"))).toEqual([]);
     await remote.generate([request("d")], options, { step: 1 });
     expect(saves).toEqual(["v0", "v1"]);
     expect(log.filter((line) => line.includes("load"))).toEqual([
@@ -127,7 +126,9 @@ const scoringServer = (url: string, log: string[], settings: { inline: boolean; 
   const waiting: Array<() => void> = [];
   const client: RolloutServerClient = {
     url,
-    updateWeightsFromDisk: async () => undefined,
+    updateWeightsFromDisk: async (_path, weightVersion) => {
+      log.push(`${url} load v${weightVersion}`);
+    },
     generate: async (_model, item, generation, scoring) => {
       log.push(
         `${url} generate ${item.promptId}${scoring?.referenceModel === undefined ? "" : " +reference"}`,
@@ -185,7 +186,7 @@ describe("remoteRolloutSource reference scoring", () => {
     const inline = scoringServer("A", log, { inline: true });
     const remote = remoteOf([inline.client]);
     const batch = await remote.generate([request("a")], options, { step: 0, reference: true });
-    expect(log).toEqual(["A generate a +reference"]);
+    expect(log).toEqual(["A load v0", "A generate a +reference"]);
     expect(batch.referenceLogprobs).toEqual([
       [-1, -2],
       [-2, -2],
@@ -198,7 +199,14 @@ describe("remoteRolloutSource reference scoring", () => {
     const first = await fallback.generate([request("a")], options, { step: 0, reference: true });
     // Asked once; it answered without them: scored by a request of their own, then never asked again.
     const second = await fallback.generate([request("b")], options, { step: 1, reference: true });
-    expect(ignoring).toEqual(["B generate a +reference", "B score", "B generate b", "B score"]);
+    expect(ignoring).toEqual([
+      "B load v0",
+      "B generate a +reference",
+      "B score",
+      "B load v1",
+      "B generate b",
+      "B score",
+    ]);
     for (const scored of [first, second])
       expect(scored.referenceLogprobs).toEqual([
         [-3, -10],
@@ -276,7 +284,7 @@ describe("remoteRolloutSource dispatch", () => {
     // send more while it trains.
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(held.waiting).toHaveLength(3);
-    expect(log.slice(1)).toEqual([
+    expect(log.filter((line) => line.includes("generate")).slice(1)).toEqual([
       "A generate b +reference",
       "A generate c +reference",
       "A generate d +reference",
@@ -285,6 +293,51 @@ describe("remoteRolloutSource dispatch", () => {
     const ahead = await remote.generate(next, options, { step: 1, reference: true });
     expect(ahead.record!.staleness).toBe(1);
     expect(ahead.referenceLogprobs).toHaveLength(6);
+    await remote.close();
+  });
+});
+
+describe("remoteRolloutSource with rollout.async and dispatch: pack", () => {
+  it("the idle server loads the new weights while the other samples ahead, and takes the next pack without waiting for a load", async () => {
+    const log: string[] = [];
+    const first = scoringServer("A", log, { inline: true, held: true });
+    const second = scoringServer("B", log, { inline: true, held: true });
+    const remote = remoteOf([first.client, second.client], { dispatch: "pack" });
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+    remote.schedule!([request("b"), request("c")], options, { step: 1 });
+    const step0 = remote.generate([request("a")], options, { step: 0, reference: true });
+    await tick();
+    first.release();
+    await step0;
+    await tick();
+    // Step 0 on A; step 1's pack sampled ahead on B with version 0 while step 0 trains.
+    expect(log).toEqual([
+      "A load v0",
+      "B load v0",
+      "A generate a +reference",
+      "B generate b +reference",
+      "B generate c +reference",
+    ]);
+    // Step 0's update: version 1 is written, and A (idle) loads it at once; B is still sampling.
+    remote.prepare!({ step: 1 });
+    await tick();
+    expect(log.slice(5)).toEqual(["A load v1"]);
+    remote.schedule!([request("d")], options, { step: 2 });
+    const step1 = remote.generate([request("b"), request("c")], options, { step: 1, reference: true });
+    await tick();
+    second.release();
+    const batch = await step1;
+    await tick();
+    // Step 2's pack goes to A, which holds version 1 already; B loads it afterwards.
+    expect(log.slice(6)).toEqual(["A generate d +reference", "B load v1"]);
+    expect(batch.record!.weightVersion).toBe(0);
+    expect(batch.record!.staleness).toBe(1);
+    first.release();
+    const step2 = await remote.generate([request("d")], options, { step: 2, reference: true });
+    expect(
+      step2.record!.assignments.map((assignment) => [assignment.server, assignment.weightVersion]),
+    ).toEqual([["A", 1]]);
+    expect(step2.record!.staleness).toBe(1);
     await remote.close();
   });
 });

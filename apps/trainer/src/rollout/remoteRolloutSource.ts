@@ -153,7 +153,7 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
 
   const versionDirectory = (version: number) => join(options.syncDirectory, `v${version}`);
 
-  const synced = (version: number) => liveServers().every((server) => server.syncedVersion === version);
+  const synced = (version: number) => liveServers().every((server) => server.syncedVersion >= version);
 
   /** Writes under way by version: whoever asks for a version while it is written waits for the same one. */
   const writing = new Map<number, Promise<void>>();
@@ -173,30 +173,59 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
     return running;
   };
 
-  /** Load the written weight version `version` on every live server that lacks it. */
-  const load = async (version: number) => {
-    await Promise.all(
-      liveServers().map(async (server) => {
-        if (server.syncedVersion === version) return;
-        try {
-          if (options.weightSync === "disk")
-            await server.client.updateWeightsFromDisk(versionDirectory(version), String(version));
-          else {
-            const name = `${options.baseModel}-v${version}`;
-            await server.client.loadLoraAdapter(name, versionDirectory(version));
-            const previous = server.adapterName;
-            server.adapterName = name;
-            if (previous !== undefined)
-              await server.client.unloadLoraAdapter(previous).catch(() => undefined);
-          }
-          server.syncedVersion = version;
-        } catch (error) {
-          drop(server, error);
+  /** Loads under way per server: one at a time, and whoever asks for the same version waits for it. */
+  const loading = new Map<ServerState, { readonly version: number; readonly done: Promise<void> }>();
+  /**
+   * Load the written weight version `version` on `server` unless it holds it or a later one (a
+   * group sampled ahead and retried after the next version reached an idle server is sampled with
+   * the later weights, and records them); a failure drops the server (and rejects).
+   */
+  const loadOn = (server: ServerState, version: number): Promise<void> => {
+    if (server.syncedVersion >= version) return Promise.resolve();
+    const current = loading.get(server);
+    if (current !== undefined && current.version >= version) return current.done;
+    const done = (async () => {
+      await current?.done.catch(() => undefined);
+      if (server.syncedVersion >= version) return;
+      try {
+        if (options.weightSync === "disk")
+          await server.client.updateWeightsFromDisk(versionDirectory(version), String(version));
+        else {
+          const name = `${options.baseModel}-v${version}`;
+          await server.client.loadLoraAdapter(name, versionDirectory(version));
+          const previous = server.adapterName;
+          server.adapterName = name;
+          if (previous !== undefined) await server.client.unloadLoraAdapter(previous).catch(() => undefined);
         }
-      }),
-    );
+        server.syncedVersion = version;
+      } catch (error) {
+        drop(server, error);
+        throw error;
+      }
+    })().finally(() => {
+      if (loading.get(server)?.done === done) loading.delete(server);
+    });
+    loading.set(server, { version, done });
+    return done;
+  };
+
+  /** Load the written weight version `version` on `targets` (every live server) that lack it. */
+  const load = async (version: number, targets: ReadonlyArray<ServerState> = liveServers()) => {
+    await Promise.all(targets.map((server) => loadOn(server, version).catch(() => undefined)));
     if (liveServers().length === 0) throw noneLeft(`after loading weight version ${version}`);
   };
+
+  /**
+   * The server a pack goes to among `candidates`: the fewest requests in flight, then the least
+   * recently packed (so the servers take turns).
+   */
+  const packServer = (candidates: ReadonlyArray<ServerState>): ServerState =>
+    candidates.reduce((best, candidate) =>
+      candidate.inFlight < best.inFlight ||
+      (candidate.inFlight === best.inFlight && candidate.lastPacked < best.lastPacked)
+        ? candidate
+        : best,
+    );
 
   /** Syncs under way by version: whoever asks for a version while it syncs waits for the same one. */
   const syncing = new Map<number, Promise<void>>();
@@ -218,13 +247,15 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
     options.weightSync === "disk" ? options.baseModel : (server.adapterName ?? options.baseModel);
 
   /**
-   * Sample every request once on the live servers (with the weights they hold), with failover;
-   * `pack`: all on one server while it lives (see {@link RolloutDispatch}).
+   * Sample every request once on the live servers with weight version `version` (a server that
+   * lacks it loads it first), with failover; `pack`: all on one server while it lives (see
+   * {@link RolloutDispatch}).
    */
   const sample = async (
     requests: ReadonlyArray<GenerationRequest>,
     generation: GenerationOptions,
     step: number,
+    version: number,
     perServer: number = limit,
     withReference = false,
     pack = false,
@@ -261,12 +292,7 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
           if (liveServers().length === 0) return finish(noneLeft(`to sample step ${step + 1}'s rollouts`));
           if (candidates.length === 0) return;
           if (pack && packedOn?.live !== true) {
-            packedOn = candidates.reduce((best, candidate) =>
-              candidate.inFlight < best.inFlight ||
-              (candidate.inFlight === best.inFlight && candidate.lastPacked < best.lastPacked)
-                ? candidate
-                : best,
-            );
+            packedOn = packServer(candidates);
             packedOn.lastPacked = packs++;
           }
           const server =
@@ -282,11 +308,27 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
           server.inFlight += 1;
           running += 1;
           const options: GenerationOptions = { ...generation, seed: requestSeed(generation.seed, index) };
-          const weightVersion = server.syncedVersion;
           const referenceModel = withReference ? serverReference : undefined;
           const inline = referenceModel !== undefined && server.inlineReference;
-          server.client
-            .generate(modelOf(server), request, options, inline ? { referenceModel } : undefined)
+          // The server's weight sync failed: it is dropped already, and the request goes elsewhere.
+          let syncFailed = false;
+          let weightVersion = version;
+          loadOn(server, version)
+            .then(
+              () => {
+                weightVersion = server.syncedVersion;
+                return server.client.generate(
+                  modelOf(server),
+                  request,
+                  options,
+                  inline ? { referenceModel } : undefined,
+                );
+              },
+              (error: unknown) => {
+                syncFailed = true;
+                throw error;
+              },
+            )
             .then(async (generated) => {
               const choices = generated.choices;
               if (referenceModel === undefined) return { choices, reference: undefined };
@@ -327,7 +369,7 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
                 };
               },
               (error: unknown) => {
-                if (isRequestFault(error)) return finish(error);
+                if (!syncFailed && isRequestFault(error)) return finish(error);
                 drop(server, error);
                 retries += 1;
                 pending.unshift(index);
@@ -389,11 +431,17 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
       scheduled.set(context.step, { requests, generation });
     },
     prepare: (context) => {
-      // With rollouts sampled ahead (`rollout.async`) the servers still sample with the weights
-      // before: the new ones are only written now (while the trainer logs the step), and `generate`
-      // has the servers load them once those rollouts are in.
+      // With rollouts sampled ahead (`rollout.async`) some servers still sample with the weights
+      // before: the new ones are written now (while the trainer logs the step) and loaded by the
+      // servers that are idle (with `dispatch: pack`, the next in turn); `generate` has the others
+      // load them once those rollouts are in.
       if ([...scheduled.values()].some((next) => next.running !== undefined)) {
-        write(context.step).catch(() => undefined);
+        write(context.step)
+          .then(() => {
+            const idle = liveServers().filter((server) => server.inFlight === 0);
+            return idle.length === 0 ? undefined : load(context.step, idle);
+          })
+          .catch(() => undefined);
         return;
       }
       // The servers load the new weights while the trainer logs the step and draws the next
@@ -420,26 +468,26 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
       else {
         await prefetched?.running?.catch(() => undefined);
         await timed(sync(step));
-        sampled = await sample(requests, generation, step, limit, true, dispatchMode === "pack");
+        sampled = await sample(requests, generation, step, step, limit, true, dispatchMode === "pack");
       }
       // Off-policy by one step: the next step's rollouts are sampled with this step's weights while it trains.
       const next = scheduled.get(step + 1);
       if (next !== undefined) {
-        await timed(sync(step));
+        const pack = dispatchMode === "pack";
+        if (liveServers().length === 0) throw noneLeft(`to sample step ${step + 2}'s rollouts`);
+        // This step's weights, written ahead (`prepare`), must be on the servers the requests go to
+        // before they leave: with `pack` the next server in turn (which loaded them while it was
+        // idle), the others meanwhile.
+        await timed(write(step).then(() => load(step, pack ? [packServer(liveServers())] : liveServers())));
         // Every request leaves now: while the step trains, this thread cannot send more.
         const perServer = Math.max(
           limit,
           Math.ceil(next.requests.length / Math.max(liveServers().length, 1)),
         );
-        next.running = sample(
-          next.requests,
-          next.generation,
-          step + 1,
-          perServer,
-          true,
-          dispatchMode === "pack",
-        );
+        next.running = sample(next.requests, next.generation, step + 1, step, perServer, true, pack);
         next.running.catch(() => undefined);
+        // The other servers load this step's weights meanwhile, for the packs after.
+        if (pack) load(step).catch(() => undefined);
         // The step that trains next computes synchronously and holds this thread's event loop:
         // let the next step's requests leave first, so that the servers sample while it trains.
         await new Promise((resolve) => setTimeout(resolve, 1));
@@ -471,6 +519,7 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
       const sampled = await sample(
         requests,
         generation,
+        context.step,
         context.step,
         Math.max(limit, EVALUATION_IN_FLIGHT_PER_SERVER),
       );
