@@ -30,18 +30,59 @@ const openFile = async (file: string): Promise<FileHandle> => {
 };
 
 /**
+ * Options of {@link SafetensorsFile.open}.
+ *
+ * @since 0.2.0
+ * @category safetensors
+ */
+export interface SafetensorsFileOptions {
+  /**
+   * A file whose tensor bytes take at most this many is read whole, in one read, at its first
+   * tensor read, and its tensors are then served from memory (default 64 MiB: a small model, e.g. a
+   * rollout server's weight sync every step, costs one system call instead of one per tensor); a
+   * larger one is read one tensor at a time, never all in memory. 0: always one at a time.
+   */
+  readonly readWholeUpToBytes?: number;
+}
+
+/** Default of {@link SafetensorsFileOptions.readWholeUpToBytes}. */
+const READ_WHOLE_UP_TO_BYTES = 64 * 1024 * 1024;
+
+/**
  * A safetensors file opened for reading tensors one at a time. The header is read and validated
- * on {@link SafetensorsFile.open}; tensor bytes are read from disk only when asked for.
+ * on {@link SafetensorsFile.open}; tensor bytes are read from disk only when asked for (a small
+ * file's all at once, see {@link SafetensorsFileOptions}).
  *
  * @since 0.1.0
  * @category safetensors
  */
 export class SafetensorsFile {
+  /** The tensor bytes of a small file, read once: from `begin` (the first tensor's offset). */
+  private whole:
+    | Promise<{ readonly begin: number; readonly bytes: Uint8Array; readonly read: number }>
+    | undefined;
+
   private constructor(
     private readonly handle: FileHandle,
     /** The validated header. */
     readonly header: SafetensorsHeader,
+    private readonly readWholeUpToBytes: number,
   ) {}
+
+  /** The tensor bytes `[begin, end)` of the file when it is small enough to be read whole. */
+  private wholeBytes():
+    | Promise<{ readonly begin: number; readonly bytes: Uint8Array; readonly read: number }>
+    | undefined {
+    if (this.whole !== undefined) return this.whole;
+    const entries = [...this.header.entries.values()];
+    if (entries.length === 0) return undefined;
+    const begin = Math.min(...entries.map((entry) => entry.begin));
+    const end = Math.max(...entries.map((entry) => entry.end));
+    if (end - begin > this.readWholeUpToBytes) return undefined;
+    const bytes = new Uint8Array(end - begin);
+    this.whole = readExactly(this.handle, bytes, begin).then((read) => ({ begin, bytes, read }));
+    return this.whole;
+  }
 
   /**
    * Open a file and validate its header: the length prefix is within the file and the 100 MB
@@ -49,14 +90,14 @@ export class SafetensorsFile {
    * the file and match its shape, and no two tensors overlap. Each defect throws a typed error
    * naming the file and tensor.
    */
-  static async open(file: string): Promise<SafetensorsFile> {
+  static async open(file: string, options: SafetensorsFileOptions = {}): Promise<SafetensorsFile> {
     const handle = await openFile(file);
     try {
       const fileSize = (await handle.stat()).size;
       const header = await parseSafetensorsHeader(file, fileSize, (target, position) =>
         readExactly(handle, target, position),
       );
-      return new SafetensorsFile(handle, header);
+      return new SafetensorsFile(handle, header, options.readWholeUpToBytes ?? READ_WHOLE_UP_TO_BYTES);
     } catch (error) {
       await handle.close();
       throw error;
@@ -69,8 +110,17 @@ export class SafetensorsFile {
     if (entry === undefined) {
       throw new SafetensorsHeaderError({ file: this.header.file, tensor: name, reason: "no such tensor" });
     }
-    const bytes = new Uint8Array(entry.end - entry.begin);
-    const read = await readExactly(this.handle, bytes, entry.begin);
+    let bytes: Uint8Array;
+    let read: number;
+    const whole = await this.wholeBytes();
+    if (whole === undefined) {
+      bytes = new Uint8Array(entry.end - entry.begin);
+      read = await readExactly(this.handle, bytes, entry.begin);
+    } else {
+      // A copy: a fresh, aligned buffer of exactly this tensor's size, as a read of its own gives.
+      bytes = whole.bytes.slice(entry.begin - whole.begin, entry.end - whole.begin);
+      read = Math.max(0, Math.min(whole.read - (entry.begin - whole.begin), bytes.length));
+    }
     if (read !== bytes.length) {
       throw new SafetensorsOffsetError({
         file: this.header.file,

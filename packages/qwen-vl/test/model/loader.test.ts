@@ -1,4 +1,4 @@
-import { copyFileSync, readFileSync } from "node:fs";
+import { copyFileSync, readFileSync, statSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { initBackend } from "@apo-rl/tensor";
 import * as tf from "@tensorflow/tfjs-core";
@@ -131,6 +131,50 @@ describe("loadQwen25VL", () => {
     const error = await rejection(loadQwen25VL(checkpointWith(encodeSafetensors(tensors), config)));
     expect(error).toBeInstanceOf(MissingWeightError);
     expect(error.tensor).toBe("lm_head.weight");
+  });
+
+  it("reads a small file whole and a large one tensor by tensor, with the same values; a file cut short after opening is an offset error either way", async () => {
+    // Odd sizes, so that the tensors sit at offsets that are not multiples of 4 in the file.
+    const a = new Float32Array([1.5, -2.25, 3]);
+    const b = new Uint16Array([0x3c00, 0xc000, 0x3800]);
+    const c = new Float32Array([7, 8]);
+    const path = writeFile(
+      temporaryDirectory(),
+      "mixed.safetensors",
+      encodeSafetensors([
+        { name: "a", dtype: "F32", shape: [3], bytes: new Uint8Array(a.buffer) },
+        { name: "b", dtype: "F16", shape: [3], bytes: new Uint8Array(b.buffer) },
+        { name: "c", dtype: "F32", shape: [2], bytes: new Uint8Array(c.buffer) },
+      ]),
+    );
+    for (const readWholeUpToBytes of [undefined, 0]) {
+      const file = await SafetensorsFile.open(
+        path,
+        readWholeUpToBytes === undefined ? {} : { readWholeUpToBytes },
+      );
+      // In another order than stored, twice: each read a fresh buffer of exactly its tensor.
+      for (const _ of [0, 1]) {
+        const third = await file.read("c");
+        expect(Array.from(third)).toEqual([7, 8]);
+        expect(third.buffer.byteLength).toBe(8);
+        expect(Array.from(await file.read("a"))).toEqual([1.5, -2.25, 3]);
+        expect(Array.from(await file.read("b"))).toEqual([1, -2, 0.5]);
+      }
+      await file.close();
+    }
+    for (const readWholeUpToBytes of [undefined, 0]) {
+      const cut = writeFile(temporaryDirectory(), "cut.safetensors", readFileSync(path));
+      const file = await SafetensorsFile.open(
+        cut,
+        readWholeUpToBytes === undefined ? {} : { readWholeUpToBytes },
+      );
+      truncateSync(cut, statSync(cut).size - 4);
+      const error = await rejection(file.read("c"));
+      expect(error).toBeInstanceOf(SafetensorsOffsetError);
+      expect(error.tensor).toBe("c");
+      expect(Array.from(await file.read("a"))).toEqual([1.5, -2.25, 3]);
+      await file.close();
+    }
   });
 
   it("converts BF16 and F16 tensors to float32", async () => {
