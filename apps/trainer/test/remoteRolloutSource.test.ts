@@ -341,3 +341,27 @@ describe("remoteRolloutSource with rollout.async and dispatch: pack", () => {
     await remote.close();
   });
 });
+
+describe("remoteRolloutSource: requests sent together stay within a server's queue", () => {
+  it("a pack of 70 groups holds at most 64 requests on its server at once (apo-serve's default --max-queue); the rest follow as answers come back, on the same server", async () => {
+    const log: string[] = [];
+    const held = scoringServer("A", log, { inline: true, held: true });
+    const other = scoringServer("B", log, { inline: true, held: true });
+    const remote = remoteOf([held.client, other.client], { dispatch: "pack" });
+    const prompts = Array.from({ length: 70 }, (_, index) => request(`p${index}`));
+    const batch = remote.generate(prompts, options, { step: 0, reference: true });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(held.waiting).toHaveLength(64);
+    expect(other.waiting).toHaveLength(0);
+    while (held.waiting.length > 0) {
+      held.release();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const sampled = await batch;
+    expect(new Set(sampled.record!.assignments.map((assignment) => assignment.server))).toEqual(
+      new Set(["A"]),
+    );
+    expect(sampled.rollouts).toHaveLength(140);
+    await remote.close();
+  });
+});

@@ -53,8 +53,9 @@ export interface RemoteRolloutSourceOptions {
   readonly referenceModel?: string;
   /**
    * Requests one server runs or holds queued at once (default 2). Rollouts sampled ahead
-   * (`schedule`) and `pack` dispatch send all of a step's requests at once regardless: the trainer
-   * cannot send more while it trains, and a pack is one batch.
+   * (`schedule`) and `pack` dispatch send all of a step's requests at once regardless, up to 64 per
+   * server (apo-serve's default `--max-queue`): the trainer cannot send more while it trains, and a
+   * pack is one batch.
    */
   readonly maxInFlightPerServer?: number;
   /** How a step's requests are spread over the servers (default `spread`). */
@@ -72,6 +73,13 @@ export interface RemoteRolloutSourceOptions {
  * servers took 0.62–0.89 s this way against 0.90–1.45 s with 16 (2-core machine, load 4.7–6).
  */
 const EVALUATION_IN_FLIGHT_PER_SERVER = 64;
+
+/**
+ * Most requests one server holds at once when a step's requests go out together (rollouts sampled
+ * ahead, a pack): apo-serve's default `--max-queue`, beyond which it answers 429. A step with more
+ * groups per server sends the rest as answers come back.
+ */
+const AT_ONCE_PER_SERVER = 64;
 
 /** A request's error that every server would give (a bad request), as opposed to a server's failure. */
 const isRequestFault = (error: unknown) =>
@@ -260,7 +268,7 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
     withReference = false,
     pack = false,
   ) => {
-    const capacity = pack ? Math.max(perServer, requests.length) : perServer;
+    const capacity = pack ? Math.max(perServer, Math.min(requests.length, AT_ONCE_PER_SERVER)) : perServer;
     let packedOn: ServerState | undefined;
     const failuresBefore = failures.length;
     const results: Array<
@@ -482,7 +490,7 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
         // Every request leaves now: while the step trains, this thread cannot send more.
         const perServer = Math.max(
           limit,
-          Math.ceil(next.requests.length / Math.max(liveServers().length, 1)),
+          Math.min(Math.ceil(next.requests.length / Math.max(liveServers().length, 1)), AT_ONCE_PER_SERVER),
         );
         next.running = sample(next.requests, next.generation, step + 1, step, perServer, true, pack);
         next.running.catch(() => undefined);
