@@ -9,7 +9,7 @@ import { toTrainingExample } from "../src/TrainingData.js";
 import { runTrainingStep } from "../src/trainingStep.js";
 import { useBackend } from "./support/backends.js";
 import { testOptimizerConfig } from "./support/demoStep.js";
-import { RecordingAdamW, relativeDifference } from "./support/recordingAdamW.js";
+import { recordingOptimizer, relativeDifference } from "./support/recordingAdamW.js";
 
 const examples = syntheticCountingTask({ trainSize: 3, heldOutSize: 0, difficulty: 0.25 }).train.map(
   toTrainingExample,
@@ -28,11 +28,7 @@ const step = async (
 ) => {
   const policy = await loadQwenPolicy(demoCheckpointDirectory(), { reference: true });
   policy.model.gradientCheckpointing = gradientCheckpointing;
-  const optimizer = new RecordingAdamW(policy.trainableParameters(), {
-    betas: [0.9, 0.999],
-    eps: 1e-8,
-    weightDecay: 0,
-  });
+  const optimizer = recordingOptimizer(policy.trainableParameters());
   const { record } = await runTrainingStep(
     {
       policy,

@@ -1,18 +1,9 @@
-import { syntheticCountingTask } from "@apo-rl/datasets";
-import { createObjective } from "@apo-rl/objectives";
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it, vi } from "vitest";
-import { inProcessBatchVerifier } from "../src/BatchVerifier.js";
-import { demoVerifier } from "../src/demo/demoVerifier.js";
 import { runTrainingStep, type StepPhase } from "../src/index.js";
-import { toTrainingExample } from "../src/TrainingData.js";
 import { testBackends, useBackend } from "./support/backends.js";
-import { movedLoraDemoPolicy, testOptimizerConfig } from "./support/demoStep.js";
-import { RecordingAdamW, relativeDifference } from "./support/recordingAdamW.js";
-
-const examples = syntheticCountingTask({ trainSize: 2, heldOutSize: 0, difficulty: 0.25 }).train.map(
-  toTrainingExample,
-);
+import { demoStepExamples, loraDemoStepServices, movedLoraDemoPolicy } from "./support/demoStep.js";
+import { recordingOptimizer, relativeDifference } from "./support/recordingAdamW.js";
 
 /**
  * One APO step (KL to the reference) of a LoRA policy on the demo checkpoint, whose adapters are
@@ -27,33 +18,14 @@ const step = async (referenceInRollout: boolean) => {
     if (options?.reference === true) referenceCalls();
     return logprobs(batch, options);
   };
-  const optimizer = new RecordingAdamW(policy.trainableParameters(), {
-    betas: [0.9, 0.999],
-    eps: 1e-8,
-    weightDecay: 0,
-  });
+  const optimizer = recordingOptimizer(policy.trainableParameters());
   const phases: StepPhase[] = [];
   const { record } = await runTrainingStep(
     {
-      policy,
-      objective: createObjective("apo", { beta: 0.05 }),
-      verifier: inProcessBatchVerifier(demoVerifier()),
-      optimizer,
-      rollout: {
-        groupSize: 3,
-        temperature: 1.2,
-        topP: 1,
-        topK: 0,
-        maxNewTokens: 6,
-        stopStrings: [],
-        referenceInRollout,
-      },
-      optimizerConfig: testOptimizerConfig,
-      maxTokensPerMicroBatch: 8,
-      useReference: true,
+      ...loraDemoStepServices(policy, optimizer, { referenceInRollout }),
       hooks: { afterPhase: (report) => void phases.push(report.phase) },
     },
-    { step: 0, totalSteps: 1, examples, seed: 21, lr: 1e-3 },
+    { step: 0, totalSteps: 1, examples: demoStepExamples, seed: 21, lr: 1e-3 },
   );
   const flat = await optimizer.takeFlatGradients();
   optimizer.dispose();

@@ -14,6 +14,9 @@ const request = (promptId: string): GenerationRequest => ({
 });
 const options = { n: 2, temperature: 1, maxNewTokens: 4, seed: 3 };
 
+/** Lets pending answers and loads run for `milliseconds`. */
+const tick = (milliseconds = 5) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+
 /** A server that records the weight versions it loads and samples with the last one. */
 const fakeServer = (url: string, log: string[]): RolloutServerClient => {
   let version = "none";
@@ -24,7 +27,7 @@ const fakeServer = (url: string, log: string[]): RolloutServerClient => {
     url,
     updateWeightsFromDisk: async (_path, weightVersion) => {
       log.push(`${url} load v${weightVersion}`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await tick();
       version = weightVersion;
     },
     generate: async (_model, item, generation) => {
@@ -103,7 +106,7 @@ describe("remoteRolloutSource.prepare", () => {
     expect(log.find((line) => line.includes("generate c"))).toMatch(/with v0$/);
     // Written ahead (while the trainer logs the step), once; the idle servers (both: step 1's one
     // request is done) load it; the sync that needs version 1 then has nothing left to do.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await tick(20);
     expect(saves).toEqual(["v0", "v1"]);
     await remote.generate([request("d")], options, { step: 1 });
     expect(saves).toEqual(["v0", "v1"]);
@@ -277,12 +280,12 @@ describe("remoteRolloutSource dispatch", () => {
     const next = ["b", "c", "d"].map(request);
     remote.schedule!(next, options, { step: 1 });
     const current = remote.generate([request("a")], options, { step: 0, reference: true });
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await tick();
     held.release();
     await current;
     // Step 1's three requests left before step 0's rollouts were handed over: the trainer cannot
     // send more while it trains.
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await tick();
     expect(held.waiting).toHaveLength(3);
     expect(log.filter((line) => line.includes("generate")).slice(1)).toEqual([
       "A generate b +reference",
@@ -297,13 +300,17 @@ describe("remoteRolloutSource dispatch", () => {
   });
 });
 
+/** Servers A and B, both holding their generations until released, under `dispatch: pack`. */
+const heldPack = () => {
+  const log: string[] = [];
+  const first = scoringServer("A", log, { inline: true, held: true });
+  const second = scoringServer("B", log, { inline: true, held: true });
+  return { log, first, second, remote: remoteOf([first.client, second.client], { dispatch: "pack" }) };
+};
+
 describe("remoteRolloutSource with rollout.async and dispatch: pack", () => {
   it("the idle server loads the new weights while the other samples ahead, and takes the next pack without waiting for a load", async () => {
-    const log: string[] = [];
-    const first = scoringServer("A", log, { inline: true, held: true });
-    const second = scoringServer("B", log, { inline: true, held: true });
-    const remote = remoteOf([first.client, second.client], { dispatch: "pack" });
-    const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+    const { log, first, second, remote } = heldPack();
     remote.schedule!([request("b"), request("c")], options, { step: 1 });
     const step0 = remote.generate([request("a")], options, { step: 0, reference: true });
     await tick();
@@ -344,18 +351,15 @@ describe("remoteRolloutSource with rollout.async and dispatch: pack", () => {
 
 describe("remoteRolloutSource: requests sent together stay within a server's queue", () => {
   it("a pack of 70 groups holds at most 64 requests on its server at once (apo-serve's default --max-queue); the rest follow as answers come back, on the same server", async () => {
-    const log: string[] = [];
-    const held = scoringServer("A", log, { inline: true, held: true });
-    const other = scoringServer("B", log, { inline: true, held: true });
-    const remote = remoteOf([held.client, other.client], { dispatch: "pack" });
+    const { first: held, second: other, remote } = heldPack();
     const prompts = Array.from({ length: 70 }, (_, index) => request(`p${index}`));
     const batch = remote.generate(prompts, options, { step: 0, reference: true });
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await tick(10);
     expect(held.waiting).toHaveLength(64);
     expect(other.waiting).toHaveLength(0);
     while (held.waiting.length > 0) {
       held.release();
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await tick();
     }
     const sampled = await batch;
     expect(new Set(sampled.record!.assignments.map((assignment) => assignment.server))).toEqual(

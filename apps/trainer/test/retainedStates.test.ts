@@ -1,18 +1,9 @@
-import { syntheticCountingTask } from "@apo-rl/datasets";
-import { createObjective } from "@apo-rl/objectives";
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
-import { inProcessBatchVerifier } from "../src/BatchVerifier.js";
-import { demoVerifier } from "../src/demo/demoVerifier.js";
 import { runTrainingStep } from "../src/index.js";
-import { toTrainingExample } from "../src/TrainingData.js";
 import { testBackends, useBackend } from "./support/backends.js";
-import { movedLoraDemoPolicy, testOptimizerConfig } from "./support/demoStep.js";
-import { RecordingAdamW, relativeDifference } from "./support/recordingAdamW.js";
-
-const examples = syntheticCountingTask({ trainSize: 2, heldOutSize: 0, difficulty: 0.25 }).train.map(
-  toTrainingExample,
-);
+import { demoStepExamples, loraDemoStepServices, movedLoraDemoPolicy } from "./support/demoStep.js";
+import { recordingOptimizer, relativeDifference } from "./support/recordingAdamW.js";
 
 const flatValues = async (tensors: ReadonlyArray<tf.Tensor>) =>
   (await Promise.all(tensors.map(async (tensor) => Array.from(await tensor.data())))).flat();
@@ -39,31 +30,12 @@ const step = async (retainStates: boolean) => {
     return forwardSharedPrompts(input, options);
   };
   const initial = await flatValues(policy.trainableParameters());
-  const optimizer = new RecordingAdamW(policy.trainableParameters(), {
-    betas: [0.9, 0.999],
-    eps: 1e-8,
-    weightDecay: 0,
-  });
+  const optimizer = recordingOptimizer(policy.trainableParameters());
   const retainedAtLoss: number[] = [];
   const { record } = await runTrainingStep(
     {
-      policy,
-      objective: createObjective("apo", { beta: 0.05 }),
-      verifier: inProcessBatchVerifier(demoVerifier()),
-      optimizer,
-      rollout: {
-        groupSize: 3,
-        temperature: 1.2,
-        topP: 1,
-        topK: 0,
-        maxNewTokens: 6,
-        stopStrings: [],
-        retainStates,
-      },
-      optimizerConfig: testOptimizerConfig,
-      maxTokensPerMicroBatch: 8,
+      ...loraDemoStepServices(policy, optimizer, { retainStates }),
       ppoEpochs: 2,
-      useReference: true,
       hooks: {
         beforePhase: (phase) => {
           if (phase !== "lossBackward") return;
@@ -72,7 +44,7 @@ const step = async (retainStates: boolean) => {
         },
       },
     },
-    { step: 0, totalSteps: 1, examples, seed: 21, lr: 1e-3 },
+    { step: 0, totalSteps: 1, examples: demoStepExamples, seed: 21, lr: 1e-3 },
   );
   const gradient = await optimizer.takeFlatGradients();
   const final = await flatValues(policy.trainableParameters());

@@ -1,7 +1,15 @@
+import { syntheticCountingTask } from "@apo-rl/datasets";
+import { createObjective } from "@apo-rl/objectives";
+import type { QwenVLPolicy } from "@apo-rl/qwen-vl";
 import * as tf from "@tensorflow/tfjs-core";
+import { inProcessBatchVerifier } from "../../src/BatchVerifier.js";
 import { demoCheckpointDirectory } from "../../src/demo/demoAssets.js";
+import { demoVerifier } from "../../src/demo/demoVerifier.js";
 import { loadQwenPolicy } from "../../src/qwen/loadQwenPolicy.js";
 import type { TrainerConfig } from "../../src/TrainerConfig.js";
+import { toTrainingExample } from "../../src/TrainingData.js";
+import type { TrainingStepServices } from "../../src/trainingStep.js";
+import type { RecordingAdamW } from "./recordingAdamW.js";
 
 /** A constant learning rate of 1e-3, no clipping, no decay: the optimizer settings of one test step. */
 export const testOptimizerConfig: TrainerConfig["optimizer"] = {
@@ -32,3 +40,30 @@ export const movedLoraDemoPolicy = async () => {
   }
   return policy;
 };
+
+/** The two synthetic counting prompts the LoRA demo steps train on. */
+export const demoStepExamples = syntheticCountingTask({
+  trainSize: 2,
+  heldOutSize: 0,
+  difficulty: 0.25,
+}).train.map(toTrainingExample);
+
+/**
+ * What the LoRA demo steps share: APO with a KL to the reference (β 0.05), the demo verifier, groups
+ * of 3 responses of up to 6 tokens at temperature 1.2, micro-batches of 8 response tokens;
+ * `rollout` adds the setting a test compares.
+ */
+export const loraDemoStepServices = (
+  policy: QwenVLPolicy,
+  optimizer: RecordingAdamW,
+  rollout: Partial<TrainerConfig["rollout"]>,
+): TrainingStepServices => ({
+  policy,
+  objective: createObjective("apo", { beta: 0.05 }),
+  verifier: inProcessBatchVerifier(demoVerifier()),
+  optimizer,
+  rollout: { groupSize: 3, temperature: 1.2, topP: 1, topK: 0, maxNewTokens: 6, stopStrings: [], ...rollout },
+  optimizerConfig: testOptimizerConfig,
+  maxTokensPerMicroBatch: 8,
+  useReference: true,
+});

@@ -21,6 +21,10 @@ export class RecordingAdamW extends AdamW {
   }
 }
 
+/** A {@link RecordingAdamW} over `parameters` with the test step's settings (betas 0.9/0.999, eps 1e-8, no decay). */
+export const recordingOptimizer = (parameters: ReadonlyArray<tf.Variable>): RecordingAdamW =>
+  new RecordingAdamW(parameters, { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 });
+
 /** `‖actual − expected‖ / ‖expected‖`, and `‖expected‖²` (a zero expectation proves nothing). */
 export const relativeDifference = (
   actual: ReadonlyArray<number>,
