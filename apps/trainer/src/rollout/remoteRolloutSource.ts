@@ -161,8 +161,6 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
 
   const versionDirectory = (version: number) => join(options.syncDirectory, `v${version}`);
 
-  const synced = (version: number) => liveServers().every((server) => server.syncedVersion >= version);
-
   /** Writes under way by version: whoever asks for a version while it is written waits for the same one. */
   const writing = new Map<number, Promise<void>>();
   /** Write weight version `version` once (the policy's weights now). */
@@ -235,20 +233,13 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
         : best,
     );
 
-  /** Syncs under way by version: whoever asks for a version while it syncs waits for the same one. */
-  const syncing = new Map<number, Promise<void>>();
-  /** Write weight version `version` once and load it on every live server that lacks it. */
-  const sync = (version: number): Promise<void> => {
-    if (synced(version)) return Promise.resolve();
-    let running = syncing.get(version);
-    if (running === undefined) {
-      running = (async () => {
-        await write(version);
-        await load(version);
-      })().finally(() => syncing.delete(version));
-      syncing.set(version, running);
-    }
-    return running;
+  /**
+   * Write weight version `version` once and load it on every live server that lacks it (concurrent
+   * callers share the write and each server's load).
+   */
+  const sync = async (version: number): Promise<void> => {
+    await write(version);
+    await load(version);
   };
 
   const modelOf = (server: ServerState) =>
@@ -445,10 +436,12 @@ export const remoteRolloutSource = (options: RemoteRolloutSourceOptions): Rollou
       // load them once those rollouts are in.
       if ([...scheduled.values()].some((next) => next.running !== undefined)) {
         write(context.step)
-          .then(() => {
-            const idle = liveServers().filter((server) => server.inFlight === 0);
-            return idle.length === 0 ? undefined : load(context.step, idle);
-          })
+          .then(() =>
+            load(
+              context.step,
+              liveServers().filter((server) => server.inFlight === 0),
+            ),
+          )
           .catch(() => undefined);
         return;
       }

@@ -45,6 +45,13 @@ export interface SafetensorsFileOptions {
   readonly readWholeUpToBytes?: number;
 }
 
+/** A small file's tensor bytes from offset `begin`, of which `read` could be read. */
+interface WholeFile {
+  readonly begin: number;
+  readonly bytes: Uint8Array;
+  readonly read: number;
+}
+
 /** Default of {@link SafetensorsFileOptions.readWholeUpToBytes}. */
 const READ_WHOLE_UP_TO_BYTES = 64 * 1024 * 1024;
 
@@ -57,10 +64,11 @@ const READ_WHOLE_UP_TO_BYTES = 64 * 1024 * 1024;
  * @category safetensors
  */
 export class SafetensorsFile {
-  /** The tensor bytes of a small file, read once: from `begin` (the first tensor's offset). */
-  private whole:
-    | Promise<{ readonly begin: number; readonly bytes: Uint8Array; readonly read: number }>
-    | undefined;
+  /**
+   * The tensor bytes of a small file, read once: from `begin` (the first tensor's offset); `null`
+   * once the file is known to be too large to read whole.
+   */
+  private whole: Promise<WholeFile> | null | undefined;
 
   private constructor(
     private readonly handle: FileHandle,
@@ -70,17 +78,19 @@ export class SafetensorsFile {
   ) {}
 
   /** The tensor bytes `[begin, end)` of the file when it is small enough to be read whole. */
-  private wholeBytes():
-    | Promise<{ readonly begin: number; readonly bytes: Uint8Array; readonly read: number }>
-    | undefined {
+  private wholeBytes(): Promise<WholeFile> | null {
     if (this.whole !== undefined) return this.whole;
-    const entries = [...this.header.entries.values()];
-    if (entries.length === 0) return undefined;
-    const begin = Math.min(...entries.map((entry) => entry.begin));
-    const end = Math.max(...entries.map((entry) => entry.end));
-    if (end - begin > this.readWholeUpToBytes) return undefined;
-    const bytes = new Uint8Array(end - begin);
-    this.whole = readExactly(this.handle, bytes, begin).then((read) => ({ begin, bytes, read }));
+    let begin = Number.POSITIVE_INFINITY;
+    let end = 0;
+    for (const entry of this.header.entries.values()) {
+      begin = Math.min(begin, entry.begin);
+      end = Math.max(end, entry.end);
+    }
+    if (end <= begin || end - begin > this.readWholeUpToBytes) this.whole = null;
+    else {
+      const bytes = new Uint8Array(end - begin);
+      this.whole = readExactly(this.handle, bytes, begin).then((read) => ({ begin, bytes, read }));
+    }
     return this.whole;
   }
 
@@ -113,7 +123,7 @@ export class SafetensorsFile {
     let bytes: Uint8Array;
     let read: number;
     const whole = await this.wholeBytes();
-    if (whole === undefined) {
+    if (whole === null) {
       bytes = new Uint8Array(entry.end - entry.begin);
       read = await readExactly(this.handle, bytes, entry.begin);
     } else {
